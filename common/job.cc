@@ -1,0 +1,70 @@
+#include "common/job.h"
+
+#include <algorithm>
+
+namespace corral {
+
+int32_t JobSpec::GpusPerNode() const {
+  if (gpus_per_node > 0) return gpus_per_node;
+  if (gpus <= 0) return 0;
+  int32_t n = std::max(nodes, 1);
+  return (gpus + n - 1) / n;
+}
+
+int32_t JobSpec::CpusPerNode() const {
+  int32_t n = std::max(nodes, 1);
+  int32_t tasks_per_node = (std::max(ntasks, 1) + n - 1) / n;
+  return tasks_per_node * std::max(cpus_per_task, 1);
+}
+
+namespace {
+constexpr const char* kNames[] = {"PENDING", "RUNNING", "COMPLETED", "FAILED",
+                                  "CANCELLED", "TIMEOUT", "NODE_FAIL"};
+}
+
+const char* JobStateName(JobState s) { return kNames[static_cast<int>(s)]; }
+
+bool ParseJobState(const std::string& name, JobState* out) {
+  for (int i = 0; i < 7; ++i) {
+    if (name == kNames[i]) {
+      *out = static_cast<JobState>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsTerminal(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
+
+bool CanTransition(JobState from, JobState to) {
+  switch (from) {
+    case JobState::kPending: return to == JobState::kRunning || to == JobState::kCancelled;
+    case JobState::kRunning: return IsTerminal(to) || to == JobState::kPending;
+    default: return false;
+  }
+}
+
+std::string ExpandOutputPattern(const std::string& pattern, JobId id, const JobSpec& spec,
+                                const std::string& first_node) {
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c != '%' || i + 1 == pattern.size()) {
+      out += c;
+      continue;
+    }
+    char k = pattern[++i];
+    switch (k) {
+      case 'j': case 'A': out += std::to_string(id); break;
+      case 'a': out += "0"; break;
+      case 'x': out += spec.name; break;
+      case 'u': out += spec.user; break;
+      case 'N': out += first_node; break;
+      case '%': out += '%'; break;
+      default: out += '%'; out += k; break;
+    }
+  }
+  return out;
+}
+
+}  // namespace corral

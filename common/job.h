@@ -1,0 +1,69 @@
+// The job model shared by the CLI, the wire conversion and the scheduler: what a user asked
+// for (JobSpec), where it runs (Allocation) and its life cycle (JobState).
+// Quantities are integers: CPUs in whole CPUs per task, memory in MiB, time in ms.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/time.h"
+
+namespace corral {
+
+using JobId = int64_t;
+
+struct JobSpec {
+  std::string name = "job";  // -J
+  std::string user;
+  std::string account;
+  std::string partition;    // -p; empty = default partition
+  int32_t nodes = 1;        // -N
+  int32_t ntasks = 1;       // -n
+  int32_t cpus_per_task = 1;  // -c
+  int64_t mem_mib = 0;      // --mem, per node; 0 = no memory request
+  std::string gpu_model;    // lower case, e.g. "h100"; empty = any model
+  int32_t gpus = 0;         // -G/--gpus, total over the job
+  int32_t gpus_per_node = 0;  // --gpus-per-node
+  TimeMs time_limit_ms = 0;   // -t; 0 = unlimited
+  std::string script;         // the batch script, interpreter line included
+  std::string output;         // -o pattern; empty = "corral-%j.out" in the working dir
+  std::string error;          // -e pattern; empty = same file as output
+  std::string workdir;        // --chdir, absolute; defaults to the submit dir
+  std::string submit_dir;     // where corral submit ran
+  std::vector<std::pair<std::string, std::string>> env;  // the environment the job sees
+
+  // GPUs wanted on each allocated node (derived from gpus/gpus_per_node/nodes).
+  int32_t GpusPerNode() const;
+  // CPUs wanted on each allocated node: tasks are spread evenly, rounded up.
+  int32_t CpusPerNode() const;
+};
+
+enum class JobState { kPending = 0, kRunning, kCompleted, kFailed, kCancelled, kTimeout,
+                      kNodeFail };
+
+// "PENDING", "RUNNING", ... as Slurm prints them.
+const char* JobStateName(JobState s);
+// Parses a name as printed by JobStateName; false if unknown.
+bool ParseJobState(const std::string& name, JobState* out);
+bool IsTerminal(JobState s);
+// The job state machine: PENDING -> RUNNING | CANCELLED; RUNNING -> any terminal state;
+// RUNNING -> PENDING (requeue after a failed launch); terminal states are final.
+bool CanTransition(JobState from, JobState to);
+
+struct NodeAllocation {
+  std::string node;
+  int32_t cpus = 0;
+  int64_t mem_mib = 0;
+  std::vector<int32_t> gpu_indices;  // indices into the node's GPU list
+};
+
+using Allocation = std::vector<NodeAllocation>;
+
+// Expands %j (job id), %x (name), %A (array master id, = job id), %a (array index, or 0),
+// %u (user), %N (first node) and %% in an output path pattern.
+std::string ExpandOutputPattern(const std::string& pattern, JobId id, const JobSpec& spec,
+                                const std::string& first_node);
+
+}  // namespace corral

@@ -1,0 +1,37 @@
+// What a node offers, as profiled by corral-node with hwloc and sent at registration.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace corral {
+
+struct GpuDevice {
+  int32_t index = 0;       // the CUDA ordinal on that node
+  std::string model;       // lower case, e.g. "h100"
+  int64_t mem_mib = 0;
+  int32_t numa = -1;       // NUMA node the device hangs off; -1 = unknown
+  std::string pci_bus_id;  // "0000:17:00.0" where known
+};
+
+struct NodeProfile {
+  std::string name;
+  int32_t cpus = 0;        // logical processors (PUs)
+  int32_t cores = 0;
+  int32_t sockets = 0;
+  int32_t numa_nodes = 0;
+  int64_t mem_mib = 0;
+  std::vector<GpuDevice> gpus;
+
+  // Number of GPUs of `model` (lower case; empty = any model).
+  int32_t GpuCount(const std::string& model) const;
+};
+
+enum class NodeState { kIdle = 0, kMixed, kAllocated, kDown };
+const char* NodeStateName(NodeState s);
+
+// Lower-cases an ASCII string (GPU model names are compared case-insensitively).
+std::string Lower(std::string s);
+
+}  // namespace corral
