@@ -33,6 +33,7 @@ struct JobSpec {
   std::string workdir;        // --chdir, absolute; defaults to the submit dir
   std::string submit_dir;     // where corral submit ran
   std::vector<std::pair<std::string, std::string>> env;  // the environment the job sees
+  std::vector<std::string> args;  // arguments to the batch script ($1...)
 
   // GPUs wanted on each allocated node (derived from gpus/gpus_per_node/nodes).
   int32_t GpusPerNode() const;

@@ -1,0 +1,40 @@
+// A read-only view of an accounting file for another process, such as the web explorer, that
+// reads while corrald's AccountingWriter appends (HDF5 SWMR read). See hdf5_writer.h for the
+// layout. Not thread-safe: use one reader per thread, or serialize calls.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "accounting/job_record.h"
+#include "common/status.h"
+
+namespace corral {
+
+class AccountingReader {
+ public:
+  // Opens `path` with H5F_ACC_SWMR_READ. Fails, naming the path and the reason, with NotFound
+  // if it does not exist, Invalid if it is a directory, not an HDF5 file or has no job table,
+  // and Internal if HDF5 fails.
+  static Result<std::unique_ptr<AccountingReader>> Open(const std::string& path);
+
+  ~AccountingReader();
+  AccountingReader(const AccountingReader&) = delete;
+  AccountingReader& operator=(const AccountingReader&) = delete;
+
+  // Refreshes /jobs, then returns every row in append order, including rows that the writer
+  // appended (and flushed) after this reader was opened.
+  Result<std::vector<JobRecord>> ReadAll();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct State;
+  AccountingReader(std::string path, std::unique_ptr<State> state);
+
+  std::string path_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace corral

@@ -1,0 +1,66 @@
+// The accounting file's one writer. corrald appends a row to /jobs for each finished job and
+// serves its acct RPC from the same handle. While an AccountingWriter lives, the file is in
+// SWMR write mode, so AccountingReaders in other processes read it at the same time.
+//
+// File layout (HDF5, latest format): /jobs, a 1-D extendible chunked table of JobRecord rows;
+// /usage, /nodes and /settlements, groups that hold nothing yet. HDF5 1.10 cannot create
+// objects in SWMR write mode, so every dataset is created in Open, before SWMR starts.
+//
+// Thread safety: the methods may be called from any thread; they are serialized.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "accounting/job_record.h"
+#include "common/status.h"
+
+namespace corral {
+
+class AccountingWriter {
+ public:
+  // Creates `path`, or opens the accounting file there and creates any part of the layout it
+  // lacks, then starts SWMR write mode. A SWMR-write flag left by a writer that died without
+  // closing (kill -9) is cleared, as `h5clear -s` would; rows it had flushed are kept. This is
+  // safe because Open first takes an exclusive lock that the kernel drops when its holder dies.
+  // Fails, naming the path and the reason, and without changing an existing file, with:
+  //   NotFound          the directory of `path` does not exist;
+  //   Invalid           `path` is a directory, not an HDF5 file, or its /jobs is not a job table;
+  //   Unavailable       another writer (in any process, this one included) has the file open;
+  //   PermissionDenied  the file or directory is not writable;
+  //   Internal          HDF5 failed (the message carries its reason).
+  static Result<std::unique_ptr<AccountingWriter>> Open(const std::string& path);
+
+  // Closes the file (see Close); a failure is logged.
+  ~AccountingWriter();
+  AccountingWriter(const AccountingWriter&) = delete;
+  AccountingWriter& operator=(const AccountingWriter&) = delete;
+
+  // Appends `rows` to /jobs in one write and flushes them: readers see them after their next
+  // refresh, and they survive the writer process dying (not the machine: no fsync). All or
+  // nothing: on failure /jobs keeps its previous rows only. Strings too long are truncated.
+  Status Append(const std::vector<JobRecord>& rows);
+
+  // Every row of /jobs, in append order.
+  Result<std::vector<JobRecord>> ReadAll() const;
+
+  // Number of rows in /jobs.
+  int64_t size() const;
+
+  const std::string& path() const { return path_; }
+
+  // Flushes and closes the file, ending SWMR write mode and releasing the writer lock.
+  // Later calls to other methods fail with FailedPrecondition. Idempotent.
+  Status Close();
+
+ private:
+  struct State;
+  explicit AccountingWriter(std::string path, std::unique_ptr<State> state);
+
+  std::string path_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace corral

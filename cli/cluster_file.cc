@@ -1,0 +1,77 @@
+#include "cli/cluster_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <set>
+
+namespace corral::cli {
+
+Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& text,
+                                                  const std::string& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return Status::Invalid("cluster file: " + std::string(e.what()));
+  }
+  if (!root.IsMap() || !root["nodes"] || !root["nodes"].IsSequence()) {
+    return Status::Invalid("cluster file: needs a list under `nodes:`");
+  }
+  std::vector<ClusterNode> out;
+  std::set<std::string> names;
+  size_t i = 0;
+  try {
+    for (const auto& n : root["nodes"]) {
+      std::string where = "nodes[" + std::to_string(i++) + "]";
+      if (!n.IsMap()) return Status::Invalid("cluster file: " + where + ": must be a mapping");
+      for (const auto& kv : n) {
+        std::string k = kv.first.as<std::string>();
+        if (k != "name" && k != "topology" && k != "gpus" && k != "count") {
+          return Status::Invalid("cluster file: " + where + "." + k + ": unknown field");
+        }
+      }
+      if (!n["name"]) return Status::Invalid("cluster file: " + where + ".name: missing");
+      std::string name = n["name"].as<std::string>();
+      if (name.empty() || name.size() > 48 ||
+          name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+              std::string::npos) {
+        return Status::Invalid("cluster file: " + where + ".name: \"" + name +
+                               "\" must be 1-48 letters, digits, - or _");
+      }
+      int count = 1;
+      bool counted = false;
+      if (n["count"]) {
+        counted = true;
+        try {
+          count = n["count"].as<int>();
+        } catch (const YAML::Exception&) {
+          return Status::Invalid("cluster file: " + where + ".count: not an integer");
+        }
+        if (count < 1 || count > 256) {
+          return Status::Invalid("cluster file: " + where + ".count: must be 1..256");
+        }
+      }
+      std::string topo = n["topology"] ? n["topology"].as<std::string>() : "";
+      if (!topo.empty() && topo.size() > 4 && topo.substr(topo.size() - 4) == ".xml" &&
+          topo[0] != '/') {
+        topo = (std::filesystem::path(base_dir) / topo).lexically_normal().string();
+      }
+      std::string gpus = n["gpus"] ? n["gpus"].as<std::string>() : "";
+      for (int c = 1; c <= count; ++c) {
+        ClusterNode cn{counted ? name + std::to_string(c) : name, topo, gpus};
+        if (!names.insert(cn.name).second) {
+          return Status::Invalid("cluster file: " + where + ".name: \"" + cn.name +
+                                 "\" appears twice");
+        }
+        out.push_back(cn);
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::Invalid("cluster file: " + std::string(e.what()));
+  }
+  if (out.empty()) return Status::Invalid("cluster file: `nodes:` is empty");
+  return out;
+}
+
+}  // namespace corral::cli

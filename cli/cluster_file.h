@@ -1,0 +1,22 @@
+// The cluster file read by `corral up` (examples/cluster.yaml): the simulated nodes to start.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace corral::cli {
+
+struct ClusterNode {
+  std::string name;
+  std::string topology;  // an absolute XML path, a synthetic string, or empty (this machine)
+  std::string gpus;      // --gpus list, or empty
+};
+
+// Parses the YAML text. Relative XML paths are resolved against `base_dir`. Errors name the
+// node entry and the field, e.g. "nodes[2].count: must be 1..256".
+Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& yaml_text,
+                                                  const std::string& base_dir);
+
+}  // namespace corral::cli

@@ -1,0 +1,273 @@
+// corral up / corral down: a local cluster (corrald + simulated corral-node processes) in the
+// background, tracked by pid files under --dir.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "cli/client.h"
+#include "cli/cluster_file.h"
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "common/time.h"
+
+namespace corral::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string BinDir() { return fs::canonical("/proc/self/exe").parent_path().string(); }
+
+std::string ReadText(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The pid in `pidfile` if that process is alive and runs `binary`; else 0.
+pid_t AlivePid(const std::string& pidfile, const std::string& binary) {
+  std::ifstream f(pidfile);
+  pid_t pid = 0;
+  if (!(f >> pid) || pid <= 1) return 0;
+  if (kill(pid, 0) != 0) return 0;
+  std::string cmd = ReadText("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string argv0 = cmd.substr(0, cmd.find('\0'));
+  if (fs::path(argv0).filename() != binary) return 0;
+  // A zombie is not alive.
+  std::string stat = ReadText("/proc/" + std::to_string(pid) + "/stat");
+  size_t rp = stat.rfind(')');
+  if (rp != std::string::npos && rp + 2 < stat.size() && stat[rp + 2] == 'Z') return 0;
+  return pid;
+}
+
+// Starts argv detached from this process (own session, output to `log`), records its pid.
+Result<pid_t> StartDaemon(const std::vector<std::string>& argv, const std::string& log,
+                          const std::string& pidfile) {
+  pid_t pid = fork();
+  if (pid < 0) return Status::Internal("fork failed");
+  if (pid == 0) {
+    setsid();
+    // Double fork so the daemon is not our child: `corral up` can exit.
+    if (fork() != 0) _exit(0);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    for (int fd = 3; fd < 1024; ++fd) close(fd);
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    {
+      std::ofstream pf(pidfile + ".tmp");
+      pf << getpid() << "\n";
+    }
+    rename((pidfile + ".tmp").c_str(), pidfile.c_str());
+    execv(a[0], a.data());
+    _exit(127);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  // Wait for the grandchild's pid file.
+  TimeMs deadline = MonotonicNowMs() + 5000;
+  while (MonotonicNowMs() < deadline) {
+    std::ifstream f(pidfile);
+    pid_t p = 0;
+    if (f >> p && p > 0) return p;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Status::Internal(pidfile + ": the process did not start");
+}
+
+std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
+  std::map<std::string, std::string> m;
+  std::ifstream f(path);
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("export ", 0) == 0) line = line.substr(7);
+    size_t eq = line.find('=');
+    if (eq != std::string::npos) m[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return m;
+}
+
+std::string DefaultClusterFile() {
+  for (const char* rel : {"../../examples/cluster.yaml", "../share/corral/cluster.yaml"}) {
+    fs::path p = fs::path(BinDir()) / rel;
+    if (fs::exists(p)) return fs::canonical(p).string();
+  }
+  return "";
+}
+
+}  // namespace
+
+int Up(const Args& args) {
+  po::options_description d("Options");
+  std::string dir, cluster;
+  int64_t wait_s = 60;
+  bool quiet = false;
+  d.add_options()("dir", po::value(&dir)->required(),
+                  "directory for the cluster's state, logs, pid files and env")(
+      "cluster", po::value(&cluster),
+      "cluster file (default: examples/cluster.yaml; on a re-run, the one used first)")(
+      "wait", po::value(&wait_s)->default_value(60), "seconds to wait for every node")(
+      "quiet,q", po::bool_switch(&quiet), "print only errors");
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs("up",
+                 "Usage: corral up --dir DIR [--cluster FILE]\n\n"
+                 "Starts a local cluster in the background: one corrald and the simulated nodes "
+                 "of the cluster file. Writes DIR/env (source it to use the cluster), a pid file "
+                 "per process and logs under DIR/log. Run again on a directory whose cluster is "
+                 "partly down, it restarts what is missing with the same state.",
+                 args, d, nullptr, &vm, &exit)) {
+    return exit;
+  }
+  std::error_code ec;
+  fs::create_directories(dir + "/log", ec);
+  fs::create_directories(dir + "/state", ec);
+  fs::create_directories(dir + "/spool", ec);
+  if (ec) return Fail("up", Status::Invalid("--dir " + dir + ": " + ec.message()));
+  dir = fs::canonical(dir).string();
+  std::string saved = dir + "/cluster.yaml";
+  if (cluster.empty()) cluster = fs::exists(saved) ? saved : DefaultClusterFile();
+  if (cluster.empty() || !fs::exists(cluster)) {
+    return Fail("up", Status::Invalid("--cluster: no cluster file found; give one"));
+  }
+  std::string base = fs::canonical(cluster).parent_path().string();
+  std::string cluster_text = ReadText(cluster);
+  auto nodes = ParseClusterFile(cluster_text, base);
+  if (!nodes.ok()) return Fail("up", nodes.status());
+  if (fs::canonical(cluster) != fs::path(saved)) {
+    // Keep the cluster with absolute topology paths, so a re-run needs no --cluster.
+    std::ofstream out(saved);
+    out << "nodes:\n";
+    for (const auto& n : *nodes) {
+      out << "  - name: " << n.name << "\n    topology: \"" << n.topology << "\"\n";
+      if (!n.gpus.empty()) out << "    gpus: \"" << n.gpus << "\"\n";
+    }
+  }
+  const std::string bin = BinDir();
+  auto env = ReadEnvFile(dir + "/env");
+  std::string address = env.count("CORRAL_CONTROLLER") ? env["CORRAL_CONTROLLER"] : "";
+
+  if (!AlivePid(dir + "/corrald.pid", "corrald")) {
+    std::string listen = address.empty() ? "127.0.0.1:0" : address;
+    fs::remove(dir + "/corrald.addr", ec);
+    auto pid = StartDaemon({bin + "/corrald", "--state-dir", dir + "/state", "--listen", listen,
+                            "--address-file", dir + "/corrald.addr"},
+                           dir + "/log/corrald.log", dir + "/corrald.pid");
+    if (!pid.ok()) return Fail("up", pid.status());
+    TimeMs deadline = MonotonicNowMs() + 15000;
+    while (!fs::exists(dir + "/corrald.addr")) {
+      if (MonotonicNowMs() > deadline || !AlivePid(dir + "/corrald.pid", "corrald")) {
+        return Fail("up", Status::Unavailable("corrald did not start; see " + dir +
+                                              "/log/corrald.log"));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::string a = ReadText(dir + "/corrald.addr");
+    address = a.substr(0, a.find('\n'));
+    if (!quiet) std::cout << "corrald: started (pid " << *pid << ") on " << address << "\n";
+  } else if (!quiet) {
+    std::cout << "corrald: already running on " << address << "\n";
+  }
+  {
+    std::ofstream ef(dir + "/env");
+    ef << "CORRAL_CONTROLLER=" << address << "\nCORRAL_CLUSTER_DIR=" << dir << "\nPATH=" << bin
+       << ":${PATH}\n";
+  }
+  int started = 0;
+  for (const auto& n : *nodes) {
+    std::string pidfile = dir + "/node-" + n.name + ".pid";
+    if (AlivePid(pidfile, "corral-node")) continue;
+    std::vector<std::string> argv = {bin + "/corral-node", "--controller", address, "--name",
+                                     n.name, "--spool-dir", dir + "/spool/" + n.name,
+                                     "--shared-host"};
+    if (!n.topology.empty()) argv.insert(argv.end(), {"--topology", n.topology});
+    if (!n.gpus.empty()) argv.insert(argv.end(), {"--gpus", n.gpus});
+    auto pid = StartDaemon(argv, dir + "/log/node-" + n.name + ".log", pidfile);
+    if (!pid.ok()) return Fail("up", pid.status());
+    ++started;
+  }
+  // Wait until every node is registered and up.
+  Client c(address);
+  TimeMs deadline = MonotonicNowMs() + wait_s * 1000;
+  for (;;) {
+    v1::ListNodesReply rep;
+    Status s = c.Call(&v1::Controller::Stub::ListNodes, v1::ListNodesRequest(), &rep, 2000);
+    size_t up = 0;
+    if (s.ok()) {
+      for (const auto& n : *nodes)
+        for (const auto& r : rep.nodes())
+          if (r.profile().name() == n.name && r.state() != "down") ++up;
+    }
+    if (up == nodes->size()) break;
+    if (MonotonicNowMs() > deadline) {
+      return Fail("up", Status::Unavailable(std::to_string(up) + " of " +
+                                            std::to_string(nodes->size()) +
+                                            " nodes registered in time; see " + dir + "/log/"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!quiet) {
+    std::cout << "nodes: " << nodes->size() << " up (" << started << " started now)\n"
+              << "\nThe cluster runs in the background. To use it:\n"
+              << "  set -a; . " << dir << "/env; set +a\n"
+              << "  corral nodes; corral submit --wrap 'hostname'; corral queue\n"
+              << "Stop it with: corral down --dir " << dir << "\n";
+  }
+  return kExitOk;
+}
+
+int Down(const Args& args) {
+  po::options_description d("Options");
+  std::string dir;
+  d.add_options()("dir", po::value(&dir)->required(), "the directory given to corral up");
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs("down", "Usage: corral down --dir DIR\n\nStops what `corral up` started, by pid.",
+                 args, d, nullptr, &vm, &exit)) {
+    return exit;
+  }
+  if (!fs::is_directory(dir)) return Fail("down", Status::Invalid("--dir " + dir + ": no such directory"));
+  std::vector<std::pair<std::string, pid_t>> procs;
+  // Nodes first (they stop their jobs), then the controller.
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string f = e.path().filename();
+    if (f.rfind("node-", 0) == 0 && e.path().extension() == ".pid") {
+      if (pid_t p = AlivePid(e.path(), "corral-node")) procs.emplace_back(e.path(), p);
+    }
+  }
+  std::vector<std::vector<std::pair<std::string, pid_t>>> waves{procs};
+  if (pid_t p = AlivePid(dir + "/corrald.pid", "corrald")) waves.push_back({{dir + "/corrald.pid", p}});
+  int stopped = 0;
+  for (const auto& wave : waves) {
+    for (const auto& [f, p] : wave) kill(p, SIGTERM);
+    TimeMs deadline = MonotonicNowMs() + 10000;
+    for (const auto& [f, p] : wave) {
+      std::string bin = f.find("corrald") != std::string::npos ? "corrald" : "corral-node";
+      while (AlivePid(f, bin) && MonotonicNowMs() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (AlivePid(f, bin)) kill(p, SIGKILL);
+      std::error_code ec;
+      fs::remove(f, ec);
+      ++stopped;
+    }
+  }
+  std::cout << "stopped " << stopped << " process(es)\n";
+  return kExitOk;
+}
+
+}  // namespace corral::cli

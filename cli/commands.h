@@ -1,0 +1,21 @@
+// The subcommands of `corral`. Each takes the arguments after its name and returns the
+// process exit code (cli/client.h ExitCode).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace corral::cli {
+
+using Args = std::vector<std::string>;
+
+int Submit(const Args& args);
+int Queue(const Args& args);
+int Cancel(const Args& args);
+int Nodes(const Args& args);
+int Acct(const Args& args);
+int Wait(const Args& args);
+int Up(const Args& args);
+int Down(const Args& args);
+
+}  // namespace corral::cli

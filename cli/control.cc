@@ -1,0 +1,117 @@
+// corral cancel and corral wait: acting on jobs by id.
+#include <iostream>
+#include <thread>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/job_json.h"
+#include "cli/options.h"
+#include "common/time.h"
+
+namespace corral::cli {
+
+bool ParseJobIds(const std::string& cmd, const std::vector<std::string>& in,
+                 std::vector<int64_t>* out);
+
+int Cancel(const Args& args) {
+  po::options_description d("Options");
+  std::string controller;
+  std::vector<std::string> ids;
+  d.add_options()("controller", po::value(&controller), "corrald address")(
+      "ids", po::value(&ids)->multitoken(), "job ids");
+  po::positional_options_description pos;
+  pos.add("ids", -1);
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs("cancel", "Usage: corral cancel JOBID...\n\nCancels jobs, like scancel.", args,
+                 d, &pos, &vm, &exit)) {
+    return exit;
+  }
+  std::vector<int64_t> idv;
+  if (!ParseJobIds("cancel", ids, &idv)) return kExitUsage;
+  if (idv.empty()) {
+    std::cerr << "corral cancel: give at least one job id\n";
+    return kExitUsage;
+  }
+  v1::CancelRequest req;
+  for (auto i : idv) req.add_ids(i);
+  Client c(ResolveController(controller));
+  v1::CancelReply rep;
+  if (Status s = c.Call(&v1::Controller::Stub::Cancel, req, &rep); !s.ok()) {
+    return Fail("cancel", s);
+  }
+  for (const auto& e : rep.errors()) std::cerr << "corral cancel: " << e << "\n";
+  return rep.errors_size() > 0 ? kExitRejected : kExitOk;
+}
+
+int Wait(const Args& args) {
+  po::options_description d("Options");
+  std::string controller;
+  std::vector<std::string> ids;
+  int64_t timeout_s = 0;
+  bool json = false, quiet = false;
+  d.add_options()("controller", po::value(&controller), "corrald address")(
+      "timeout", po::value(&timeout_s), "give up after this many seconds (exit 124)")(
+      "json", po::bool_switch(&json), "print the jobs' final state as JSON")(
+      "quiet,q", po::bool_switch(&quiet), "print nothing")(
+      "ids", po::value(&ids)->multitoken(), "job ids");
+  po::positional_options_description pos;
+  pos.add("ids", -1);
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs("wait",
+                 "Usage: corral wait [--timeout S] JOBID...\n\n"
+                 "Blocks until the jobs end. Exits with the job's exit code (the first non-zero "
+                 "one for several jobs); 1 if a job was cancelled, timed out or lost its node "
+                 "with exit code 0; 124 on --timeout.",
+                 args, d, &pos, &vm, &exit)) {
+    return exit;
+  }
+  std::vector<int64_t> idv;
+  if (!ParseJobIds("wait", ids, &idv)) return kExitUsage;
+  if (idv.empty()) {
+    std::cerr << "corral wait: give at least one job id\n";
+    return kExitUsage;
+  }
+  if (timeout_s < 0) {
+    std::cerr << "corral wait: --timeout must not be negative\n";
+    return kExitUsage;
+  }
+  Client c(ResolveController(controller));
+  TimeMs deadline = timeout_s > 0 ? MonotonicNowMs() + timeout_s * 1000 : 0;
+  v1::WaitReply rep;
+  for (;;) {
+    v1::WaitRequest req;
+    for (auto i : idv) req.add_ids(i);
+    int64_t slice = 20000;
+    if (deadline > 0) slice = std::max<int64_t>(1, std::min(slice, deadline - MonotonicNowMs()));
+    req.set_timeout_ms(slice);
+    Status s = c.Call(&v1::Controller::Stub::Wait, req, &rep, slice + 10000);
+    if (s.code() == Status::Code::kUnavailable && (deadline == 0 || MonotonicNowMs() < deadline)) {
+      // The controller may be restarting: keep waiting for it.
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    if (!s.ok()) return Fail("wait", s);
+    if (rep.all_done()) break;
+    if (deadline > 0 && MonotonicNowMs() >= deadline) {
+      if (!quiet) std::cerr << "corral wait: timed out\n";
+      return 124;
+    }
+  }
+  int code = 0;
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& j : rep.jobs()) {
+    arr.push_back(JobJson(j));
+    if (!quiet && !json) {
+      std::cout << "job " << j.id() << ": " << j.state() << " (exit " << j.exit_code() << ")\n";
+    }
+    int jc = j.exit_code();
+    if (jc == 0 && j.state() != "COMPLETED") jc = 1;
+    if (code == 0) code = jc;
+  }
+  if (json) std::cout << nlohmann::json{{"jobs", arr}}.dump(2) << "\n";
+  return code;
+}
+
+}  // namespace corral::cli

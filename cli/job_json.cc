@@ -1,0 +1,68 @@
+#include "cli/job_json.h"
+
+namespace corral::cli {
+
+nlohmann::json JobJson(const v1::JobInfo& j) {
+  const auto& s = j.spec();
+  nlohmann::json alloc = nlohmann::json::array();
+  for (const auto& a : j.alloc()) {
+    alloc.push_back({{"node", a.node()},
+                     {"cpus", a.cpus()},
+                     {"mem_mib", a.mem_mib()},
+                     {"gpus", std::vector<int32_t>(a.gpu_indices().begin(),
+                                                   a.gpu_indices().end())}});
+  }
+  return {{"job_id", j.id()},          {"name", s.name()},
+          {"user", s.user()},          {"account", s.account()},
+          {"partition", s.partition()}, {"state", j.state()},
+          {"reason", j.reason()},      {"nodes", s.nodes()},
+          {"ntasks", s.ntasks()},      {"cpus_per_task", s.cpus_per_task()},
+          {"mem_mib", s.mem_mib()},    {"gpus", s.gpus()},
+          {"gpus_per_node", s.gpus_per_node()}, {"gpu_model", s.gpu_model()},
+          {"time_limit_ms", s.time_limit_ms()}, {"submit_ms", j.submit_ms()},
+          {"start_ms", j.start_ms()},  {"end_ms", j.end_ms()},
+          {"exit_code", j.exit_code()}, {"nodelist", j.nodelist()},
+          {"stdout", j.stdout_path()}, {"stderr", j.stderr_path()},
+          {"workdir", s.workdir()},    {"allocation", alloc}};
+}
+
+nlohmann::json NodeJson(const v1::NodeInfo& n) {
+  const auto& p = n.profile();
+  nlohmann::json gpus = nlohmann::json::array();
+  for (const auto& g : p.gpus()) {
+    gpus.push_back({{"index", g.index()},
+                    {"model", g.model()},
+                    {"mem_mib", g.mem_mib()},
+                    {"numa", g.numa()},
+                    {"pci_bus_id", g.pci_bus_id()}});
+  }
+  return {{"name", p.name()},
+          {"state", n.state()},
+          {"cpus", p.cpus()},
+          {"cores", p.cores()},
+          {"sockets", p.sockets()},
+          {"numa_nodes", p.numa_nodes()},
+          {"mem_mib", p.mem_mib()},
+          {"alloc_cpus", n.alloc_cpus()},
+          {"alloc_mem_mib", n.alloc_mem_mib()},
+          {"alloc_gpus", n.alloc_gpus()},
+          {"last_seen_ms", n.last_seen_ms()},
+          {"jobs", std::vector<int64_t>(n.jobs().begin(), n.jobs().end())},
+          {"gpus", gpus}};
+}
+
+nlohmann::json AcctJson(const v1::AcctRecord& r) {
+  return {{"job_id", r.job_id()},     {"name", r.name()},
+          {"user", r.user()},         {"account", r.account()},
+          {"partition", r.partition()}, {"nodelist", r.nodelist()},
+          {"gpu_models", r.gpu_models()}, {"state", r.state()},
+          {"nnodes", r.nnodes()},     {"ncpus", r.ncpus()},
+          {"ngpus", r.ngpus()},       {"exit_code", r.exit_code()},
+          {"submit_ms", r.submit_ms()}, {"start_ms", r.start_ms()},
+          {"end_ms", r.end_ms()},     {"elapsed_ms", r.end_ms() > r.start_ms() && r.start_ms() > 0
+                                                          ? r.end_ms() - r.start_ms()
+                                                          : 0},
+          {"cpu_ms", r.cpu_ms()},     {"gpu_ms", r.gpu_ms()}};
+}
+
+}  // namespace corral::cli

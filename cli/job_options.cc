@@ -1,0 +1,752 @@
+#include "cli/job_options.h"
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <exception>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+
+namespace corral {
+namespace {
+
+namespace po = boost::program_options;
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+// `s` made safe to print: control and non-ASCII bytes become \xNN, and with `quoted` the double
+// quote and the backslash get a backslash; text past max_len is cut and marked with "...".
+std::string Printable(std::string_view s, size_t max_len, bool quoted) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  const size_t n = std::min(s.size(), max_len);
+  for (size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      if (quoted && (c == '"' || c == '\\')) out += '\\';
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > max_len) out += "...";
+  return out;
+}
+
+std::string Quote(std::string_view s) {
+  return "\"" + Printable(s, 64, true) + "\"";
+}
+
+// "<option>: "<value>" <reason>", e.g. `--nodes: "-2" is not a positive integer`.
+Status BadValue(std::string_view option, std::string_view value, std::string_view reason) {
+  return Status::Invalid(std::string(option) + ": " + Quote(value) + " " + std::string(reason));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+enum class Num { kOk, kSyntax, kOverflow };
+
+// Digits only (no sign, no blanks); kOverflow past uint64.
+Num ParseDigits(std::string_view s, uint64_t* out) {
+  if (s.empty()) return Num::kSyntax;
+  for (char c : s) {
+    if (c < '0' || c > '9') return Num::kSyntax;
+  }
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  if (ec == std::errc::result_out_of_range) return Num::kOverflow;
+  return ec == std::errc() && ptr == s.data() + s.size() ? Num::kOk : Num::kSyntax;
+}
+
+constexpr uint64_t kInt32Max = std::numeric_limits<int32_t>::max();
+constexpr uint64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+Result<int32_t> ParseCount(std::string_view option, const std::string& value, int32_t min) {
+  const char* what = min > 0 ? "is not a positive integer" : "is not a non-negative integer";
+  uint64_t n = 0;
+  const Num r = ParseDigits(value, &n);
+  if (r == Num::kSyntax) return BadValue(option, value, what);
+  if (r == Num::kOverflow || n > kInt32Max) {
+    return BadValue(option, value, "is too large (at most 2147483647)");
+  }
+  if (n < static_cast<uint64_t>(min)) return BadValue(option, value, what);
+  return static_cast<int32_t>(n);
+}
+
+Result<int64_t> ParseMemFor(std::string_view option, const std::string& value) {
+  static constexpr const char* kWhat =
+      "is not a memory size (a number with an optional K, M, G or T suffix, e.g. 4G; "
+      "no suffix means M)";
+  const std::string_view v(value);
+  const size_t end = v.find_first_not_of("0123456789");
+  const std::string_view digits = v.substr(0, end);
+  const std::string_view suffix = end == std::string_view::npos ? "" : v.substr(end);
+  if (suffix.size() > 1) return BadValue(option, value, kWhat);
+  uint64_t n = 0;
+  const Num r = ParseDigits(digits, &n);
+  if (r == Num::kSyntax) return BadValue(option, value, kWhat);
+  if (r == Num::kOverflow) return BadValue(option, value, "is too large");
+  uint64_t mib = 0;
+  const char unit = suffix.empty() ? 'M' : suffix[0];
+  switch (unit) {
+    case 'K':
+    case 'k':
+      mib = n / 1024 + (n % 1024 != 0 ? 1 : 0);
+      break;
+    case 'M':
+    case 'm':
+      mib = n;
+      break;
+    case 'G':
+    case 'g':
+      if (__builtin_mul_overflow(n, uint64_t{1024}, &mib)) mib = kInt64Max + 1;
+      break;
+    case 'T':
+    case 't':
+      if (__builtin_mul_overflow(n, uint64_t{1024} * 1024, &mib)) mib = kInt64Max + 1;
+      break;
+    default:
+      return BadValue(option, value, kWhat);
+  }
+  if (mib > kInt64Max) return BadValue(option, value, "is too large");
+  if (mib == 0) return BadValue(option, value, "must be greater than 0");
+  return static_cast<int64_t>(mib);
+}
+
+// Splits `s` at `sep` into at most `max` fields; false when there are more.
+bool SplitFields(std::string_view s, char sep, size_t max, std::vector<std::string_view>* out) {
+  out->clear();
+  while (true) {
+    if (out->size() == max) return false;
+    const size_t p = s.find(sep);
+    out->push_back(s.substr(0, p));
+    if (p == std::string_view::npos) return true;
+    s.remove_prefix(p + 1);
+  }
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+Result<int64_t> ParseTimeFor(std::string_view option, const std::string& value) {
+  static constexpr const char* kWhat =
+      "is not a time limit (use minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS or "
+      "UNLIMITED)";
+  const std::string lower = AsciiLower(value);
+  if (lower == "unlimited" || lower == "infinite") return int64_t{0};
+  std::string_view v(value);
+  std::string_view days_text;
+  const size_t dash = v.find('-');
+  if (dash != std::string_view::npos) {
+    days_text = v.substr(0, dash);
+    v.remove_prefix(dash + 1);
+  }
+  std::vector<std::string_view> fields;
+  if (!SplitFields(v, ':', 3, &fields)) return BadValue(option, value, kWhat);
+  // Which unit each field has: with days "H", "H:M", "H:M:S"; without "M", "M:S", "H:M:S".
+  static constexpr uint64_t kH = 3600, kM = 60, kS = 1;
+  std::vector<uint64_t> units;
+  if (dash != std::string_view::npos) {
+    units = std::vector<uint64_t>{kH, kM, kS};
+    units.resize(fields.size());
+  } else if (fields.size() == 1) {
+    units = {kM};
+  } else if (fields.size() == 2) {
+    units = {kM, kS};
+  } else {
+    units = {kH, kM, kS};
+  }
+  uint64_t seconds = 0;
+  bool overflow = false;
+  auto add = [&](std::string_view text, uint64_t unit) -> bool {
+    uint64_t n = 0;
+    const Num r = ParseDigits(text, &n);
+    if (r == Num::kSyntax) return false;
+    uint64_t part = 0;
+    if (r == Num::kOverflow || __builtin_mul_overflow(n, unit, &part) ||
+        __builtin_add_overflow(seconds, part, &seconds)) {
+      overflow = true;
+    }
+    return true;
+  };
+  if (dash != std::string_view::npos && !add(days_text, 24 * kH)) {
+    return BadValue(option, value, kWhat);
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (!add(fields[i], units[i])) return BadValue(option, value, kWhat);
+  }
+  uint64_t ms = 0;
+  if (overflow || __builtin_mul_overflow(seconds, uint64_t{1000}, &ms) || ms > kInt64Max) {
+    return BadValue(option, value, "is too large");
+  }
+  return static_cast<int64_t>(ms);
+}
+
+Status ParseGpuFor(std::string_view option, const std::string& value, std::string* model,
+                   int32_t* count) {
+  static constexpr const char* kWhat = "is not a GPU request ([model:]count, e.g. h100:2 or 4)";
+  std::string m;
+  std::string_view count_text(value);
+  const size_t colon = value.find(':');
+  if (colon != std::string::npos) {
+    m = AsciiLower(std::string_view(value).substr(0, colon));
+    count_text.remove_prefix(colon + 1);
+    if (m.empty() || count_text.find(':') != std::string_view::npos) {
+      return BadValue(option, value, kWhat);
+    }
+    for (char c : m) {
+      const bool ok =
+          (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+      if (!ok) {
+        return BadValue(option, value,
+                        "has an invalid GPU model (letters, digits, '_', '-' and '.' only)");
+      }
+    }
+  }
+  uint64_t n = 0;
+  const Num r = ParseDigits(count_text, &n);
+  if (r == Num::kSyntax) return BadValue(option, value, kWhat);
+  if (r == Num::kOverflow || n > kInt32Max) {
+    return BadValue(option, value, "is too large (at most 2147483647 GPUs)");
+  }
+  if (n == 0) m.clear();
+  *model = std::move(m);
+  *count = static_cast<int32_t>(n);
+  return Status::Ok();
+}
+
+// Non-empty and free of control characters (names and paths end up in files and terminals).
+Status CheckText(std::string_view option, const std::string& value) {
+  if (value.empty()) return Status::Invalid(std::string(option) + ": the value is empty");
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return BadValue(option, value, "contains a control character");
+  }
+  return Status::Ok();
+}
+
+struct ExportSpec {
+  bool all = false;  // start from the whole submitter environment
+  std::vector<std::pair<std::string, std::optional<std::string>>> vars;  // NAME or NAME=value
+};
+
+bool IsVarName(std::string_view s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+Result<ExportSpec> ParseExport(std::string_view option, const std::string& value) {
+  ExportSpec spec;
+  if (value.empty()) return Status::Invalid(std::string(option) + ": the value is empty");
+  if (value.find('\0') != std::string::npos) {
+    return BadValue(option, value, "contains a NUL byte");
+  }
+  if (AsciiLower(value) == "all") return ExportSpec{true, {}};
+  if (AsciiLower(value) == "none") return ExportSpec{false, {}};
+  std::string_view rest(value);
+  bool first = true;
+  while (true) {
+    const size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    const std::string lower = item.size() <= 4 ? AsciiLower(item) : std::string();
+    if (lower == "all") {
+      if (!first)
+        return BadValue(option, value, "has ALL after other entries; ALL must come first");
+      spec.all = true;
+    } else if (lower == "none") {
+      return BadValue(option, value, "combines NONE with other entries; list only the variables");
+    } else if (item.empty()) {
+      return BadValue(option, value, "has an empty entry");
+    } else {
+      const size_t eq = item.find('=');
+      const std::string_view name = item.substr(0, eq);
+      if (!IsVarName(name)) {
+        return Status::Invalid(std::string(option) + ": " + Quote(name) +
+                               " is not a variable name (letters, digits and '_')");
+      }
+      std::optional<std::string> val;
+      if (eq != std::string_view::npos) val = std::string(item.substr(eq + 1));
+      spec.vars.emplace_back(std::string(name), std::move(val));
+    }
+    first = false;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return spec;
+}
+
+std::vector<std::pair<std::string, std::string>> BuildEnv(
+    const ExportSpec& spec, const std::vector<std::pair<std::string, std::string>>& environ) {
+  std::vector<std::pair<std::string, std::string>> env;
+  std::unordered_map<std::string, size_t> index;  // name -> position in env
+  auto set = [&](const std::string& name, const std::string& value) {
+    auto [it, inserted] = index.emplace(name, env.size());
+    if (inserted) {
+      env.emplace_back(name, value);
+    } else {
+      env[it->second].second = value;
+    }
+  };
+  std::unordered_map<std::string, const std::string*> from;  // last definition wins
+  for (const auto& [name, value] : environ) from[name] = &value;
+  if (spec.all) {
+    for (const auto& [name, value] : environ) set(name, value);
+  }
+  for (const auto& [name, value] : spec.vars) {
+    if (value) {
+      set(name, *value);
+    } else if (auto it = from.find(name); it != from.end()) {
+      set(name, *it->second);
+    }  // a listed name that is not set is skipped, as in Slurm
+  }
+  return env;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The option table
+
+// Everything the options can set; directives and then flags are applied to one of these.
+struct Settings {
+  JobSpec spec;
+  bool name_given = false;
+  std::string gpus_model;  // from --gpus
+  std::string gpn_model;   // from --gpus-per-node
+  std::optional<std::string> chdir, output, error, wrap;
+  std::optional<ExportSpec> exports;
+  std::string controller;
+  bool parsable = false, json = false, help = false;
+};
+
+// Validates `value` and stores it; `option` is "--<long name>" for messages.
+using ApplyFn = Status (*)(std::string_view option, const std::string& value, Settings* s);
+
+enum class Group { kResources, kPlacement, kFiles, kCliOnly };
+
+struct OptionDef {
+  const char* name;  // long name without "--"; the key Boost reports
+  char short_name;   // '\0' if none
+  const char* arg;   // the value's name in --help; nullptr for a switch
+  Group group;       // kCliOnly options are refused in directives
+  const char* help;  // one line
+  ApplyFn apply;
+};
+
+Status SetCount(std::string_view option, const std::string& value, int32_t min, int32_t* out) {
+  Result<int32_t> n = ParseCount(option, value, min);
+  if (!n.ok()) return n.status();
+  *out = *n;
+  return Status::Ok();
+}
+
+Status SetText(std::string_view option, const std::string& value, std::string* out) {
+  Status st = CheckText(option, value);
+  if (st.ok()) *out = value;
+  return st;
+}
+
+Status SetOptionalText(std::string_view option, const std::string& value,
+                       std::optional<std::string>* out) {
+  Status st = CheckText(option, value);
+  if (st.ok()) *out = value;
+  return st;
+}
+
+constexpr OptionDef kOptions[] = {
+    {"nodes", 'N', "N", Group::kResources, "number of nodes (default 1)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetCount(o, v, 1, &s->spec.nodes);
+     }},
+    {"ntasks", 'n', "N", Group::kResources, "number of tasks (default 1)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetCount(o, v, 1, &s->spec.ntasks);
+     }},
+    {"cpus-per-task", 'c', "N", Group::kResources, "CPUs for each task (default 1)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetCount(o, v, 1, &s->spec.cpus_per_task);
+     }},
+    {"mem", '\0', "SIZE", Group::kResources, "memory per node: 500 (MiB), 4G; suffixes K, M, G, T",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       Result<int64_t> mib = ParseMemFor(o, v);
+       if (!mib.ok()) return mib.status();
+       s->spec.mem_mib = *mib;
+       return Status::Ok();
+     }},
+    {"gpus", 'G', "[MODEL:]N", Group::kResources, "GPUs for the whole job, e.g. 4 or h100:8",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return ParseGpuFor(o, v, &s->gpus_model, &s->spec.gpus);
+     }},
+    {"gpus-per-node", '\0', "[MODEL:]N", Group::kResources, "GPUs on each node, e.g. h100:4",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return ParseGpuFor(o, v, &s->gpn_model, &s->spec.gpus_per_node);
+     }},
+    {"time", 't', "TIME", Group::kPlacement,
+     "time limit: MIN, MM:SS, HH:MM:SS, D-HH[:MM[:SS]] or UNLIMITED",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       Result<int64_t> ms = ParseTimeFor(o, v);
+       if (!ms.ok()) return ms.status();
+       s->spec.time_limit_ms = *ms;
+       return Status::Ok();
+     }},
+    {"partition", 'p', "NAME", Group::kPlacement, "partition to run in (default: the default one)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetText(o, v, &s->spec.partition);
+     }},
+    {"account", 'A', "NAME", Group::kPlacement, "account to charge",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetText(o, v, &s->spec.account);
+     }},
+    {"job-name", 'J', "NAME", Group::kFiles, "job name (default: the script's file name)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       Status st = SetText(o, v, &s->spec.name);
+       if (st.ok()) s->name_given = true;
+       return st;
+     }},
+    {"output", 'o', "PATTERN", Group::kFiles,
+     "stdout file; %j = job id, %x = job name (default corral-%j.out)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetOptionalText(o, v, &s->output);
+     }},
+    {"error", 'e', "PATTERN", Group::kFiles, "stderr file, same patterns (default: with stdout)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetOptionalText(o, v, &s->error);
+     }},
+    {"chdir", 'D', "DIR", Group::kFiles, "working directory (default: the current directory)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetOptionalText(o, v, &s->chdir);
+     }},
+    {"export", '\0', "VARS", Group::kFiles,
+     "environment: ALL (default), NONE, or [ALL,]NAME[=VALUE],...",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       Result<ExportSpec> e = ParseExport(o, v);
+       if (!e.ok()) return e.status();
+       s->exports = std::move(e).value();
+       return Status::Ok();
+     }},
+    {"wrap", '\0', "COMMAND", Group::kCliOnly, "run COMMAND with /bin/sh; no script file",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       if (v.empty()) return Status::Invalid(std::string(o) + ": the command is empty");
+       if (v.find('\0') != std::string::npos) return BadValue(o, v, "contains a NUL byte");
+       s->wrap = v;
+       return Status::Ok();
+     }},
+    {"parsable", '\0', nullptr, Group::kCliOnly, "print only the job id",
+     [](std::string_view, const std::string&, Settings* s) {
+       s->parsable = true;
+       return Status::Ok();
+     }},
+    {"json", '\0', nullptr, Group::kCliOnly, "print the result as JSON",
+     [](std::string_view, const std::string&, Settings* s) {
+       s->json = true;
+       return Status::Ok();
+     }},
+    {"controller", '\0', "HOST:PORT", Group::kCliOnly, "controller to submit to",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetText(o, v, &s->controller);
+     }},
+    {"help", 'h', nullptr, Group::kCliOnly, "show this help",
+     [](std::string_view, const std::string&, Settings* s) {
+       s->help = true;
+       return Status::Ok();
+     }},
+};
+
+const OptionDef* FindOption(std::string_view name) {
+  for (const OptionDef& o : kOptions) {
+    if (name == o.name) return &o;
+  }
+  return nullptr;
+}
+
+// The Boost table built from kOptions; values are taken as strings and validated by `apply`.
+const po::options_description& Table() {
+  static const std::unique_ptr<po::options_description> desc = [] {
+    auto d = std::make_unique<po::options_description>();
+    for (const OptionDef& o : kOptions) {
+      std::string names = o.name;
+      if (o.short_name != '\0') (names += ',') += o.short_name;
+      if (o.arg != nullptr) {
+        d->add_options()(names.c_str(), po::value<std::string>(), o.help);
+      } else {
+        d->add_options()(names.c_str(), po::bool_switch(), o.help);
+      }
+    }
+    return d;
+  }();
+  return *desc;
+}
+
+struct ParsedOption {
+  const OptionDef* def;
+  std::string value;  // "" for a switch
+};
+
+struct ParsedArgs {
+  std::vector<ParsedOption> options;     // in order of appearance
+  std::vector<std::string> positionals;  // the non-option tokens, in order
+};
+
+// Boost extra style parser: once a non-option token is seen with more behind it, that token and
+// everything after it are positional (the script and its arguments), as with sbatch. A single
+// remaining token is left to Boost, which makes it positional anyway; this also keeps the parser
+// out of Boost's "does the value look like an option" check.
+std::vector<po::option> RestIsPositional(std::vector<std::string>& args) {
+  std::vector<po::option> out;
+  if (args.size() < 2 || (args[0].size() > 1 && args[0][0] == '-')) return out;
+  for (std::string& a : args) {
+    po::option o;
+    o.value.push_back(a);
+    o.original_tokens.push_back(std::move(a));
+    out.push_back(std::move(o));
+  }
+  args.clear();
+  return out;
+}
+
+// Runs the Boost table over `tokens`. Boost exceptions become Status::Invalid.
+Result<ParsedArgs> ParseTokens(const std::vector<std::string>& tokens, bool command_line) {
+  ParsedArgs out;
+  try {
+    po::command_line_parser parser(tokens);
+    parser.options(Table()).style(po::command_line_style::default_style);
+    if (command_line) parser.extra_style_parser(&RestIsPositional);
+    po::parsed_options parsed = parser.run();
+    for (po::option& o : parsed.options) {
+      if (o.string_key.empty()) {
+        for (std::string& v : o.value) out.positionals.push_back(std::move(v));
+        continue;
+      }
+      const OptionDef* def = FindOption(o.string_key);
+      if (def == nullptr) {
+        return Status::Internal("option table mismatch for --" +
+                                Printable(o.string_key, 64, false));
+      }
+      out.options.push_back(ParsedOption{def, o.value.empty() ? "" : o.value.front()});
+    }
+  } catch (const po::unknown_option& e) {
+    return Status::Invalid("unknown option '" + Printable(e.get_option_name(), 64, false) +
+                           "' (see corral submit --help)");
+  } catch (const po::error& e) {
+    return Status::Invalid(Printable(e.what(), 200, false));
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("parsing options: ") + Printable(e.what(), 200, false));
+  }
+  return out;
+}
+
+// Applies the command-line-only `options` (cli_only) or all the others (!cli_only), in order.
+Status ApplyAll(const std::vector<ParsedOption>& options, bool cli_only, Settings* s) {
+  for (const ParsedOption& o : options) {
+    if ((o.def->group == Group::kCliOnly) != cli_only) continue;
+    Status st = o.def->apply(std::string("--") + o.def->name, o.value, s);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+// sbatch's checks on the script text; the messages start with `where`.
+Status CheckScript(const std::string& where, const std::string& script) {
+  if (script.empty()) return Status::Invalid(where + ": the batch script is empty");
+  auto line_of = [&](size_t pos) {
+    return std::to_string(1 + std::count(script.begin(), script.begin() + pos, '\n'));
+  };
+  if (size_t nul = script.find('\0'); nul != std::string::npos) {
+    return Status::Invalid(where + ": line " + line_of(nul) +
+                           " contains a NUL byte; is this a binary file?");
+  }
+  if (size_t cr = script.find("\r\n"); cr != std::string::npos) {
+    return Status::Invalid(where + ": line " + line_of(cr) +
+                           " ends in a DOS line break (\\r\\n); convert the file with dos2unix");
+  }
+  if (!script.starts_with("#!")) {
+    return Status::Invalid(where +
+                           ": the first line must start with #! and an interpreter, "
+                           "e.g. #!/bin/bash");
+  }
+  return Status::Ok();
+}
+
+// Applies the script's directives to `s`; errors read "<where>: line N: <reason>".
+Status ApplyDirectives(const std::string& where, const std::string& script, Settings* s) {
+  Result<std::vector<DirectiveLine>> lines = ExtractDirectiveLines(script);
+  if (!lines.ok()) return Status::Invalid(where + ": " + lines.status().message());
+  for (const DirectiveLine& line : *lines) {
+    const std::string at = where + ": line " + std::to_string(line.line) + ": ";
+    Result<ParsedArgs> parsed = ParseTokens(line.tokens, /*command_line=*/false);
+    if (!parsed.ok()) return Status::Invalid(at + parsed.status().message());
+    if (!parsed->positionals.empty()) {
+      return Status::Invalid(at + "unexpected argument " + Quote(parsed->positionals.front()) +
+                             " (quote values that contain spaces)");
+    }
+    for (const ParsedOption& o : parsed->options) {
+      if (o.def->group == Group::kCliOnly) {
+        return Status::Invalid(at + "--" + o.def->name +
+                               " is only allowed on the command line, not in a directive");
+      }
+      Status st = o.def->apply(std::string("--") + o.def->name, o.value, s);
+      if (!st.ok()) return Status::Invalid(at + st.message());
+    }
+  }
+  return Status::Ok();
+}
+
+// `p` made absolute against `base` and lexically normalised (no file system access).
+std::string Resolve(const std::string& base, const std::string& p) {
+  std::filesystem::path path(p);
+  if (path.is_relative()) path = std::filesystem::path(base) / path;
+  std::string out = path.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+Result<SubmitCommand> ParseSubmit(
+    const std::vector<std::string>& args, const SubmitContext& ctx,
+    const std::function<Result<std::string>(const std::string& path)>& read_file) {
+  Result<ParsedArgs> cli = ParseTokens(args, /*command_line=*/true);
+  if (!cli.ok()) return cli.status();
+  SubmitCommand cmd;
+  Settings s;
+  if (Status st = ApplyAll(cli->options, /*cli_only=*/true, &s); !st.ok()) return st;
+  if (s.help) {
+    cmd.help = true;
+    return cmd;
+  }
+  {  // Report bad flag values before touching the script.
+    Settings scratch;
+    if (Status st = ApplyAll(cli->options, /*cli_only=*/false, &scratch); !st.ok()) return st;
+  }
+  if (ctx.cwd.empty() || ctx.cwd[0] != '/') {
+    return Status::FailedPrecondition("the current directory " + Quote(ctx.cwd) +
+                                      " is not an absolute path");
+  }
+
+  std::string script;
+  if (s.wrap) {
+    if (!cli->positionals.empty()) {
+      return Status::Invalid("--wrap cannot be combined with a script file (" +
+                             Quote(cli->positionals.front()) + ")");
+    }
+    script = "#!/bin/sh\n" + *s.wrap + "\n";
+  } else {
+    if (cli->positionals.empty()) {
+      return Status::Invalid(
+          "no batch script given: name a script file or use --wrap \"command\" "
+          "(see corral submit --help)");
+    }
+    cmd.script_path = cli->positionals.front();
+    cmd.script_args.assign(cli->positionals.begin() + 1, cli->positionals.end());
+    if (cmd.script_path.empty()) return Status::Invalid("the script path is empty");
+    Result<std::string> text = read_file(cmd.script_path);
+    if (!text.ok()) return text.status();
+    script = std::move(text).value();
+    const std::string where = Printable(cmd.script_path, 200, false);
+    if (Status st = CheckScript(where, script); !st.ok()) return st;
+    if (Status st = ApplyDirectives(where, script, &s); !st.ok()) return st;
+  }
+  if (Status st = ApplyAll(cli->options, /*cli_only=*/false, &s); !st.ok()) return st;
+
+  JobSpec& spec = s.spec;
+  if (!s.gpus_model.empty() && !s.gpn_model.empty() && s.gpus_model != s.gpn_model) {
+    return Status::Invalid("--gpus asks for " + Quote(s.gpus_model) +
+                           " GPUs but --gpus-per-node for " + Quote(s.gpn_model) +
+                           "; the GPU models must agree");
+  }
+  spec.gpu_model = s.gpus_model.empty() ? s.gpn_model : s.gpus_model;
+  if (!s.name_given) {
+    if (s.wrap) {
+      spec.name = "wrap";
+    } else {
+      const std::string base = cmd.script_path.substr(cmd.script_path.find_last_of('/') + 1);
+      if (CheckText("", base).ok()) spec.name = base;  // else keep JobSpec's default
+    }
+  }
+  spec.user = ctx.user;
+  spec.submit_dir = ctx.cwd;
+  spec.workdir = s.chdir ? Resolve(ctx.cwd, *s.chdir) : ctx.cwd;
+  if (s.output) spec.output = Resolve(spec.workdir, *s.output);
+  if (s.error) spec.error = Resolve(spec.workdir, *s.error);
+  spec.env = BuildEnv(s.exports.value_or(ExportSpec{true, {}}), ctx.environ);
+  spec.script = std::move(script);
+  spec.args = cmd.script_args;
+
+  cmd.spec = std::move(spec);
+  cmd.parsable = s.parsable;
+  cmd.json = s.json;
+  cmd.controller = s.controller;
+  return cmd;
+}
+
+std::string SubmitHelp() {
+  std::string h =
+      "Usage: corral submit [options] script [script arguments...]\n"
+      "       corral submit [options] --wrap \"command\"\n"
+      "\n"
+      "Queues a batch job. Options can also be written in the script on \"#CORRAL\" or\n"
+      "\"#SBATCH\" lines before its first command; the command line overrides them.\n";
+  static constexpr std::pair<Group, const char*> kGroups[] = {
+      {Group::kResources, "Resources"},
+      {Group::kPlacement, "Time, partition and account"},
+      {Group::kFiles, "Name, files and environment"},
+      {Group::kCliOnly, "Command line only (not allowed in directives)"},
+  };
+  auto flag_text = [](const OptionDef& o) {
+    std::string f = o.short_name != '\0' ? std::string("-") + o.short_name + ", " : "    ";
+    f += std::string("--") + o.name;
+    if (o.arg != nullptr) f += std::string("=") + o.arg;
+    return f;
+  };
+  size_t width = 0;
+  for (const OptionDef& o : kOptions) width = std::max(width, flag_text(o).size());
+  for (const auto& [group, title] : kGroups) {
+    h += std::string("\n") + title + ":\n";
+    for (const OptionDef& o : kOptions) {
+      if (o.group != group) continue;
+      std::string f = flag_text(o);
+      f.resize(width, ' ');
+      h += "  " + f + "  " + o.help + "\n";
+    }
+  }
+  h += "\n"
+       "Examples:\n"
+       "  corral submit job.sh                     # 1 node, 1 task, 1 CPU, no time limit\n"
+       "  corral submit -N 2 --gpus-per-node=h100:4 -t 2:00:00 train.sh --epochs 10\n"
+       "  corral submit -J hello -o hello-%j.out --wrap \"hostname\"\n"
+       "  corral submit --parsable --export=PATH,HOME job.sh   # print only the id\n"
+       "\n"
+       "In a script:\n"
+       "  #!/bin/bash\n"
+       "  #CORRAL -J train -N 2\n"
+       "  #SBATCH --gpus=h100:8 --time=1-00:00:00   # a comment\n"
+       "  srun python train.py\n";
+  return h;
+}
+
+Status ParseGpuRequest(const std::string& value, std::string* model, int32_t* count) {
+  return ParseGpuFor("--gpus", value, model, count);
+}
+
+Result<int64_t> ParseMemMib(const std::string& value) {
+  return ParseMemFor("--mem", value);
+}
+
+Result<int64_t> ParseTimeLimitMs(const std::string& value) {
+  return ParseTimeFor("--time", value);
+}
+
+}  // namespace corral

@@ -1,0 +1,67 @@
+// `corral submit` options. One Boost.Program_options table parses both the command-line flags
+// and the #CORRAL/#SBATCH directives of the batch script (see cli/directives.h); flags override
+// directives, and within each source the last occurrence of an option wins. Nothing here reads
+// files or the process environment (both come in through arguments) and nothing throws: every
+// problem comes back as a Status whose message names the option, the value and the reason,
+// e.g. `--nodes: "-2" is not a positive integer`, and for directives also the script and line.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/directives.h"
+#include "common/job.h"
+#include "common/status.h"
+
+namespace corral {
+
+struct SubmitContext {  // what the process knows, passed in so tests need no real environment
+  std::string cwd;      // absolute; relative paths on the command line are relative to it
+  std::string user;
+  std::vector<std::pair<std::string, std::string>> environ;  // the submitter's environment
+};
+
+struct SubmitCommand {
+  JobSpec spec;             // spec.script is the script text; spec.env the exported environment
+  bool parsable = false;    // --parsable: print only the id
+  bool json = false;        // --json
+  std::string controller;   // --controller, "" if not given
+  std::string script_path;  // as given on the command line; "" with --wrap
+  std::vector<std::string> script_args;  // the arguments after the script path; = spec.args
+  bool help = false;  // -h/--help was given; help text is in SubmitHelp(); nothing else is set
+};
+
+// Parses the arguments that follow `corral submit` and the directives of the script they name
+// (read through read_file with the path as given, so tests need no files; not called with --wrap
+// or --help). The first argument that is not an option (or everything after "--") is the script;
+// the arguments after it are script_args, even when they look like options.
+// The script must be non-empty, start with "#!", and contain no NUL bytes or "\r\n" line ends.
+// Results: spec.submit_dir = ctx.cwd; spec.user = ctx.user; spec.workdir = --chdir resolved
+// against ctx.cwd, else ctx.cwd; relative -o/-e are resolved against spec.workdir (as in Slurm;
+// the same as ctx.cwd unless --chdir is given) with %j/%x patterns kept verbatim; spec.name
+// defaults to the script's file name ("wrap" with --wrap); spec.env follows --export (default
+// ALL = ctx.environ). read_file's error is returned as is.
+Result<SubmitCommand> ParseSubmit(
+    const std::vector<std::string>& args, const SubmitContext& ctx,
+    const std::function<Result<std::string>(const std::string& path)>& read_file);
+
+// The --help text, grouped, with one-line descriptions and examples; generated from the table.
+std::string SubmitHelp();
+
+// Parses "[model:]count" for --gpus: count >= 0 (0 = no GPUs, model then cleared), model
+// lower-cased and made of letters, digits, '_', '-', '.'; "" when absent. Outputs are written only
+// on success.
+Status ParseGpuRequest(const std::string& value, std::string* model, int32_t* count);
+
+// --mem: digits with an optional K/M/G/T suffix (either case); no suffix = MiB. Result in MiB,
+// K rounded up; must be > 0.
+Result<int64_t> ParseMemMib(const std::string& value);
+
+// --time: "minutes", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM" or "D-HH:MM:SS" (fields unbounded,
+// as in Slurm), or "UNLIMITED"/"infinite" (any case). Result in ms; 0 means unlimited.
+Result<int64_t> ParseTimeLimitMs(const std::string& value);
+
+}  // namespace corral

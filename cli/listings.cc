@@ -1,0 +1,194 @@
+// corral queue, nodes and acct: the read-only listings.
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/job_json.h"
+#include "cli/options.h"
+#include "cli/table.h"
+#include "common/time.h"
+
+namespace corral::cli {
+
+namespace {
+
+std::string ShortState(const std::string& s) {
+  if (s == "PENDING") return "PD";
+  if (s == "RUNNING") return "R";
+  if (s == "COMPLETED") return "CD";
+  if (s == "FAILED") return "F";
+  if (s == "CANCELLED") return "CA";
+  if (s == "TIMEOUT") return "TO";
+  if (s == "NODE_FAIL") return "NF";
+  return s;
+}
+
+std::string GpuText(const v1::JobSpec& s) {
+  int n = s.gpus_per_node() > 0 ? s.gpus_per_node() * s.nodes() : s.gpus();
+  if (n == 0) return "-";
+  return (s.gpu_model().empty() ? "" : s.gpu_model() + ":") + std::to_string(n);
+}
+
+bool ParseIds(const std::string& cmd, const std::vector<std::string>& in,
+              std::vector<int64_t>* out) {
+  for (const auto& tok : in) {
+    std::stringstream ss(tok);
+    std::string part;
+    while (std::getline(ss, part, ',')) {
+      if (part.empty()) continue;
+      char* end = nullptr;
+      errno = 0;
+      long long v = strtoll(part.c_str(), &end, 10);
+      if (*end != '\0' || v <= 0 || errno == ERANGE) {
+        std::cerr << "corral " << cmd << ": job id \"" << part << "\" is not a positive integer\n";
+        return false;
+      }
+      out->push_back(v);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseJobIds(const std::string& cmd, const std::vector<std::string>& in,
+                 std::vector<int64_t>* out) {
+  return ParseIds(cmd, in, out);
+}
+
+int Queue(const Args& args) {
+  po::options_description d("Options");
+  std::string controller, user;
+  std::vector<std::string> ids;
+  bool json = false, all = false;
+  d.add_options()("controller", po::value(&controller), "corrald address")(
+      "json", po::bool_switch(&json), "print JSON")(
+      "all,a", po::bool_switch(&all), "include finished jobs")(
+      "user,u", po::value(&user), "only this user's jobs")(
+      "jobs,j", po::value(&ids)->multitoken(), "only these job ids (comma separated)");
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs("queue", "Usage: corral queue [-j IDS] [-u USER] [--all] [--json]\n\n"
+                          "Lists pending and running jobs, like squeue.",
+                 args, d, nullptr, &vm, &exit)) {
+    return exit;
+  }
+  v1::ListJobsRequest req;
+  std::vector<int64_t> idv;
+  if (!ParseIds("queue", ids, &idv)) return kExitUsage;
+  for (auto i : idv) req.add_ids(i);
+  req.set_include_finished(all);
+  req.set_user(user);
+  Client c(ResolveController(controller));
+  v1::ListJobsReply rep;
+  if (Status s = c.Call(&v1::Controller::Stub::ListJobs, req, &rep); !s.ok()) {
+    return Fail("queue", s);
+  }
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& j : rep.jobs()) arr.push_back(JobJson(j));
+    std::cout << nlohmann::json{{"jobs", arr}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  TimeMs now = WallNowMs();
+  Table t({"JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES", "GPUS",
+           "NODELIST(REASON)"});
+  for (const auto& j : rep.jobs()) {
+    TimeMs el = j.start_ms() > 0 ? (j.end_ms() > 0 ? j.end_ms() : now) - j.start_ms() : 0;
+    std::string where = j.state() == "PENDING" ? "(" + j.reason() + ")" : j.nodelist();
+    t.Add({std::to_string(j.id()), j.spec().partition().empty() ? "default" : j.spec().partition(),
+           j.spec().name().substr(0, 24), j.spec().user(), ShortState(j.state()),
+           FormatDuration(el), std::to_string(j.spec().nodes()), GpuText(j.spec()), where});
+  }
+  t.Print(std::cout);
+  return kExitOk;
+}
+
+int Nodes(const Args& args) {
+  po::options_description d("Options");
+  std::string controller;
+  bool json = false;
+  d.add_options()("controller", po::value(&controller), "corrald address")(
+      "json", po::bool_switch(&json), "print JSON");
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs("nodes", "Usage: corral nodes [--json]\n\nLists nodes, like sinfo -N.", args, d,
+                 nullptr, &vm, &exit)) {
+    return exit;
+  }
+  Client c(ResolveController(controller));
+  v1::ListNodesReply rep;
+  if (Status s = c.Call(&v1::Controller::Stub::ListNodes, v1::ListNodesRequest(), &rep);
+      !s.ok()) {
+    return Fail("nodes", s);
+  }
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& n : rep.nodes()) arr.push_back(NodeJson(n));
+    std::cout << nlohmann::json{{"nodes", arr}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  Table t({"NODE", "STATE", "CPUS(A/T)", "MEM_MIB(A/T)", "GPUS(A/T)", "GPU_MODELS", "NUMA"});
+  for (const auto& n : rep.nodes()) {
+    const auto& p = n.profile();
+    std::map<std::string, int> models;
+    for (const auto& g : p.gpus()) models[g.model()]++;
+    std::string m;
+    for (const auto& [k, v] : models) m += (m.empty() ? "" : ",") + k + ":" + std::to_string(v);
+    t.Add({p.name(), n.state(), std::to_string(n.alloc_cpus()) + "/" + std::to_string(p.cpus()),
+           std::to_string(n.alloc_mem_mib()) + "/" + std::to_string(p.mem_mib()),
+           std::to_string(n.alloc_gpus()) + "/" + std::to_string(p.gpus_size()),
+           m.empty() ? "-" : m, std::to_string(p.numa_nodes())});
+  }
+  t.Print(std::cout);
+  return kExitOk;
+}
+
+int Acct(const Args& args) {
+  po::options_description d("Options");
+  std::string controller, user;
+  std::vector<std::string> ids;
+  bool json = false;
+  d.add_options()("controller", po::value(&controller), "corrald address")(
+      "json", po::bool_switch(&json), "print JSON")(
+      "jobs,j", po::value(&ids)->multitoken(), "only these job ids (comma separated)")(
+      "user,u", po::value(&user), "only this user's jobs");
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs("acct", "Usage: corral acct [-j IDS] [-u USER] [--json]\n\n"
+                         "Shows finished jobs from the HDF5 accounting table, like sacct.",
+                 args, d, nullptr, &vm, &exit)) {
+    return exit;
+  }
+  v1::AcctRequest req;
+  std::vector<int64_t> idv;
+  if (!ParseIds("acct", ids, &idv)) return kExitUsage;
+  for (auto i : idv) req.add_ids(i);
+  req.set_user(user);
+  Client c(ResolveController(controller));
+  v1::AcctReply rep;
+  if (Status s = c.Call(&v1::Controller::Stub::Accounting, req, &rep); !s.ok()) {
+    return Fail("acct", s);
+  }
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : rep.records()) arr.push_back(AcctJson(r));
+    std::cout << nlohmann::json{{"jobs", arr}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  Table t({"JOBID", "NAME", "USER", "STATE", "EXITCODE", "ELAPSED", "NODES", "NODELIST", "CPUS",
+           "GPUS", "CPU_TIME"});
+  for (const auto& r : rep.records()) {
+    TimeMs el = r.start_ms() > 0 && r.end_ms() > r.start_ms() ? r.end_ms() - r.start_ms() : 0;
+    t.Add({std::to_string(r.job_id()), r.name().substr(0, 24), r.user(), r.state(),
+           std::to_string(r.exit_code()), FormatDuration(el), std::to_string(r.nnodes()),
+           r.nodelist().empty() ? "-" : r.nodelist(), std::to_string(r.ncpus()),
+           std::to_string(r.ngpus()), FormatDuration(r.cpu_ms())});
+  }
+  t.Print(std::cout);
+  return kExitOk;
+}
+
+}  // namespace corral::cli

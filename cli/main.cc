@@ -1,0 +1,65 @@
+// corral: the command-line interface. See `corral --help`.
+#include <signal.h>
+
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+
+namespace {
+
+constexpr const char* kHelp = R"(corral: submit and watch batch jobs on a Corral cluster.
+
+Usage: corral COMMAND [OPTIONS]   (corral COMMAND --help for its options)
+
+Commands:
+  submit   submit a batch script (like sbatch); --wrap "CMD" for a one-liner
+  queue    list pending and running jobs (like squeue)
+  cancel   cancel jobs (like scancel)
+  wait     block until jobs end; exits with the job's exit code
+  nodes    list nodes (like sinfo -N)
+  acct     show finished jobs from accounting (like sacct)
+  up       start a local cluster in the background (corrald + simulated nodes)
+  down     stop a cluster started with `up`
+
+The controller is taken from --controller, else $CORRAL_CONTROLLER, else 127.0.0.1:6817.
+Listings take --json.
+
+Exit codes:
+  0  success
+  1  the command failed (wait: a job ended CANCELLED/TIMEOUT/NODE_FAIL with exit code 0)
+  2  bad options or arguments
+  3  the controller could not be reached
+  4  the controller refused the request (invalid job, unknown id, ...)
+  N  wait: the job's own exit code; 124 when --timeout passed
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  using Cmd = int (*)(const corral::cli::Args&);
+  const std::map<std::string, Cmd> cmds = {
+      {"submit", corral::cli::Submit}, {"queue", corral::cli::Queue},
+      {"cancel", corral::cli::Cancel}, {"wait", corral::cli::Wait},
+      {"nodes", corral::cli::Nodes},   {"acct", corral::cli::Acct},
+      {"up", corral::cli::Up},         {"down", corral::cli::Down},
+  };
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    std::cout << kHelp;
+    return argc < 2 ? corral::cli::kExitUsage : 0;
+  }
+  if (std::string(argv[1]) == "--version") {
+    std::cout << "corral 0.1\n";
+    return 0;
+  }
+  auto it = cmds.find(argv[1]);
+  if (it == cmds.end()) {
+    std::cerr << "corral: unknown command \"" << argv[1] << "\"; see corral --help\n";
+    return corral::cli::kExitUsage;
+  }
+  return it->second(corral::cli::Args(argv + 2, argv + argc));
+}

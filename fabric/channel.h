@@ -1,0 +1,24 @@
+// Client side of the controller API: dialling corrald and turning gRPC errors into Status.
+// Includes grpcpp: only the CLI and the node agent's link code should include this header.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "fabric/proto/corral.grpc.pb.h"
+
+namespace corral {
+
+// A channel to corrald at "host:port". Does not connect until first use.
+std::shared_ptr<grpc::Channel> DialController(const std::string& address);
+// Maps a failed gRPC call to a Status whose message names the controller address.
+Status FromGrpc(const grpc::Status& s, const std::string& address);
+// Maps a Status to a gRPC status for a handler's reply.
+grpc::Status ToGrpc(const Status& s);
+// A deadline `ms` milliseconds from now, as gRPC wants it (system_clock).
+std::chrono::system_clock::time_point DeadlineIn(int64_t ms);
+
+}  // namespace corral

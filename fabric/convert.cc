@@ -1,0 +1,106 @@
+#include "fabric/convert.h"
+
+namespace corral {
+
+void ToProto(const JobSpec& in, v1::JobSpec* out) {
+  out->set_name(in.name);
+  out->set_user(in.user);
+  out->set_account(in.account);
+  out->set_partition(in.partition);
+  out->set_nodes(in.nodes);
+  out->set_ntasks(in.ntasks);
+  out->set_cpus_per_task(in.cpus_per_task);
+  out->set_mem_mib(in.mem_mib);
+  out->set_gpu_model(in.gpu_model);
+  out->set_gpus(in.gpus);
+  out->set_gpus_per_node(in.gpus_per_node);
+  out->set_time_limit_ms(in.time_limit_ms);
+  out->set_script(in.script);
+  out->set_output(in.output);
+  out->set_error(in.error);
+  out->set_workdir(in.workdir);
+  out->set_submit_dir(in.submit_dir);
+  out->clear_args();
+  for (const auto& a : in.args) out->add_args(a);
+  out->clear_env();
+  for (const auto& [k, v] : in.env) {
+    auto* e = out->add_env();
+    e->set_key(k);
+    e->set_value(v);
+  }
+}
+
+JobSpec FromProto(const v1::JobSpec& in) {
+  JobSpec s;
+  s.name = in.name();
+  s.user = in.user();
+  s.account = in.account();
+  s.partition = in.partition();
+  s.nodes = in.nodes();
+  s.ntasks = in.ntasks();
+  s.cpus_per_task = in.cpus_per_task();
+  s.mem_mib = in.mem_mib();
+  s.gpu_model = in.gpu_model();
+  s.gpus = in.gpus();
+  s.gpus_per_node = in.gpus_per_node();
+  s.time_limit_ms = in.time_limit_ms();
+  s.script = in.script();
+  s.output = in.output();
+  s.error = in.error();
+  s.workdir = in.workdir();
+  s.submit_dir = in.submit_dir();
+  for (const auto& e : in.env()) s.env.emplace_back(e.key(), e.value());
+  s.args.assign(in.args().begin(), in.args().end());
+  return s;
+}
+
+void ToProto(const NodeProfile& in, v1::NodeProfile* out) {
+  out->set_name(in.name);
+  out->set_cpus(in.cpus);
+  out->set_cores(in.cores);
+  out->set_sockets(in.sockets);
+  out->set_numa_nodes(in.numa_nodes);
+  out->set_mem_mib(in.mem_mib);
+  out->clear_gpus();
+  for (const auto& g : in.gpus) {
+    auto* p = out->add_gpus();
+    p->set_index(g.index);
+    p->set_model(g.model);
+    p->set_mem_mib(g.mem_mib);
+    p->set_numa(g.numa);
+    p->set_pci_bus_id(g.pci_bus_id);
+  }
+}
+
+NodeProfile FromProto(const v1::NodeProfile& in) {
+  NodeProfile p;
+  p.name = in.name();
+  p.cpus = in.cpus();
+  p.cores = in.cores();
+  p.sockets = in.sockets();
+  p.numa_nodes = in.numa_nodes();
+  p.mem_mib = in.mem_mib();
+  for (const auto& g : in.gpus()) {
+    p.gpus.push_back({g.index(), g.model(), g.mem_mib(), g.numa(), g.pci_bus_id()});
+  }
+  return p;
+}
+
+void ToProto(const NodeAllocation& in, v1::NodeAllocation* out) {
+  out->set_node(in.node);
+  out->set_cpus(in.cpus);
+  out->set_mem_mib(in.mem_mib);
+  out->clear_gpu_indices();
+  for (int32_t i : in.gpu_indices) out->add_gpu_indices(i);
+}
+
+NodeAllocation FromProto(const v1::NodeAllocation& in) {
+  NodeAllocation a;
+  a.node = in.node();
+  a.cpus = in.cpus();
+  a.mem_mib = in.mem_mib();
+  a.gpu_indices.assign(in.gpu_indices().begin(), in.gpu_indices().end());
+  return a;
+}
+
+}  // namespace corral

@@ -1,0 +1,95 @@
+// corral-node: the launcher that runs on every node. See DESIGN.md "Processes".
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "common/log.h"
+#include "launcher/node_agent.h"
+#include "launcher/profile.h"
+
+namespace po = boost::program_options;
+using namespace corral;
+
+int main(int argc, char** argv) {
+  std::string controller, name, topology, gpus, spool, log_level;
+  bool shared_host = false, print_profile = false;
+  po::options_description opts(
+      "corral-node: profiles this machine (or a simulated node) with hwloc, dials corrald and "
+      "runs the jobs it is given.\n\n"
+      "Usage: corral-node --controller HOST:PORT [--name N] [--topology XML|SYNTHETIC] "
+      "[--gpus LIST]\n\nOptions");
+  opts.add_options()("help,h", "show this help")(
+      "controller", po::value(&controller),
+      "corrald address (default: $CORRAL_CONTROLLER, else 127.0.0.1:6817)")(
+      "name", po::value(&name), "node name (default: the host name)")(
+      "topology", po::value(&topology),
+      "simulate a node: an hwloc XML file, or a synthetic string such as "
+      "\"pack:2 numa:2(memory=64GB) core:8 pu:1\"")(
+      "gpus", po::value(&gpus),
+      "GPUs of a simulated node, e.g. \"2xH100@numa0,2xH100@numa1\" or \"8xA100\"")(
+      "spool-dir", po::value(&spool), "where job scripts live (default /tmp/corral-node-NAME)")(
+      "shared-host", po::bool_switch(&shared_host),
+      "several simulated nodes share this host: set the MPI settings that needs")(
+      "print-profile", po::bool_switch(&print_profile), "print the node profile and exit")(
+      "log-level", po::value(&log_level)->default_value("info"), "debug, info, warn or error");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    if (vm.count("help")) {
+      std::cout << opts << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "corral-node: " << e.what() << "\nTry 'corral-node --help'.\n";
+    return 2;
+  }
+  if (controller.empty()) {
+    const char* env = getenv("CORRAL_CONTROLLER");
+    controller = env && *env ? env : "127.0.0.1:6817";
+  }
+  auto profile = BuildProfile({name, topology, gpus});
+  if (!profile.ok()) {
+    std::cerr << "corral-node: " << profile.status().message() << "\n";
+    return 2;
+  }
+  if (print_profile) {
+    const auto& p = *profile;
+    std::cout << p.name << ": " << p.cpus << " cpus, " << p.cores << " cores, " << p.sockets
+              << " sockets, " << p.numa_nodes << " numa, " << p.mem_mib << " MiB\n";
+    for (const auto& g : p.gpus) {
+      std::cout << "  gpu" << g.index << " " << g.model << " " << g.mem_mib << " MiB numa" << g.numa
+                << " " << g.pci_bus_id << "\n";
+    }
+    return 0;
+  }
+  InitLogging("corral-node " + profile->name, log_level);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  AgentOptions ao;
+  ao.controller = controller;
+  ao.profile = *profile;
+  ao.spool_dir = spool.empty() ? "/tmp/corral-node-" + profile->name : spool;
+  ao.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
+  ao.shared_host = shared_host;
+  NodeAgent agent(ao);
+  std::thread sig([&] {
+    int s = 0;
+    sigwait(&set, &s);
+    spdlog::info("signal {}: stopping", s);
+    agent.Stop();
+  });
+  agent.Run();
+  sig.detach();
+  return 0;
+}

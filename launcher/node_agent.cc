@@ -1,0 +1,534 @@
+#include "launcher/node_agent.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "fabric/channel.h"
+#include "fabric/convert.h"
+#include "launcher/process.h"
+
+namespace corral {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct LocalJob {
+  v1::JobInfo info;  // includes the full spec
+  EnvList env;       // the job's complete environment on this node
+  bool batch_host = false;
+  pid_t pid = 0;        // batch script, when this node runs it
+  TimeMs deadline = 0;  // monotonic; 0 = none
+  bool cancelled = false, timed_out = false;
+  std::string dir;
+};
+
+struct LocalStep {
+  int64_t job_id = 0;
+  pid_t pid = 0;
+  bool exited = false;
+  int status = 0;
+};
+
+}  // namespace
+
+class NodeAgent::Impl {
+ public:
+  explicit Impl(AgentOptions o) : opts(std::move(o)) {}
+
+  AgentOptions opts;
+  std::atomic<bool> stopping{false};
+
+  std::mutex mu;  // guards everything below
+  std::condition_variable cv;
+  std::map<int64_t, LocalJob> jobs;
+  std::map<int64_t, LocalStep> steps;          // by step id
+  std::map<int64_t, v1::JobFinished> unacked;  // finishes not yet acknowledged
+  std::map<pid_t, int64_t> batch_pids;         // pid -> job id
+  std::map<pid_t, int64_t> step_pids;          // pid -> step id
+
+  // The link; writes are serialised by link_mu.
+  std::mutex link_mu;
+  grpc::ClientContext* ctx = nullptr;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::NodeMessage, v1::ControllerMessage>> stream;
+  int64_t heartbeat_ms = 1000;
+
+  bool Send(const v1::NodeMessage& m) {
+    std::lock_guard<std::mutex> l(link_mu);
+    return stream && stream->Write(m);
+  }
+
+  void RunOnce();
+  void Dispatch(const v1::ControllerMessage& m);
+  void Launch(const v1::LaunchJob& l);
+  void CancelJob(int64_t job_id, bool forget);
+  void StartStep(const v1::StartStep& s);
+  void ReapLoop();
+  void WatchLoop();
+  void OnBatchExit(int64_t job_id, int status);
+  EnvList NodeEnv(const v1::LaunchJob& l, const std::string& dir) const;
+};
+
+EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir) const {
+  const auto& job = l.job();
+  std::map<std::string, std::string> env;
+  for (const auto& e : job.spec().env()) env[e.key()] = e.value();
+  for (const auto& e : l.env()) env[e.key()] = e.value();
+  const std::string& me = opts.profile.name;
+  env["CORRAL_NODENAME"] = me;
+  env["SLURMD_NODENAME"] = me;
+  env["CORRAL_JOB_DIR"] = dir;
+  env.erase("CUDA_VISIBLE_DEVICES");
+  int local_tasks = 0;
+  for (const auto& a : job.alloc()) {
+    if (a.node() != me) continue;
+    std::string gpus;
+    for (int32_t g : a.gpu_indices()) gpus += (gpus.empty() ? "" : ",") + std::to_string(g);
+    if (!gpus.empty()) {
+      env["CUDA_VISIBLE_DEVICES"] = gpus;
+      env["CORRAL_JOB_GPUS"] = gpus;
+      env["SLURM_JOB_GPUS"] = gpus;
+    }
+    local_tasks = a.cpus() / std::max(job.spec().cpus_per_task(), 1);
+  }
+  env["CORRAL_CPUS_ON_NODE"] = std::to_string(local_tasks * job.spec().cpus_per_task());
+  std::string path = env.count("PATH") ? env["PATH"] : "/usr/local/bin:/usr/bin:/bin";
+  env["PATH"] = opts.bin_dir + ":" + path;
+  // Open MPI: ranks start through this node via corral-rsh, on the job's hosts.
+  env["OMPI_MCA_plm_rsh_agent"] = opts.bin_dir + "/corral-rsh";
+  env["OMPI_MCA_plm_rsh_no_tree_spawn"] = "1";
+  env["OMPI_MCA_orte_default_hostfile"] = dir + "/hostfile";
+  env["OMPI_MCA_rmaps_base_oversubscribe"] = "1";
+  if (geteuid() == 0) {
+    env["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
+    env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+  }
+  if (opts.shared_host) {
+    // Simulated nodes share one host (PLATFORM.md): no hwloc binding, TCP between "nodes".
+    env["OMPI_MCA_rtc"] = "^hwloc";
+    env["OMPI_MCA_btl"] = "self,tcp";
+    env["OMPI_MCA_pml"] = "ob1";
+    env["OMPI_MCA_btl_tcp_if_include"] = "lo";
+    env["OMPI_MCA_oob_tcp_if_include"] = "lo";
+    env["OMPI_MCA_hwloc_base_binding_policy"] = "none";
+    env["OMPI_MCA_mpi_yield_when_idle"] = "1";
+  }
+  return EnvList(env.begin(), env.end());
+}
+
+void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
+  const auto& info = l.job();
+  int64_t id = info.id();
+  std::string dir = opts.spool_dir + "/job-" + std::to_string(id);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  LocalJob j;
+  j.info = info;
+  j.batch_host = l.batch_host();
+  j.dir = dir;
+  j.env = NodeEnv(l, dir);
+  {
+    std::ofstream hf(dir + "/hostfile");
+    for (const auto& a : info.alloc()) {
+      int slots = a.cpus() / std::max(info.spec().cpus_per_task(), 1);
+      hf << a.node() << " slots=" << std::max(slots, 1) << "\n";
+    }
+  }
+  if (info.spec().time_limit_ms() > 0) {
+    j.deadline = MonotonicNowMs() + info.spec().time_limit_ms();
+  }
+  std::unique_lock<std::mutex> lk(mu);
+  if (jobs.count(id)) return;  // a duplicate launch after a reconnect
+  if (!j.batch_host) {
+    jobs[id] = std::move(j);
+    return;
+  }
+  std::string script = dir + "/script";
+  {
+    std::ofstream sf(script, std::ios::binary | std::ios::trunc);
+    sf << info.spec().script();
+  }
+  chmod(script.c_str(), 0700);
+  SpawnSpec sp;
+  if (info.spec().script().rfind("#!", 0) == 0) {
+    sp.argv = {script};
+  } else {
+    sp.argv = {"/bin/sh", script};
+  }
+  sp.argv.insert(sp.argv.end(), info.spec().args().begin(), info.spec().args().end());
+  sp.env = j.env;
+  sp.cwd = info.spec().workdir();
+  sp.stdout_path = info.stdout_path();
+  sp.stderr_path = info.stderr_path();
+  auto pid = Spawn(sp);
+  if (!pid.ok()) {
+    spdlog::error("job {}: {}", id, pid.status().message());
+    v1::JobFinished f;
+    f.set_job_id(id);
+    f.set_state("FAILED");
+    f.set_exit_code(1);
+    f.set_end_ms(WallNowMs());
+    f.set_reason(pid.status().message());
+    unacked[id] = f;
+    lk.unlock();
+    v1::NodeMessage m;
+    *m.mutable_finished() = f;
+    Send(m);
+    return;
+  }
+  j.pid = *pid;
+  batch_pids[*pid] = id;
+  jobs[id] = std::move(j);
+  cv.notify_all();
+  spdlog::info("job {}: started pid {}", id, *pid);
+}
+
+void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget) {
+  std::vector<pid_t> leaders;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = jobs.find(job_id);
+    if (it != jobs.end()) {
+      it->second.cancelled = true;
+      if (it->second.pid > 0) leaders.push_back(it->second.pid);
+    }
+    for (const auto& [sid, s] : steps)
+      if (s.job_id == job_id && !s.exited) leaders.push_back(s.pid);
+  }
+  // Off the link thread: the grace period must not stall message handling.
+  std::string node = opts.profile.name;
+  int grace = opts.kill_grace_ms;
+  std::thread([this, job_id, node, leaders, grace, forget] {
+    KillJobProcesses(job_id, node, leaders, grace);
+    if (forget) {
+      std::lock_guard<std::mutex> l(mu);
+      auto it = jobs.find(job_id);
+      if (it != jobs.end() && it->second.pid == 0) {
+        std::error_code ec;
+        fs::remove_all(it->second.dir, ec);
+        jobs.erase(it);
+      }
+    }
+  }).detach();
+}
+
+void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
+  auto fail = [&](const std::string& why) {
+    v1::NodeMessage m;
+    m.mutable_step_exit()->set_step_id(s.step_id());
+    m.mutable_step_exit()->set_error(why);
+    Send(m);
+  };
+  EnvList env;
+  std::string cwd = s.cwd();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = jobs.find(s.job_id());
+    if (it == jobs.end()) {
+      fail("node " + opts.profile.name + " does not run job " + std::to_string(s.job_id()));
+      return;
+    }
+    env = it->second.env;
+    if (cwd.empty()) cwd = it->second.info.spec().workdir();
+  }
+  for (const auto& e : s.env()) {
+    bool replaced = false;
+    for (auto& [k, v] : env)
+      if (k == e.key()) {
+        v = e.value();
+        replaced = true;
+      }
+    if (!replaced) env.emplace_back(e.key(), e.value());
+  }
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+    fail(std::string("pipe: ") + strerror(errno));
+    return;
+  }
+  SpawnSpec sp;
+  sp.argv.assign(s.argv().begin(), s.argv().end());
+  sp.env = env;
+  sp.cwd = cwd;
+  sp.stdout_fd = out_pipe[1];
+  sp.stderr_fd = err_pipe[1];
+  std::unique_lock<std::mutex> lk(mu);
+  auto pid = Spawn(sp);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (!pid.ok()) {
+    lk.unlock();
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    fail(pid.status().message());
+    return;
+  }
+  steps[s.step_id()] = LocalStep{s.job_id(), *pid, false, 0};
+  step_pids[*pid] = s.step_id();
+  cv.notify_all();
+  lk.unlock();
+  int64_t step_id = s.step_id();
+  // Forward output until both pipes close, then the exit status.
+  std::thread([this, step_id, o = out_pipe[0], e = err_pipe[0]] {
+    pollfd fds[2] = {{o, POLLIN, 0}, {e, POLLIN, 0}};
+    int open_fds = 2;
+    char buf[65536];
+    while (open_fds > 0) {
+      if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t n = read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0) {
+          close(fds[i].fd);
+          fds[i].fd = -1;
+          --open_fds;
+          continue;
+        }
+        v1::NodeMessage m;
+        m.mutable_step_output()->set_step_id(step_id);
+        if (i == 0) {
+          m.mutable_step_output()->set_stdout(std::string(buf, n));
+        } else {
+          m.mutable_step_output()->set_stderr(std::string(buf, n));
+        }
+        Send(m);
+      }
+    }
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return steps[step_id].exited || stopping; });
+    int code = ExitCodeOf(steps[step_id].status);
+    steps.erase(step_id);
+    l.unlock();
+    v1::NodeMessage m;
+    m.mutable_step_exit()->set_step_id(step_id);
+    m.mutable_step_exit()->set_exit_code(code);
+    Send(m);
+  }).detach();
+}
+
+void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
+  std::vector<pid_t> leaders;
+  v1::JobFinished f;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = jobs.find(job_id);
+    if (it == jobs.end()) return;
+    LocalJob& j = it->second;
+    leaders.push_back(j.pid);
+    int code = ExitCodeOf(status);
+    f.set_job_id(job_id);
+    f.set_exit_code(code);
+    f.set_end_ms(WallNowMs());
+    if (j.timed_out) {
+      f.set_state("TIMEOUT");
+      f.set_reason("time limit reached");
+    } else if (j.cancelled) {
+      f.set_state("CANCELLED");
+    } else {
+      f.set_state(code == 0 ? "COMPLETED" : "FAILED");
+    }
+    unacked[job_id] = f;
+    std::error_code ec;
+    fs::remove_all(j.dir, ec);
+    jobs.erase(it);
+  }
+  spdlog::info("job {}: {} (exit {})", job_id, f.state(), f.exit_code());
+  // Whatever the script left behind on this node ends with it.
+  KillJobProcesses(job_id, opts.profile.name, leaders, 500);
+  v1::NodeMessage m;
+  *m.mutable_finished() = f;
+  Send(m);
+}
+
+void NodeAgent::Impl::ReapLoop() {
+  while (!stopping) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      // No children now: wait until one is started.
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait_for(l, std::chrono::milliseconds(100));
+      continue;
+    }
+    int64_t job_id = -1;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (auto it = batch_pids.find(pid); it != batch_pids.end()) {
+        job_id = it->second;
+        batch_pids.erase(it);
+      } else if (auto st = step_pids.find(pid); st != step_pids.end()) {
+        auto& s = steps[st->second];
+        s.exited = true;
+        s.status = status;
+        step_pids.erase(st);
+        cv.notify_all();
+      }
+    }
+    if (job_id >= 0) OnBatchExit(job_id, status);
+  }
+}
+
+void NodeAgent::Impl::WatchLoop() {
+  // Time limits: SIGTERM the job at its limit, SIGKILL after the grace period.
+  while (!stopping) {
+    std::vector<int64_t> expired;
+    {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait_for(l, std::chrono::milliseconds(200));
+      TimeMs now = MonotonicNowMs();
+      for (auto& [id, j] : jobs) {
+        if (j.pid > 0 && j.deadline > 0 && now >= j.deadline && !j.timed_out) {
+          j.timed_out = true;
+          expired.push_back(id);
+        }
+      }
+    }
+    for (int64_t id : expired) {
+      spdlog::info("job {}: time limit reached", id);
+      CancelJob(id, false);
+    }
+  }
+}
+
+void NodeAgent::Impl::Dispatch(const v1::ControllerMessage& m) {
+  if (m.has_registered()) {
+    heartbeat_ms = std::max<int64_t>(m.registered().heartbeat_ms(), 10);
+    for (int64_t id : m.registered().orphaned()) {
+      spdlog::warn("job {}: the controller no longer wants it; killing it", id);
+      CancelJob(id, true);
+    }
+  } else if (m.has_launch()) {
+    Launch(m.launch());
+  } else if (m.has_cancel()) {
+    CancelJob(m.cancel().job_id(), true);
+  } else if (m.has_start_step()) {
+    StartStep(m.start_step());
+  } else if (m.has_kill_step()) {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = steps.find(m.kill_step().step_id());
+    if (it != steps.end() && !it->second.exited) kill(-it->second.pid, SIGKILL);
+  } else if (m.has_ack_finished()) {
+    std::lock_guard<std::mutex> l(mu);
+    unacked.erase(m.ack_finished().job_id());
+  }
+}
+
+void NodeAgent::Impl::RunOnce() {
+  auto channel = DialController(opts.controller);
+  auto stub = v1::NodeLink::NewStub(channel);
+  grpc::ClientContext context;
+  {
+    std::lock_guard<std::mutex> l(link_mu);
+    ctx = &context;
+    stream = stub->Connect(&context);
+  }
+  v1::NodeMessage reg;
+  ToProto(opts.profile, reg.mutable_register_()->mutable_profile());
+  std::vector<v1::JobFinished> resend;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    for (const auto& [id, j] : jobs) reg.mutable_register_()->add_running()->set_job_id(id);
+    for (const auto& [id, f] : unacked) resend.push_back(f);
+  }
+  bool ok = Send(reg);
+  for (const auto& f : resend) {
+    v1::NodeMessage m;
+    *m.mutable_finished() = f;
+    ok = ok && Send(m);
+  }
+  std::atomic<bool> link_up{ok};
+  std::thread hb([&] {
+    while (link_up && !stopping) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(heartbeat_ms));
+      v1::NodeMessage m;
+      m.mutable_heartbeat()->set_now_ms(WallNowMs());
+      if (!Send(m)) break;
+    }
+  });
+  v1::ControllerMessage in;
+  bool registered = false;
+  while (ok && stream->Read(&in)) {
+    if (in.has_registered() && !registered) {
+      registered = true;
+      spdlog::info("registered with {} as {}", opts.controller, opts.profile.name);
+    }
+    Dispatch(in);
+  }
+  link_up = false;
+  grpc::Status st;
+  {
+    std::lock_guard<std::mutex> l(link_mu);
+    context.TryCancel();
+    st = stream->Finish();
+    stream.reset();
+    ctx = nullptr;
+  }
+  hb.join();
+  if (!stopping) {
+    spdlog::warn("link to {} lost: {}", opts.controller,
+                 st.ok() ? std::string("closed") : st.error_message());
+  }
+}
+
+NodeAgent::NodeAgent(AgentOptions opts) : impl_(std::make_unique<Impl>(std::move(opts))) {}
+NodeAgent::~NodeAgent() = default;
+
+void NodeAgent::Run() {
+  Impl& I = *impl_;
+  // Orphaned descendants of jobs come back to us, so they can be reaped and found.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  std::error_code ec;
+  fs::create_directories(I.opts.spool_dir, ec);
+  std::thread reaper([&] { I.ReapLoop(); });
+  std::thread watcher([&] { I.WatchLoop(); });
+  int backoff = 100;
+  while (!I.stopping) {
+    TimeMs t0 = MonotonicNowMs();
+    I.RunOnce();
+    if (I.stopping) break;
+    if (MonotonicNowMs() - t0 > 5000) backoff = 100;
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
+    backoff = std::min(backoff * 2, 2000);
+  }
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard<std::mutex> l(I.mu);
+    for (const auto& [id, j] : I.jobs) ids.push_back(id);
+  }
+  for (int64_t id : ids) {
+    std::vector<pid_t> leaders;
+    {
+      std::lock_guard<std::mutex> l(I.mu);
+      if (I.jobs[id].pid > 0) leaders.push_back(I.jobs[id].pid);
+    }
+    KillJobProcesses(id, I.opts.profile.name, leaders, 1000);
+  }
+  I.cv.notify_all();
+  reaper.detach();
+  watcher.join();
+}
+
+void NodeAgent::Stop() {
+  impl_->stopping = true;
+  std::lock_guard<std::mutex> l(impl_->link_mu);
+  if (impl_->ctx) impl_->ctx->TryCancel();
+  impl_->cv.notify_all();
+}
+
+}  // namespace corral

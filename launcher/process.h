@@ -1,0 +1,46 @@
+// Starting and stopping a job's processes on this node.
+// Every process of a job carries CORRAL_JOB_ID and CORRAL_NODENAME in its environment and
+// starts in a session of its own, so KillJobProcesses finds the whole tree, including
+// children that moved to another process group or were orphaned.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace corral {
+
+using EnvList = std::vector<std::pair<std::string, std::string>>;
+
+struct SpawnSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH (from `env`) if not a path
+  EnvList env;                    // the complete environment
+  std::string cwd;
+  // Where stdout/stderr go: a file path (truncated), or -1/-1 fds to use pipes instead.
+  std::string stdout_path, stderr_path;
+  int stdout_fd = -1, stderr_fd = -1;  // when >= 0: dup'ed onto 1 and 2 in the child
+};
+
+// Forks and execs. The child gets stdin from /dev/null and a new session. Fails, naming
+// the file, when an output file cannot be opened; an exec failure shows as exit code 127
+// with a message on the child's stderr.
+Result<pid_t> Spawn(const SpawnSpec& spec);
+
+// Signals every process of (job_id, node) on this host: the sessions of `leaders` and any
+// process whose environment names the job and node. Returns how many were signalled.
+int SignalJobProcesses(int64_t job_id, const std::string& node, const std::vector<pid_t>& leaders,
+                       int sig);
+
+// SIGTERM, then SIGKILL after `grace_ms` to whatever is left. Returns when none is left or
+// after the SIGKILL.
+void KillJobProcesses(int64_t job_id, const std::string& node, const std::vector<pid_t>& leaders,
+                      int grace_ms);
+
+// The exit code Slurm reports: the exit status, or 128 + signal number.
+int ExitCodeOf(int wait_status);
+
+}  // namespace corral

@@ -1,0 +1,31 @@
+// The FIFO policy: jobs start in submission order; the first job that cannot start now blocks
+// every job behind it (their reason is "Priority"). Later issues add backfill beside it.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "sched/core/fit.h"
+
+namespace corral::sched {
+
+struct QueuedJob {
+  JobId id = 0;
+  const JobSpec* spec = nullptr;  // owned by the caller; must outlive the call
+};
+
+struct StartDecision {
+  JobId id = 0;
+  Allocation alloc;
+};
+
+struct PassResult {
+  std::vector<StartDecision> starts;
+  std::map<JobId, std::string> reasons;  // for every queued job not started
+};
+
+// One scheduling pass over `queue` (already in submission order). `nodes` holds the free
+// resources now; the decisions taken are reserved in it, so a caller can apply them in order.
+PassResult ScheduleFifo(const std::vector<QueuedJob>& queue, std::vector<NodeView>* nodes);
+
+}  // namespace corral::sched

@@ -1,0 +1,204 @@
+#include "sched/core/fit.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace corral::sched {
+
+NodeView NodeView::Idle(const NodeProfile& p) {
+  NodeView v;
+  v.profile = p;
+  v.free_cpus = p.cpus;
+  v.free_mem_mib = p.mem_mib;
+  v.gpu_free.assign(p.gpus.size(), true);
+  return v;
+}
+
+namespace {
+
+std::string GpuFlag(const JobSpec& s) {
+  std::string m = s.gpu_model.empty() ? "" : s.gpu_model + ":";
+  if (s.gpus_per_node > 0) return "--gpus-per-node=" + m + std::to_string(s.gpus_per_node);
+  return "--gpus=" + m + std::to_string(s.gpus);
+}
+
+std::string GpuName(const JobSpec& s) { return s.gpu_model.empty() ? "GPUs" : s.gpu_model; }
+
+int32_t FreeGpus(const NodeView& n, const std::string& model) {
+  int32_t c = 0;
+  for (size_t i = 0; i < n.profile.gpus.size(); ++i) {
+    if (n.gpu_free[i] && (model.empty() || n.profile.gpus[i].model == model)) ++c;
+  }
+  return c;
+}
+
+// Picks `want` free GPUs of `model`, from one NUMA node when one has enough.
+std::vector<int32_t> PickGpus(const NodeView& n, const std::string& model, int32_t want) {
+  std::map<int32_t, std::vector<int32_t>> by_numa;
+  for (size_t i = 0; i < n.profile.gpus.size(); ++i) {
+    const auto& g = n.profile.gpus[i];
+    if (n.gpu_free[i] && (model.empty() || g.model == model)) {
+      by_numa[g.numa].push_back(static_cast<int32_t>(i));
+    }
+  }
+  // Best fit: the NUMA node with the fewest free GPUs that still has enough.
+  const std::vector<int32_t>* best = nullptr;
+  for (const auto& [numa, ids] : by_numa) {
+    if (static_cast<int32_t>(ids.size()) >= want && (!best || ids.size() < best->size())) {
+      best = &ids;
+    }
+  }
+  std::vector<int32_t> out;
+  if (best) {
+    out.assign(best->begin(), best->begin() + want);
+    return out;
+  }
+  for (const auto& [numa, ids] : by_numa) {
+    for (int32_t i : ids) {
+      if (static_cast<int32_t>(out.size()) == want) return out;
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status CheckFeasible(const JobSpec& s, const std::vector<NodeProfile>& nodes) {
+  if (s.nodes < 1) return Status::Invalid("--nodes: must be at least 1");
+  if (s.ntasks < 1) return Status::Invalid("--ntasks: must be at least 1");
+  if (s.cpus_per_task < 1) return Status::Invalid("--cpus-per-task: must be at least 1");
+  if (s.ntasks < s.nodes) {
+    return Status::Invalid("--ntasks=" + std::to_string(s.ntasks) + " is fewer than --nodes=" +
+                           std::to_string(s.nodes) + ": every node needs at least one task");
+  }
+  if (s.mem_mib < 0) return Status::Invalid("--mem: must not be negative");
+  if (s.gpus < 0 || s.gpus_per_node < 0) return Status::Invalid(GpuFlag(s) + ": negative count");
+  if (nodes.empty()) return Status::Ok();  // nothing registered yet: the job waits
+
+  const int32_t cpus = s.CpusPerNode();
+  const int32_t gpus = s.GpusPerNode();
+  int32_t max_cpus = 0, max_gpus = 0, fitting = 0;
+  int64_t max_mem = 0;
+  std::set<std::string> models;
+  for (const auto& n : nodes) {
+    max_cpus = std::max(max_cpus, n.cpus);
+    max_mem = std::max(max_mem, n.mem_mib);
+    max_gpus = std::max(max_gpus, n.GpuCount(s.gpu_model));
+    for (const auto& g : n.gpus) models.insert(g.model);
+    if (n.cpus >= cpus && n.mem_mib >= s.mem_mib && n.GpuCount(s.gpu_model) >= gpus) ++fitting;
+  }
+  if (gpus > 0 && !s.gpu_model.empty() && !models.count(s.gpu_model)) {
+    std::string list;
+    for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;
+    return Status::Invalid(GpuFlag(s) + ": no node has " + s.gpu_model + " GPUs (models: " +
+                           (list.empty() ? "none" : list) + ")");
+  }
+  if (gpus > max_gpus) {
+    std::string per = s.nodes > 1 && s.gpus_per_node == 0
+                          ? " (" + std::to_string(gpus) + " per node over " +
+                                std::to_string(s.nodes) + " nodes)"
+                          : "";
+    return Status::Invalid(GpuFlag(s) + per + ": the largest node has " +
+                           std::to_string(max_gpus) + " " + GpuName(s));
+  }
+  if (cpus > max_cpus) {
+    return Status::Invalid("-n " + std::to_string(s.ntasks) + " -c " +
+                           std::to_string(s.cpus_per_task) + " over " + std::to_string(s.nodes) +
+                           " node(s) needs " + std::to_string(cpus) +
+                           " CPUs per node: the largest node has " + std::to_string(max_cpus));
+  }
+  if (s.mem_mib > max_mem) {
+    return Status::Invalid("--mem=" + std::to_string(s.mem_mib) +
+                           "M: the largest node has " + std::to_string(max_mem) + " MiB");
+  }
+  if (fitting < s.nodes) {
+    return Status::Invalid("--nodes=" + std::to_string(s.nodes) + ": only " +
+                           std::to_string(fitting) + " node(s) have " + std::to_string(cpus) +
+                           " CPUs" + (gpus > 0 ? ", " + std::to_string(gpus) + " " + GpuName(s) : "") +
+                           (s.mem_mib > 0 ? " and " + std::to_string(s.mem_mib) + " MiB" : ""));
+  }
+  return Status::Ok();
+}
+
+Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {
+  const int32_t cpus = s.CpusPerNode();
+  const int32_t gpus = s.GpusPerNode();
+  struct Candidate {
+    size_t index;
+    int64_t waste;  // lower is better
+  };
+  std::vector<Candidate> cands;
+  int32_t up = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& n = nodes[i];
+    if (!n.up) continue;
+    ++up;
+    if (n.free_cpus < cpus || n.free_mem_mib < s.mem_mib) continue;
+    int32_t free_g = FreeGpus(n, s.gpu_model);
+    if (free_g < gpus) continue;
+    // Unused GPUs weigh heavily: keep GPU nodes for GPU jobs, then pack CPUs.
+    int64_t waste = int64_t(FreeGpus(n, "") - gpus) * 1000000 + (n.free_cpus - cpus);
+    cands.push_back({i, waste});
+  }
+  if (static_cast<int32_t>(cands.size()) < s.nodes) {
+    if (up < s.nodes) {
+      return Placement::NotNow("Nodes: " + std::to_string(up) + " up, " +
+                               std::to_string(s.nodes) + " needed");
+    }
+    return Placement::NotNow("Resources");
+  }
+  std::stable_sort(cands.begin(), cands.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.waste < b.waste; });
+  Allocation alloc;
+  for (int32_t k = 0; k < s.nodes; ++k) {
+    const auto& n = nodes[cands[k].index];
+    NodeAllocation na;
+    na.node = n.profile.name;
+    na.cpus = cpus;
+    na.mem_mib = s.mem_mib;
+    if (gpus > 0) na.gpu_indices = PickGpus(n, s.gpu_model, gpus);
+    alloc.push_back(std::move(na));
+  }
+  return Placement::Placed(std::move(alloc));
+}
+
+namespace {
+NodeView* Find(std::vector<NodeView>* nodes, const std::string& name) {
+  for (auto& n : *nodes)
+    if (n.profile.name == name) return &n;
+  return nullptr;
+}
+}  // namespace
+
+bool Reserve(const Allocation& alloc, std::vector<NodeView>* nodes) {
+  for (const auto& a : alloc) {
+    NodeView* n = Find(nodes, a.node);
+    if (!n || n->free_cpus < a.cpus || n->free_mem_mib < a.mem_mib) return false;
+    for (int32_t g : a.gpu_indices) {
+      if (g < 0 || g >= static_cast<int32_t>(n->gpu_free.size()) || !n->gpu_free[g]) return false;
+    }
+  }
+  for (const auto& a : alloc) {
+    NodeView* n = Find(nodes, a.node);
+    n->free_cpus -= a.cpus;
+    n->free_mem_mib -= a.mem_mib;
+    for (int32_t g : a.gpu_indices) n->gpu_free[g] = false;
+  }
+  return true;
+}
+
+void Unreserve(const Allocation& alloc, std::vector<NodeView>* nodes) {
+  for (const auto& a : alloc) {
+    NodeView* n = Find(nodes, a.node);
+    if (!n) continue;
+    n->free_cpus += a.cpus;
+    n->free_mem_mib += a.mem_mib;
+    for (int32_t g : a.gpu_indices) {
+      if (g >= 0 && g < static_cast<int32_t>(n->gpu_free.size())) n->gpu_free[g] = true;
+    }
+  }
+}
+
+}  // namespace corral::sched

@@ -1,0 +1,55 @@
+// Resource fit: can a job ever run on the cluster, and where could it run now.
+// Pure functions (DESIGN.md rule 1): no I/O, no clock.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/job.h"
+#include "common/node.h"
+#include "common/status.h"
+
+namespace corral::sched {
+
+// A node as the scheduler sees it at one instant: what it has and what is free.
+struct NodeView {
+  NodeProfile profile;
+  bool up = true;
+  int32_t free_cpus = 0;
+  int64_t free_mem_mib = 0;
+  std::vector<bool> gpu_free;  // one per profile.gpus entry
+
+  // A view of an idle, up node.
+  static NodeView Idle(const NodeProfile& p);
+};
+
+// Whether `spec` could run on the given nodes if they were all idle and up.
+// Returns Invalid with a message naming the option and the limit, e.g.
+// "--gpus=h100:16: the largest node has 8 h100". Also rejects malformed specs (zero nodes...).
+Status CheckFeasible(const JobSpec& spec, const std::vector<NodeProfile>& nodes);
+
+// The result of trying to place a job on free resources now.
+struct Placement {
+  enum class Kind { kPlaced, kNotNow, kInfeasible };
+  Kind kind = Kind::kNotNow;
+  Allocation alloc;     // when placed: one entry per node
+  std::string reason;   // when not placed: why, for `corral queue`
+
+  static Placement Placed(Allocation a) { return {Kind::kPlaced, std::move(a), ""}; }
+  static Placement NotNow(std::string r) { return {Kind::kNotNow, {}, std::move(r)}; }
+  static Placement Infeasible(std::string r) { return {Kind::kInfeasible, {}, std::move(r)}; }
+};
+
+// Chooses `spec.nodes` distinct up nodes with enough free CPUs, memory and GPUs of the model.
+// Prefers nodes that leave the least unused (best fit) and, for jobs without GPUs, nodes
+// without GPUs, so GPU nodes stay free for GPU jobs. GPUs are taken on one NUMA node where
+// possible. Does not modify `nodes`.
+Placement Place(const JobSpec& spec, const std::vector<NodeView>& nodes);
+
+// Takes an allocation out of the free resources of `nodes` (matched by name). Returns false,
+// changing nothing, if any part of it is not free: reserve/unreserve must balance exactly.
+bool Reserve(const Allocation& alloc, std::vector<NodeView>* nodes);
+// Gives an allocation back. The inverse of Reserve.
+void Unreserve(const Allocation& alloc, std::vector<NodeView>* nodes);
+
+}  // namespace corral::sched

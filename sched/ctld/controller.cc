@@ -1,0 +1,818 @@
+#include "sched/ctld/controller.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "accounting/hdf5_writer.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "fabric/convert.h"
+#include "sched/core/fifo.h"
+#include "sched/ctld/job_env.h"
+#include "sched/ctld/store.h"
+
+namespace corral::ctld {
+
+namespace {
+
+struct NodeEntry {
+  NodeProfile profile;
+  bool connected = false;
+  TimeMs last_seen_ms = 0;
+  TimeMs down_since_ms = 0;
+  std::shared_ptr<NodeChannel> channel;
+  std::set<JobId> jobs;
+  sched::NodeView free;  // free resources, kept in step with `jobs`
+};
+
+// Work collected while a batch of commands is applied; acted on after the commit.
+struct Batch {
+  std::set<JobId> changed_jobs;
+  bool nodes_changed = false;
+  bool schedule = false;
+  std::vector<std::pair<std::shared_ptr<NodeChannel>, v1::ControllerMessage>> outbox;
+  std::vector<std::function<void()>> after_commit;
+};
+
+using Command = std::function<void(Batch&)>;
+
+JobRecord ToRecord(const Job& j) {
+  JobRecord r;
+  r.job_id = j.id;
+  r.name = j.spec.name;
+  r.user = j.spec.user;
+  r.account = j.spec.account;
+  r.partition = j.spec.partition;
+  r.nodelist = j.Nodelist();
+  r.state = JobStateName(j.state);
+  r.nnodes = static_cast<int32_t>(j.alloc.size());
+  std::set<std::string> models;
+  for (const auto& a : j.alloc) {
+    r.ncpus += a.cpus;
+    r.ngpus += static_cast<int32_t>(a.gpu_indices.size());
+  }
+  if (r.ngpus > 0) r.gpu_models = j.spec.gpu_model.empty() ? "any" : j.spec.gpu_model;
+  r.exit_code = j.exit_code;
+  r.submit_ms = j.submit_ms;
+  r.start_ms = j.start_ms;
+  r.end_ms = j.end_ms;
+  TimeMs elapsed = j.start_ms > 0 && j.end_ms > j.start_ms ? j.end_ms - j.start_ms : 0;
+  r.cpu_ms = elapsed * r.ncpus;
+  r.gpu_ms = elapsed * r.ngpus;
+  return r;
+}
+
+void FillAcct(const JobRecord& r, v1::AcctRecord* o) {
+  o->set_job_id(r.job_id);
+  o->set_name(r.name);
+  o->set_user(r.user);
+  o->set_account(r.account);
+  o->set_partition(r.partition);
+  o->set_nodelist(r.nodelist);
+  o->set_gpu_models(r.gpu_models);
+  o->set_state(r.state);
+  o->set_nnodes(r.nnodes);
+  o->set_ncpus(r.ncpus);
+  o->set_ngpus(r.ngpus);
+  o->set_exit_code(r.exit_code);
+  o->set_submit_ms(r.submit_ms);
+  o->set_start_ms(r.start_ms);
+  o->set_end_ms(r.end_ms);
+  o->set_cpu_ms(r.cpu_ms);
+  o->set_gpu_ms(r.gpu_ms);
+}
+
+}  // namespace
+
+class Controller::Impl {
+ public:
+  ControllerOptions opts;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<AccountingWriter> acct;
+  mutable std::mutex acct_mu;
+
+  // ---- Writer-thread state. ----
+  std::map<JobId, Job> jobs;     // every job; ordered by id, which is submission order
+  std::set<JobId> pending;       // ids in PENDING
+  std::map<std::string, NodeEntry> nodes;
+  JobId next_id = 1;
+  TimeMs started_ms = 0;
+  std::vector<JobId> to_account;  // finished, not yet in HDF5
+  std::vector<JobId> accounted;   // in HDF5, flag not yet stored
+
+  // ---- Command queue. ----
+  std::mutex q_mu;
+  std::condition_variable q_cv;
+  std::deque<Command> queue;
+  bool stopping = false;
+  std::thread writer;
+
+  // ---- Published view. ----
+  mutable std::shared_mutex view_mu;
+  mutable std::condition_variable_any view_cv;
+  std::unordered_map<JobId, std::shared_ptr<const v1::JobInfo>> view_jobs;
+  std::set<JobId> view_active;  // pending or running, for the queue listing
+  std::vector<v1::NodeInfo> view_nodes;
+  std::string address;
+
+  // Runs `fn` on the writer thread inside a transaction and waits for its commit.
+  template <typename T>
+  T Run(std::function<T(Batch&)> fn) {
+    auto prom = std::make_shared<std::promise<T>>();
+    auto fut = prom->get_future();
+    Enqueue([fn = std::move(fn), prom](Batch& b) {
+      auto value = std::make_shared<T>(fn(b));
+      b.after_commit.push_back([prom, value] { prom->set_value(std::move(*value)); });
+    });
+    return fut.get();
+  }
+
+  void Enqueue(Command c) {
+    {
+      std::lock_guard<std::mutex> l(q_mu);
+      queue.push_back(std::move(c));
+    }
+    q_cv.notify_one();
+  }
+
+  Status Load();
+  void ReconcileAccounting();
+  void WriterLoop();
+  void ApplyBatch(std::deque<Command>& cmds, bool tick);
+  void Schedule(Batch& b, TimeMs now);
+  void Tick(Batch& b, TimeMs now);
+  void Finish(Job& j, JobState st, int32_t exit_code, TimeMs end, const std::string& reason,
+              Batch& b);
+  void Persist(const Job& j, Batch& b);
+  void Publish(const Batch& b);
+  std::shared_ptr<const v1::JobInfo> MakeInfo(const Job& j) const;
+  v1::NodeInfo MakeNodeInfo(const NodeEntry& n) const;
+  std::string CheckSpec(const JobSpec& s) const;
+  void ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg, Batch& b);
+};
+
+Status Controller::Impl::Load() {
+  auto loaded_nodes = store->LoadNodes();
+  if (!loaded_nodes.ok()) return loaded_nodes.status();
+  started_ms = WallNowMs();
+  for (auto& p : *loaded_nodes) {
+    NodeEntry e;
+    e.profile = p;
+    e.free = sched::NodeView::Idle(p);
+    e.free.up = false;
+    e.down_since_ms = started_ms;
+    nodes[p.name] = std::move(e);
+  }
+  auto loaded = store->LoadJobs();
+  if (!loaded.ok()) return loaded.status();
+  for (auto& j : *loaded) {
+    next_id = std::max(next_id, j.id + 1);
+    if (j.state == JobState::kPending) pending.insert(j.id);
+    if (j.state == JobState::kRunning) {
+      for (const auto& a : j.alloc) {
+        auto it = nodes.find(a.node);
+        if (it == nodes.end()) continue;
+        it->second.jobs.insert(j.id);
+      }
+    }
+    if (IsTerminal(j.state) && !j.accounted) to_account.push_back(j.id);
+    jobs.emplace(j.id, std::move(j));
+  }
+  // Free resources follow from the running jobs.
+  for (auto& [name, n] : nodes) {
+    std::vector<sched::NodeView> v{sched::NodeView::Idle(n.profile)};
+    for (JobId id : n.jobs) {
+      for (const auto& a : jobs[id].alloc)
+        if (a.node == name) sched::Reserve({a}, &v);
+    }
+    n.free = v[0];
+    n.free.up = false;
+  }
+  auto max_id = store->MaxJobId();
+  if (max_id.ok()) next_id = std::max(next_id, *max_id + 1);
+  return Status::Ok();
+}
+
+void Controller::Impl::ReconcileAccounting() {
+  if (to_account.empty()) return;
+  // A finished job whose row may or may not have reached HDF5 before a crash: write it only
+  // if the table does not already hold it, so it is written once.
+  std::set<JobId> present;
+  {
+    std::lock_guard<std::mutex> l(acct_mu);
+    auto rows = acct->ReadAll();
+    if (rows.ok()) {
+      for (const auto& r : *rows) present.insert(r.job_id);
+    }
+  }
+  std::vector<JobId> missing;
+  for (JobId id : to_account) {
+    if (present.count(id)) {
+      accounted.push_back(id);
+    } else {
+      missing.push_back(id);
+    }
+  }
+  to_account = missing;
+  spdlog::info("accounting: {} finished job(s) to write after restart", missing.size());
+}
+
+void Controller::Impl::WriterLoop() {
+  TimeMs last_tick = 0;
+  for (;;) {
+    std::deque<Command> cmds;
+    {
+      std::unique_lock<std::mutex> l(q_mu);
+      q_cv.wait_for(l, std::chrono::milliseconds(opts.heartbeat_ms),
+                    [&] { return stopping || !queue.empty(); });
+      if (stopping && queue.empty()) return;
+      // Group commit: take up to 4096 waiting commands into one transaction.
+      while (!queue.empty() && cmds.size() < 4096) {
+        cmds.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    TimeMs now = MonotonicNowMs();
+    bool tick = now - last_tick >= opts.heartbeat_ms;
+    if (tick) last_tick = now;
+    ApplyBatch(cmds, tick);
+  }
+}
+
+void Controller::Impl::ApplyBatch(std::deque<Command>& cmds, bool tick) {
+  Batch b;
+  if (Status s = store->Begin(); !s.ok()) {
+    spdlog::critical("state store: cannot begin a transaction: {}", s.message());
+    std::abort();
+  }
+  for (JobId id : accounted) {
+    auto it = jobs.find(id);
+    if (it == jobs.end()) continue;
+    it->second.accounted = true;
+    (void)store->PutJob(it->second);
+  }
+  accounted.clear();
+  for (auto& c : cmds) c(b);
+  TimeMs now = WallNowMs();
+  if (tick) Tick(b, now);
+  if (b.schedule || tick) Schedule(b, now);
+  if (Status s = store->Commit(); !s.ok()) {
+    // Nothing in this batch was acknowledged; the process restarts from the last commit.
+    spdlog::critical("state store: commit failed: {}", s.message());
+    std::abort();
+  }
+  Publish(b);
+  for (auto& [ch, msg] : b.outbox) {
+    if (ch) ch->Send(msg);
+  }
+  for (auto& f : b.after_commit) f();
+  // Accounting rows for jobs that finished in this batch (and any left from before).
+  if (!to_account.empty()) {
+    std::vector<JobRecord> rows;
+    for (JobId id : to_account) rows.push_back(ToRecord(jobs[id]));
+    Status s;
+    {
+      std::lock_guard<std::mutex> l(acct_mu);
+      s = acct->Append(rows);
+    }
+    if (s.ok()) {
+      accounted.insert(accounted.end(), to_account.begin(), to_account.end());
+      to_account.clear();
+    } else {
+      spdlog::error("accounting: append failed, will retry: {}", s.message());
+    }
+  }
+}
+
+void Controller::Impl::Persist(const Job& j, Batch& b) {
+  if (Status s = store->PutJob(j); !s.ok()) {
+    spdlog::critical("state store: writing job {}: {}", j.id, s.message());
+    std::abort();
+  }
+  b.changed_jobs.insert(j.id);
+}
+
+void Controller::Impl::Finish(Job& j, JobState st, int32_t exit_code, TimeMs end,
+                              const std::string& reason, Batch& b) {
+  if (!CanTransition(j.state, st)) return;
+  JobState old = j.state;
+  j.state = st;
+  j.exit_code = exit_code;
+  j.end_ms = end;
+  j.reason = reason;
+  if (old == JobState::kPending) pending.erase(j.id);
+  if (old == JobState::kRunning) {
+    for (const auto& a : j.alloc) {
+      auto it = nodes.find(a.node);
+      if (it == nodes.end()) continue;
+      std::vector<sched::NodeView> v{it->second.free};
+      sched::Unreserve({a}, &v);
+      it->second.free = v[0];
+      it->second.jobs.erase(j.id);
+    }
+    b.nodes_changed = true;
+  }
+  Persist(j, b);
+  to_account.push_back(j.id);
+  b.schedule = true;
+}
+
+void Controller::Impl::Schedule(Batch& b, TimeMs now) {
+  if (pending.empty()) return;
+  std::vector<sched::NodeView> views;
+  views.reserve(nodes.size());
+  for (auto& [name, n] : nodes) {
+    views.push_back(n.free);
+    views.back().up = n.connected;
+  }
+  std::vector<sched::QueuedJob> queue;
+  queue.reserve(pending.size());
+  for (JobId id : pending) queue.push_back({id, &jobs[id].spec});
+  sched::PassResult r = sched::ScheduleFifo(queue, &views);
+  for (auto& [id, reason] : r.reasons) {
+    Job& j = jobs[id];
+    if (j.reason != reason) {
+      j.reason = reason;
+      b.changed_jobs.insert(id);  // shown in the queue; not worth a write
+    }
+  }
+  size_t vi = 0;
+  for (auto& [name, n] : nodes) {
+    bool up = n.free.up;
+    n.free = views[vi++];
+    n.free.up = up;
+  }
+  for (auto& d : r.starts) {
+    Job& j = jobs[d.id];
+    j.state = JobState::kRunning;
+    j.alloc = std::move(d.alloc);
+    j.start_ms = now;
+    j.reason.clear();
+    pending.erase(j.id);
+    Persist(j, b);
+    b.nodes_changed = true;
+    auto env = JobEnvironment(j, address);
+    auto info = MakeInfo(j);
+    for (size_t k = 0; k < j.alloc.size(); ++k) {
+      NodeEntry& n = nodes[j.alloc[k].node];
+      n.jobs.insert(j.id);
+      v1::ControllerMessage m;
+      auto* l = m.mutable_launch();
+      *l->mutable_job() = *info;
+      ToProto(j.spec, l->mutable_job()->mutable_spec());  // the node needs script and env
+      for (const auto& [key, val] : env) {
+        auto* e = l->add_env();
+        e->set_key(key);
+        e->set_value(val);
+      }
+      l->set_batch_host(k == 0);
+      b.outbox.emplace_back(n.channel, std::move(m));
+    }
+  }
+}
+
+void Controller::Impl::Tick(Batch& b, TimeMs now) {
+  for (auto& [name, n] : nodes) {
+    if (n.connected && now - n.last_seen_ms > opts.node_timeout_ms) {
+      spdlog::warn("node {}: no heartbeat for {} ms; marking it down", name, now - n.last_seen_ms);
+      n.connected = false;
+      n.channel.reset();
+      n.down_since_ms = now;
+      b.nodes_changed = true;
+    }
+    if (!n.connected && !n.jobs.empty() && now - n.down_since_ms > opts.node_timeout_ms) {
+      std::vector<JobId> lost(n.jobs.begin(), n.jobs.end());
+      for (JobId id : lost) {
+        Finish(jobs[id], JobState::kNodeFail, 1, now, "node " + name + " is down", b);
+      }
+    }
+  }
+}
+
+std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
+  std::vector<NodeProfile> profiles;
+  for (const auto& [name, n] : nodes) profiles.push_back(n.profile);
+  Status st = sched::CheckFeasible(s, profiles);
+  if (!st.ok()) return st.message();
+  if (s.script.empty()) return "script: empty; give a script file or --wrap";
+  if (s.script.size() > (4 << 20)) return "script: larger than 4 MiB";
+  if (!s.workdir.empty() && s.workdir[0] != '/') return "--chdir: must be an absolute path";
+  if (s.time_limit_ms < 0) return "--time: must not be negative";
+  return "";
+}
+
+std::shared_ptr<const v1::JobInfo> Controller::Impl::MakeInfo(const Job& j) const {
+  auto info = std::make_shared<v1::JobInfo>();
+  info->set_id(j.id);
+  ToProto(j.spec, info->mutable_spec());
+  // The published view keeps neither the script nor the environment: they can be large.
+  info->mutable_spec()->clear_script();
+  info->mutable_spec()->clear_env();
+  info->set_state(JobStateName(j.state));
+  info->set_reason(j.reason);
+  info->set_submit_ms(j.submit_ms);
+  info->set_start_ms(j.start_ms);
+  info->set_end_ms(j.end_ms);
+  info->set_exit_code(j.exit_code);
+  for (const auto& a : j.alloc) ToProto(a, info->add_alloc());
+  info->set_nodelist(j.Nodelist());
+  std::string first = j.alloc.empty() ? "" : j.alloc[0].node;
+  std::string out = j.spec.output.empty() ? j.spec.workdir + "/corral-%j.out" : j.spec.output;
+  info->set_stdout_path(ExpandOutputPattern(out, j.id, j.spec, first));
+  info->set_stderr_path(j.spec.error.empty() ? info->stdout_path()
+                                             : ExpandOutputPattern(j.spec.error, j.id, j.spec,
+                                                                   first));
+  return info;
+}
+
+v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
+  v1::NodeInfo ni;
+  ToProto(n.profile, ni.mutable_profile());
+  int32_t used_cpus = n.profile.cpus - n.free.free_cpus;
+  int32_t used_gpus = 0;
+  for (bool f : n.free.gpu_free) used_gpus += f ? 0 : 1;
+  ni.set_alloc_cpus(used_cpus);
+  ni.set_alloc_mem_mib(n.profile.mem_mib - n.free.free_mem_mib);
+  ni.set_alloc_gpus(used_gpus);
+  ni.set_last_seen_ms(n.last_seen_ms);
+  NodeState st = NodeState::kIdle;
+  if (!n.connected) {
+    st = NodeState::kDown;
+  } else if (used_cpus >= n.profile.cpus && n.profile.cpus > 0) {
+    st = NodeState::kAllocated;
+  } else if (used_cpus > 0 || used_gpus > 0) {
+    st = NodeState::kMixed;
+  }
+  ni.set_state(NodeStateName(st));
+  for (JobId id : n.jobs) ni.add_jobs(id);
+  return ni;
+}
+
+void Controller::Impl::Publish(const Batch& b) {
+  std::vector<std::pair<JobId, std::shared_ptr<const v1::JobInfo>>> infos;
+  infos.reserve(b.changed_jobs.size());
+  for (JobId id : b.changed_jobs) infos.emplace_back(id, MakeInfo(jobs[id]));
+  std::vector<v1::NodeInfo> node_infos;
+  if (b.nodes_changed) {
+    for (const auto& [name, n] : nodes) node_infos.push_back(MakeNodeInfo(n));
+  }
+  {
+    std::unique_lock<std::shared_mutex> l(view_mu);
+    for (auto& [id, info] : infos) {
+      bool active = info->state() == "PENDING" || info->state() == "RUNNING";
+      if (active) {
+        view_active.insert(id);
+      } else {
+        view_active.erase(id);
+      }
+      view_jobs[id] = std::move(info);
+    }
+    if (b.nodes_changed) view_nodes = std::move(node_infos);
+  }
+  view_cv.notify_all();
+}
+
+void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg,
+                                        Batch& b) {
+  auto nit = nodes.find(node);
+  if (nit == nodes.end()) return;
+  NodeEntry& n = nit->second;
+  n.last_seen_ms = WallNowMs();
+  if (msg.has_finished()) {
+    const auto& f = msg.finished();
+    auto it = jobs.find(f.job_id());
+    // A node reports only for itself: the job must have been placed on it.
+    bool mine = it != jobs.end() && std::any_of(it->second.alloc.begin(), it->second.alloc.end(),
+                                                [&](const NodeAllocation& a) {
+                                                  return a.node == node;
+                                                });
+    if (mine && it->second.state == JobState::kRunning) {
+      JobState st = JobState::kFailed;
+      if (!ParseJobState(f.state(), &st) || !IsTerminal(st)) st = JobState::kFailed;
+      Finish(it->second, st, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(),
+             f.reason(), b);
+      // Other nodes of the job stop its steps and clean up.
+      for (const auto& a : it->second.alloc) {
+        if (a.node == node) continue;
+        v1::ControllerMessage m;
+        m.mutable_cancel()->set_job_id(f.job_id());
+        b.outbox.emplace_back(nodes[a.node].channel, std::move(m));
+      }
+    }
+    v1::ControllerMessage ack;
+    ack.mutable_ack_finished()->set_job_id(f.job_id());
+    b.outbox.emplace_back(n.channel, std::move(ack));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Controller::Controller(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Controller::~Controller() {
+  {
+    std::lock_guard<std::mutex> l(impl_->q_mu);
+    impl_->stopping = true;
+  }
+  impl_->q_cv.notify_all();
+  if (impl_->writer.joinable()) impl_->writer.join();
+}
+
+Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& opts) {
+  auto impl = std::make_unique<Impl>();
+  impl->opts = opts;
+  impl->address = opts.address;
+  auto store = Store::Open(opts.state_dir);
+  if (!store.ok()) return store.status();
+  impl->store = std::move(*store);
+  auto acct = AccountingWriter::Open(opts.state_dir + "/accounting.h5");
+  if (!acct.ok()) return acct.status();
+  impl->acct = std::move(*acct);
+  if (Status s = impl->Load(); !s.ok()) return s;
+  impl->ReconcileAccounting();
+  // Publish everything loaded before serving.
+  Batch all;
+  for (const auto& [id, j] : impl->jobs) all.changed_jobs.insert(id);
+  all.nodes_changed = true;
+  impl->Publish(all);
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  spdlog::info("state: {} job(s), {} node(s) loaded from {}", impl->jobs.size(),
+               impl->nodes.size(), opts.state_dir);
+  return std::unique_ptr<Controller>(new Controller(std::move(impl)));
+}
+
+void Controller::SetAddress(const std::string& address) {
+  impl_->Run<bool>([this, address](Batch&) {
+    impl_->address = address;
+    return true;
+  });
+}
+
+Result<std::vector<int64_t>> Controller::Submit(const std::vector<v1::JobSpec>& specs) {
+  if (specs.empty()) return Status::Invalid("submit: no jobs in the request");
+  std::vector<JobSpec> parsed;
+  parsed.reserve(specs.size());
+  for (const auto& p : specs) parsed.push_back(FromProto(p));
+  using R = Result<std::vector<int64_t>>;
+  return impl_->Run<R>([this, parsed = std::move(parsed)](Batch& b) -> R {
+    Impl& I = *impl_;
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      std::string why = I.CheckSpec(parsed[i]);
+      if (!why.empty()) {
+        return Status::Invalid(parsed.size() > 1 ? "job " + std::to_string(i) + ": " + why : why);
+      }
+    }
+    std::vector<int64_t> ids;
+    ids.reserve(parsed.size());
+    TimeMs now = WallNowMs();
+    for (const auto& spec : parsed) {
+      Job j;
+      j.id = I.next_id++;
+      j.spec = spec;
+      j.submit_ms = now;
+      j.reason = I.nodes.empty() ? "Nodes: none registered yet" : "";
+      I.Persist(j, b);
+      I.pending.insert(j.id);
+      ids.push_back(j.id);
+      I.jobs.emplace(j.id, std::move(j));
+    }
+    b.schedule = true;
+    return ids;
+  });
+}
+
+v1::CancelReply Controller::Cancel(const v1::CancelRequest& req) {
+  return impl_->Run<v1::CancelReply>([this, req](Batch& b) {
+    Impl& I = *impl_;
+    v1::CancelReply reply;
+    TimeMs now = WallNowMs();
+    for (int64_t id : req.ids()) {
+      auto it = I.jobs.find(id);
+      if (it == I.jobs.end()) {
+        reply.add_errors("job " + std::to_string(id) + ": no such job");
+        continue;
+      }
+      Job& j = it->second;
+      if (!req.user().empty() && j.spec.user != req.user()) {
+        reply.add_errors("job " + std::to_string(id) + ": belongs to another user");
+        continue;
+      }
+      if (IsTerminal(j.state)) {
+        reply.add_errors("job " + std::to_string(id) + ": already " + JobStateName(j.state));
+        continue;
+      }
+      Allocation alloc = j.alloc;
+      bool was_running = j.state == JobState::kRunning;
+      I.Finish(j, JobState::kCancelled, was_running ? 128 + 15 : 0, now, "cancelled by user", b);
+      if (was_running) {
+        for (const auto& a : alloc) {
+          v1::ControllerMessage m;
+          m.mutable_cancel()->set_job_id(id);
+          m.mutable_cancel()->set_state("CANCELLED");
+          b.outbox.emplace_back(I.nodes[a.node].channel, std::move(m));
+        }
+      }
+      reply.add_cancelled(id);
+    }
+    return reply;
+  });
+}
+
+Result<v1::Registered> Controller::NodeConnected(const v1::NodeRegister& reg,
+                                                 std::shared_ptr<NodeChannel> channel) {
+  NodeProfile p = FromProto(reg.profile());
+  if (p.name.empty() || p.name.size() > 64) {
+    return Status::Invalid("register: node name must be 1 to 64 characters");
+  }
+  if (p.cpus <= 0 || p.mem_mib < 0) {
+    return Status::Invalid("register: node " + p.name + " reports no CPUs");
+  }
+  for (size_t i = 0; i < p.gpus.size(); ++i) p.gpus[i].index = static_cast<int32_t>(i);
+  using R = Result<v1::Registered>;
+  return impl_->Run<R>([this, p, reg, channel](Batch& b) -> R {
+    Impl& I = *impl_;
+    TimeMs now = WallNowMs();
+    auto it = I.nodes.find(p.name);
+    if (it != I.nodes.end() && it->second.connected && it->second.channel &&
+        it->second.channel != channel) {
+      spdlog::warn("node {}: a second connection replaces the first", p.name);
+    }
+    NodeEntry& n = I.nodes[p.name];
+    bool changed_shape = n.profile.cpus != p.cpus || n.profile.gpus.size() != p.gpus.size() ||
+                         n.profile.mem_mib != p.mem_mib;
+    n.profile = p;
+    if (changed_shape && n.jobs.empty()) n.free = sched::NodeView::Idle(p);
+    n.connected = true;
+    n.channel = channel;
+    n.last_seen_ms = now;
+    if (Status s = I.store->PutNode(p, now); !s.ok()) return s;
+    // Jobs the controller believes run here but the node does not: lost.
+    std::set<JobId> reported;
+    for (const auto& r : reg.running()) reported.insert(r.job_id());
+    std::vector<JobId> lost;
+    for (JobId id : n.jobs)
+      if (!reported.count(id)) lost.push_back(id);
+    for (JobId id : lost) {
+      I.Finish(I.jobs[id], JobState::kNodeFail, 1, now,
+               "node " + p.name + " restarted and no longer runs it", b);
+    }
+    v1::Registered ok;
+    ok.set_heartbeat_ms(I.opts.heartbeat_ms);
+    for (JobId id : reported) {
+      auto jt = I.jobs.find(id);
+      if (jt == I.jobs.end() || jt->second.state != JobState::kRunning || !n.jobs.count(id)) {
+        ok.add_orphaned(id);
+      }
+    }
+    b.nodes_changed = true;
+    b.schedule = true;
+    spdlog::info("node {} registered: {} cpus, {} MiB, {} gpus", p.name, p.cpus, p.mem_mib,
+                 p.gpus.size());
+    return ok;
+  });
+}
+
+void Controller::NodeDisconnected(const std::string& node, const NodeChannel* channel) {
+  impl_->Enqueue([this, node, channel](Batch& b) {
+    auto it = impl_->nodes.find(node);
+    if (it == impl_->nodes.end() || it->second.channel.get() != channel) return;
+    it->second.connected = false;
+    it->second.channel.reset();
+    it->second.down_since_ms = WallNowMs();
+    b.nodes_changed = true;
+    spdlog::warn("node {} disconnected", node);
+  });
+}
+
+void Controller::NodeMessage(const std::string& node, const v1::NodeMessage& msg) {
+  if (msg.has_heartbeat()) {
+    impl_->Enqueue([this, node](Batch&) {
+      auto it = impl_->nodes.find(node);
+      if (it != impl_->nodes.end()) it->second.last_seen_ms = WallNowMs();
+    });
+    return;
+  }
+  impl_->Enqueue([this, node, msg](Batch& b) { impl_->ApplyNodeMessage(node, msg, b); });
+}
+
+v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
+  v1::ListJobsReply reply;
+  std::shared_lock<std::shared_mutex> l(impl_->view_mu);
+  auto add = [&](const v1::JobInfo& j) {
+    if (!req.user().empty() && j.spec().user() != req.user()) return;
+    *reply.add_jobs() = j;
+  };
+  if (req.ids_size() > 0) {
+    for (int64_t id : req.ids()) {
+      auto it = impl_->view_jobs.find(id);
+      if (it != impl_->view_jobs.end()) add(*it->second);
+    }
+  } else if (req.include_finished()) {
+    std::vector<JobId> ids;
+    ids.reserve(impl_->view_jobs.size());
+    for (const auto& [id, j] : impl_->view_jobs) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    for (JobId id : ids) add(*impl_->view_jobs.at(id));
+  } else {
+    for (JobId id : impl_->view_active) add(*impl_->view_jobs.at(id));
+  }
+  return reply;
+}
+
+v1::ListNodesReply Controller::ListNodes() const {
+  v1::ListNodesReply reply;
+  std::shared_lock<std::shared_mutex> l(impl_->view_mu);
+  for (const auto& n : impl_->view_nodes) *reply.add_nodes() = n;
+  return reply;
+}
+
+Result<v1::WaitReply> Controller::Wait(const v1::WaitRequest& req) const {
+  int64_t timeout = req.timeout_ms() > 0 ? std::min<int64_t>(req.timeout_ms(), 600000) : 30000;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+  std::shared_lock<std::shared_mutex> l(impl_->view_mu);
+  for (;;) {
+    v1::WaitReply reply;
+    bool all = true;
+    for (int64_t id : req.ids()) {
+      auto it = impl_->view_jobs.find(id);
+      if (it == impl_->view_jobs.end()) {
+        return Status::NotFound("job " + std::to_string(id) + ": no such job");
+      }
+      *reply.add_jobs() = *it->second;
+      JobState st;
+      if (ParseJobState(it->second->state(), &st) && !IsTerminal(st)) all = false;
+    }
+    reply.set_all_done(all);
+    if (all || impl_->view_cv.wait_until(l, deadline) == std::cv_status::timeout) {
+      if (!all) {
+        // Refresh once more after the timeout so the reply is current.
+        reply.clear_jobs();
+        all = true;
+        for (int64_t id : req.ids()) {
+          const auto& j = *impl_->view_jobs.at(id);
+          *reply.add_jobs() = j;
+          JobState st;
+          if (ParseJobState(j.state(), &st) && !IsTerminal(st)) all = false;
+        }
+        reply.set_all_done(all);
+      }
+      return reply;
+    }
+  }
+}
+
+Result<v1::AcctReply> Controller::Accounting(const v1::AcctRequest& req) const {
+  Result<std::vector<JobRecord>> rows = Status::Internal("unread");
+  {
+    std::lock_guard<std::mutex> l(impl_->acct_mu);
+    rows = impl_->acct->ReadAll();
+  }
+  if (!rows.ok()) return rows.status();
+  std::set<int64_t> want(req.ids().begin(), req.ids().end());
+  v1::AcctReply reply;
+  for (const auto& r : *rows) {
+    if (!want.empty() && !want.count(r.job_id)) continue;
+    if (!req.user().empty() && r.user != req.user()) continue;
+    FillAcct(r, reply.add_records());
+  }
+  return reply;
+}
+
+Result<Controller::StepTarget> Controller::FindStepTarget(int64_t job_id,
+                                                          const std::string& node) const {
+  // Served by the writer so the channel and the job's state are read consistently.
+  using R = Result<StepTarget>;
+  return impl_->Run<R>([this, job_id, node](Batch&) -> R {
+    auto it = impl_->jobs.find(job_id);
+    if (it == impl_->jobs.end()) return Status::NotFound("job " + std::to_string(job_id) +
+                                                         ": no such job");
+    const Job& j = it->second;
+    if (j.state != JobState::kRunning) {
+      return Status::FailedPrecondition("job " + std::to_string(job_id) + " is " +
+                                        JobStateName(j.state) + ", not RUNNING");
+    }
+    bool on = std::any_of(j.alloc.begin(), j.alloc.end(),
+                          [&](const NodeAllocation& a) { return a.node == node; });
+    if (!on) {
+      return Status::Invalid("node " + node + ": not allocated to job " +
+                             std::to_string(job_id) + " (nodes: " + j.Nodelist() + ")");
+    }
+    auto nit = impl_->nodes.find(node);
+    if (nit == impl_->nodes.end() || !nit->second.channel) {
+      return Status::Unavailable("node " + node + " is not connected");
+    }
+    return StepTarget{nit->second.channel, *impl_->MakeInfo(j)};
+  });
+}
+
+}  // namespace corral::ctld

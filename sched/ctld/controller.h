@@ -1,0 +1,71 @@
+// The controller's core: one writer thread owns the cluster state (DESIGN.md rule 2).
+// Public methods are called from RPC threads. Commands that change state are queued, applied in
+// batches inside one SQLite transaction (group commit), and return only after that commit.
+// Reads are served from a view published after each commit, so readers never wait on a commit.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "fabric/proto/corral.pb.h"
+
+namespace corral::ctld {
+
+// The way to one connected node; implemented by the NodeLink service. Send must not block for
+// long: implementations queue the message.
+class NodeChannel {
+ public:
+  virtual ~NodeChannel() = default;
+  // False if the node is gone; the message was not queued.
+  virtual bool Send(const v1::ControllerMessage& msg) = 0;
+};
+
+struct ControllerOptions {
+  std::string state_dir;
+  std::string address;              // where corrald listens, given to jobs as CORRAL_CONTROLLER
+  int64_t heartbeat_ms = 1000;      // how often nodes heartbeat
+  int64_t node_timeout_ms = 30000;  // a node silent this long is down; its jobs fail
+};
+
+class Controller {
+ public:
+  // Opens the state (SQLite under state_dir, HDF5 accounting in state_dir/accounting.h5),
+  // reconciles accounting, and starts the writer thread.
+  static Result<std::unique_ptr<Controller>> Open(const ControllerOptions& opts);
+  ~Controller();
+  void SetAddress(const std::string& address);
+
+  // ---- Commands: return after the change is committed. ----
+  // Validates and queues jobs. All or none: one infeasible job rejects the request, naming it.
+  Result<std::vector<int64_t>> Submit(const std::vector<v1::JobSpec>& specs);
+  v1::CancelReply Cancel(const v1::CancelRequest& req);
+  // A node (re)connected. Returns what to answer in Registered.
+  Result<v1::Registered> NodeConnected(const v1::NodeRegister& reg,
+                                       std::shared_ptr<NodeChannel> channel);
+  void NodeDisconnected(const std::string& node, const NodeChannel* channel);
+  void NodeMessage(const std::string& node, const v1::NodeMessage& msg);
+
+  // ---- Reads: from the published view. ----
+  v1::ListJobsReply ListJobs(const v1::ListJobsRequest& req) const;
+  v1::ListNodesReply ListNodes() const;
+  // Blocks until every id is finished or the timeout passes. NotFound names an unknown id.
+  Result<v1::WaitReply> Wait(const v1::WaitRequest& req) const;
+  Result<v1::AcctReply> Accounting(const v1::AcctRequest& req) const;
+
+  // ---- Steps (processes started inside a running job, e.g. MPI daemons). ----
+  struct StepTarget {
+    std::shared_ptr<NodeChannel> channel;
+    v1::JobInfo job;
+  };
+  // The channel to `node` if `job_id` runs there now.
+  Result<StepTarget> FindStepTarget(int64_t job_id, const std::string& node) const;
+
+ private:
+  class Impl;
+  explicit Controller(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace corral::ctld

@@ -1,0 +1,44 @@
+#include "sched/ctld/job_env.h"
+
+namespace corral::ctld {
+
+std::vector<std::pair<std::string, std::string>> JobEnvironment(const Job& job,
+                                                                const std::string& controller) {
+  const JobSpec& s = job.spec;
+  std::string id = std::to_string(job.id);
+  std::string nodelist = job.Nodelist();
+  std::string nnodes = std::to_string(job.alloc.size());
+  std::string ntasks = std::to_string(s.ntasks);
+  std::string cpt = std::to_string(s.cpus_per_task);
+  std::string tpn = std::to_string((s.ntasks + s.nodes - 1) / std::max(s.nodes, 1));
+  std::string part = s.partition.empty() ? "default" : s.partition;
+  return {
+      {"CORRAL_CONTROLLER", controller},
+      {"CORRAL_JOB_ID", id},
+      {"CORRAL_JOB_NAME", s.name},
+      {"CORRAL_JOB_NODELIST", nodelist},
+      {"CORRAL_JOB_NUM_NODES", nnodes},
+      {"CORRAL_NTASKS", ntasks},
+      {"CORRAL_NTASKS_PER_NODE", tpn},
+      {"CORRAL_CPUS_PER_TASK", cpt},
+      {"CORRAL_SUBMIT_DIR", s.submit_dir},
+      {"CORRAL_JOB_PARTITION", part},
+      {"SLURM_JOB_ID", id},
+      {"SLURM_JOBID", id},
+      {"SLURM_JOB_NAME", s.name},
+      {"SLURM_JOB_NODELIST", nodelist},
+      {"SLURM_NODELIST", nodelist},
+      {"SLURM_JOB_NUM_NODES", nnodes},
+      {"SLURM_NNODES", nnodes},
+      {"SLURM_NTASKS", ntasks},
+      {"SLURM_NPROCS", ntasks},
+      {"SLURM_NTASKS_PER_NODE", tpn},
+      {"SLURM_CPUS_PER_TASK", cpt},
+      {"SLURM_SUBMIT_DIR", s.submit_dir},
+      {"SLURM_JOB_PARTITION", part},
+      {"SLURM_JOB_USER", s.user},
+      {"SLURM_JOB_ACCOUNT", s.account},
+  };
+}
+
+}  // namespace corral::ctld

@@ -1,0 +1,23 @@
+// A job as the controller keeps it: the user's spec plus its life-cycle fields.
+#pragma once
+
+#include <string>
+
+#include "common/job.h"
+
+namespace corral::ctld {
+
+struct Job {
+  JobId id = 0;
+  JobSpec spec;
+  JobState state = JobState::kPending;
+  std::string reason;
+  TimeMs submit_ms = 0, start_ms = 0, end_ms = 0;
+  int32_t exit_code = 0;
+  Allocation alloc;
+  bool accounted = false;  // its row is in the HDF5 /jobs table
+
+  std::string Nodelist() const;
+};
+
+}  // namespace corral::ctld

@@ -1,0 +1,108 @@
+// corrald: the Corral controller. See DESIGN.md "Processes".
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "common/log.h"
+#include "sched/ctld/controller.h"
+#include "sched/ctld/service.h"
+
+namespace po = boost::program_options;
+using namespace corral;
+
+namespace {
+
+// Writes `text` to `path` atomically, so a reader never sees half a file.
+bool WriteFileAtomic(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    if (!(f << text)) return false;
+  }
+  return rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listen, state_dir, address_file, log_level;
+  int64_t heartbeat_ms = 1000, node_timeout_ms = 30000;
+  po::options_description opts(
+      "corrald: the Corral controller.\n\n"
+      "Usage: corrald --state-dir DIR [--listen HOST:PORT] [--address-file FILE]\n\nOptions");
+  opts.add_options()("help,h", "show this help")(
+      "state-dir", po::value(&state_dir)->required(),
+      "directory for the SQLite state (corral.db) and accounting (accounting.h5); created if "
+      "missing")("listen", po::value(&listen)->default_value("127.0.0.1:6817"),
+                 "address to serve gRPC on; port 0 lets the OS pick")(
+      "address-file", po::value(&address_file),
+      "write the bound HOST:PORT here once serving (for scripts and tests)")(
+      "heartbeat-ms", po::value(&heartbeat_ms)->default_value(1000),
+      "how often nodes heartbeat and the scheduler ticks")(
+      "node-timeout-ms", po::value(&node_timeout_ms)->default_value(30000),
+      "a node silent this long is marked down and its jobs NODE_FAIL")(
+      "log-level", po::value(&log_level)->default_value("info"), "debug, info, warn or error");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    if (vm.count("help")) {
+      std::cout << opts << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "corrald: " << e.what() << "\n" << "Try 'corrald --help'.\n";
+    return 2;
+  }
+  if (heartbeat_ms < 10 || node_timeout_ms < heartbeat_ms) {
+    std::cerr << "corrald: --heartbeat-ms must be >= 10 and --node-timeout-ms >= it\n";
+    return 2;
+  }
+  InitLogging("corrald", log_level);
+  mkdir(state_dir.c_str(), 0755);
+
+  // Signals are taken by one thread with sigwait; block them everywhere else.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  ctld::ControllerOptions co;
+  co.state_dir = state_dir;
+  co.heartbeat_ms = heartbeat_ms;
+  co.node_timeout_ms = node_timeout_ms;
+  auto ctl = ctld::Controller::Open(co);
+  if (!ctl.ok()) {
+    std::cerr << "corrald: " << ctl.status().message() << "\n";
+    return 1;
+  }
+  auto server = ctld::Server::Start(ctl->get(), listen);
+  if (!server.ok()) {
+    std::cerr << "corrald: " << server.status().message() << "\n";
+    return 1;
+  }
+  std::string addr = (*server)->address();
+  (*ctl)->SetAddress(addr);
+  if (!address_file.empty() && !WriteFileAtomic(address_file, addr + "\n")) {
+    std::cerr << "corrald: --address-file " << address_file << ": cannot write\n";
+    return 1;
+  }
+  spdlog::info("serving on {} with state in {}", addr, state_dir);
+  std::thread sig([&] {
+    int s = 0;
+    sigwait(&set, &s);
+    spdlog::info("signal {}: shutting down", s);
+    (*server)->Shutdown();
+  });
+  (*server)->Wait();
+  sig.detach();
+  return 0;
+}

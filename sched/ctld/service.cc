@@ -1,0 +1,326 @@
+#include "sched/ctld/service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "fabric/channel.h"
+#include "fabric/proto/corral.grpc.pb.h"
+
+namespace corral::ctld {
+
+namespace {
+
+constexpr int kMaxJobsPerSubmit = 1000000;
+
+// Outgoing messages to one node, written by a sender thread so the writer never blocks.
+class NodeConn : public NodeChannel {
+ public:
+  explicit NodeConn(grpc::ServerReaderWriter<v1::ControllerMessage, v1::NodeMessage>* s)
+      : stream_(s), sender_([this] { SendLoop(); }) {}
+  ~NodeConn() override { Close(); }
+
+  bool Send(const v1::ControllerMessage& msg) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_) return false;
+    out_.push_back(msg);
+    cv_.notify_one();
+    return true;
+  }
+  void Close() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      closed_ = true;
+    }
+    cv_.notify_one();
+    if (sender_.joinable() && sender_.get_id() != std::this_thread::get_id()) sender_.join();
+  }
+
+ private:
+  void SendLoop() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return closed_ || !out_.empty(); });
+      if (closed_) return;
+      v1::ControllerMessage m = std::move(out_.front());
+      out_.pop_front();
+      l.unlock();
+      bool ok = stream_->Write(m);
+      l.lock();
+      if (!ok) {
+        closed_ = true;
+        return;
+      }
+    }
+  }
+  grpc::ServerReaderWriter<v1::ControllerMessage, v1::NodeMessage>* stream_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<v1::ControllerMessage> out_;
+  bool closed_ = false;
+  std::thread sender_;
+};
+
+// Routes the output of steps (processes started with Exec) back to the waiting RPC.
+class StepRouter {
+ public:
+  struct Step {
+    std::string node;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<v1::ExecEvent> events;
+    bool done = false;
+  };
+
+  std::pair<int64_t, std::shared_ptr<Step>> Open(const std::string& node) {
+    auto s = std::make_shared<Step>();
+    s->node = node;
+    std::lock_guard<std::mutex> l(mu_);
+    int64_t id = next_++;
+    steps_[id] = s;
+    return {id, s};
+  }
+  void Close(int64_t id) {
+    std::lock_guard<std::mutex> l(mu_);
+    steps_.erase(id);
+  }
+  // Delivers an event from `node`; ignored unless that node runs the step.
+  void Deliver(const std::string& node, int64_t id, v1::ExecEvent ev, bool last) {
+    std::shared_ptr<Step> s;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = steps_.find(id);
+      if (it == steps_.end() || it->second->node != node) return;
+      s = it->second;
+    }
+    std::lock_guard<std::mutex> l(s->mu);
+    if (s->done) return;
+    s->events.push_back(std::move(ev));
+    s->done = last;
+    s->cv.notify_all();
+  }
+  // Ends every step on `node` with an error (the node went away).
+  void FailNode(const std::string& node) {
+    std::vector<std::pair<int64_t, std::shared_ptr<Step>>> hit;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto& [id, s] : steps_)
+        if (s->node == node) hit.emplace_back(id, s);
+    }
+    for (auto& [id, s] : hit) {
+      v1::ExecEvent ev;
+      ev.set_error("node " + node + " disconnected");
+      Deliver(node, id, ev, true);
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  int64_t next_ = 1;
+  std::map<int64_t, std::shared_ptr<Step>> steps_;
+};
+
+class ControllerService final : public v1::Controller::Service {
+ public:
+  ControllerService(Controller* c, StepRouter* r) : ctl_(c), router_(r) {}
+
+  grpc::Status Submit(grpc::ServerContext*, const v1::SubmitRequest* req,
+                      v1::SubmitReply* reply) override {
+    if (req->jobs_size() > kMaxJobsPerSubmit) {
+      return ToGrpc(Status::Invalid("submit: at most " + std::to_string(kMaxJobsPerSubmit) +
+                                    " jobs per request"));
+    }
+    std::vector<v1::JobSpec> specs(req->jobs().begin(), req->jobs().end());
+    auto ids = ctl_->Submit(specs);
+    if (!ids.ok()) return ToGrpc(ids.status());
+    for (int64_t id : *ids) reply->add_ids(id);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* req,
+                        v1::ListJobsReply* reply) override {
+    *reply = ctl_->ListJobs(*req);
+    return grpc::Status::OK;
+  }
+  grpc::Status Cancel(grpc::ServerContext*, const v1::CancelRequest* req,
+                      v1::CancelReply* reply) override {
+    if (req->ids_size() == 0) return ToGrpc(Status::Invalid("cancel: no job ids given"));
+    *reply = ctl_->Cancel(*req);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListNodes(grpc::ServerContext*, const v1::ListNodesRequest*,
+                         v1::ListNodesReply* reply) override {
+    *reply = ctl_->ListNodes();
+    return grpc::Status::OK;
+  }
+  grpc::Status Accounting(grpc::ServerContext*, const v1::AcctRequest* req,
+                          v1::AcctReply* reply) override {
+    auto r = ctl_->Accounting(*req);
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
+  grpc::Status Wait(grpc::ServerContext*, const v1::WaitRequest* req,
+                    v1::WaitReply* reply) override {
+    if (req->ids_size() == 0) return ToGrpc(Status::Invalid("wait: no job ids given"));
+    auto r = ctl_->Wait(*req);
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
+  grpc::Status Ping(grpc::ServerContext*, const v1::PingRequest*, v1::PingReply* r) override {
+    r->set_version("corral 0.1");
+    r->set_now_ms(WallNowMs());
+    return grpc::Status::OK;
+  }
+  grpc::Status Exec(grpc::ServerContext* ctx, const v1::ExecRequest* req,
+                    grpc::ServerWriter<v1::ExecEvent>* writer) override;
+
+ private:
+  Controller* ctl_;
+  StepRouter* router_;
+};
+
+grpc::Status ControllerService::Exec(grpc::ServerContext* ctx, const v1::ExecRequest* req,
+                                     grpc::ServerWriter<v1::ExecEvent>* writer) {
+  if (req->argv_size() == 0) return ToGrpc(Status::Invalid("exec: argv is empty"));
+  auto target = ctl_->FindStepTarget(req->job_id(), req->node());
+  if (!target.ok()) return ToGrpc(target.status());
+  auto [step_id, step] = router_->Open(req->node());
+  v1::ControllerMessage m;
+  auto* s = m.mutable_start_step();
+  s->set_step_id(step_id);
+  s->set_job_id(req->job_id());
+  *s->mutable_argv() = req->argv();
+  *s->mutable_env() = req->env();
+  s->set_cwd(req->cwd());
+  if (!target->channel->Send(m)) {
+    router_->Close(step_id);
+    return ToGrpc(Status::Unavailable("node " + req->node() + " is not connected"));
+  }
+  for (;;) {
+    std::deque<v1::ExecEvent> evs;
+    bool done;
+    {
+      std::unique_lock<std::mutex> l(step->mu);
+      step->cv.wait_for(l, std::chrono::milliseconds(200),
+                        [&] { return step->done || !step->events.empty(); });
+      evs.swap(step->events);
+      done = step->done;
+    }
+    for (const auto& ev : evs) writer->Write(ev);
+    if (done) break;
+    if (ctx->IsCancelled()) {
+      v1::ControllerMessage k;
+      k.mutable_kill_step()->set_step_id(step_id);
+      target->channel->Send(k);
+      router_->Close(step_id);
+      return grpc::Status::CANCELLED;
+    }
+  }
+  router_->Close(step_id);
+  return grpc::Status::OK;
+}
+
+class NodeLinkService final : public v1::NodeLink::Service {
+ public:
+  NodeLinkService(Controller* c, StepRouter* r) : ctl_(c), router_(r) {}
+
+  grpc::Status Connect(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::ControllerMessage, v1::NodeMessage>* stream) override {
+    v1::NodeMessage first;
+    if (!stream->Read(&first)) return grpc::Status::OK;
+    if (!first.has_register_()) {
+      return ToGrpc(Status::Invalid("node link: the first message must be a registration"));
+    }
+    const std::string name = first.register_().profile().name();
+    auto conn = std::make_shared<NodeConn>(stream);
+    auto reg = ctl_->NodeConnected(first.register_(), conn);
+    if (!reg.ok()) {
+      conn->Close();
+      return ToGrpc(reg.status());
+    }
+    v1::ControllerMessage hello;
+    *hello.mutable_registered() = *reg;
+    conn->Send(hello);
+    v1::NodeMessage msg;
+    while (stream->Read(&msg)) {
+      if (msg.has_step_output()) {
+        const auto& o = msg.step_output();
+        v1::ExecEvent ev;
+        if (!o.stdout().empty()) ev.set_stdout(o.stdout());
+        if (!o.stderr().empty()) ev.set_stderr(o.stderr());
+        router_->Deliver(name, o.step_id(), ev, false);
+      } else if (msg.has_step_exit()) {
+        const auto& x = msg.step_exit();
+        v1::ExecEvent ev;
+        if (!x.error().empty()) {
+          ev.set_error(x.error());
+        } else {
+          ev.set_exit_code(x.exit_code());
+        }
+        router_->Deliver(name, x.step_id(), ev, true);
+      } else if (msg.has_register_()) {
+        // Re-registration on the same stream is not allowed; ignore it.
+      } else {
+        ctl_->NodeMessage(name, msg);
+      }
+    }
+    conn->Close();
+    ctl_->NodeDisconnected(name, conn.get());
+    router_->FailNode(name);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Controller* ctl_;
+  StepRouter* router_;
+};
+
+class ServerImpl : public Server {
+ public:
+  ServerImpl(Controller* c) : router_(), ctl_svc_(c, &router_), link_svc_(c, &router_) {}
+  Status Build(const std::string& listen) {
+    grpc::ServerBuilder b;
+    int port = 0;
+    b.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(&ctl_svc_);
+    b.RegisterService(&link_svc_);
+    b.SetMaxReceiveMessageSize(256 << 20);
+    b.SetMaxSendMessageSize(256 << 20);
+    server_ = b.BuildAndStart();
+    if (!server_ || port == 0) return Status::Unavailable("--listen " + listen + ": cannot bind");
+    std::string host = listen.substr(0, listen.rfind(':'));
+    if (host.empty() || host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+    address_ = host + ":" + std::to_string(port);
+    return Status::Ok();
+  }
+  std::string address() const override { return address_; }
+  void Wait() override { server_->Wait(); }
+  void Shutdown() override { server_->Shutdown(std::chrono::system_clock::now() + 
+                                              std::chrono::seconds(2)); }
+
+ private:
+  StepRouter router_;
+  ControllerService ctl_svc_;
+  NodeLinkService link_svc_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Start(Controller* controller, const std::string& listen) {
+  auto s = std::make_unique<ServerImpl>(controller);
+  if (Status st = s->Build(listen); !st.ok()) return st;
+  return std::unique_ptr<Server>(std::move(s));
+}
+
+}  // namespace corral::ctld

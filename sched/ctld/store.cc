@@ -1,0 +1,204 @@
+#include "sched/ctld/store.h"
+
+#include <sys/stat.h>
+
+#include "fabric/convert.h"
+
+namespace corral::ctld {
+
+namespace {
+
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs(
+  id INTEGER PRIMARY KEY,
+  state INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  submit_ms INTEGER NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  exit_code INTEGER NOT NULL,
+  accounted INTEGER NOT NULL,
+  spec BLOB NOT NULL,
+  alloc BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes(
+  name TEXT PRIMARY KEY,
+  profile BLOB NOT NULL,
+  last_seen_ms INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 'corral-1');
+)";
+
+std::string SerializeAlloc(const Allocation& alloc) {
+  v1::JobInfo info;  // reuse the repeated NodeAllocation field as the container
+  for (const auto& a : alloc) ToProto(a, info.add_alloc());
+  return info.SerializeAsString();
+}
+
+Allocation ParseAlloc(const void* data, int size) {
+  v1::JobInfo info;
+  Allocation out;
+  if (!info.ParseFromArray(data, size)) return out;
+  for (const auto& a : info.alloc()) out.push_back(FromProto(a));
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::Invalid("--state-dir " + dir + ": not a directory");
+  }
+  std::string path = dir + "/corral.db";
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status::Unavailable(path + ": " + msg);
+  }
+  std::unique_ptr<Store> s(new Store(db));
+  sqlite3_busy_timeout(db, 5000);
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"}) {
+    if (Status st2 = s->Exec(sql); !st2.ok()) return Status::Invalid(path + ": " + st2.message());
+  }
+  if (Status st2 = s->Exec(kSchema); !st2.ok()) {
+    return Status::Invalid(path + ": not a Corral state database (" + st2.message() + ")");
+  }
+  if (Status st2 = s->Prepare(); !st2.ok()) return Status::Invalid(path + ": " + st2.message());
+  return s;
+}
+
+Store::~Store() {
+  sqlite3_finalize(put_job_);
+  sqlite3_finalize(put_node_);
+  sqlite3_close(db_);
+}
+
+Status Store::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::Internal(m);
+  }
+  return Status::Ok();
+}
+
+Status Store::Prepare() {
+  if (sqlite3_prepare_v2(db_,
+                         "INSERT OR REPLACE INTO jobs(id,state,reason,submit_ms,start_ms,end_ms,"
+                         "exit_code,accounted,spec,alloc) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                         -1, &put_job_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db_,
+                         "INSERT OR REPLACE INTO nodes(name,profile,last_seen_ms) VALUES(?,?,?)",
+                         -1, &put_node_, nullptr) != SQLITE_OK) {
+    return Status::Internal(sqlite3_errmsg(db_));
+  }
+  return Status::Ok();
+}
+
+Status Store::Begin() { return Exec("BEGIN IMMEDIATE"); }
+Status Store::Commit() { return Exec("COMMIT"); }
+void Store::Rollback() { (void)Exec("ROLLBACK"); }
+
+Status Store::PutJob(const Job& j) {
+  v1::JobSpec spec;
+  ToProto(j.spec, &spec);
+  std::string spec_bytes = spec.SerializeAsString();
+  std::string alloc_bytes = SerializeAlloc(j.alloc);
+  sqlite3_stmt* st = put_job_;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, j.id);
+  sqlite3_bind_int(st, 2, static_cast<int>(j.state));
+  sqlite3_bind_text(st, 3, j.reason.data(), static_cast<int>(j.reason.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 4, j.submit_ms);
+  sqlite3_bind_int64(st, 5, j.start_ms);
+  sqlite3_bind_int64(st, 6, j.end_ms);
+  sqlite3_bind_int(st, 7, j.exit_code);
+  sqlite3_bind_int(st, 8, j.accounted ? 1 : 0);
+  sqlite3_bind_blob(st, 9, spec_bytes.data(), static_cast<int>(spec_bytes.size()),
+                    SQLITE_TRANSIENT);
+  sqlite3_bind_blob(st, 10, alloc_bytes.data(), static_cast<int>(alloc_bytes.size()),
+                    SQLITE_TRANSIENT);
+  if (sqlite3_step(st) != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Status Store::PutNode(const NodeProfile& node, TimeMs last_seen_ms) {
+  v1::NodeProfile p;
+  ToProto(node, &p);
+  std::string bytes = p.SerializeAsString();
+  sqlite3_stmt* st = put_node_;
+  sqlite3_reset(st);
+  sqlite3_bind_text(st, 1, node.name.data(), static_cast<int>(node.name.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(st, 2, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 3, last_seen_ms);
+  if (sqlite3_step(st) != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Result<std::vector<Job>> Store::LoadJobs() {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT id,state,reason,submit_ms,start_ms,end_ms,exit_code,accounted,"
+                         "spec,alloc FROM jobs ORDER BY id",
+                         -1, &st, nullptr) != SQLITE_OK) {
+    return Status::Internal(sqlite3_errmsg(db_));
+  }
+  std::vector<Job> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    Job j;
+    j.id = sqlite3_column_int64(st, 0);
+    int state = sqlite3_column_int(st, 1);
+    if (state < 0 || state > static_cast<int>(JobState::kNodeFail)) continue;
+    j.state = static_cast<JobState>(state);
+    const unsigned char* reason = sqlite3_column_text(st, 2);
+    j.reason = reason ? reinterpret_cast<const char*>(reason) : "";
+    j.submit_ms = sqlite3_column_int64(st, 3);
+    j.start_ms = sqlite3_column_int64(st, 4);
+    j.end_ms = sqlite3_column_int64(st, 5);
+    j.exit_code = sqlite3_column_int(st, 6);
+    j.accounted = sqlite3_column_int(st, 7) != 0;
+    v1::JobSpec spec;
+    if (!spec.ParseFromArray(sqlite3_column_blob(st, 8), sqlite3_column_bytes(st, 8))) continue;
+    j.spec = FromProto(spec);
+    j.alloc = ParseAlloc(sqlite3_column_blob(st, 9), sqlite3_column_bytes(st, 9));
+    out.push_back(std::move(j));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));
+  return out;
+}
+
+Result<std::vector<NodeProfile>> Store::LoadNodes() {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT profile FROM nodes ORDER BY name", -1, &st, nullptr) !=
+      SQLITE_OK) {
+    return Status::Internal(sqlite3_errmsg(db_));
+  }
+  std::vector<NodeProfile> out;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    v1::NodeProfile p;
+    if (p.ParseFromArray(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0))) {
+      out.push_back(FromProto(p));
+    }
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+Result<JobId> Store::MaxJobId() {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT COALESCE(MAX(id),0) FROM jobs", -1, &st, nullptr) !=
+      SQLITE_OK) {
+    return Status::Internal(sqlite3_errmsg(db_));
+  }
+  JobId id = 0;
+  if (sqlite3_step(st) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return id;
+}
+
+}  // namespace corral::ctld

@@ -1,0 +1,46 @@
+// The controller's durable state in SQLite (WAL mode): jobs and registered nodes.
+// Only the writer thread uses a Store. Every change is made inside Begin()/Commit(), and a
+// command is acknowledged only after its Commit() returned ok.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/node.h"
+#include "common/status.h"
+#include "sched/ctld/job_record.h"
+
+namespace corral::ctld {
+
+class Store {
+ public:
+  // Opens or creates `dir`/corral.db. Fails naming the path when the directory is missing,
+  // unwritable, or the file is not a Corral database.
+  static Result<std::unique_ptr<Store>> Open(const std::string& dir);
+  ~Store();
+
+  Status Begin();
+  Status Commit();
+  void Rollback();
+
+  // Inserts or replaces the whole row for `job`.
+  Status PutJob(const Job& job);
+  Status PutNode(const NodeProfile& node, TimeMs last_seen_ms);
+  Result<std::vector<Job>> LoadJobs();
+  Result<std::vector<NodeProfile>> LoadNodes();
+  // The largest job id ever stored (0 when none), so ids are never reused.
+  Result<JobId> MaxJobId();
+
+ private:
+  explicit Store(sqlite3* db) : db_(db) {}
+  Status Exec(const char* sql);
+  Status Prepare();
+  sqlite3* db_;
+  sqlite3_stmt* put_job_ = nullptr;
+  sqlite3_stmt* put_node_ = nullptr;
+};
+
+}  // namespace corral::ctld
