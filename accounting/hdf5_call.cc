@@ -9,7 +9,9 @@ Hdf5Call::Hdf5Call() {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }
 
-Hdf5Call::~Hdf5Call() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+Hdf5Call::~Hdf5Call() {
+  H5Eset_auto2(H5E_DEFAULT, func_, data_);
+}
 
 namespace {
 
@@ -49,13 +51,25 @@ bool Hid::Reset() {
   if (id_ < 0) return true;
   herr_t rc = 0;
   switch (H5Iget_type(id_)) {
-    case H5I_FILE: rc = H5Fclose(id_); break;
+    case H5I_FILE:
+      rc = H5Fclose(id_);
+      break;
     case H5I_GROUP:
-    case H5I_DATASET: rc = H5Oclose(id_); break;
-    case H5I_DATATYPE: rc = H5Tclose(id_); break;
-    case H5I_DATASPACE: rc = H5Sclose(id_); break;
-    case H5I_GENPROP_LST: rc = H5Pclose(id_); break;
-    default: rc = H5Idec_ref(id_); break;
+    case H5I_DATASET:
+      rc = H5Oclose(id_);
+      break;
+    case H5I_DATATYPE:
+      rc = H5Tclose(id_);
+      break;
+    case H5I_DATASPACE:
+      rc = H5Sclose(id_);
+      break;
+    case H5I_GENPROP_LST:
+      rc = H5Pclose(id_);
+      break;
+    default:
+      rc = H5Idec_ref(id_);
+      break;
   }
   id_ = -1;
   return rc >= 0;

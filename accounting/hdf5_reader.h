@@ -1,6 +1,10 @@
 // A read-only view of an accounting file for another process, such as the web explorer, that
 // reads while corrald's AccountingWriter appends (HDF5 SWMR read). See hdf5_writer.h for the
 // layout. Not thread-safe: use one reader per thread, or serialize calls.
+//
+// HDF5 keeps one open file per process. In the writer's own process, a reader works only if
+// opened after the writer, and a writer cannot open a file this process already reads; there,
+// use AccountingWriter::ReadAll instead. A forked child inherits its parent's open files.
 #pragma once
 
 #include <memory>
@@ -16,7 +20,8 @@ class AccountingReader {
  public:
   // Opens `path` with H5F_ACC_SWMR_READ. Fails, naming the path and the reason, with NotFound
   // if it does not exist, Invalid if it is a directory, not an HDF5 file or has no job table,
-  // and Internal if HDF5 fails.
+  // and Internal if HDF5 fails, which includes the moment a writer is opening the file and the
+  // time after a writer died there, until the next writer has opened it: retry later.
   static Result<std::unique_ptr<AccountingReader>> Open(const std::string& path);
 
   ~AccountingReader();

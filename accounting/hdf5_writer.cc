@@ -43,8 +43,7 @@ Status HdfError(const std::string& path, const std::string& what) {
 // writer_lock.h), and the stale-flag clearing.
 Hid WriterAccess(bool clear_status_flags) {
   Hid fapl(H5Pcreate(H5P_FILE_ACCESS));
-  if (!fapl.valid() ||
-      H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0 ||
+  if (!fapl.valid() || H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0 ||
       H5Pset_file_locking(fapl.get(), false, true) < 0) {
     return Hid();
   }
@@ -67,9 +66,10 @@ Status RepairEndOfAllocation(const std::string& path, hid_t file, int64_t file_b
   if (H5Fincrement_filesize(file, 0) < 0) {
     return HdfError(path, "cannot repair the end of allocation");
   }
-  spdlog::warn("accounting: {}: the last writer did not close it; end of allocation moved from {} "
-               "to {} bytes",
-               path, eoa, file_bytes);
+  spdlog::warn(
+      "accounting: {}: the last writer did not close it; end of allocation moved from {} "
+      "to {} bytes",
+      path, eoa, file_bytes);
   return Status::Ok();
 }
 

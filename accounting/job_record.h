@@ -23,7 +23,8 @@ inline constexpr size_t kJobGpuModelsBytes = 128;
 // One finished job, as a row of the /jobs table. Strings longer than their column are truncated.
 struct JobRecord {
   JobId job_id = 0;
-  std::string name, user, account, partition, nodelist, gpu_models, state;  // state e.g. "COMPLETED"
+  std::string name, user, account, partition, nodelist, gpu_models,
+      state;  // state e.g. "COMPLETED"
   int32_t nnodes = 0, ncpus = 0, ngpus = 0, exit_code = 0;
   TimeMs submit_ms = 0, start_ms = 0, end_ms = 0;
   int64_t cpu_ms = 0, gpu_ms = 0;  // allocated CPUs x elapsed, allocated GPUs x elapsed

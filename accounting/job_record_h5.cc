@@ -28,9 +28,9 @@ struct JobRow {
   char nodelist[kJobNodelistBytes];
   char gpu_models[kJobGpuModelsBytes];
 };
-static_assert(sizeof(JobRow) == 8 * 8 + 4 * 4 + kJobNameBytes + kJobUserBytes +
-                                    kJobAccountBytes + kJobPartitionBytes + kJobStateBytes +
-                                    kJobNodelistBytes + kJobGpuModelsBytes,
+static_assert(sizeof(JobRow) == 8 * 8 + 4 * 4 + kJobNameBytes + kJobUserBytes + kJobAccountBytes +
+                                    kJobPartitionBytes + kJobStateBytes + kJobNodelistBytes +
+                                    kJobGpuModelsBytes,
               "JobRow must have no padding");
 
 // Copies `s` into a NUL-padded column, cutting at a UTF-8 character boundary if too long.
@@ -102,8 +102,8 @@ JobRecord FromRow(const JobRow& w) {
 bool InsertString(hid_t type, const char* name, size_t offset, size_t bytes) {
   Hid s(H5Tcopy(H5T_C_S1));
   return s.valid() && H5Tset_size(s.get(), bytes) >= 0 &&
-         H5Tset_strpad(s.get(), H5T_STR_NULLPAD) >= 0 &&
-         H5Tset_cset(s.get(), H5T_CSET_UTF8) >= 0 && H5Tinsert(type, name, offset, s.get()) >= 0;
+         H5Tset_strpad(s.get(), H5T_STR_NULLPAD) >= 0 && H5Tset_cset(s.get(), H5T_CSET_UTF8) >= 0 &&
+         H5Tinsert(type, name, offset, s.get()) >= 0;
 }
 
 Status HdfError(const std::string& what) {
@@ -146,8 +146,8 @@ Hid CreateJobsDataset(hid_t file, hid_t row_type) {
   Hid space(H5Screate_simple(1, &dims, &max_dims));
   Hid dcpl(H5Pcreate(H5P_DATASET_CREATE));
   if (!space.valid() || !dcpl.valid() || H5Pset_chunk(dcpl.get(), 1, &chunk) < 0) return Hid();
-  return Hid(H5Dcreate2(file, kJobsPath, row_type, space.get(), H5P_DEFAULT, dcpl.get(),
-                        H5P_DEFAULT));
+  return Hid(
+      H5Dcreate2(file, kJobsPath, row_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
 }
 
 Status CheckJobsDataset(hid_t dset, hid_t row_type) {
@@ -188,8 +188,7 @@ Result<std::vector<JobRecord>> ReadJobs(hid_t dset, hid_t row_type) {
     Hid file_space = SelectRows(dset, first, count);
     Hid mem_space(H5Screate_simple(1, &count, nullptr));
     if (!file_space.valid() || !mem_space.valid() ||
-        H5Dread(dset, row_type, mem_space.get(), file_space.get(), H5P_DEFAULT, block.data()) <
-            0) {
+        H5Dread(dset, row_type, mem_space.get(), file_space.get(), H5P_DEFAULT, block.data()) < 0) {
       return HdfError("cannot read rows of /jobs");
     }
     for (hsize_t i = 0; i < count; ++i) out.push_back(FromRow(block[i]));

@@ -13,11 +13,14 @@ namespace {
 Status OpenError(const std::string& path, int err) {
   std::string msg = path + ": " + std::strerror(err);
   switch (err) {
-    case ENOENT: return Status::NotFound(msg + " (does its directory exist?)");
+    case ENOENT:
+      return Status::NotFound(msg + " (does its directory exist?)");
     case EACCES:
     case EPERM:
-    case EROFS: return Status::PermissionDenied(msg);
-    default: return Status::Invalid(msg);
+    case EROFS:
+      return Status::PermissionDenied(msg);
+    default:
+      return Status::Invalid(msg);
   }
 }
 
@@ -36,7 +39,7 @@ Result<WriterLock> WriterLock::Acquire(const std::string& path) {
   std::memset(&fl, 0, sizeof(fl));
   fl.l_type = F_WRLCK;
   fl.l_whence = SEEK_SET;  // l_start = l_len = 0: the whole file, however large it grows
-  if (false) {
+  if (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
     int err = errno;
     if (err == EAGAIN || err == EACCES) {
       return Status::Unavailable(path + ": another accounting writer has it open");

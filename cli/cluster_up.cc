@@ -170,7 +170,7 @@ int Up(const Args& args) {
     if (!pid.ok()) return Fail("up", pid.status());
     TimeMs deadline = MonotonicNowMs() + 15000;
     while (!fs::exists(dir + "/corrald.addr")) {
-      if (MonotonicNowMs() > deadline || !AlivePid(dir + "/corrald.pid", "corrald")) {
+      if (MonotonicNowMs() > deadline || kill(*pid, 0) != 0) {
         return Fail("up", Status::Unavailable("corrald did not start; see " + dir +
                                               "/log/corrald.log"));
       }

@@ -500,30 +500,55 @@ struct ParsedArgs {
   std::vector<std::string> positionals;  // the non-option tokens, in order
 };
 
-// Boost extra style parser: once a non-option token is seen with more behind it, that token and
-// everything after it are positional (the script and its arguments), as with sbatch. A single
-// remaining token is left to Boost, which makes it positional anyway; this also keeps the parser
-// out of Boost's "does the value look like an option" check.
-std::vector<po::option> RestIsPositional(std::vector<std::string>& args) {
-  std::vector<po::option> out;
-  if (args.size() < 2 || (args[0].size() > 1 && args[0][0] == '-')) return out;
-  for (std::string& a : args) {
-    po::option o;
-    o.value.push_back(a);
-    o.original_tokens.push_back(std::move(a));
-    out.push_back(std::move(o));
+// Boost re-scans the remaining tokens for each option it reads (quadratic), so one Boost parse
+// gets at most this many tokens; more is refused rather than allowed to stall.
+constexpr size_t kMaxOptionTokens = 1024;
+
+// Boost's usual style without short-option grouping ("-hN"), which Boost handles in time
+// quadratic in the token length; the only short switch is -h, so nothing is lost.
+constexpr int kStyle =
+    po::command_line_style::default_style & ~po::command_line_style::allow_sticky;
+
+// Whether the option token `t` ("--name" or "-X", at least two characters) takes its value from
+// the next token, by the same lookup Boost makes (long names may be abbreviated).
+bool TakesNextToken(const std::string& t) {
+  std::string name;
+  const bool is_long = t[1] == '-';
+  if (is_long) {
+    if (t.find('=') != std::string::npos) return false;
+    name = t.substr(2);
+  } else {
+    if (t.size() != 2) return false;
+    name = t;
   }
-  args.clear();
-  return out;
+  try {
+    const po::option_description* d = Table().find_nothrow(name, is_long, false, false);
+    return d != nullptr && d->semantic()->max_tokens() > 0;
+  } catch (const po::error&) {
+    return false;  // ambiguous; Boost reports it
+  }
 }
 
-// Runs the Boost table over `tokens`. Boost exceptions become Status::Invalid.
-Result<ParsedArgs> ParseTokens(const std::vector<std::string>& tokens, bool command_line) {
+// The index in command-line `args` of the script or of "--" (args.size() if neither): the first
+// token that is neither an option nor an option's value. Like sbatch, everything after the script
+// belongs to the script, so only the tokens before it are options.
+size_t OptionsEnd(const std::vector<std::string>& args) {
+  size_t i = 0;
+  while (i < args.size()) {
+    const std::string& t = args[i];
+    if (t == "--" || t.size() < 2 || t[0] != '-') break;
+    i += TakesNextToken(t) ? 2 : 1;
+  }
+  return std::min(i, args.size());
+}
+
+// Runs the Boost table over `tokens` (at most kMaxOptionTokens). Boost exceptions become
+// Status::Invalid.
+Result<ParsedArgs> ParseTokens(const std::vector<std::string>& tokens) {
   ParsedArgs out;
   try {
     po::command_line_parser parser(tokens);
-    parser.options(Table()).style(po::command_line_style::default_style);
-    if (command_line) parser.extra_style_parser(&RestIsPositional);
+    parser.options(Table()).style(kStyle);
     po::parsed_options parsed = parser.run();
     for (po::option& o : parsed.options) {
       if (o.string_key.empty()) {
@@ -546,6 +571,23 @@ Result<ParsedArgs> ParseTokens(const std::vector<std::string>& tokens, bool comm
     return Status::Internal(std::string("parsing options: ") + Printable(e.what(), 200, false));
   }
   return out;
+}
+
+// The command line: Boost parses the options before the script; the script and its arguments (or
+// everything after "--") are the positionals.
+Result<ParsedArgs> ParseCommandLine(const std::vector<std::string>& args) {
+  const size_t end = OptionsEnd(args);
+  if (end > kMaxOptionTokens) {
+    return Status::Invalid("too many options: " + std::to_string(end) +
+                           " arguments before the script (at most " +
+                           std::to_string(kMaxOptionTokens) + ")");
+  }
+  Result<ParsedArgs> parsed =
+      ParseTokens(std::vector<std::string>(args.begin(), args.begin() + end));
+  if (!parsed.ok()) return parsed;
+  const size_t rest = end < args.size() && args[end] == "--" ? end + 1 : end;
+  parsed->positionals.insert(parsed->positionals.end(), args.begin() + rest, args.end());
+  return parsed;
 }
 
 // Applies the command-line-only `options` (cli_only) or all the others (!cli_only), in order.
@@ -586,7 +628,11 @@ Status ApplyDirectives(const std::string& where, const std::string& script, Sett
   if (!lines.ok()) return Status::Invalid(where + ": " + lines.status().message());
   for (const DirectiveLine& line : *lines) {
     const std::string at = where + ": line " + std::to_string(line.line) + ": ";
-    Result<ParsedArgs> parsed = ParseTokens(line.tokens, /*command_line=*/false);
+    if (line.tokens.size() > kMaxOptionTokens) {
+      return Status::Invalid(at + "too many words (" + std::to_string(line.tokens.size()) +
+                             "; at most " + std::to_string(kMaxOptionTokens) + " on one line)");
+    }
+    Result<ParsedArgs> parsed = ParseTokens(line.tokens);
     if (!parsed.ok()) return Status::Invalid(at + parsed.status().message());
     if (!parsed->positionals.empty()) {
       return Status::Invalid(at + "unexpected argument " + Quote(parsed->positionals.front()) +
@@ -618,7 +664,7 @@ std::string Resolve(const std::string& base, const std::string& p) {
 Result<SubmitCommand> ParseSubmit(
     const std::vector<std::string>& args, const SubmitContext& ctx,
     const std::function<Result<std::string>(const std::string& path)>& read_file) {
-  Result<ParsedArgs> cli = ParseTokens(args, /*command_line=*/true);
+  Result<ParsedArgs> cli = ParseCommandLine(args);
   if (!cli.ok()) return cli.status();
   SubmitCommand cmd;
   Settings s;

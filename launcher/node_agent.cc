@@ -112,6 +112,9 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
   std::string path = env.count("PATH") ? env["PATH"] : "/usr/local/bin:/usr/bin:/bin";
   env["PATH"] = opts.bin_dir + ":" + path;
   // Open MPI: ranks start through this node via corral-rsh, on the job's hosts.
+  // The SLURM_* names above would make Open MPI use its Slurm support (srun): turn it off.
+  env["OMPI_MCA_plm"] = "rsh";
+  env["OMPI_MCA_ras"] = "^slurm";
   env["OMPI_MCA_plm_rsh_agent"] = opts.bin_dir + "/corral-rsh";
   env["OMPI_MCA_plm_rsh_no_tree_spawn"] = "1";
   env["OMPI_MCA_orte_default_hostfile"] = dir + "/hostfile";

@@ -106,8 +106,8 @@ TEST(HostileInput, ForeignHdf5FileIsRefusedAndNotChanged) {
     hsize_t dims = 4;
     hid_t space = H5Screate_simple(1, &dims, nullptr);
     int data[4] = {1, 2, 3, 4};
-    hid_t dset = H5Dcreate2(file, "/jobs", H5T_NATIVE_INT, space, H5P_DEFAULT, H5P_DEFAULT,
-                            H5P_DEFAULT);
+    hid_t dset =
+        H5Dcreate2(file, "/jobs", H5T_NATIVE_INT, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     ASSERT_GE(dset, 0);
     ASSERT_GE(H5Dwrite(dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), 0);
     H5Dclose(dset);

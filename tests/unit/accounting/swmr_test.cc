@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -113,7 +114,9 @@ bool SwmrFlagIsStale(const std::string& path) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
   hid_t file = -1;
-  H5E_BEGIN_TRY { file = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl); }
+  H5E_BEGIN_TRY {
+    file = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
+  }
   H5E_END_TRY;
   H5Pclose(fapl);
   if (file >= 0) H5Fclose(file);
@@ -143,9 +146,13 @@ void ExpectRecovery(bool kill9) {
   EXPECT_EQ(*rows, SampleJobs(0, 1300));
 }
 
-TEST(Swmr, WriterRecoversAfterKill9) { ExpectRecovery(/*kill9=*/true); }
+TEST(Swmr, WriterRecoversAfterKill9) {
+  ExpectRecovery(/*kill9=*/true);
+}
 
-TEST(Swmr, WriterRecoversAfterExitWithoutClose) { ExpectRecovery(/*kill9=*/false); }
+TEST(Swmr, WriterRecoversAfterExitWithoutClose) {
+  ExpectRecovery(/*kill9=*/false);
+}
 
 // The writer is killed at an arbitrary point of a stream of one-row appends. Every append it
 // acknowledged is kept, and the table is an unbroken prefix of what it was writing.
@@ -191,8 +198,10 @@ TEST(Swmr, ReaderOutlivesAKilledAndRestartedWriter) {
   ChildProcess second([&](ChildProcess& turn) {
     if (!turn.Await()) return static_cast<int>(kParentGone);
     auto w = AccountingWriter::Open(path);
-    if (!w.ok()) fprintf(stderr, "restarted writer: %s\n", w.status().ToString().c_str());
-    if (!w.ok()) return static_cast<int>(kOpenFailed);
+    if (!w.ok()) {
+      std::fprintf(stderr, "restarted writer: %s\n", w.status().ToString().c_str());
+      return static_cast<int>(kOpenFailed);
+    }
     if (!(*w)->Append(SampleJobs(20, 30)).ok()) return static_cast<int>(kAppendFailed);
     if (!turn.Post() || !turn.Await()) return static_cast<int>(kParentGone);
     return static_cast<int>((*w)->Close().ok() ? kOk : kCloseFailed);

@@ -65,6 +65,21 @@ TEST(AccountingWriter, ManyBatchesSurviveReopening) {
   EXPECT_EQ(*got, want);
 }
 
+// ReadAll converts in blocks of a few thousand rows; a table of several blocks reads whole.
+TEST(AccountingWriter, ReadsTablesOfManyBlocks) {
+  TempDir dir;
+  std::string path = dir.File("acct.h5");
+  auto w = AccountingWriter::Open(path);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  for (int64_t first = 0; first < 10'000; first += 2'500) {
+    ASSERT_TRUE((*w)->Append(SampleJobs(first, 2'500)).ok());
+  }
+  ASSERT_TRUE((*w)->Append(SampleJobs(10'000, 1)).ok());
+  auto got = (*w)->ReadAll();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, SampleJobs(0, 10'001));
+}
+
 TEST(AccountingWriter, SecondWriterIsRefusedUntilTheFirstCloses) {
   TempDir dir;
   std::string path = dir.File("acct.h5");

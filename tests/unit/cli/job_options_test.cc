@@ -796,6 +796,64 @@ TEST(ParseSubmit, ThousandsOfDirectives) {
             "job.sh: line 10002: unknown option '--bogus' (see corral submit --help)");
 }
 
+// Boost's parser is quadratic in the number of tokens it is given, and in the length of a group
+// of short switches; these inputs must be refused or handled quickly, not stall.
+TEST(ParseSubmit, ManyTokensNeverStall) {
+  const auto start = std::chrono::steady_clock::now();
+  Args args(2000, "-N1");
+  args.push_back("job.sh");
+  EXPECT_EQ(Error(args), "too many options: 2000 arguments before the script (at most 1024)");
+  args.assign(1000, "-J");  // -J takes the next token: 500 options, 1000 tokens
+  args.push_back("job.sh");
+  Result<SubmitCommand> r = Submit(args);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->spec.name, "-J");
+
+  // Any number of script arguments: they never reach Boost.
+  args = {"-N", "3", "job.sh"};
+  args.insert(args.end(), 500000, "a");
+  r = Submit(args);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->script_args.size(), 500000u);
+  EXPECT_EQ(r->spec.nodes, 3);
+
+  std::string line = "#SBATCH";
+  for (int i = 0; i < 250000; ++i) line += " -N1";
+  EXPECT_EQ(Error({"job.sh"}, "#!/bin/sh\n" + line + "\n"),
+            "job.sh: line 2: too many words (250000; at most 1024 on one line)");
+
+  EXPECT_EQ(Error({"-" + std::string(1 << 20, 'h'), "job.sh"}),
+            "option '--help' does not take any arguments");
+  EXPECT_EQ(Error({"job.sh"}, "#!/bin/sh\n#SBATCH -" + std::string(1 << 20, 'h') + "\n"),
+            "job.sh: line 2: option '--help' does not take any arguments");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST(ParseSubmit, OptionSpellings) {
+  struct Case {
+    Args args;
+    Want want;
+  };
+  const Case cases[] = {
+      {{"--part=gpu", "job.sh"}, With([](Want* w) { w->partition = "gpu"; })},  // abbreviation
+      {{"--job", "x", "job.sh"}, With([](Want* w) { w->name = "x"; })},
+      {{"-J", "--", "job.sh"}, With([](Want* w) { w->name = "--"; })},  // a value, not "--"
+      {{"-J", "-x", "job.sh"}, With([](Want* w) { w->name = "-x"; })},
+      {{"-N", "2", "--", "job.sh"}, With([](Want* w) { w->nodes = 2; })},
+  };
+  for (const Case& c : cases) {
+    Result<SubmitCommand> r = Submit(c.args);
+    ASSERT_TRUE(r.ok()) << c.args.front() << ": " << r.status().ToString();
+    ExpectSpec(r->spec, c.want, c.args.front());
+    EXPECT_EQ(r->script_path, "job.sh");
+  }
+  EXPECT_EQ(Error({"-hN", "2", "job.sh"}), "option '--help' does not take any arguments");
+  EXPECT_EQ(Error({"--g=2", "job.sh"}),
+            "option '--g' is ambiguous and matches '--gpus', and '--gpus-per-node'");
+  EXPECT_EQ(Error({"-J", "-N", "job.sh"}),
+            "the required argument for option '--job-name' is missing");
+}
+
 TEST(ParseSubmit, HugeExportListIsLinear) {
   std::string list = "ALL";
   for (int i = 0; i < 100000; ++i) list += ",V" + std::to_string(i) + "=" + std::to_string(i);
