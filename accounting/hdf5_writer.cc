@@ -28,7 +28,8 @@ struct AccountingWriter::State {
 
 namespace {
 
-// Groups of the layout that hold nothing yet; their datasets will be created here too.
+// Groups of the layout. They hold nothing yet; their datasets must be created in Open too,
+// before SWMR write mode starts.
 constexpr const char* kLayoutGroups[] = {"/usage", "/nodes", "/settlements"};
 
 // The private file-access property behind `h5clear -s` (H5Fprivate.h, HDF5 1.10 and later).

@@ -15,13 +15,16 @@ std::string ResolveController(const std::string& flag) {
 int Fail(const std::string& cmd, const Status& s) {
   std::cerr << "corral " << cmd << ": " << s.message() << "\n";
   switch (s.code()) {
-    case Status::Code::kUnavailable: return kExitUnavailable;
+    case Status::Code::kUnavailable:
+      return kExitUnavailable;
     case Status::Code::kInvalid:
     case Status::Code::kNotFound:
     case Status::Code::kPermissionDenied:
     case Status::Code::kFailedPrecondition:
-    case Status::Code::kAlreadyExists: return kExitRejected;
-    default: return kExitFailed;
+    case Status::Code::kAlreadyExists:
+      return kExitRejected;
+    default:
+      return kExitFailed;
   }
 }
 

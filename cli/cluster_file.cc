@@ -34,7 +34,8 @@ Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& text,
       if (!n["name"]) return Status::Invalid("cluster file: " + where + ".name: missing");
       std::string name = n["name"].as<std::string>();
       if (name.empty() || name.size() > 48 ||
-          name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+          name.find_first_not_of(
+              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
               std::string::npos) {
         return Status::Invalid("cluster file: " + where + ".name: \"" + name +
                                "\" must be 1-48 letters, digits, - or _");

@@ -25,7 +25,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string BinDir() { return fs::canonical("/proc/self/exe").parent_path().string(); }
+std::string BinDir() {
+  return fs::canonical("/proc/self/exe").parent_path().string();
+}
 
 std::string ReadText(const std::string& path) {
   std::ifstream f(path);
@@ -171,8 +173,8 @@ int Up(const Args& args) {
     TimeMs deadline = MonotonicNowMs() + 15000;
     while (!fs::exists(dir + "/corrald.addr")) {
       if (MonotonicNowMs() > deadline || kill(*pid, 0) != 0) {
-        return Fail("up", Status::Unavailable("corrald did not start; see " + dir +
-                                              "/log/corrald.log"));
+        return Fail("up",
+                    Status::Unavailable("corrald did not start; see " + dir + "/log/corrald.log"));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -191,9 +193,9 @@ int Up(const Args& args) {
   for (const auto& n : *nodes) {
     std::string pidfile = dir + "/node-" + n.name + ".pid";
     if (AlivePid(pidfile, "corral-node")) continue;
-    std::vector<std::string> argv = {bin + "/corral-node", "--controller", address, "--name",
-                                     n.name, "--spool-dir", dir + "/spool/" + n.name,
-                                     "--shared-host"};
+    std::vector<std::string> argv = {
+        bin + "/corral-node", "--controller",           address,        "--name", n.name,
+        "--spool-dir",        dir + "/spool/" + n.name, "--shared-host"};
     if (!n.topology.empty()) argv.insert(argv.end(), {"--topology", n.topology});
     if (!n.gpus.empty()) argv.insert(argv.end(), {"--gpus", n.gpus});
     auto pid = StartDaemon(argv, dir + "/log/node-" + n.name + ".log", pidfile);
@@ -214,9 +216,9 @@ int Up(const Args& args) {
     }
     if (up == nodes->size()) break;
     if (MonotonicNowMs() > deadline) {
-      return Fail("up", Status::Unavailable(std::to_string(up) + " of " +
-                                            std::to_string(nodes->size()) +
-                                            " nodes registered in time; see " + dir + "/log/"));
+      return Fail("up",
+                  Status::Unavailable(std::to_string(up) + " of " + std::to_string(nodes->size()) +
+                                      " nodes registered in time; see " + dir + "/log/"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -240,7 +242,8 @@ int Down(const Args& args) {
                  args, d, nullptr, &vm, &exit)) {
     return exit;
   }
-  if (!fs::is_directory(dir)) return Fail("down", Status::Invalid("--dir " + dir + ": no such directory"));
+  if (!fs::is_directory(dir))
+    return Fail("down", Status::Invalid("--dir " + dir + ": no such directory"));
   std::vector<std::pair<std::string, pid_t>> procs;
   // Nodes first (they stop their jobs), then the controller.
   for (const auto& e : fs::directory_iterator(dir)) {
@@ -250,7 +253,8 @@ int Down(const Args& args) {
     }
   }
   std::vector<std::vector<std::pair<std::string, pid_t>>> waves{procs};
-  if (pid_t p = AlivePid(dir + "/corrald.pid", "corrald")) waves.push_back({{dir + "/corrald.pid", p}});
+  if (pid_t p = AlivePid(dir + "/corrald.pid", "corrald"))
+    waves.push_back({{dir + "/corrald.pid", p}});
   int stopped = 0;
   for (const auto& wave : waves) {
     for (const auto& [f, p] : wave) kill(p, SIGTERM);

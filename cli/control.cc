@@ -23,8 +23,8 @@ int Cancel(const Args& args) {
   pos.add("ids", -1);
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs("cancel", "Usage: corral cancel JOBID...\n\nCancels jobs, like scancel.", args,
-                 d, &pos, &vm, &exit)) {
+  if (!ParseArgs("cancel", "Usage: corral cancel JOBID...\n\nCancels jobs, like scancel.", args, d,
+                 &pos, &vm, &exit)) {
     return exit;
   }
   std::vector<int64_t> idv;
@@ -53,8 +53,8 @@ int Wait(const Args& args) {
   d.add_options()("controller", po::value(&controller), "corrald address")(
       "timeout", po::value(&timeout_s), "give up after this many seconds (exit 124)")(
       "json", po::bool_switch(&json), "print the jobs' final state as JSON")(
-      "quiet,q", po::bool_switch(&quiet), "print nothing")(
-      "ids", po::value(&ids)->multitoken(), "job ids");
+      "quiet,q", po::bool_switch(&quiet), "print nothing")("ids", po::value(&ids)->multitoken(),
+                                                           "job ids");
   po::positional_options_description pos;
   pos.add("ids", -1);
   po::variables_map vm;

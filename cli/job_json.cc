@@ -6,24 +6,36 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
   const auto& s = j.spec();
   nlohmann::json alloc = nlohmann::json::array();
   for (const auto& a : j.alloc()) {
-    alloc.push_back({{"node", a.node()},
-                     {"cpus", a.cpus()},
-                     {"mem_mib", a.mem_mib()},
-                     {"gpus", std::vector<int32_t>(a.gpu_indices().begin(),
-                                                   a.gpu_indices().end())}});
+    alloc.push_back(
+        {{"node", a.node()},
+         {"cpus", a.cpus()},
+         {"mem_mib", a.mem_mib()},
+         {"gpus", std::vector<int32_t>(a.gpu_indices().begin(), a.gpu_indices().end())}});
   }
-  return {{"job_id", j.id()},          {"name", s.name()},
-          {"user", s.user()},          {"account", s.account()},
-          {"partition", s.partition()}, {"state", j.state()},
-          {"reason", j.reason()},      {"nodes", s.nodes()},
-          {"ntasks", s.ntasks()},      {"cpus_per_task", s.cpus_per_task()},
-          {"mem_mib", s.mem_mib()},    {"gpus", s.gpus()},
-          {"gpus_per_node", s.gpus_per_node()}, {"gpu_model", s.gpu_model()},
-          {"time_limit_ms", s.time_limit_ms()}, {"submit_ms", j.submit_ms()},
-          {"start_ms", j.start_ms()},  {"end_ms", j.end_ms()},
-          {"exit_code", j.exit_code()}, {"nodelist", j.nodelist()},
-          {"stdout", j.stdout_path()}, {"stderr", j.stderr_path()},
-          {"workdir", s.workdir()},    {"allocation", alloc}};
+  return {{"job_id", j.id()},
+          {"name", s.name()},
+          {"user", s.user()},
+          {"account", s.account()},
+          {"partition", s.partition()},
+          {"state", j.state()},
+          {"reason", j.reason()},
+          {"nodes", s.nodes()},
+          {"ntasks", s.ntasks()},
+          {"cpus_per_task", s.cpus_per_task()},
+          {"mem_mib", s.mem_mib()},
+          {"gpus", s.gpus()},
+          {"gpus_per_node", s.gpus_per_node()},
+          {"gpu_model", s.gpu_model()},
+          {"time_limit_ms", s.time_limit_ms()},
+          {"submit_ms", j.submit_ms()},
+          {"start_ms", j.start_ms()},
+          {"end_ms", j.end_ms()},
+          {"exit_code", j.exit_code()},
+          {"nodelist", j.nodelist()},
+          {"stdout", j.stdout_path()},
+          {"stderr", j.stderr_path()},
+          {"workdir", s.workdir()},
+          {"allocation", alloc}};
 }
 
 nlohmann::json NodeJson(const v1::NodeInfo& n) {
@@ -52,17 +64,25 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
 }
 
 nlohmann::json AcctJson(const v1::AcctRecord& r) {
-  return {{"job_id", r.job_id()},     {"name", r.name()},
-          {"user", r.user()},         {"account", r.account()},
-          {"partition", r.partition()}, {"nodelist", r.nodelist()},
-          {"gpu_models", r.gpu_models()}, {"state", r.state()},
-          {"nnodes", r.nnodes()},     {"ncpus", r.ncpus()},
-          {"ngpus", r.ngpus()},       {"exit_code", r.exit_code()},
-          {"submit_ms", r.submit_ms()}, {"start_ms", r.start_ms()},
-          {"end_ms", r.end_ms()},     {"elapsed_ms", r.end_ms() > r.start_ms() && r.start_ms() > 0
-                                                          ? r.end_ms() - r.start_ms()
-                                                          : 0},
-          {"cpu_ms", r.cpu_ms()},     {"gpu_ms", r.gpu_ms()}};
+  return {
+      {"job_id", r.job_id()},
+      {"name", r.name()},
+      {"user", r.user()},
+      {"account", r.account()},
+      {"partition", r.partition()},
+      {"nodelist", r.nodelist()},
+      {"gpu_models", r.gpu_models()},
+      {"state", r.state()},
+      {"nnodes", r.nnodes()},
+      {"ncpus", r.ncpus()},
+      {"ngpus", r.ngpus()},
+      {"exit_code", r.exit_code()},
+      {"submit_ms", r.submit_ms()},
+      {"start_ms", r.start_ms()},
+      {"end_ms", r.end_ms()},
+      {"elapsed_ms", r.end_ms() > r.start_ms() && r.start_ms() > 0 ? r.end_ms() - r.start_ms() : 0},
+      {"cpu_ms", r.cpu_ms()},
+      {"gpu_ms", r.gpu_ms()}};
 }
 
 }  // namespace corral::cli

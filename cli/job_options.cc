@@ -265,8 +265,9 @@ Result<ExportSpec> ParseExport(std::string_view option, const std::string& value
     const std::string_view item = rest.substr(0, comma);
     const std::string lower = item.size() <= 4 ? AsciiLower(item) : std::string();
     if (lower == "all") {
-      if (!first)
+      if (!first) {
         return BadValue(option, value, "has ALL after other entries; ALL must come first");
+      }
       spec.all = true;
     } else if (lower == "none") {
       return BadValue(option, value, "combines NONE with other entries; list only the variables");
@@ -500,9 +501,9 @@ struct ParsedArgs {
   std::vector<std::string> positionals;  // the non-option tokens, in order
 };
 
-// Boost re-scans the remaining tokens for each option it reads (quadratic), so one Boost parse
-// gets at most this many tokens; more is refused rather than allowed to stall.
-constexpr size_t kMaxOptionTokens = 1024;
+// Boost's parser does work proportional to the tokens left for each option it reads (quadratic
+// overall), so one Boost parse gets at most this many tokens; more is refused, not left to stall.
+constexpr size_t kMaxOptionTokens = 256;
 
 // Boost's usual style without short-option grouping ("-hN"), which Boost handles in time
 // quadratic in the token length; the only short switch is -h, so nothing is lost.

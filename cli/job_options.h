@@ -37,7 +37,9 @@ struct SubmitCommand {
 // Parses the arguments that follow `corral submit` and the directives of the script they name
 // (read through read_file with the path as given, so tests need no files; not called with --wrap
 // or --help). The first argument that is not an option (or everything after "--") is the script;
-// the arguments after it are script_args, even when they look like options.
+// the arguments after it are script_args, even when they look like options. As in sbatch, long
+// options may be abbreviated to a unique prefix (--part=gpu); short options cannot be grouped.
+// At most 256 option words before the script, and on one directive line.
 // The script must be non-empty, start with "#!", and contain no NUL bytes or "\r\n" line ends.
 // Results: spec.submit_dir = ctx.cwd; spec.user = ctx.user; spec.workdir = --chdir resolved
 // against ctx.cwd, else ctx.cwd; relative -o/-e are resolved against spec.workdir (as in Slurm;

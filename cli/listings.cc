@@ -64,14 +64,15 @@ int Queue(const Args& args) {
   std::vector<std::string> ids;
   bool json = false, all = false;
   d.add_options()("controller", po::value(&controller), "corrald address")(
-      "json", po::bool_switch(&json), "print JSON")(
-      "all,a", po::bool_switch(&all), "include finished jobs")(
-      "user,u", po::value(&user), "only this user's jobs")(
-      "jobs,j", po::value(&ids)->multitoken(), "only these job ids (comma separated)");
+      "json", po::bool_switch(&json), "print JSON")("all,a", po::bool_switch(&all),
+                                                    "include finished jobs")(
+      "user,u", po::value(&user), "only this user's jobs")("jobs,j", po::value(&ids)->multitoken(),
+                                                           "only these job ids (comma separated)");
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs("queue", "Usage: corral queue [-j IDS] [-u USER] [--all] [--json]\n\n"
-                          "Lists pending and running jobs, like squeue.",
+  if (!ParseArgs("queue",
+                 "Usage: corral queue [-j IDS] [-u USER] [--all] [--json]\n\n"
+                 "Lists pending and running jobs, like squeue.",
                  args, d, nullptr, &vm, &exit)) {
     return exit;
   }
@@ -93,8 +94,8 @@ int Queue(const Args& args) {
     return kExitOk;
   }
   TimeMs now = WallNowMs();
-  Table t({"JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES", "GPUS",
-           "NODELIST(REASON)"});
+  Table t(
+      {"JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES", "GPUS", "NODELIST(REASON)"});
   for (const auto& j : rep.jobs()) {
     TimeMs el = j.start_ms() > 0 ? (j.end_ms() > 0 ? j.end_ms() : now) - j.start_ms() : 0;
     std::string where = j.state() == "PENDING" ? "(" + j.reason() + ")" : j.nodelist();
@@ -120,8 +121,7 @@ int Nodes(const Args& args) {
   }
   Client c(ResolveController(controller));
   v1::ListNodesReply rep;
-  if (Status s = c.Call(&v1::Controller::Stub::ListNodes, v1::ListNodesRequest(), &rep);
-      !s.ok()) {
+  if (Status s = c.Call(&v1::Controller::Stub::ListNodes, v1::ListNodesRequest(), &rep); !s.ok()) {
     return Fail("nodes", s);
   }
   if (json) {
@@ -152,13 +152,14 @@ int Acct(const Args& args) {
   std::vector<std::string> ids;
   bool json = false;
   d.add_options()("controller", po::value(&controller), "corrald address")(
-      "json", po::bool_switch(&json), "print JSON")(
-      "jobs,j", po::value(&ids)->multitoken(), "only these job ids (comma separated)")(
+      "json", po::bool_switch(&json), "print JSON")("jobs,j", po::value(&ids)->multitoken(),
+                                                    "only these job ids (comma separated)")(
       "user,u", po::value(&user), "only this user's jobs");
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs("acct", "Usage: corral acct [-j IDS] [-u USER] [--json]\n\n"
-                         "Shows finished jobs from the HDF5 accounting table, like sacct.",
+  if (!ParseArgs("acct",
+                 "Usage: corral acct [-j IDS] [-u USER] [--json]\n\n"
+                 "Shows finished jobs from the HDF5 accounting table, like sacct.",
                  args, d, nullptr, &vm, &exit)) {
     return exit;
   }

@@ -4,9 +4,9 @@
 
 namespace corral::cli {
 
-bool ParseArgs(const std::string& cmd, const std::string& usage, const std::vector<std::string>& args,
-               po::options_description& desc, const po::positional_options_description* pos,
-               po::variables_map* vm, int* exit) {
+bool ParseArgs(const std::string& cmd, const std::string& usage,
+               const std::vector<std::string>& args, po::options_description& desc,
+               const po::positional_options_description* pos, po::variables_map* vm, int* exit) {
   desc.add_options()("help,h", "show this help");
   try {
     auto parser = po::command_line_parser(args).options(desc);
@@ -19,8 +19,7 @@ bool ParseArgs(const std::string& cmd, const std::string& usage, const std::vect
     }
     po::notify(*vm);
   } catch (const std::exception& e) {
-    std::cerr << "corral " << cmd << ": " << e.what() << "\nTry 'corral " << cmd
-              << " --help'.\n";
+    std::cerr << "corral " << cmd << ": " << e.what() << "\nTry 'corral " << cmd << " --help'.\n";
     *exit = 2;
     return false;
   }

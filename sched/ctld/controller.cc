@@ -403,6 +403,15 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
   for (const auto& [name, n] : nodes) profiles.push_back(n.profile);
   Status st = sched::CheckFeasible(s, profiles);
   if (!st.ok()) return st.message();
+  if (s.name.empty() || s.name.size() > 256) return "--job-name: must be 1 to 256 characters";
+  for (char ch : s.name) {
+    if (static_cast<unsigned char>(ch) < 0x20) {
+      return "--job-name: control characters are not allowed";
+    }
+  }
+  if (s.output.size() > 4096 || s.error.size() > 4096 || s.workdir.size() > 4096) {
+    return "--output/--error/--chdir: paths are limited to 4096 characters";
+  }
   if (s.script.empty()) return "script: empty; give a script file or --wrap";
   if (s.script.size() > (4 << 20)) return "script: larger than 4 MiB";
   if (!s.workdir.empty() && s.workdir[0] != '/') return "--chdir: must be an absolute path";

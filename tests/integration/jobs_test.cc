@@ -1,0 +1,104 @@
+// Jobs run to completion on a real local cluster, with their output and environment.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/local_cluster.h"
+
+namespace corral::testing {
+namespace {
+
+int64_t SubmitOk(const LocalCluster& c, const std::string& args) {
+  CmdResult r = c.Corral("submit --parsable " + args);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return atoll(r.out.c_str());
+}
+
+TEST(Jobs, FiftyJobsRunToCompletion) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  std::string ids;
+  for (int i = 0; i < 50; ++i) {
+    int64_t id = SubmitOk(*c, "--wrap 'echo job " + std::to_string(i) + "' -o out-%j.txt");
+    ASSERT_GT(id, 0);
+    ids += " " + std::to_string(id);
+  }
+  CmdResult w = c->Corral("wait --timeout 120 -q" + ids);
+  EXPECT_EQ(w.code, 0) << w.err;
+  CmdResult a = c->Corral("acct --json");
+  ASSERT_EQ(a.code, 0) << a.err;
+  auto j = nlohmann::json::parse(a.out);
+  ASSERT_EQ(j["jobs"].size(), 50u);
+  for (const auto& rec : j["jobs"]) {
+    EXPECT_EQ(rec["state"], "COMPLETED") << rec.dump();
+    EXPECT_EQ(c->ReadFile("out-" + std::to_string(rec["job_id"].get<int64_t>()) + ".txt")
+                  .rfind("job ", 0),
+              0u);
+  }
+}
+
+TEST(Jobs, OutputFilesHoldExactlyWhatTheJobPrinted) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  c->Shell("printf '#!/bin/sh\\n#SBATCH -J exact\\nprintf \"line one\\\\nno newline\"\\n"
+           "printf \"to stderr\\\\n\" >&2\\n' > exact.sh");
+  int64_t id = SubmitOk(*c, "-o %x-%j.out -e %x-%j.err exact.sh");
+  ASSERT_EQ(c->Corral("wait -q " + std::to_string(id)).code, 0);
+  EXPECT_EQ(c->ReadFile("exact-" + std::to_string(id) + ".out"), "line one\nno newline");
+  EXPECT_EQ(c->ReadFile("exact-" + std::to_string(id) + ".err"), "to stderr\n");
+}
+
+TEST(Jobs, EnvironmentNamesTheJobAndItsGpus) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  int64_t id = SubmitOk(*c,
+                        "--gpus=h100:2 -n 2 -c 2 -o env.out --wrap 'echo $SLURM_JOB_ID "
+                        "$CORRAL_JOB_ID $SLURM_NTASKS $SLURM_CPUS_PER_TASK $SLURM_JOB_NUM_NODES "
+                        "$CUDA_VISIBLE_DEVICES $SLURM_JOB_NODELIST $SLURM_SUBMIT_DIR'");
+  ASSERT_EQ(c->Corral("wait -q " + std::to_string(id)).code, 0);
+  std::string want = std::to_string(id) + " " + std::to_string(id) + " 2 2 1 0,1 gpu1 " + c->dir();
+  EXPECT_EQ(c->ReadFile("env.out"), want + "\n");
+}
+
+TEST(Jobs, ImpossibleRequestIsRejectedAtSubmit) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  CmdResult r = c->Corral("submit --gpus=h100:16 --wrap true");
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find("--gpus=h100:16: the largest node has 2 h100"), std::string::npos)
+      << r.err;
+  CmdResult q = c->Corral("queue --all --json");
+  EXPECT_EQ(nlohmann::json::parse(q.out)["jobs"].size(), 0u);
+}
+
+TEST(Jobs, WaitExitsWithTheJobsExitCodeAndTimeLimitsHold) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  int64_t failing = SubmitOk(*c, "--wrap 'exit 7'");
+  EXPECT_EQ(c->Corral("wait -q " + std::to_string(failing)).code, 7);
+  int64_t slow = SubmitOk(*c, "-t 0:01 --wrap 'sleep 60'");
+  CmdResult w = c->Corral("wait --json --timeout 30 " + std::to_string(slow));
+  EXPECT_NE(w.code, 0);
+  EXPECT_EQ(nlohmann::json::parse(w.out)["jobs"][0]["state"], "TIMEOUT") << w.out;
+}
+
+TEST(Jobs, WaitingJobShowsItsReason) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  int64_t big = SubmitOk(*c, "--gpus=h100:2 --wrap 'sleep 30'");
+  int64_t next = SubmitOk(*c, "--gpus=h100:1 --wrap true");
+  bool shown = WaitFor(
+      [&] {
+        auto q = nlohmann::json::parse(c->Corral("queue --json").out);
+        for (const auto& j : q["jobs"])
+          if (j["job_id"] == next && j["state"] == "PENDING" && j["reason"] == "Resources")
+            return true;
+        return false;
+      },
+      10000);
+  EXPECT_TRUE(shown);
+  EXPECT_EQ(c->Corral("cancel " + std::to_string(big) + " " + std::to_string(next)).code, 0);
+}
+
+}  // namespace
+}  // namespace corral::testing

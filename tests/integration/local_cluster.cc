@@ -1,0 +1,107 @@
+#include "tests/integration/local_cluster.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace corral::testing {
+
+const char* const kSmallCluster = R"(nodes:
+  - name: cpu
+    count: 2
+    topology: "pack:1 numa:1(memory=16GB) core:8 pu:1"
+  - name: gpu1
+    topology: "pack:1 numa:1(memory=64GB) core:8 pu:1"
+    gpus: "2xH100@numa0"
+)";
+
+std::string BinDir() { return CORRAL_BIN_DIR; }
+std::string SourceDir() { return CORRAL_SOURCE_DIR; }
+
+bool WaitFor(const std::function<bool()>& cond, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+std::unique_ptr<LocalCluster> LocalCluster::Start(const std::string& yaml) {
+  char tmpl[] = "/tmp/corral-it-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    ADD_FAILURE() << "mkdtemp failed";
+    return nullptr;
+  }
+  auto c = std::unique_ptr<LocalCluster>(new LocalCluster());
+  c->dir_ = tmpl;
+  {
+    std::ofstream f(c->dir_ + "/test-cluster.yaml");
+    f << yaml;
+  }
+  CmdResult r = c->Shell(BinDir() + "/corral up -q --dir " + c->dir_ + "/cluster --cluster " +
+                         c->dir_ + "/test-cluster.yaml");
+  if (r.code != 0) {
+    ADD_FAILURE() << "corral up failed (" << r.code << "): " << r.err;
+    return nullptr;
+  }
+  return c;
+}
+
+LocalCluster::~LocalCluster() {
+  Shell(BinDir() + "/corral down --dir " + dir_ + "/cluster");
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+CmdResult LocalCluster::Shell(const std::string& command) const {
+  std::string err_file = dir_ + "/.stderr";
+  std::string env = dir_ + "/cluster/env";
+  std::string full = "cd " + dir_ + " && { [ -f " + env + " ] && set -a && . " + env +
+                     " && set +a; " + command + "; } 2>" + err_file;
+  CmdResult r;
+  FILE* p = popen(full.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.err = ReadFile(err_file);
+  return r;
+}
+
+CmdResult LocalCluster::Corral(const std::string& args) const {
+  return Shell(BinDir() + "/corral " + args);
+}
+
+void LocalCluster::KillController() {
+  std::string pid = ReadFile(dir_ + "/cluster/corrald.pid");
+  pid_t p = atoi(pid.c_str());
+  ASSERT_GT(p, 1);
+  ASSERT_EQ(kill(p, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor([&] { return kill(p, 0) != 0; }, 5000));
+}
+
+bool LocalCluster::Up() {
+  CmdResult r = Shell(BinDir() + "/corral up -q --dir " + dir_ + "/cluster");
+  if (r.code != 0) ADD_FAILURE() << "corral up: " << r.err;
+  return r.code == 0;
+}
+
+std::string LocalCluster::ReadFile(const std::string& path) const {
+  std::ifstream f(path[0] == '/' ? path : dir_ + "/" + path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace corral::testing

@@ -1,0 +1,47 @@
+// Test harness: a real local cluster (corrald + corral-node processes on loopback ports the
+// OS picks), started with `corral up` in a fresh directory and stopped with `corral down`.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace corral::testing {
+
+// Two CPU nodes (8 CPUs each) and one 8-CPU node with 2 H100 on NUMA 0.
+extern const char* const kSmallCluster;
+
+struct CmdResult {
+  int code = -1;
+  std::string out, err;
+};
+
+class LocalCluster {
+ public:
+  // Starts the cluster; fails the calling test (ADD_FAILURE) and returns null on error.
+  static std::unique_ptr<LocalCluster> Start(const std::string& cluster_yaml = kSmallCluster);
+  ~LocalCluster();
+
+  // Runs `corral ARGS` (a shell fragment) against this cluster, in dir().
+  CmdResult Corral(const std::string& args) const;
+  // Runs a shell command with the cluster's env, in dir().
+  CmdResult Shell(const std::string& command) const;
+  // kill -9 of corrald, as a crash would.
+  void KillController();
+  // `corral up` again on the same directory.
+  bool Up();
+
+  const std::string& dir() const { return dir_; }
+  std::string ReadFile(const std::string& path) const;
+
+ private:
+  std::string dir_;
+};
+
+// Polls `cond` every 20 ms until it holds or `timeout_ms` passes. Returns whether it held.
+bool WaitFor(const std::function<bool()>& cond, int timeout_ms);
+
+std::string BinDir();
+std::string SourceDir();
+
+}  // namespace corral::testing

@@ -1,0 +1,183 @@
+// Every RPC handler of corrald, fed hostile input: a clear error naming the field, and the
+// controller keeps serving with nothing lost.
+#include <gtest/gtest.h>
+
+#include "fabric/channel.h"
+#include "tests/integration/local_cluster.h"
+
+namespace corral::testing {
+namespace {
+
+class RpcHostile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_ = LocalCluster::Start();
+    ASSERT_TRUE(cluster_);
+    std::string env = cluster_->ReadFile(cluster_->dir() + "/cluster/env");
+    size_t p = env.find("CORRAL_CONTROLLER=") + 18;
+    address_ = env.substr(p, env.find('\n', p) - p);
+    channel_ = DialController(address_);
+    stub_ = v1::Controller::NewStub(channel_);
+  }
+
+  v1::JobSpec Good() {
+    v1::JobSpec s;
+    s.set_name("ok");
+    s.set_nodes(1);
+    s.set_ntasks(1);
+    s.set_cpus_per_task(1);
+    s.set_script("#!/bin/sh\ntrue\n");
+    s.set_workdir("/tmp");
+    return s;
+  }
+
+  grpc::Status Submit(const std::vector<v1::JobSpec>& specs, v1::SubmitReply* rep = nullptr) {
+    v1::SubmitRequest req;
+    for (const auto& s : specs) *req.add_jobs() = s;
+    v1::SubmitReply ignored;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(DeadlineIn(10000));
+    return stub_->Submit(&ctx, req, rep ? rep : &ignored);
+  }
+
+  std::unique_ptr<LocalCluster> cluster_;
+  std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Controller::Stub> stub_;
+};
+
+struct BadSpec {
+  const char* what;
+  std::function<void(v1::JobSpec*)> mutate;
+  const char* error_contains;
+};
+
+TEST_F(RpcHostile, SubmitRejectsBadSpecsNamingTheField) {
+  const BadSpec cases[] = {
+      {"zero nodes", [](v1::JobSpec* s) { s->set_nodes(0); }, "--nodes"},
+      {"negative tasks", [](v1::JobSpec* s) { s->set_ntasks(-3); }, "--ntasks"},
+      {"zero cpus", [](v1::JobSpec* s) { s->set_cpus_per_task(0); }, "--cpus-per-task"},
+      {"negative memory", [](v1::JobSpec* s) { s->set_mem_mib(-1); }, "--mem"},
+      {"negative gpus", [](v1::JobSpec* s) { s->set_gpus(-2); }, "negative"},
+      {"huge gpus", [](v1::JobSpec* s) { s->set_gpus(2000000000); }, "the largest node has"},
+      {"empty script", [](v1::JobSpec* s) { s->clear_script(); }, "script"},
+      {"relative workdir", [](v1::JobSpec* s) { s->set_workdir("rel"); }, "--chdir"},
+      {"negative time", [](v1::JobSpec* s) { s->set_time_limit_ms(-5); }, "--time"},
+      {"long name", [](v1::JobSpec* s) { s->set_name(std::string(5000, 'x')); }, "--job-name"},
+      {"binary name", [](v1::JobSpec* s) { s->set_name(std::string("a\0b\n", 4)); },
+       "--job-name"},
+  };
+  for (const auto& c : cases) {
+    v1::JobSpec s = Good();
+    c.mutate(&s);
+    grpc::Status st = Submit({s});
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.what;
+    EXPECT_NE(st.error_message().find(c.error_contains), std::string::npos)
+        << c.what << ": " << st.error_message();
+  }
+  EXPECT_EQ(Submit({}).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(RpcHostile, OneBadJobRejectsTheWholeRequestAndStoresNothing) {
+  v1::JobSpec bad = Good();
+  bad.set_nodes(-1);
+  grpc::Status st = Submit({Good(), bad});
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("job 1"), std::string::npos) << st.error_message();
+  v1::ListJobsRequest req;
+  req.set_include_finished(true);
+  v1::ListJobsReply rep;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->ListJobs(&ctx, req, &rep).ok());
+  EXPECT_EQ(rep.jobs_size(), 0);
+}
+
+TEST_F(RpcHostile, WaitCancelAndExecOnUnknownJobs) {
+  {
+    v1::WaitRequest req;
+    req.add_ids(424242);
+    v1::WaitReply rep;
+    grpc::ClientContext ctx;
+    grpc::Status st = stub_->Wait(&ctx, req, &rep);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_NE(st.error_message().find("424242"), std::string::npos);
+  }
+  {
+    v1::WaitRequest req;
+    v1::WaitReply rep;
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->Wait(&ctx, req, &rep).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    v1::CancelRequest req;
+    req.add_ids(-7);
+    v1::CancelReply rep;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->Cancel(&ctx, req, &rep).ok());
+    ASSERT_EQ(rep.errors_size(), 1);
+    EXPECT_NE(rep.errors(0).find("no such job"), std::string::npos);
+  }
+  {
+    v1::ExecRequest req;
+    req.set_job_id(99);
+    req.set_node("cpu1");
+    req.add_argv("true");
+    grpc::ClientContext ctx;
+    auto r = stub_->Exec(&ctx, req);
+    v1::ExecEvent ev;
+    EXPECT_FALSE(r->Read(&ev));
+    EXPECT_EQ(r->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    v1::ExecRequest req;
+    grpc::ClientContext ctx;
+    auto r = stub_->Exec(&ctx, req);
+    v1::ExecEvent ev;
+    EXPECT_FALSE(r->Read(&ev));
+    EXPECT_EQ(r->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+}
+
+TEST_F(RpcHostile, NodeLinkRefusesStreamsThatDoNotRegisterProperly) {
+  auto link = v1::NodeLink::NewStub(channel_);
+  auto attempt = [&](const v1::NodeMessage& first) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(DeadlineIn(10000));
+    auto s = link->Connect(&ctx);
+    s->Write(first);
+    s->WritesDone();
+    v1::ControllerMessage m;
+    while (s->Read(&m)) {
+    }
+    return s->Finish();
+  };
+  v1::NodeMessage hb;
+  hb.mutable_heartbeat()->set_now_ms(1);
+  grpc::Status st = attempt(hb);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("registration"), std::string::npos);
+  v1::NodeMessage noname;
+  noname.mutable_register_()->mutable_profile()->set_cpus(4);
+  st = attempt(noname);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("name"), std::string::npos);
+  v1::NodeMessage nocpu;
+  nocpu.mutable_register_()->mutable_profile()->set_name("ghost");
+  st = attempt(nocpu);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("CPUs"), std::string::npos);
+}
+
+TEST_F(RpcHostile, ControllerStillServesAfterAllOfIt) {
+  v1::JobSpec bad = Good();
+  bad.set_script(std::string(5 << 20, '#'));
+  EXPECT_EQ(Submit({bad}).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::SubmitReply rep;
+  ASSERT_TRUE(Submit({Good()}, &rep).ok());
+  ASSERT_EQ(rep.ids_size(), 1);
+  CmdResult w = cluster_->Corral("wait -q --timeout 60 " + std::to_string(rep.ids(0)));
+  EXPECT_EQ(w.code, 0) << w.err;
+}
+
+}  // namespace
+}  // namespace corral::testing

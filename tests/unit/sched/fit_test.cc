@@ -1,0 +1,141 @@
+// Resource fit, as tables: node set, request, expected placement or rejection.
+#include "sched/core/fit.h"
+
+#include <gtest/gtest.h>
+
+namespace corral::sched {
+namespace {
+
+NodeProfile Node(const std::string& name, int cpus, int64_t mem, int h100_numa0 = 0,
+                 int h100_numa1 = 0, const std::string& model = "h100") {
+  NodeProfile p;
+  p.name = name;
+  p.cpus = cpus;
+  p.mem_mib = mem;
+  p.numa_nodes = 2;
+  for (int i = 0; i < h100_numa0 + h100_numa1; ++i) {
+    p.gpus.push_back({i, model, 81920, i < h100_numa0 ? 0 : 1, ""});
+  }
+  return p;
+}
+
+JobSpec Req(int nodes, int ntasks, int cpt, int64_t mem = 0, int gpus = 0,
+            const std::string& model = "") {
+  JobSpec s;
+  s.nodes = nodes;
+  s.ntasks = ntasks;
+  s.cpus_per_task = cpt;
+  s.mem_mib = mem;
+  s.gpus = gpus;
+  s.gpu_model = model;
+  s.script = "#!/bin/sh\n";
+  return s;
+}
+
+std::vector<NodeProfile> Cluster() {
+  return {Node("cpu1", 32, 64000), Node("cpu2", 32, 64000), Node("h100-0", 64, 512000, 2, 2),
+          Node("a100-0", 128, 1000000, 4, 4, "a100")};
+}
+
+struct FeasCase {
+  const char* what;
+  JobSpec spec;
+  const char* error_contains;  // nullptr = feasible
+};
+
+TEST(CheckFeasible, Table) {
+  const FeasCase cases[] = {
+      {"one cpu", Req(1, 1, 1), nullptr},
+      {"whole a100 node", Req(1, 1, 128, 0, 8, "a100"), nullptr},
+      {"h100 x4", Req(1, 1, 1, 0, 4, "h100"), nullptr},
+      {"h100 x16", Req(1, 1, 1, 0, 16, "h100"), "--gpus=h100:16: the largest node has 4 h100"},
+      {"any gpu x9", Req(1, 1, 1, 0, 9), "the largest node has 8 GPUs"},
+      {"unknown model", Req(1, 1, 1, 0, 1, "b200"), "no node has b200 GPUs"},
+      {"too many cpus", Req(1, 1, 200), "needs 200 CPUs per node: the largest node has 128"},
+      {"too much memory", Req(1, 1, 1, 2000000), "--mem=2000000M: the largest node has 1000000"},
+      {"too many nodes", Req(5, 5, 1), "--nodes=5: only 4 node(s)"},
+      {"two h100 nodes", Req(2, 2, 1, 0, 8, "h100"), "(4 per node over 2 nodes)"},
+      {"zero nodes", Req(0, 1, 1), "--nodes: must be at least 1"},
+      {"fewer tasks than nodes", Req(3, 2, 1), "fewer than --nodes=3"},
+      {"negative memory", Req(1, 1, 1, -5), "--mem: must not be negative"},
+  };
+  for (const auto& c : cases) {
+    Status s = CheckFeasible(c.spec, Cluster());
+    if (c.error_contains == nullptr) {
+      EXPECT_TRUE(s.ok()) << c.what << ": " << s.message();
+    } else {
+      EXPECT_FALSE(s.ok()) << c.what;
+      EXPECT_NE(s.message().find(c.error_contains), std::string::npos)
+          << c.what << ": got \"" << s.message() << "\"";
+    }
+  }
+}
+
+TEST(CheckFeasible, EmptyClusterAcceptsAndWaits) {
+  EXPECT_TRUE(CheckFeasible(Req(1, 1, 1, 0, 4, "h100"), {}).ok());
+}
+
+std::vector<NodeView> Views() {
+  std::vector<NodeView> v;
+  for (const auto& p : Cluster()) v.push_back(NodeView::Idle(p));
+  return v;
+}
+
+TEST(Place, CpuJobAvoidsGpuNodes) {
+  Placement p = Place(Req(1, 1, 4), Views());
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  ASSERT_EQ(p.alloc.size(), 1u);
+  EXPECT_EQ(p.alloc[0].node.rfind("cpu", 0), 0u) << p.alloc[0].node;
+  EXPECT_EQ(p.alloc[0].cpus, 4);
+}
+
+TEST(Place, GpusComeFromOneNumaNode) {
+  Placement p = Place(Req(1, 1, 1, 0, 2, "h100"), Views());
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  EXPECT_EQ(p.alloc[0].node, "h100-0");
+  ASSERT_EQ(p.alloc[0].gpu_indices.size(), 2u);
+  const auto& gpus = Cluster()[2].gpus;
+  EXPECT_EQ(gpus[p.alloc[0].gpu_indices[0]].numa, gpus[p.alloc[0].gpu_indices[1]].numa);
+}
+
+TEST(Place, MultiNodeUsesDistinctNodes) {
+  Placement p = Place(Req(2, 2, 1), Views());
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  ASSERT_EQ(p.alloc.size(), 2u);
+  EXPECT_NE(p.alloc[0].node, p.alloc[1].node);
+}
+
+TEST(Place, NotNowWhenBusyAndWhenDown) {
+  auto v = Views();
+  for (auto& n : v) n.free_cpus = 0;
+  EXPECT_EQ(Place(Req(1, 1, 1), v).kind, Placement::Kind::kNotNow);
+  auto d = Views();
+  for (auto& n : d) n.up = false;
+  Placement p = Place(Req(1, 1, 1), d);
+  EXPECT_EQ(p.kind, Placement::Kind::kNotNow);
+  EXPECT_NE(p.reason.find("0 up"), std::string::npos) << p.reason;
+}
+
+TEST(ReserveUnreserve, BalanceExactly) {
+  auto v = Views();
+  auto before = v;
+  Placement p = Place(Req(1, 2, 3, 1000, 3, "a100"), v);
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  ASSERT_TRUE(Reserve(p.alloc, &v));
+  EXPECT_EQ(v[3].free_cpus, 128 - 6);
+  EXPECT_EQ(v[3].free_mem_mib, 1000000 - 1000);
+  // Reserving the same GPUs twice fails and changes nothing.
+  auto mid = v;
+  EXPECT_FALSE(Reserve(p.alloc, &v));
+  EXPECT_EQ(v[3].free_cpus, mid[3].free_cpus);
+  EXPECT_EQ(v[3].gpu_free, mid[3].gpu_free);
+  Unreserve(p.alloc, &v);
+  for (size_t i = 0; i < v.size(); ++i) {
+    EXPECT_EQ(v[i].free_cpus, before[i].free_cpus);
+    EXPECT_EQ(v[i].free_mem_mib, before[i].free_mem_mib);
+    EXPECT_EQ(v[i].gpu_free, before[i].gpu_free);
+  }
+}
+
+}  // namespace
+}  // namespace corral::sched
