@@ -55,6 +55,8 @@ pid_t AlivePid(const std::string& pidfile, const std::string& binary) {
 // Starts argv detached from this process (own session, output to `log`), records its pid.
 Result<pid_t> StartDaemon(const std::vector<std::string>& argv, const std::string& log,
                           const std::string& pidfile) {
+  std::error_code ec;
+  std::filesystem::remove(pidfile, ec);  // a stale one must not be mistaken for the new
   pid_t pid = fork();
   if (pid < 0) return Status::Internal("fork failed");
   if (pid == 0) {

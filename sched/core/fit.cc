@@ -56,10 +56,11 @@ std::vector<int32_t> PickGpus(const NodeView& n, const std::string& model, int32
   }
   for (const auto& [numa, ids] : by_numa) {
     for (int32_t i : ids) {
-      if (static_cast<int32_t>(out.size()) == want) return out;
+      if (static_cast<int32_t>(out.size()) == want) break;
       out.push_back(i);
     }
   }
+  std::sort(out.begin(), out.end());
   return out;
 }
 

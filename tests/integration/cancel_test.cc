@@ -22,10 +22,13 @@ bool Alive(pid_t p) {
 TEST(Cancel, KillsTheJobsChildren) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);
-  c->Shell(
-      "cat > tree.sh <<'EOF'\n#!/bin/sh\nsleep 300 &\necho $! >> pids\n"
-      "sh -c 'sleep 301 & echo $! >> pids; wait' &\n"
-      "setsid sleep 302 &\necho $! >> pids\necho started >> pids.done\nwait\nEOF");
+  {
+    // A child, a grandchild in another shell, and one in a session of its own.
+    std::ofstream f(c->dir() + "/tree.sh");
+    f << "#!/bin/sh\nsleep 300 &\necho $! >> pids\n"
+         "sh -c 'sleep 301 & echo $! >> pids; wait' &\n"
+         "setsid sleep 302 &\necho $! >> pids\necho started >> pids.done\nwait\n";
+  }
   CmdResult s = c->Corral("submit --parsable tree.sh");
   ASSERT_EQ(s.code, 0) << s.err;
   std::string id = s.out.substr(0, s.out.find('\n'));

@@ -93,7 +93,11 @@ void LocalCluster::KillController() {
 
 bool LocalCluster::Up() {
   CmdResult r = Shell(BinDir() + "/corral up -q --dir " + dir_ + "/cluster");
-  if (r.code != 0) ADD_FAILURE() << "corral up: " << r.err;
+  if (r.code != 0) {
+    std::string log = ReadFile(dir_ + "/cluster/log/corrald.log");
+    ADD_FAILURE() << "corral up: " << r.err << "corrald.log ends:\n"
+                  << log.substr(log.size() > 2000 ? log.size() - 2000 : 0);
+  }
   return r.code == 0;
 }
 

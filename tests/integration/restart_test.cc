@@ -14,8 +14,9 @@ std::map<int64_t, std::string> States(const LocalCluster& c) {
   EXPECT_EQ(q.code, 0) << q.err;
   std::map<int64_t, std::string> m;
   if (q.code != 0) return m;
-  for (const auto& j : nlohmann::json::parse(q.out)["jobs"]) {
-    m[j["job_id"].get<int64_t>()] = j["state"];
+  nlohmann::json parsed = nlohmann::json::parse(q.out);
+  for (const auto& j : parsed["jobs"]) {
+    m[j["job_id"].get<int64_t>()] = j["state"].get<std::string>();
   }
   return m;
 }
@@ -32,7 +33,8 @@ TEST(Restart, JobsSurviveKillNineOfTheController) {
   ASSERT_EQ(c->Corral("wait -q " + std::to_string(done)).code, 0);
   int64_t running = submit("--gpus=h100:2 --wrap 'sleep 120'");
   int64_t pending = submit("--gpus=h100:2 --wrap 'echo later'");
-  ASSERT_TRUE(WaitFor([&] { return States(*c)[running] == "RUNNING"; }, 10000));
+  ASSERT_TRUE(WaitFor([&] { return States(*c)[running] == "RUNNING"; }, 10000))
+      << c->Corral("queue --all").out;
   // Many submissions right before the crash: each acknowledged id must survive.
   std::vector<int64_t> burst;
   for (int i = 0; i < 20; ++i) burst.push_back(submit("--gpus=h100:1 --wrap true"));

@@ -1,0 +1,9 @@
+#!/bin/sh
+#CORRAL -J a100-x4
+#CORRAL -G a100:4
+#CORRAL -c 16
+#CORRAL --mem=64G
+#CORRAL -t 5
+# Half of an 8x A100 node.
+echo "node $CORRAL_NODENAME, GPUs $CUDA_VISIBLE_DEVICES, $CORRAL_CPUS_ON_NODE CPUs"
+sleep 3
