@@ -84,7 +84,8 @@ Result<std::vector<std::string>> ExpandHostlist(const std::string& list) {
       size_t c = body.find(',', p);
       std::string part = body.substr(p, c == std::string::npos ? std::string::npos : c - p);
       size_t dash = part.find('-');
-      std::string a = part.substr(0, dash), b = dash == std::string::npos ? a : part.substr(dash + 1);
+      std::string a = part.substr(0, dash),
+                  b = dash == std::string::npos ? a : part.substr(dash + 1);
       auto digits = [](const std::string& s) {
         if (s.empty() || s.size() > 9) return false;
         for (char ch : s)

@@ -18,11 +18,13 @@ int32_t JobSpec::CpusPerNode() const {
 }
 
 namespace {
-constexpr const char* kNames[] = {"PENDING", "RUNNING", "COMPLETED", "FAILED",
+constexpr const char* kNames[] = {"PENDING",   "RUNNING", "COMPLETED", "FAILED",
                                   "CANCELLED", "TIMEOUT", "NODE_FAIL"};
 }
 
-const char* JobStateName(JobState s) { return kNames[static_cast<int>(s)]; }
+const char* JobStateName(JobState s) {
+  return kNames[static_cast<int>(s)];
+}
 
 bool ParseJobState(const std::string& name, JobState* out) {
   for (int i = 0; i < 7; ++i) {
@@ -34,13 +36,18 @@ bool ParseJobState(const std::string& name, JobState* out) {
   return false;
 }
 
-bool IsTerminal(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
+bool IsTerminal(JobState s) {
+  return s != JobState::kPending && s != JobState::kRunning;
+}
 
 bool CanTransition(JobState from, JobState to) {
   switch (from) {
-    case JobState::kPending: return to == JobState::kRunning || to == JobState::kCancelled;
-    case JobState::kRunning: return IsTerminal(to) || to == JobState::kPending;
-    default: return false;
+    case JobState::kPending:
+      return to == JobState::kRunning || to == JobState::kCancelled;
+    case JobState::kRunning:
+      return IsTerminal(to) || to == JobState::kPending;
+    default:
+      return false;
   }
 }
 
@@ -55,13 +62,29 @@ std::string ExpandOutputPattern(const std::string& pattern, JobId id, const JobS
     }
     char k = pattern[++i];
     switch (k) {
-      case 'j': case 'A': out += std::to_string(id); break;
-      case 'a': out += "0"; break;
-      case 'x': out += spec.name; break;
-      case 'u': out += spec.user; break;
-      case 'N': out += first_node; break;
-      case '%': out += '%'; break;
-      default: out += '%'; out += k; break;
+      case 'j':
+      case 'A':
+        out += std::to_string(id);
+        break;
+      case 'a':
+        out += "0";
+        break;
+      case 'x':
+        out += spec.name;
+        break;
+      case 'u':
+        out += spec.user;
+        break;
+      case 'N':
+        out += first_node;
+        break;
+      case '%':
+        out += '%';
+        break;
+      default:
+        out += '%';
+        out += k;
+        break;
     }
   }
   return out;

@@ -18,13 +18,13 @@ struct JobSpec {
   std::string name = "job";  // -J
   std::string user;
   std::string account;
-  std::string partition;    // -p; empty = default partition
-  int32_t nodes = 1;        // -N
-  int32_t ntasks = 1;       // -n
+  std::string partition;      // -p; empty = default partition
+  int32_t nodes = 1;          // -N
+  int32_t ntasks = 1;         // -n
   int32_t cpus_per_task = 1;  // -c
-  int64_t mem_mib = 0;      // --mem, per node; 0 = no memory request
-  std::string gpu_model;    // lower case, e.g. "h100"; empty = any model
-  int32_t gpus = 0;         // -G/--gpus, total over the job
+  int64_t mem_mib = 0;        // --mem, per node; 0 = no memory request
+  std::string gpu_model;      // lower case, e.g. "h100"; empty = any model
+  int32_t gpus = 0;           // -G/--gpus, total over the job
   int32_t gpus_per_node = 0;  // --gpus-per-node
   TimeMs time_limit_ms = 0;   // -t; 0 = unlimited
   std::string script;         // the batch script, interpreter line included
@@ -33,7 +33,7 @@ struct JobSpec {
   std::string workdir;        // --chdir, absolute; defaults to the submit dir
   std::string submit_dir;     // where corral submit ran
   std::vector<std::pair<std::string, std::string>> env;  // the environment the job sees
-  std::vector<std::string> args;  // arguments to the batch script ($1...)
+  std::vector<std::string> args;                         // arguments to the batch script ($1...)
 
   // GPUs wanted on each allocated node (derived from gpus/gpus_per_node/nodes).
   int32_t GpusPerNode() const;
@@ -41,8 +41,15 @@ struct JobSpec {
   int32_t CpusPerNode() const;
 };
 
-enum class JobState { kPending = 0, kRunning, kCompleted, kFailed, kCancelled, kTimeout,
-                      kNodeFail };
+enum class JobState {
+  kPending = 0,
+  kRunning,
+  kCompleted,
+  kFailed,
+  kCancelled,
+  kTimeout,
+  kNodeFail
+};
 
 // "PENDING", "RUNNING", ... as Slurm prints them.
 const char* JobStateName(JobState s);

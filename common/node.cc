@@ -14,10 +14,14 @@ int32_t NodeProfile::GpuCount(const std::string& model) const {
 
 const char* NodeStateName(NodeState s) {
   switch (s) {
-    case NodeState::kIdle: return "idle";
-    case NodeState::kMixed: return "mixed";
-    case NodeState::kAllocated: return "allocated";
-    case NodeState::kDown: return "down";
+    case NodeState::kIdle:
+      return "idle";
+    case NodeState::kMixed:
+      return "mixed";
+    case NodeState::kAllocated:
+      return "allocated";
+    case NodeState::kDown:
+      return "down";
   }
   return "?";
 }

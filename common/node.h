@@ -8,8 +8,8 @@
 namespace corral {
 
 struct GpuDevice {
-  int32_t index = 0;       // the CUDA ordinal on that node
-  std::string model;       // lower case, e.g. "h100"
+  int32_t index = 0;  // the CUDA ordinal on that node
+  std::string model;  // lower case, e.g. "h100"
   int64_t mem_mib = 0;
   int32_t numa = -1;       // NUMA node the device hangs off; -1 = unknown
   std::string pci_bus_id;  // "0000:17:00.0" where known
@@ -17,7 +17,7 @@ struct GpuDevice {
 
 struct NodeProfile {
   std::string name;
-  int32_t cpus = 0;        // logical processors (PUs)
+  int32_t cpus = 0;  // logical processors (PUs)
   int32_t cores = 0;
   int32_t sockets = 0;
   int32_t numa_nodes = 0;

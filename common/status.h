@@ -12,8 +12,16 @@ namespace corral {
 
 class Status {
  public:
-  enum class Code { kOk = 0, kInvalid, kNotFound, kAlreadyExists, kUnavailable, kInternal,
-                    kPermissionDenied, kFailedPrecondition };
+  enum class Code {
+    kOk = 0,
+    kInvalid,
+    kNotFound,
+    kAlreadyExists,
+    kUnavailable,
+    kInternal,
+    kPermissionDenied,
+    kFailedPrecondition
+  };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -45,8 +53,8 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T v) : v_(std::move(v)) {}          // NOLINT: implicit by design
-  Result(Status s) : v_(std::move(s)) {}     // NOLINT: implicit by design
+  Result(T v) : v_(std::move(v)) {}       // NOLINT: implicit by design
+  Result(Status s) : v_(std::move(s)) {}  // NOLINT: implicit by design
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
     static const Status kOk;

@@ -16,16 +16,20 @@ std::shared_ptr<grpc::Channel> DialController(const std::string& address) {
 Status FromGrpc(const grpc::Status& s, const std::string& address) {
   if (s.ok()) return Status::Ok();
   switch (s.error_code()) {
-    case grpc::StatusCode::INVALID_ARGUMENT: return Status::Invalid(s.error_message());
-    case grpc::StatusCode::NOT_FOUND: return Status::NotFound(s.error_message());
-    case grpc::StatusCode::PERMISSION_DENIED: return Status::PermissionDenied(s.error_message());
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return Status::Invalid(s.error_message());
+    case grpc::StatusCode::NOT_FOUND:
+      return Status::NotFound(s.error_message());
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return Status::PermissionDenied(s.error_message());
     case grpc::StatusCode::FAILED_PRECONDITION:
       return Status::FailedPrecondition(s.error_message());
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return Status::Unavailable("controller " + address + " did not answer (" +
-                                 s.error_message() + "); is corrald running?");
-    default: return Status::Internal("controller " + address + ": " + s.error_message());
+      return Status::Unavailable("controller " + address + " did not answer (" + s.error_message() +
+                                 "); is corrald running?");
+    default:
+      return Status::Internal("controller " + address + ": " + s.error_message());
   }
 }
 
@@ -33,14 +37,29 @@ grpc::Status ToGrpc(const Status& s) {
   using grpc::StatusCode;
   StatusCode c = StatusCode::INTERNAL;
   switch (s.code()) {
-    case Status::Code::kOk: return grpc::Status::OK;
-    case Status::Code::kInvalid: c = StatusCode::INVALID_ARGUMENT; break;
-    case Status::Code::kNotFound: c = StatusCode::NOT_FOUND; break;
-    case Status::Code::kAlreadyExists: c = StatusCode::ALREADY_EXISTS; break;
-    case Status::Code::kUnavailable: c = StatusCode::UNAVAILABLE; break;
-    case Status::Code::kPermissionDenied: c = StatusCode::PERMISSION_DENIED; break;
-    case Status::Code::kFailedPrecondition: c = StatusCode::FAILED_PRECONDITION; break;
-    case Status::Code::kInternal: c = StatusCode::INTERNAL; break;
+    case Status::Code::kOk:
+      return grpc::Status::OK;
+    case Status::Code::kInvalid:
+      c = StatusCode::INVALID_ARGUMENT;
+      break;
+    case Status::Code::kNotFound:
+      c = StatusCode::NOT_FOUND;
+      break;
+    case Status::Code::kAlreadyExists:
+      c = StatusCode::ALREADY_EXISTS;
+      break;
+    case Status::Code::kUnavailable:
+      c = StatusCode::UNAVAILABLE;
+      break;
+    case Status::Code::kPermissionDenied:
+      c = StatusCode::PERMISSION_DENIED;
+      break;
+    case Status::Code::kFailedPrecondition:
+      c = StatusCode::FAILED_PRECONDITION;
+      break;
+    case Status::Code::kInternal:
+      c = StatusCode::INTERNAL;
+      break;
   }
   return grpc::Status(c, s.message());
 }

@@ -15,8 +15,8 @@ int main(int argc, char** argv) {
   const char* node = getenv("CORRAL_NODENAME");
   int sum = 0;
   MPI_Allreduce(&rank, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  printf("rank %d of %d on node %s (host %s), allreduce %s\n", rank, size, node ? node : "?",
-         host, sum == size * (size - 1) / 2 ? "ok" : "WRONG");
+  printf("rank %d of %d on node %s (host %s), allreduce %s\n", rank, size, node ? node : "?", host,
+         sum == size * (size - 1) / 2 ? "ok" : "WRONG");
   fflush(stdout);
   MPI_Finalize();
   return sum == size * (size - 1) / 2 ? 0 : 1;

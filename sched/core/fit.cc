@@ -23,7 +23,9 @@ std::string GpuFlag(const JobSpec& s) {
   return "--gpus=" + m + std::to_string(s.gpus);
 }
 
-std::string GpuName(const JobSpec& s) { return s.gpu_model.empty() ? "GPUs" : s.gpu_model; }
+std::string GpuName(const JobSpec& s) {
+  return s.gpu_model.empty() ? "GPUs" : s.gpu_model;
+}
 
 int32_t FreeGpus(const NodeView& n, const std::string& model) {
   int32_t c = 0;
@@ -93,16 +95,16 @@ Status CheckFeasible(const JobSpec& s, const std::vector<NodeProfile>& nodes) {
   if (gpus > 0 && !s.gpu_model.empty() && !models.count(s.gpu_model)) {
     std::string list;
     for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;
-    return Status::Invalid(GpuFlag(s) + ": no node has " + s.gpu_model + " GPUs (models: " +
-                           (list.empty() ? "none" : list) + ")");
+    return Status::Invalid(GpuFlag(s) + ": no node has " + s.gpu_model +
+                           " GPUs (models: " + (list.empty() ? "none" : list) + ")");
   }
   if (gpus > max_gpus) {
-    std::string per = s.nodes > 1 && s.gpus_per_node == 0
-                          ? " (" + std::to_string(gpus) + " per node over " +
-                                std::to_string(s.nodes) + " nodes)"
-                          : "";
-    return Status::Invalid(GpuFlag(s) + per + ": the largest node has " +
-                           std::to_string(max_gpus) + " " + GpuName(s));
+    std::string per =
+        s.nodes > 1 && s.gpus_per_node == 0
+            ? " (" + std::to_string(gpus) + " per node over " + std::to_string(s.nodes) + " nodes)"
+            : "";
+    return Status::Invalid(GpuFlag(s) + per + ": the largest node has " + std::to_string(max_gpus) +
+                           " " + GpuName(s));
   }
   if (cpus > max_cpus) {
     return Status::Invalid("-n " + std::to_string(s.ntasks) + " -c " +
@@ -111,13 +113,14 @@ Status CheckFeasible(const JobSpec& s, const std::vector<NodeProfile>& nodes) {
                            " CPUs per node: the largest node has " + std::to_string(max_cpus));
   }
   if (s.mem_mib > max_mem) {
-    return Status::Invalid("--mem=" + std::to_string(s.mem_mib) +
-                           "M: the largest node has " + std::to_string(max_mem) + " MiB");
+    return Status::Invalid("--mem=" + std::to_string(s.mem_mib) + "M: the largest node has " +
+                           std::to_string(max_mem) + " MiB");
   }
   if (fitting < s.nodes) {
     return Status::Invalid("--nodes=" + std::to_string(s.nodes) + ": only " +
                            std::to_string(fitting) + " node(s) have " + std::to_string(cpus) +
-                           " CPUs" + (gpus > 0 ? ", " + std::to_string(gpus) + " " + GpuName(s) : "") +
+                           " CPUs" +
+                           (gpus > 0 ? ", " + std::to_string(gpus) + " " + GpuName(s) : "") +
                            (s.mem_mib > 0 ? " and " + std::to_string(s.mem_mib) + " MiB" : ""));
   }
   return Status::Ok();
@@ -145,8 +148,8 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {
   }
   if (static_cast<int32_t>(cands.size()) < s.nodes) {
     if (up < s.nodes) {
-      return Placement::NotNow("Nodes: " + std::to_string(up) + " up, " +
-                               std::to_string(s.nodes) + " needed");
+      return Placement::NotNow("Nodes: " + std::to_string(up) + " up, " + std::to_string(s.nodes) +
+                               " needed");
     }
     return Placement::NotNow("Resources");
   }

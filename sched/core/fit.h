@@ -32,8 +32,8 @@ Status CheckFeasible(const JobSpec& spec, const std::vector<NodeProfile>& nodes)
 struct Placement {
   enum class Kind { kPlaced, kNotNow, kInfeasible };
   Kind kind = Kind::kNotNow;
-  Allocation alloc;     // when placed: one entry per node
-  std::string reason;   // when not placed: why, for `corral queue`
+  Allocation alloc;    // when placed: one entry per node
+  std::string reason;  // when not placed: why, for `corral queue`
 
   static Placement Placed(Allocation a) { return {Kind::kPlaced, std::move(a), ""}; }
   static Placement NotNow(std::string r) { return {Kind::kNotNow, {}, std::move(r)}; }

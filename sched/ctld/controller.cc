@@ -101,8 +101,8 @@ class Controller::Impl {
   mutable std::mutex acct_mu;
 
   // ---- Writer-thread state. ----
-  std::map<JobId, Job> jobs;     // every job; ordered by id, which is submission order
-  std::set<JobId> pending;       // ids in PENDING
+  std::map<JobId, Job> jobs;  // every job; ordered by id, which is submission order
+  std::set<JobId> pending;    // ids in PENDING
   std::map<std::string, NodeEntry> nodes;
   JobId next_id = 1;
   TimeMs started_ms = 0;
@@ -437,9 +437,9 @@ std::shared_ptr<const v1::JobInfo> Controller::Impl::MakeInfo(const Job& j) cons
   std::string first = j.alloc.empty() ? "" : j.alloc[0].node;
   std::string out = j.spec.output.empty() ? j.spec.workdir + "/corral-%j.out" : j.spec.output;
   info->set_stdout_path(ExpandOutputPattern(out, j.id, j.spec, first));
-  info->set_stderr_path(j.spec.error.empty() ? info->stdout_path()
-                                             : ExpandOutputPattern(j.spec.error, j.id, j.spec,
-                                                                   first));
+  info->set_stderr_path(j.spec.error.empty()
+                            ? info->stdout_path()
+                            : ExpandOutputPattern(j.spec.error, j.id, j.spec, first));
   return info;
 }
 
@@ -500,15 +500,14 @@ void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeM
     const auto& f = msg.finished();
     auto it = jobs.find(f.job_id());
     // A node reports only for itself: the job must have been placed on it.
-    bool mine = it != jobs.end() && std::any_of(it->second.alloc.begin(), it->second.alloc.end(),
-                                                [&](const NodeAllocation& a) {
-                                                  return a.node == node;
-                                                });
+    bool mine =
+        it != jobs.end() && std::any_of(it->second.alloc.begin(), it->second.alloc.end(),
+                                        [&](const NodeAllocation& a) { return a.node == node; });
     if (mine && it->second.state == JobState::kRunning) {
       JobState st = JobState::kFailed;
       if (!ParseJobState(f.state(), &st) || !IsTerminal(st)) st = JobState::kFailed;
-      Finish(it->second, st, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(),
-             f.reason(), b);
+      Finish(it->second, st, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(), f.reason(),
+             b);
       // Other nodes of the job stop its steps and clean up.
       for (const auto& a : it->second.alloc) {
         if (a.node == node) continue;
@@ -555,8 +554,8 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   impl->Publish(all);
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
-  spdlog::info("state: {} job(s), {} node(s) loaded from {}", impl->jobs.size(),
-               impl->nodes.size(), opts.state_dir);
+  spdlog::info("state: {} job(s), {} node(s) loaded from {}", impl->jobs.size(), impl->nodes.size(),
+               opts.state_dir);
   return std::unique_ptr<Controller>(new Controller(std::move(impl)));
 }
 
@@ -803,8 +802,8 @@ Result<Controller::StepTarget> Controller::FindStepTarget(int64_t job_id,
   using R = Result<StepTarget>;
   return impl_->Run<R>([this, job_id, node](Batch&) -> R {
     auto it = impl_->jobs.find(job_id);
-    if (it == impl_->jobs.end()) return Status::NotFound("job " + std::to_string(job_id) +
-                                                         ": no such job");
+    if (it == impl_->jobs.end())
+      return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
     const Job& j = it->second;
     if (j.state != JobState::kRunning) {
       return Status::FailedPrecondition("job " + std::to_string(job_id) + " is " +
@@ -813,8 +812,8 @@ Result<Controller::StepTarget> Controller::FindStepTarget(int64_t job_id,
     bool on = std::any_of(j.alloc.begin(), j.alloc.end(),
                           [&](const NodeAllocation& a) { return a.node == node; });
     if (!on) {
-      return Status::Invalid("node " + node + ": not allocated to job " +
-                             std::to_string(job_id) + " (nodes: " + j.Nodelist() + ")");
+      return Status::Invalid("node " + node + ": not allocated to job " + std::to_string(job_id) +
+                             " (nodes: " + j.Nodelist() + ")");
     }
     auto nit = impl_->nodes.find(node);
     if (nit == impl_->nodes.end() || !nit->second.channel) {

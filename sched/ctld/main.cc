@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "corrald: " << e.what() << "\n" << "Try 'corrald --help'.\n";
+    std::cerr << "corrald: " << e.what() << "\n"
+              << "Try 'corrald --help'.\n";
     return 2;
   }
   if (heartbeat_ms < 10 || node_timeout_ms < heartbeat_ms) {

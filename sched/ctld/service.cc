@@ -304,8 +304,9 @@ class ServerImpl : public Server {
   }
   std::string address() const override { return address_; }
   void Wait() override { server_->Wait(); }
-  void Shutdown() override { server_->Shutdown(std::chrono::system_clock::now() + 
-                                              std::chrono::seconds(2)); }
+  void Shutdown() override {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
 
  private:
   StepRouter router_;

@@ -98,9 +98,15 @@ Status Store::Prepare() {
   return Status::Ok();
 }
 
-Status Store::Begin() { return Exec("BEGIN IMMEDIATE"); }
-Status Store::Commit() { return Exec("COMMIT"); }
-void Store::Rollback() { (void)Exec("ROLLBACK"); }
+Status Store::Begin() {
+  return Exec("BEGIN IMMEDIATE");
+}
+Status Store::Commit() {
+  return Exec("COMMIT");
+}
+void Store::Rollback() {
+  (void)Exec("ROLLBACK");
+}
 
 Status Store::PutJob(const Job& j) {
   v1::JobSpec spec;

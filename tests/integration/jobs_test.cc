@@ -40,8 +40,9 @@ TEST(Jobs, FiftyJobsRunToCompletion) {
 TEST(Jobs, OutputFilesHoldExactlyWhatTheJobPrinted) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);
-  c->Shell("printf '#!/bin/sh\\n#SBATCH -J exact\\nprintf \"line one\\\\nno newline\"\\n"
-           "printf \"to stderr\\\\n\" >&2\\n' > exact.sh");
+  c->Shell(
+      "printf '#!/bin/sh\\n#SBATCH -J exact\\nprintf \"line one\\\\nno newline\"\\n"
+      "printf \"to stderr\\\\n\" >&2\\n' > exact.sh");
   int64_t id = SubmitOk(*c, "-o %x-%j.out -e %x-%j.err exact.sh");
   ASSERT_EQ(c->Corral("wait -q " + std::to_string(id)).code, 0);
   EXPECT_EQ(c->ReadFile("exact-" + std::to_string(id) + ".out"), "line one\nno newline");
@@ -65,8 +66,7 @@ TEST(Jobs, ImpossibleRequestIsRejectedAtSubmit) {
   ASSERT_TRUE(c);
   CmdResult r = c->Corral("submit --gpus=h100:16 --wrap true");
   EXPECT_EQ(r.code, 4);
-  EXPECT_NE(r.err.find("--gpus=h100:16: the largest node has 2 h100"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("--gpus=h100:16: the largest node has 2 h100"), std::string::npos) << r.err;
   CmdResult q = c->Corral("queue --all --json");
   EXPECT_EQ(nlohmann::json::parse(q.out)["jobs"].size(), 0u);
 }

@@ -23,8 +23,12 @@ const char* const kSmallCluster = R"(nodes:
     gpus: "2xH100@numa0"
 )";
 
-std::string BinDir() { return CORRAL_BIN_DIR; }
-std::string SourceDir() { return CORRAL_SOURCE_DIR; }
+std::string BinDir() {
+  return CORRAL_BIN_DIR;
+}
+std::string SourceDir() {
+  return CORRAL_SOURCE_DIR;
+}
 
 bool WaitFor(const std::function<bool()>& cond, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

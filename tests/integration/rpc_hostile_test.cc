@@ -64,8 +64,7 @@ TEST_F(RpcHostile, SubmitRejectsBadSpecsNamingTheField) {
       {"relative workdir", [](v1::JobSpec* s) { s->set_workdir("rel"); }, "--chdir"},
       {"negative time", [](v1::JobSpec* s) { s->set_time_limit_ms(-5); }, "--time"},
       {"long name", [](v1::JobSpec* s) { s->set_name(std::string(5000, 'x')); }, "--job-name"},
-      {"binary name", [](v1::JobSpec* s) { s->set_name(std::string("a\0b\n", 4)); },
-       "--job-name"},
+      {"binary name", [](v1::JobSpec* s) { s->set_name(std::string("a\0b\n", 4)); }, "--job-name"},
   };
   for (const auto& c : cases) {
     v1::JobSpec s = Good();
