@@ -44,6 +44,39 @@ int Cancel(const Args& args) {
   return rep.errors_size() > 0 ? kExitRejected : kExitOk;
 }
 
+int Release(const Args& args) {
+  po::options_description d("Options");
+  std::string controller;
+  std::vector<std::string> ids;
+  d.add_options()("controller", po::value(&controller), "corrald address")(
+      "ids", po::value(&ids)->multitoken(), "job ids");
+  po::positional_options_description pos;
+  pos.add("ids", -1);
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs("release",
+                 "Usage: corral release JOBID...\n\nReleases jobs submitted with --hold (an "
+                 "array's id releases all its tasks), like scontrol release.",
+                 args, d, &pos, &vm, &exit)) {
+    return exit;
+  }
+  std::vector<int64_t> idv;
+  if (!ParseJobIds("release", ids, &idv)) return kExitUsage;
+  if (idv.empty()) {
+    std::cerr << "corral release: give at least one job id\n";
+    return kExitUsage;
+  }
+  v1::ReleaseRequest req;
+  for (auto i : idv) req.add_ids(i);
+  Client c(ResolveController(controller));
+  v1::ReleaseReply rep;
+  if (Status s = c.Call(&v1::Controller::Stub::Release, req, &rep); !s.ok()) {
+    return Fail("release", s);
+  }
+  for (const auto& e : rep.errors()) std::cerr << "corral release: " << e << "\n";
+  return rep.errors_size() > 0 ? kExitRejected : kExitOk;
+}
+
 int Wait(const Args& args) {
   po::options_description d("Options");
   std::string controller;

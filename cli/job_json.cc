@@ -12,30 +12,39 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
          {"mem_mib", a.mem_mib()},
          {"gpus", std::vector<int32_t>(a.gpu_indices().begin(), a.gpu_indices().end())}});
   }
-  return {{"job_id", j.id()},
-          {"name", s.name()},
-          {"user", s.user()},
-          {"account", s.account()},
-          {"partition", s.partition()},
-          {"state", j.state()},
-          {"reason", j.reason()},
-          {"nodes", s.nodes()},
-          {"ntasks", s.ntasks()},
-          {"cpus_per_task", s.cpus_per_task()},
-          {"mem_mib", s.mem_mib()},
-          {"gpus", s.gpus()},
-          {"gpus_per_node", s.gpus_per_node()},
-          {"gpu_model", s.gpu_model()},
-          {"time_limit_ms", s.time_limit_ms()},
-          {"submit_ms", j.submit_ms()},
-          {"start_ms", j.start_ms()},
-          {"end_ms", j.end_ms()},
-          {"exit_code", j.exit_code()},
-          {"nodelist", j.nodelist()},
-          {"stdout", j.stdout_path()},
-          {"stderr", j.stderr_path()},
-          {"workdir", s.workdir()},
-          {"allocation", alloc}};
+  nlohmann::json deps = nlohmann::json::array();
+  for (const auto& d : s.dependencies())
+    deps.push_back(d.type() + ":" + std::to_string(d.job_id()));
+  nlohmann::json out = {{"job_id", j.id()},
+                        {"name", s.name()},
+                        {"user", s.user()},
+                        {"account", s.account()},
+                        {"partition", s.partition()},
+                        {"state", j.state()},
+                        {"reason", j.reason()},
+                        {"nodes", s.nodes()},
+                        {"ntasks", s.ntasks()},
+                        {"cpus_per_task", s.cpus_per_task()},
+                        {"mem_mib", s.mem_mib()},
+                        {"gpus", s.gpus()},
+                        {"gpus_per_node", s.gpus_per_node()},
+                        {"gpu_model", s.gpu_model()},
+                        {"time_limit_ms", s.time_limit_ms()},
+                        {"submit_ms", j.submit_ms()},
+                        {"start_ms", j.start_ms()},
+                        {"end_ms", j.end_ms()},
+                        {"exit_code", j.exit_code()},
+                        {"nodelist", j.nodelist()},
+                        {"stdout", j.stdout_path()},
+                        {"stderr", j.stderr_path()},
+                        {"workdir", s.workdir()},
+                        {"allocation", alloc}};
+  out["array_job_id"] = s.array_job_id();
+  out["array_task_id"] = s.array_job_id() > 0 ? s.array_task_id() : -1;
+  out["hold"] = s.hold();
+  out["dependencies"] = deps;
+  out["interactive"] = s.interactive();
+  return out;
 }
 
 nlohmann::json NodeJson(const v1::NodeInfo& n) {

@@ -12,6 +12,8 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "cli/array_spec.h"
+
 namespace corral {
 namespace {
 
@@ -330,7 +332,7 @@ struct Settings {
   std::optional<std::string> chdir, output, error, wrap;
   std::optional<ExportSpec> exports;
   std::string controller;
-  bool parsable = false, json = false, help = false;
+  bool parsable = false, json = false, help = false, label = false;
 };
 
 // Validates `value` and stores it; `option` is "--<long name>" for messages.
@@ -438,11 +440,38 @@ constexpr OptionDef kOptions[] = {
        s->exports = std::move(e).value();
        return Status::Ok();
      }},
+    {"array", 'a', "INDICES", Group::kPlacement,
+     "one job per index: 0-99, 1,3,5-7 or 0-15:4; %N: N at once",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       Result<ArraySpec> a = ParseArraySpec(o, v);
+       if (!a.ok()) return a.status();
+       s->spec.array_indices = std::move(a->indices);
+       s->spec.array_throttle = a->throttle;
+       return Status::Ok();
+     }},
+    {"dependency", 'd', "TYPE:ID[:ID],...", Group::kPlacement,
+     "start after other jobs: after, afterok, afternotok, afterany",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       auto d = ParseDependencies(o, v);
+       if (!d.ok()) return d.status();
+       s->spec.dependencies = std::move(d).value();
+       return Status::Ok();
+     }},
+    {"hold", 'H', nullptr, Group::kPlacement, "submit held; start after `corral release`",
+     [](std::string_view, const std::string&, Settings* s) {
+       s->spec.hold = true;
+       return Status::Ok();
+     }},
     {"wrap", '\0', "COMMAND", Group::kCliOnly, "run COMMAND with /bin/sh; no script file",
      [](std::string_view o, const std::string& v, Settings* s) {
        if (v.empty()) return Status::Invalid(std::string(o) + ": the command is empty");
        if (v.find('\0') != std::string::npos) return BadValue(o, v, "contains a NUL byte");
        s->wrap = v;
+       return Status::Ok();
+     }},
+    {"label", '\0', nullptr, Group::kCliOnly, "corral run: prefix output lines with the task",
+     [](std::string_view, const std::string&, Settings* s) {
+       s->label = true;
        return Status::Ok();
      }},
     {"parsable", '\0', nullptr, Group::kCliOnly, "print only the job id",
@@ -734,6 +763,7 @@ Result<SubmitCommand> ParseSubmit(
 
   cmd.spec = std::move(spec);
   cmd.parsable = s.parsable;
+  cmd.label = s.label;
   cmd.json = s.json;
   cmd.controller = s.controller;
   return cmd;

@@ -31,7 +31,8 @@ struct SubmitCommand {
   std::string controller;   // --controller, "" if not given
   std::string script_path;  // as given on the command line; "" with --wrap
   std::vector<std::string> script_args;  // the arguments after the script path; = spec.args
-  bool help = false;  // -h/--help was given; help text is in SubmitHelp(); nothing else is set
+  bool help = false;   // -h/--help was given; help text is in SubmitHelp(); nothing else is set
+  bool label = false;  // --label (corral run): prefix output lines with the task number
 };
 
 // Parses the arguments that follow `corral submit` and the directives of the script they name

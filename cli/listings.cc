@@ -99,7 +99,10 @@ int Queue(const Args& args) {
   for (const auto& j : rep.jobs()) {
     TimeMs el = j.start_ms() > 0 ? (j.end_ms() > 0 ? j.end_ms() : now) - j.start_ms() : 0;
     std::string where = j.state() == "PENDING" ? "(" + j.reason() + ")" : j.nodelist();
-    t.Add({std::to_string(j.id()), j.spec().partition().empty() ? "default" : j.spec().partition(),
+    std::string id = j.spec().array_job_id() > 0 ? std::to_string(j.spec().array_job_id()) + "_" +
+                                                       std::to_string(j.spec().array_task_id())
+                                                 : std::to_string(j.id());
+    t.Add({id, j.spec().partition().empty() ? "default" : j.spec().partition(),
            j.spec().name().substr(0, 24), j.spec().user(), ShortState(j.state()),
            FormatDuration(el), std::to_string(j.spec().nodes()), GpuText(j.spec()), where});
   }

@@ -15,9 +15,11 @@ constexpr const char* kHelp = R"(corral: submit and watch batch jobs on a Corral
 Usage: corral COMMAND [OPTIONS]   (corral COMMAND --help for its options)
 
 Commands:
-  submit   submit a batch script (like sbatch); --wrap "CMD" for a one-liner
+  submit   submit a batch script (like sbatch); --wrap "CMD" for a one-liner; --array
+  run      run a command on newly allocated nodes, once per task (like srun)
   queue    list pending and running jobs (like squeue)
   cancel   cancel jobs (like scancel)
+  release  release held jobs (submitted with --hold)
   wait     block until jobs end; exits with the job's exit code
   nodes    list nodes (like sinfo -N)
   acct     show finished jobs from accounting (like sacct)
@@ -42,10 +44,11 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   using Cmd = int (*)(const corral::cli::Args&);
   const std::map<std::string, Cmd> cmds = {
-      {"submit", corral::cli::Submit}, {"queue", corral::cli::Queue},
-      {"cancel", corral::cli::Cancel}, {"wait", corral::cli::Wait},
-      {"nodes", corral::cli::Nodes},   {"acct", corral::cli::Acct},
-      {"up", corral::cli::Up},         {"down", corral::cli::Down},
+      {"submit", corral::cli::Submit},   {"queue", corral::cli::Queue},
+      {"cancel", corral::cli::Cancel},   {"wait", corral::cli::Wait},
+      {"nodes", corral::cli::Nodes},     {"acct", corral::cli::Acct},
+      {"up", corral::cli::Up},           {"run", corral::cli::Run},
+      {"release", corral::cli::Release}, {"down", corral::cli::Down},
   };
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
       std::string(argv[1]) == "help") {

@@ -1,5 +1,4 @@
 // corral submit: like sbatch.
-#include <pwd.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -8,10 +7,9 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/context.h"
 #include "cli/job_options.h"
 #include "fabric/convert.h"
-
-extern char** environ;
 
 namespace corral::cli {
 
@@ -24,19 +22,6 @@ Result<std::string> ReadFile(const std::string& path) {
   ss << f.rdbuf();
   if (ss.str().size() > (4 << 20)) return Status::Invalid(path + ": larger than 4 MiB");
   return ss.str();
-}
-
-SubmitContext CurrentContext() {
-  SubmitContext ctx;
-  char buf[4096];
-  if (getcwd(buf, sizeof buf)) ctx.cwd = buf;
-  if (passwd* pw = getpwuid(getuid())) ctx.user = pw->pw_name;
-  for (char** e = environ; *e; ++e) {
-    std::string kv = *e;
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) ctx.environ.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return ctx;
 }
 
 }  // namespace

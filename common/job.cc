@@ -63,11 +63,13 @@ std::string ExpandOutputPattern(const std::string& pattern, JobId id, const JobS
     char k = pattern[++i];
     switch (k) {
       case 'j':
-      case 'A':
         out += std::to_string(id);
         break;
+      case 'A':
+        out += std::to_string(spec.array_job_id > 0 ? spec.array_job_id : id);
+        break;
       case 'a':
-        out += "0";
+        out += std::to_string(spec.array_task_id >= 0 ? spec.array_task_id : 0);
         break;
       case 'x':
         out += spec.name;

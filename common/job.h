@@ -34,6 +34,18 @@ struct JobSpec {
   std::string submit_dir;     // where corral submit ran
   std::vector<std::pair<std::string, std::string>> env;  // the environment the job sees
   std::vector<std::string> args;                         // arguments to the batch script ($1...)
+  std::vector<int32_t> array_indices;                    // --array, before expansion
+  int32_t array_throttle = 0;                            // --array=...%N
+  JobId array_job_id = 0;      // after expansion: the array's first job id
+  int32_t array_task_id = -1;  // after expansion: this task's index
+  bool hold = false;           // -H/--hold
+  struct Dependency {
+    std::string type;  // after, afterok, afternotok, afterany
+    JobId job_id = 0;
+    bool operator==(const Dependency&) const = default;
+  };
+  std::vector<Dependency> dependencies;  // -d/--dependency
+  bool interactive = false;              // corral run: no batch script
 
   // GPUs wanted on each allocated node (derived from gpus/gpus_per_node/nodes).
   int32_t GpusPerNode() const;

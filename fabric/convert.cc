@@ -20,6 +20,19 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
   out->set_error(in.error);
   out->set_workdir(in.workdir);
   out->set_submit_dir(in.submit_dir);
+  out->clear_array_indices();
+  for (int32_t i : in.array_indices) out->add_array_indices(i);
+  out->set_array_throttle(in.array_throttle);
+  out->set_array_job_id(in.array_job_id);
+  out->set_array_task_id(in.array_task_id);
+  out->set_hold(in.hold);
+  out->set_interactive(in.interactive);
+  out->clear_dependencies();
+  for (const auto& d : in.dependencies) {
+    auto* p = out->add_dependencies();
+    p->set_type(d.type);
+    p->set_job_id(d.job_id);
+  }
   out->clear_args();
   for (const auto& a : in.args) out->add_args(a);
   out->clear_env();
@@ -51,6 +64,14 @@ JobSpec FromProto(const v1::JobSpec& in) {
   s.submit_dir = in.submit_dir();
   for (const auto& e : in.env()) s.env.emplace_back(e.key(), e.value());
   s.args.assign(in.args().begin(), in.args().end());
+  s.array_indices.assign(in.array_indices().begin(), in.array_indices().end());
+  s.array_throttle = in.array_throttle();
+  s.array_job_id = in.array_job_id();
+  // proto3 has no "unset": a task id only means something for an array task.
+  s.array_task_id = in.array_job_id() > 0 ? in.array_task_id() : -1;
+  s.hold = in.hold();
+  s.interactive = in.interactive();
+  for (const auto& d : in.dependencies()) s.dependencies.push_back({d.type(), d.job_id()});
   return s;
 }
 

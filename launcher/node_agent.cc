@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -51,9 +52,15 @@ struct LocalStep {
 
 class NodeAgent::Impl {
  public:
-  explicit Impl(AgentOptions o) : opts(std::move(o)) {}
+  explicit Impl(AgentOptions o) : opts(std::move(o)) {
+    std::random_device rd;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+    session = buf;
+  }
 
   AgentOptions opts;
+  std::string session;  // CORRAL_NODE_SESSION: tags this agent's job processes
   std::atomic<bool> stopping{false};
 
   std::mutex mu;  // guards everything below
@@ -93,6 +100,7 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
   for (const auto& e : l.env()) env[e.key()] = e.value();
   const std::string& me = opts.profile.name;
   env["CORRAL_NODENAME"] = me;
+  env["CORRAL_NODE_SESSION"] = session;
   env["SLURMD_NODENAME"] = me;
   env["CORRAL_JOB_DIR"] = dir;
   env.erase("CUDA_VISIBLE_DEVICES");
@@ -216,7 +224,7 @@ void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget) {
       if (s.job_id == job_id && !s.exited) leaders.push_back(s.pid);
   }
   // Off the link thread: the grace period must not stall message handling.
-  std::string node = opts.profile.name;
+  std::string node = session;
   int grace = opts.kill_grace_ms;
   std::thread([this, job_id, node, leaders, grace, forget] {
     KillJobProcesses(job_id, node, leaders, grace);
@@ -353,7 +361,7 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
   }
   spdlog::info("job {}: {} (exit {})", job_id, f.state(), f.exit_code());
   // Whatever the script left behind on this node ends with it.
-  KillJobProcesses(job_id, opts.profile.name, leaders, 500);
+  KillJobProcesses(job_id, session, leaders, 500);
   v1::NodeMessage m;
   *m.mutable_finished() = f;
   Send(m);
@@ -520,7 +528,7 @@ void NodeAgent::Run() {
       std::lock_guard<std::mutex> l(I.mu);
       if (I.jobs[id].pid > 0) leaders.push_back(I.jobs[id].pid);
     }
-    KillJobProcesses(id, I.opts.profile.name, leaders, 1000);
+    KillJobProcesses(id, I.session, leaders, 1000);
   }
   I.cv.notify_all();
   reaper.detach();

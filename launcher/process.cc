@@ -58,7 +58,7 @@ bool EnvironHas(pid_t pid, const std::string& a, const std::string& b) {
   return ha && hb;
 }
 
-std::set<pid_t> FindJobProcesses(int64_t job_id, const std::string& node,
+std::set<pid_t> FindJobProcesses(int64_t job_id, const std::string& session,
                                  const std::vector<pid_t>& leaders) {
   std::map<pid_t, ProcInfo> procs;
   if (DIR* d = opendir("/proc")) {
@@ -74,7 +74,7 @@ std::set<pid_t> FindJobProcesses(int64_t job_id, const std::string& node,
   std::set<pid_t> sids(leaders.begin(), leaders.end());
   std::set<pid_t> hit;
   std::string tag_job = "CORRAL_JOB_ID=" + std::to_string(job_id);
-  std::string tag_node = "CORRAL_NODENAME=" + node;
+  std::string tag_node = "CORRAL_NODE_SESSION=" + session;
   pid_t self = getpid();
   for (const auto& [pid, pi] : procs) {
     if (pid == self) continue;
@@ -170,22 +170,22 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   return pid;
 }
 
-int SignalJobProcesses(int64_t job_id, const std::string& node, const std::vector<pid_t>& leaders,
-                       int sig) {
+int SignalJobProcesses(int64_t job_id, const std::string& session,
+                       const std::vector<pid_t>& leaders, int sig) {
   int n = 0;
-  for (pid_t p : FindJobProcesses(job_id, node, leaders)) {
+  for (pid_t p : FindJobProcesses(job_id, session, leaders)) {
     if (kill(p, sig) == 0) ++n;
   }
   return n;
 }
 
-void KillJobProcesses(int64_t job_id, const std::string& node, const std::vector<pid_t>& leaders,
+void KillJobProcesses(int64_t job_id, const std::string& session, const std::vector<pid_t>& leaders,
                       int grace_ms) {
-  if (SignalJobProcesses(job_id, node, leaders, SIGTERM) == 0) return;
+  if (SignalJobProcesses(job_id, session, leaders, SIGTERM) == 0) return;
   for (int waited = 0; waited < grace_ms; waited += 50) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     bool any = false;
-    for (pid_t p : FindJobProcesses(job_id, node, leaders)) {
+    for (pid_t p : FindJobProcesses(job_id, session, leaders)) {
       // Zombies are gone for our purpose; they only wait to be reaped.
       std::ifstream f("/proc/" + std::to_string(p) + "/stat");
       std::string line;
@@ -195,7 +195,7 @@ void KillJobProcesses(int64_t job_id, const std::string& node, const std::vector
     }
     if (!any) return;
   }
-  SignalJobProcesses(job_id, node, leaders, SIGKILL);
+  SignalJobProcesses(job_id, session, leaders, SIGKILL);
 }
 
 int ExitCodeOf(int st) {

@@ -1,7 +1,8 @@
 // Starting and stopping a job's processes on this node.
-// Every process of a job carries CORRAL_JOB_ID and CORRAL_NODENAME in its environment and
-// starts in a session of its own, so KillJobProcesses finds the whole tree, including
-// children that moved to another process group or were orphaned.
+// Every process of a job carries CORRAL_JOB_ID and CORRAL_NODE_SESSION (a token unique to one
+// corral-node process, so simulated nodes sharing a host never touch each other's jobs) in
+// its environment and starts in a session of its own, so KillJobProcesses finds the whole
+// tree, including children that moved to another process group or were orphaned.
 #pragma once
 
 #include <sys/types.h>
@@ -30,14 +31,15 @@ struct SpawnSpec {
 // with a message on the child's stderr.
 Result<pid_t> Spawn(const SpawnSpec& spec);
 
-// Signals every process of (job_id, node) on this host: the sessions of `leaders` and any
-// process whose environment names the job and node. Returns how many were signalled.
-int SignalJobProcesses(int64_t job_id, const std::string& node, const std::vector<pid_t>& leaders,
-                       int sig);
+// Signals every process of (job_id, session) on this host: the sessions of `leaders`, their
+// descendants, and any process whose environment names the job and the node session. Returns how
+// many were signalled.
+int SignalJobProcesses(int64_t job_id, const std::string& session,
+                       const std::vector<pid_t>& leaders, int sig);
 
 // SIGTERM, then SIGKILL after `grace_ms` to whatever is left. Returns when none is left or
 // after the SIGKILL.
-void KillJobProcesses(int64_t job_id, const std::string& node, const std::vector<pid_t>& leaders,
+void KillJobProcesses(int64_t job_id, const std::string& session, const std::vector<pid_t>& leaders,
                       int grace_ms);
 
 // The exit code Slurm reports: the exit status, or 128 + signal number.

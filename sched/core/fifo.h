@@ -1,5 +1,5 @@
 // The FIFO policy: jobs start in submission order; the first job that cannot start now blocks
-// every job behind it (their reason is "Priority"). Later issues add backfill beside it.
+// every job behind it. Later issues add backfill beside it.
 #pragma once
 
 #include <map>
@@ -21,11 +21,14 @@ struct StartDecision {
 
 struct PassResult {
   std::vector<StartDecision> starts;
-  std::map<JobId, std::string> reasons;  // for every queued job not started
+  JobId blocked = 0;           // the first job that could not start (0 = none)
+  std::string blocked_reason;  // why; every job after it waits behind it ("Priority")
 };
 
 // One scheduling pass over `queue` (already in submission order). `nodes` holds the free
 // resources now; the decisions taken are reserved in it, so a caller can apply them in order.
+// Stops at the first job that cannot start, so a caller may pass only a prefix of a long
+// queue: no more jobs than free CPUs + 1 can matter.
 PassResult ScheduleFifo(const std::vector<QueuedJob>& queue, std::vector<NodeView>* nodes);
 
 }  // namespace corral::sched

@@ -106,8 +106,10 @@ class Controller::Impl {
   std::map<std::string, NodeEntry> nodes;
   JobId next_id = 1;
   TimeMs started_ms = 0;
-  std::vector<JobId> to_account;  // finished, not yet in HDF5
-  std::vector<JobId> accounted;   // in HDF5, flag not yet stored
+  std::vector<JobId> to_account;               // finished, not yet in HDF5
+  std::vector<JobId> accounted;                // in HDF5, flag not yet stored
+  std::map<JobId, std::vector<JobId>> arrays;  // an array's first id -> its task ids
+  std::map<JobId, int32_t> array_running;      // an array's first id -> tasks running
 
   // ---- Command queue. ----
   std::mutex q_mu;
@@ -121,6 +123,7 @@ class Controller::Impl {
   mutable std::condition_variable_any view_cv;
   std::unordered_map<JobId, std::shared_ptr<const v1::JobInfo>> view_jobs;
   std::set<JobId> view_active;  // pending or running, for the queue listing
+  std::unordered_map<JobId, std::vector<JobId>> view_arrays;  // arrays never change
   std::vector<v1::NodeInfo> view_nodes;
   std::string address;
 
@@ -158,6 +161,12 @@ class Controller::Impl {
   v1::NodeInfo MakeNodeInfo(const NodeEntry& n) const;
   std::string CheckSpec(const JobSpec& s) const;
   void ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg, Batch& b);
+  enum class Deps { kReady, kWait, kNever };
+  Deps EvaluateDeps(const Job& j) const;
+  void Start(Job& j, Allocation alloc, TimeMs now, Batch& b);
+  void StopOnNodes(const Job& j, const std::string& except, Batch& b);
+  // The ids an id stands for: an array's first id means all its tasks.
+  std::vector<JobId> Expand(JobId id) const;
 };
 
 Status Controller::Impl::Load() {
@@ -185,6 +194,10 @@ Status Controller::Impl::Load() {
       }
     }
     if (IsTerminal(j.state) && !j.accounted) to_account.push_back(j.id);
+    if (j.spec.array_job_id > 0) {
+      arrays[j.spec.array_job_id].push_back(j.id);
+      if (j.state == JobState::kRunning) array_running[j.spec.array_job_id]++;
+    }
     jobs.emplace(j.id, std::move(j));
   }
   // Free resources follow from the running jobs.
@@ -310,6 +323,7 @@ void Controller::Impl::Finish(Job& j, JobState st, int32_t exit_code, TimeMs end
   j.end_ms = end;
   j.reason = reason;
   if (old == JobState::kPending) pending.erase(j.id);
+  if (old == JobState::kRunning && j.spec.array_job_id > 0) array_running[j.spec.array_job_id]--;
   if (old == JobState::kRunning) {
     for (const auto& a : j.alloc) {
       auto it = nodes.find(a.node);
@@ -326,61 +340,160 @@ void Controller::Impl::Finish(Job& j, JobState st, int32_t exit_code, TimeMs end
   b.schedule = true;
 }
 
+Controller::Impl::Deps Controller::Impl::EvaluateDeps(const Job& j) const {
+  for (const auto& d : j.spec.dependencies) {
+    for (JobId t : Expand(d.job_id)) {
+      auto it = jobs.find(t);
+      if (it == jobs.end()) return Deps::kNever;
+      JobState st = it->second.state;
+      bool done = IsTerminal(st), ok = st == JobState::kCompleted;
+      if (d.type == "after") {
+        if (st == JobState::kPending) return Deps::kWait;
+      } else if (d.type == "afterok") {
+        if (done && !ok) return Deps::kNever;
+        if (!done) return Deps::kWait;
+      } else if (d.type == "afternotok") {
+        if (ok) return Deps::kNever;
+        if (!done) return Deps::kWait;
+      } else if (!done) {
+        return Deps::kWait;  // afterany
+      }
+    }
+  }
+  return Deps::kReady;
+}
+
+std::vector<JobId> Controller::Impl::Expand(JobId id) const {
+  auto it = arrays.find(id);
+  if (it != arrays.end()) return it->second;
+  return {id};
+}
+
+void Controller::Impl::Start(Job& j, Allocation alloc, TimeMs now, Batch& b) {
+  j.state = JobState::kRunning;
+  j.alloc = std::move(alloc);
+  j.start_ms = now;
+  j.reason.clear();
+  pending.erase(j.id);
+  if (j.spec.array_job_id > 0) array_running[j.spec.array_job_id]++;
+  Persist(j, b);
+  b.nodes_changed = true;
+  // The node needs the script, environment and arguments, which are kept in the store.
+  JobSpec full = j.spec;
+  if (Status s = store->GetPayload(j.payload_id, &full); !s.ok()) {
+    spdlog::error("job {}: {}", j.id, s.message());
+  }
+  auto env = JobEnvironment(j, address);
+  auto info = MakeInfo(j);
+  for (size_t k = 0; k < j.alloc.size(); ++k) {
+    NodeEntry& n = nodes[j.alloc[k].node];
+    n.jobs.insert(j.id);
+    v1::ControllerMessage m;
+    auto* l = m.mutable_launch();
+    *l->mutable_job() = *info;
+    ToProto(full, l->mutable_job()->mutable_spec());
+    for (const auto& [key, val] : env) {
+      auto* e = l->add_env();
+      e->set_key(key);
+      e->set_value(val);
+    }
+    // `corral run` allocations run no script: their steps come through Exec.
+    l->set_batch_host(k == 0 && !j.spec.interactive);
+    b.outbox.emplace_back(n.channel, std::move(m));
+  }
+}
+
+void Controller::Impl::StopOnNodes(const Job& j, const std::string& except, Batch& b) {
+  for (const auto& a : j.alloc) {
+    if (a.node == except) continue;
+    v1::ControllerMessage m;
+    m.mutable_cancel()->set_job_id(j.id);
+    b.outbox.emplace_back(nodes[a.node].channel, std::move(m));
+  }
+}
+
 void Controller::Impl::Schedule(Batch& b, TimeMs now) {
   if (pending.empty()) return;
   std::vector<sched::NodeView> views;
   views.reserve(nodes.size());
+  int64_t free_cpus = 0;
   for (auto& [name, n] : nodes) {
     views.push_back(n.free);
     views.back().up = n.connected;
+    if (n.connected) free_cpus += n.free.free_cpus;
   }
-  std::vector<sched::QueuedJob> queue;
-  queue.reserve(pending.size());
-  for (JobId id : pending) queue.push_back({id, &jobs[id].spec});
-  sched::PassResult r = sched::ScheduleFifo(queue, &views);
-  for (auto& [id, reason] : r.reasons) {
-    Job& j = jobs[id];
-    if (j.reason != reason) {
-      j.reason = reason;
-      b.changed_jobs.insert(id);  // shown in the queue; not worth a write
+  auto set_reason = [&](Job& j, const char* r) {
+    if (j.reason != r) {
+      j.reason = r;
+      b.changed_jobs.insert(j.id);  // shown in the queue; not worth a write
     }
+  };
+  // The eligible prefix of the queue: FIFO stops at the first job that does not fit, and no
+  // more than free CPUs + 1 jobs can be looked at, so a long queue costs little per pass.
+  std::vector<sched::QueuedJob> queue;
+  std::vector<JobId> never;
+  std::map<JobId, int32_t> array_slots;
+  for (JobId id : pending) {
+    if (static_cast<int64_t>(queue.size()) > free_cpus) break;
+    Job& j = jobs[id];
+    if (j.spec.hold) {
+      set_reason(j, "JobHeldUser");
+      continue;
+    }
+    if (!j.spec.dependencies.empty()) {
+      Deps d = EvaluateDeps(j);
+      if (d == Deps::kWait) {
+        set_reason(j, "Dependency");
+        continue;
+      }
+      if (d == Deps::kNever) {
+        never.push_back(id);
+        continue;
+      }
+    }
+    if (j.spec.array_throttle > 0) {
+      JobId a = j.spec.array_job_id;
+      auto [it, fresh] = array_slots.try_emplace(a, j.spec.array_throttle - array_running[a]);
+      if (it->second <= 0) {
+        set_reason(j, "JobArrayTaskLimit");
+        continue;
+      }
+      --it->second;
+    }
+    queue.push_back({id, &j.spec});
   }
+  for (JobId id : never) {
+    Finish(jobs[id], JobState::kCancelled, 0, now, "DependencyNeverSatisfied", b);
+  }
+  sched::PassResult r = sched::ScheduleFifo(queue, &views);
+  if (r.blocked != 0) set_reason(jobs[r.blocked], r.blocked_reason.c_str());
   size_t vi = 0;
   for (auto& [name, n] : nodes) {
     bool up = n.free.up;
     n.free = views[vi++];
     n.free.up = up;
   }
-  for (auto& d : r.starts) {
-    Job& j = jobs[d.id];
-    j.state = JobState::kRunning;
-    j.alloc = std::move(d.alloc);
-    j.start_ms = now;
-    j.reason.clear();
-    pending.erase(j.id);
-    Persist(j, b);
-    b.nodes_changed = true;
-    auto env = JobEnvironment(j, address);
-    auto info = MakeInfo(j);
-    for (size_t k = 0; k < j.alloc.size(); ++k) {
-      NodeEntry& n = nodes[j.alloc[k].node];
-      n.jobs.insert(j.id);
-      v1::ControllerMessage m;
-      auto* l = m.mutable_launch();
-      *l->mutable_job() = *info;
-      ToProto(j.spec, l->mutable_job()->mutable_spec());  // the node needs script and env
-      for (const auto& [key, val] : env) {
-        auto* e = l->add_env();
-        e->set_key(key);
-        e->set_value(val);
-      }
-      l->set_batch_host(k == 0);
-      b.outbox.emplace_back(n.channel, std::move(m));
-    }
-  }
+  for (auto& d : r.starts) Start(jobs[d.id], std::move(d.alloc), now, b);
 }
 
 void Controller::Impl::Tick(Batch& b, TimeMs now) {
+  // `corral run` allocations have no batch script for a node to time out: do it here.
+  std::vector<JobId> expired;
+  for (const auto& [name, n] : nodes) {
+    for (JobId id : n.jobs) {
+      const Job& j = jobs[id];
+      if (j.spec.interactive && j.spec.time_limit_ms > 0 &&
+          now - j.start_ms > j.spec.time_limit_ms && j.state == JobState::kRunning) {
+        expired.push_back(id);
+      }
+    }
+  }
+  for (JobId id : expired) {
+    Job& j = jobs[id];
+    if (j.state != JobState::kRunning) continue;
+    StopOnNodes(j, "", b);
+    Finish(j, JobState::kTimeout, 0, now, "time limit reached", b);
+  }
   for (auto& [name, n] : nodes) {
     if (n.connected && now - n.last_seen_ms > opts.node_timeout_ms) {
       spdlog::warn("node {}: no heartbeat for {} ms; marking it down", name, now - n.last_seen_ms);
@@ -412,7 +525,22 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
   if (s.output.size() > 4096 || s.error.size() > 4096 || s.workdir.size() > 4096) {
     return "--output/--error/--chdir: paths are limited to 4096 characters";
   }
-  if (s.script.empty()) return "script: empty; give a script file or --wrap";
+  if (s.script.empty() && !s.interactive) return "script: empty; give a script file or --wrap";
+  if (s.array_indices.size() > 1000000) return "--array: more than 1000000 tasks";
+  for (int32_t i : s.array_indices) {
+    if (i < 0) return "--array: negative index " + std::to_string(i);
+  }
+  if (s.array_throttle < 0) return "--array: the %limit must not be negative";
+  if (s.dependencies.size() > 1000) return "--dependency: more than 1000 jobs";
+  for (const auto& d : s.dependencies) {
+    if (d.type != "after" && d.type != "afterok" && d.type != "afternotok" &&
+        d.type != "afterany") {
+      return "--dependency: unknown type \"" + d.type.substr(0, 32) + "\"";
+    }
+    if (!jobs.count(d.job_id)) {
+      return "--dependency: job " + std::to_string(d.job_id) + " does not exist";
+    }
+  }
   if (s.script.size() > (4 << 20)) return "script: larger than 4 MiB";
   if (!s.workdir.empty() && s.workdir[0] != '/') return "--chdir: must be an absolute path";
   if (s.time_limit_ms < 0) return "--time: must not be negative";
@@ -509,12 +637,7 @@ void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeM
       Finish(it->second, st, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(), f.reason(),
              b);
       // Other nodes of the job stop its steps and clean up.
-      for (const auto& a : it->second.alloc) {
-        if (a.node == node) continue;
-        v1::ControllerMessage m;
-        m.mutable_cancel()->set_job_id(f.job_id());
-        b.outbox.emplace_back(nodes[a.node].channel, std::move(m));
-      }
+      StopOnNodes(it->second, node, b);
     }
     v1::ControllerMessage ack;
     ack.mutable_ack_finished()->set_job_id(f.job_id());
@@ -552,6 +675,9 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   for (const auto& [id, j] : impl->jobs) all.changed_jobs.insert(id);
   all.nodes_changed = true;
   impl->Publish(all);
+  for (const auto& [first, tasks] : impl->arrays) {
+    impl->view_arrays[first] = std::vector<JobId>(tasks.begin(), tasks.end());
+  }
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
   spdlog::info("state: {} job(s), {} node(s) loaded from {}", impl->jobs.size(), impl->nodes.size(),
@@ -570,9 +696,14 @@ Result<std::vector<int64_t>> Controller::Submit(const std::vector<v1::JobSpec>& 
   if (specs.empty()) return Status::Invalid("submit: no jobs in the request");
   std::vector<JobSpec> parsed;
   parsed.reserve(specs.size());
-  for (const auto& p : specs) parsed.push_back(FromProto(p));
+  for (const auto& p : specs) {
+    parsed.push_back(FromProto(p));
+    // Fields only the controller sets.
+    parsed.back().array_job_id = 0;
+    parsed.back().array_task_id = -1;
+  }
   using R = Result<std::vector<int64_t>>;
-  return impl_->Run<R>([this, parsed = std::move(parsed)](Batch& b) -> R {
+  return impl_->Run<R>([this, parsed = std::move(parsed)](Batch& b) mutable -> R {
     Impl& I = *impl_;
     for (size_t i = 0; i < parsed.size(); ++i) {
       std::string why = I.CheckSpec(parsed[i]);
@@ -583,16 +714,55 @@ Result<std::vector<int64_t>> Controller::Submit(const std::vector<v1::JobSpec>& 
     std::vector<int64_t> ids;
     ids.reserve(parsed.size());
     TimeMs now = WallNowMs();
-    for (const auto& spec : parsed) {
-      Job j;
-      j.id = I.next_id++;
-      j.spec = spec;
-      j.submit_ms = now;
-      j.reason = I.nodes.empty() ? "Nodes: none registered yet" : "";
-      I.Persist(j, b);
-      I.pending.insert(j.id);
-      ids.push_back(j.id);
-      I.jobs.emplace(j.id, std::move(j));
+    std::vector<std::pair<JobId, std::vector<JobId>>> new_arrays;
+    for (auto& spec : parsed) {
+      JobId first = I.next_id;
+      if (Status s = I.store->PutPayload(first, spec); !s.ok()) {
+        spdlog::critical("state store: writing job {}: {}", first, s.message());
+        std::abort();
+      }
+      spec.script.clear();
+      spec.script.shrink_to_fit();
+      spec.env.clear();
+      spec.env.shrink_to_fit();
+      spec.args.clear();
+      std::vector<int32_t> indices = std::move(spec.array_indices);
+      spec.array_indices.clear();
+      const char* reason = spec.hold                    ? "JobHeldUser"
+                           : !spec.dependencies.empty() ? "Dependency"
+                           : I.nodes.empty()            ? "Nodes: none registered yet"
+                                                        : "Priority";
+      auto add = [&](int32_t task) {
+        Job j;
+        j.id = I.next_id++;
+        j.spec = spec;
+        if (task >= 0) {
+          j.spec.array_job_id = first;
+          j.spec.array_task_id = task;
+        }
+        j.payload_id = first;
+        j.submit_ms = now;
+        j.reason = reason;
+        I.Persist(j, b);
+        I.pending.insert(j.id);
+        JobId id = j.id;
+        I.jobs.emplace(id, std::move(j));
+        return id;
+      };
+      if (indices.empty()) {
+        add(-1);
+      } else {
+        std::vector<JobId> tasks;
+        tasks.reserve(indices.size());
+        for (int32_t t : indices) tasks.push_back(add(t));
+        I.arrays[first] = tasks;
+        new_arrays.emplace_back(first, std::move(tasks));
+      }
+      ids.push_back(first);
+    }
+    if (!new_arrays.empty()) {
+      std::unique_lock<std::shared_mutex> l(I.view_mu);
+      for (auto& [first, tasks] : new_arrays) I.view_arrays[first] = std::move(tasks);
     }
     b.schedule = true;
     return ids;
@@ -604,35 +774,89 @@ v1::CancelReply Controller::Cancel(const v1::CancelRequest& req) {
     Impl& I = *impl_;
     v1::CancelReply reply;
     TimeMs now = WallNowMs();
-    for (int64_t id : req.ids()) {
-      auto it = I.jobs.find(id);
-      if (it == I.jobs.end()) {
-        reply.add_errors("job " + std::to_string(id) + ": no such job");
-        continue;
-      }
-      Job& j = it->second;
-      if (!req.user().empty() && j.spec.user != req.user()) {
-        reply.add_errors("job " + std::to_string(id) + ": belongs to another user");
-        continue;
-      }
-      if (IsTerminal(j.state)) {
-        reply.add_errors("job " + std::to_string(id) + ": already " + JobStateName(j.state));
-        continue;
-      }
-      Allocation alloc = j.alloc;
-      bool was_running = j.state == JobState::kRunning;
-      I.Finish(j, JobState::kCancelled, was_running ? 128 + 15 : 0, now, "cancelled by user", b);
-      if (was_running) {
-        for (const auto& a : alloc) {
-          v1::ControllerMessage m;
-          m.mutable_cancel()->set_job_id(id);
-          m.mutable_cancel()->set_state("CANCELLED");
-          b.outbox.emplace_back(I.nodes[a.node].channel, std::move(m));
+    for (int64_t asked : req.ids()) {
+      bool array = I.arrays.count(asked) > 0;
+      for (JobId id : I.Expand(asked)) {
+        auto it = I.jobs.find(id);
+        if (it == I.jobs.end()) {
+          reply.add_errors("job " + std::to_string(id) + ": no such job");
+          continue;
         }
+        Job& j = it->second;
+        if (!req.user().empty() && j.spec.user != req.user()) {
+          reply.add_errors("job " + std::to_string(id) + ": belongs to another user");
+          continue;
+        }
+        if (IsTerminal(j.state)) {
+          // Finished tasks of an array being cancelled are not an error.
+          if (!array) {
+            reply.add_errors("job " + std::to_string(id) + ": already " + JobStateName(j.state));
+          }
+          continue;
+        }
+        bool was_running = j.state == JobState::kRunning;
+        if (was_running) I.StopOnNodes(j, "", b);
+        I.Finish(j, JobState::kCancelled, was_running ? 128 + 15 : 0, now, "cancelled by user", b);
+        reply.add_cancelled(id);
       }
-      reply.add_cancelled(id);
     }
     return reply;
+  });
+}
+
+v1::ReleaseReply Controller::Release(const v1::ReleaseRequest& req) {
+  return impl_->Run<v1::ReleaseReply>([this, req](Batch& b) {
+    Impl& I = *impl_;
+    v1::ReleaseReply reply;
+    for (int64_t asked : req.ids()) {
+      for (JobId id : I.Expand(asked)) {
+        auto it = I.jobs.find(id);
+        if (it == I.jobs.end()) {
+          reply.add_errors("job " + std::to_string(id) + ": no such job");
+          continue;
+        }
+        Job& j = it->second;
+        if (!req.user().empty() && j.spec.user != req.user()) {
+          reply.add_errors("job " + std::to_string(id) + ": belongs to another user");
+          continue;
+        }
+        if (j.state != JobState::kPending || !j.spec.hold) {
+          if (!I.arrays.count(asked)) {
+            reply.add_errors("job " + std::to_string(id) + ": not held");
+          }
+          continue;
+        }
+        j.spec.hold = false;
+        j.reason = "Priority";
+        I.Persist(j, b);
+        reply.add_released(id);
+      }
+    }
+    b.schedule = true;
+    return reply;
+  });
+}
+
+Status Controller::Complete(const v1::CompleteRequest& req) {
+  return impl_->Run<Status>([this, req](Batch& b) -> Status {
+    Impl& I = *impl_;
+    auto it = I.jobs.find(req.job_id());
+    if (it == I.jobs.end()) {
+      return Status::NotFound("job " + std::to_string(req.job_id()) + ": no such job");
+    }
+    Job& j = it->second;
+    if (!j.spec.interactive) {
+      return Status::FailedPrecondition("job " + std::to_string(j.id) +
+                                        " is a batch job; it ends when its script does");
+    }
+    if (j.state != JobState::kRunning) {
+      return Status::FailedPrecondition("job " + std::to_string(j.id) + " is " +
+                                        JobStateName(j.state) + ", not RUNNING");
+    }
+    I.StopOnNodes(j, "", b);
+    I.Finish(j, req.exit_code() == 0 ? JobState::kCompleted : JobState::kFailed, req.exit_code(),
+             WallNowMs(), "", b);
+    return Status::Ok();
   });
 }
 
@@ -748,32 +972,42 @@ Result<v1::WaitReply> Controller::Wait(const v1::WaitRequest& req) const {
   int64_t timeout = req.timeout_ms() > 0 ? std::min<int64_t>(req.timeout_ms(), 600000) : 30000;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
   std::shared_lock<std::shared_mutex> l(impl_->view_mu);
-  for (;;) {
-    v1::WaitReply reply;
-    bool all = true;
-    for (int64_t id : req.ids()) {
-      auto it = impl_->view_jobs.find(id);
-      if (it == impl_->view_jobs.end()) {
-        return Status::NotFound("job " + std::to_string(id) + ": no such job");
-      }
-      *reply.add_jobs() = *it->second;
-      JobState st;
-      if (ParseJobState(it->second->state(), &st) && !IsTerminal(st)) all = false;
+  std::vector<JobId> ids;
+  for (int64_t id : req.ids()) {
+    auto a = impl_->view_arrays.find(id);
+    if (a != impl_->view_arrays.end()) {
+      ids.insert(ids.end(), a->second.begin(), a->second.end());
+    } else {
+      ids.push_back(id);
     }
-    reply.set_all_done(all);
+  }
+  for (JobId id : ids) {
+    if (!impl_->view_jobs.count(id)) {
+      return Status::NotFound("job " + std::to_string(id) + ": no such job");
+    }
+  }
+  auto reached = [&](const v1::JobInfo& j) {
+    JobState st;
+    if (!ParseJobState(j.state(), &st)) return true;
+    return req.until_running() ? st != JobState::kPending : IsTerminal(st);
+  };
+  size_t first_open = 0;  // ids before it have reached the goal already
+  for (;;) {
+    while (first_open < ids.size() && reached(*impl_->view_jobs.at(ids[first_open]))) {
+      ++first_open;
+    }
+    bool all = first_open == ids.size();
     if (all || impl_->view_cv.wait_until(l, deadline) == std::cv_status::timeout) {
-      if (!all) {
-        // Refresh once more after the timeout so the reply is current.
-        reply.clear_jobs();
-        all = true;
-        for (int64_t id : req.ids()) {
-          const auto& j = *impl_->view_jobs.at(id);
-          *reply.add_jobs() = j;
-          JobState st;
-          if (ParseJobState(j.state(), &st) && !IsTerminal(st)) all = false;
-        }
-        reply.set_all_done(all);
+      v1::WaitReply reply;
+      all = true;
+      // A whole array's worth of states would be large: list only the first 1000 jobs.
+      for (size_t i = 0; i < ids.size(); ++i) {
+        const auto& j = *impl_->view_jobs.at(ids[i]);
+        if (i < 1000 || !reached(j) || j.exit_code() != 0) *reply.add_jobs() = j;
+        if (!reached(j)) all = false;
+        if (reply.jobs_size() > 10000) break;
       }
+      reply.set_all_done(all);
       return reply;
     }
   }

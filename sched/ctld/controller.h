@@ -41,6 +41,10 @@ class Controller {
   // Validates and queues jobs. All or none: one infeasible job rejects the request, naming it.
   Result<std::vector<int64_t>> Submit(const std::vector<v1::JobSpec>& specs);
   v1::CancelReply Cancel(const v1::CancelRequest& req);
+  // Releases held jobs (an array's first id releases all its tasks).
+  v1::ReleaseReply Release(const v1::ReleaseRequest& req);
+  // Ends a running `corral run` allocation: COMPLETED for exit code 0, else FAILED.
+  Status Complete(const v1::CompleteRequest& req);
   // A node (re)connected. Returns what to answer in Registered.
   Result<v1::Registered> NodeConnected(const v1::NodeRegister& reg,
                                        std::shared_ptr<NodeChannel> channel);
@@ -50,7 +54,8 @@ class Controller {
   // ---- Reads: from the published view. ----
   v1::ListJobsReply ListJobs(const v1::ListJobsRequest& req) const;
   v1::ListNodesReply ListNodes() const;
-  // Blocks until every id is finished or the timeout passes. NotFound names an unknown id.
+  // Blocks until every id is finished (or, with until_running, started) or the timeout
+  // passes. An array's first id stands for all its tasks. NotFound names an unknown id.
   Result<v1::WaitReply> Wait(const v1::WaitRequest& req) const;
   Result<v1::AcctReply> Accounting(const v1::AcctRequest& req) const;
 

@@ -12,7 +12,7 @@ std::vector<std::pair<std::string, std::string>> JobEnvironment(const Job& job,
   std::string cpt = std::to_string(s.cpus_per_task);
   std::string tpn = std::to_string((s.ntasks + s.nodes - 1) / std::max(s.nodes, 1));
   std::string part = s.partition.empty() ? "default" : s.partition;
-  return {
+  std::vector<std::pair<std::string, std::string>> env = {
       {"CORRAL_CONTROLLER", controller},
       {"CORRAL_JOB_ID", id},
       {"CORRAL_JOB_NAME", s.name},
@@ -39,6 +39,14 @@ std::vector<std::pair<std::string, std::string>> JobEnvironment(const Job& job,
       {"SLURM_JOB_USER", s.user},
       {"SLURM_JOB_ACCOUNT", s.account},
   };
+  if (s.array_job_id > 0) {
+    std::string a = std::to_string(s.array_job_id), t = std::to_string(s.array_task_id);
+    env.insert(env.end(), {{"CORRAL_ARRAY_JOB_ID", a},
+                           {"CORRAL_ARRAY_TASK_ID", t},
+                           {"SLURM_ARRAY_JOB_ID", a},
+                           {"SLURM_ARRAY_TASK_ID", t}});
+  }
+  return env;
 }
 
 }  // namespace corral::ctld

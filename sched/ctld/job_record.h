@@ -16,6 +16,9 @@ struct Job {
   int32_t exit_code = 0;
   Allocation alloc;
   bool accounted = false;  // its row is in the HDF5 /jobs table
+  // The script, environment and arguments live in the store under this id (shared by the
+  // tasks of an array), not in memory: spec.script/env/args are empty here.
+  JobId payload_id = 0;
 
   std::string Nodelist() const;
 };

@@ -174,6 +174,16 @@ class ControllerService final : public v1::Controller::Service {
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
+  grpc::Status Release(grpc::ServerContext*, const v1::ReleaseRequest* req,
+                       v1::ReleaseReply* reply) override {
+    if (req->ids_size() == 0) return ToGrpc(Status::Invalid("release: no job ids given"));
+    *reply = ctl_->Release(*req);
+    return grpc::Status::OK;
+  }
+  grpc::Status Complete(grpc::ServerContext*, const v1::CompleteRequest* req,
+                        v1::CompleteReply*) override {
+    return ToGrpc(ctl_->Complete(*req));
+  }
   grpc::Status Ping(grpc::ServerContext*, const v1::PingRequest*, v1::PingReply* r) override {
     r->set_version("corral 0.1");
     r->set_now_ms(WallNowMs());

@@ -20,7 +20,9 @@ CREATE TABLE IF NOT EXISTS jobs(
   exit_code INTEGER NOT NULL,
   accounted INTEGER NOT NULL,
   spec BLOB NOT NULL,
-  alloc BLOB NOT NULL);
+  alloc BLOB NOT NULL,
+  payload_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS payloads(id INTEGER PRIMARY KEY, spec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes(
   name TEXT PRIMARY KEY,
   profile BLOB NOT NULL,
@@ -71,6 +73,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
 
 Store::~Store() {
   sqlite3_finalize(put_job_);
+  sqlite3_finalize(put_payload_);
+  sqlite3_finalize(get_payload_);
   sqlite3_finalize(put_node_);
   sqlite3_close(db_);
 }
@@ -88,11 +92,15 @@ Status Store::Exec(const char* sql) {
 Status Store::Prepare() {
   if (sqlite3_prepare_v2(db_,
                          "INSERT OR REPLACE INTO jobs(id,state,reason,submit_ms,start_ms,end_ms,"
-                         "exit_code,accounted,spec,alloc) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                         "exit_code,accounted,spec,alloc,payload_id) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &put_job_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(db_,
                          "INSERT OR REPLACE INTO nodes(name,profile,last_seen_ms) VALUES(?,?,?)",
-                         -1, &put_node_, nullptr) != SQLITE_OK) {
+                         -1, &put_node_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO payloads(id,spec) VALUES(?,?)", -1,
+                         &put_payload_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db_, "SELECT spec FROM payloads WHERE id=?", -1, &get_payload_, nullptr) !=
+          SQLITE_OK) {
     return Status::Internal(sqlite3_errmsg(db_));
   }
   return Status::Ok();
@@ -127,7 +135,44 @@ Status Store::PutJob(const Job& j) {
                     SQLITE_TRANSIENT);
   sqlite3_bind_blob(st, 10, alloc_bytes.data(), static_cast<int>(alloc_bytes.size()),
                     SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 11, j.payload_id);
   if (sqlite3_step(st) != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Status Store::PutPayload(JobId id, const JobSpec& spec) {
+  v1::JobSpec p;
+  p.set_script(spec.script);
+  for (const auto& [k, v] : spec.env) {
+    auto* e = p.add_env();
+    e->set_key(k);
+    e->set_value(v);
+  }
+  for (const auto& a : spec.args) p.add_args(a);
+  std::string bytes = p.SerializeAsString();
+  sqlite3_stmt* st = put_payload_;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_blob(st, 2, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(st) != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Status Store::GetPayload(JobId id, JobSpec* spec) {
+  sqlite3_stmt* st = get_payload_;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, id);
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    return Status::NotFound("job payload " + std::to_string(id) + ": not in the store");
+  }
+  v1::JobSpec p;
+  if (!p.ParseFromArray(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0))) {
+    return Status::Internal("job payload " + std::to_string(id) + ": corrupt");
+  }
+  spec->script = p.script();
+  spec->env.clear();
+  for (const auto& e : p.env()) spec->env.emplace_back(e.key(), e.value());
+  spec->args.assign(p.args().begin(), p.args().end());
   return Status::Ok();
 }
 
@@ -148,7 +193,7 @@ Result<std::vector<Job>> Store::LoadJobs() {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "SELECT id,state,reason,submit_ms,start_ms,end_ms,exit_code,accounted,"
-                         "spec,alloc FROM jobs ORDER BY id",
+                         "spec,alloc,payload_id FROM jobs ORDER BY id",
                          -1, &st, nullptr) != SQLITE_OK) {
     return Status::Internal(sqlite3_errmsg(db_));
   }
@@ -171,6 +216,7 @@ Result<std::vector<Job>> Store::LoadJobs() {
     if (!spec.ParseFromArray(sqlite3_column_blob(st, 8), sqlite3_column_bytes(st, 8))) continue;
     j.spec = FromProto(spec);
     j.alloc = ParseAlloc(sqlite3_column_blob(st, 9), sqlite3_column_bytes(st, 9));
+    j.payload_id = sqlite3_column_int64(st, 10);
     out.push_back(std::move(j));
   }
   sqlite3_finalize(st);

@@ -29,6 +29,9 @@ class Store {
   // Inserts or replaces the whole row for `job`.
   Status PutJob(const Job& job);
   Status PutNode(const NodeProfile& node, TimeMs last_seen_ms);
+  // Stores spec's script, env and args under `id`; GetPayload fills them back into *spec.
+  Status PutPayload(JobId id, const JobSpec& spec);
+  Status GetPayload(JobId id, JobSpec* spec);
   Result<std::vector<Job>> LoadJobs();
   Result<std::vector<NodeProfile>> LoadNodes();
   // The largest job id ever stored (0 when none), so ids are never reused.
@@ -40,6 +43,8 @@ class Store {
   Status Prepare();
   sqlite3* db_;
   sqlite3_stmt* put_job_ = nullptr;
+  sqlite3_stmt* put_payload_ = nullptr;
+  sqlite3_stmt* get_payload_ = nullptr;
   sqlite3_stmt* put_node_ = nullptr;
 };
 

@@ -21,8 +21,8 @@ TEST(Fifo, StartsInOrderAndBlocksBehindTheFirstThatWaits) {
   PassResult r = ScheduleFifo({{1, &a}, {2, &b}, {3, &c}}, &nodes);
   ASSERT_EQ(r.starts.size(), 1u);
   EXPECT_EQ(r.starts[0].id, 1);
-  EXPECT_EQ(r.reasons[2], "Resources");
-  EXPECT_EQ(r.reasons[3], "Priority");  // FIFO: job 3 would fit but waits behind job 2
+  EXPECT_EQ(r.blocked, 2);  // FIFO: job 3 would fit but waits behind job 2
+  EXPECT_EQ(r.blocked_reason, "Resources");
   EXPECT_EQ(nodes[0].free_cpus, 4);
 }
 
@@ -37,7 +37,7 @@ TEST(Fifo, FillsANodeExactly) {
   PassResult r = ScheduleFifo(q, &nodes);
   EXPECT_EQ(r.starts.size(), 4u);
   EXPECT_EQ(nodes[0].free_cpus, 0);
-  EXPECT_EQ(r.reasons.size(), 2u);
+  EXPECT_EQ(r.blocked, 5);
 }
 
 }  // namespace

@@ -1,0 +1,106 @@
+// Arrays, dependencies, holds and `corral run` on a real local cluster.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tests/integration/local_cluster.h"
+
+namespace corral::testing {
+namespace {
+
+std::string Id(const CmdResult& r) {
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+TEST(Arrays, EveryTaskRunsWithItsIndexAndTheThrottleHolds) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  CmdResult s = c->Corral(
+      "submit --parsable --array=0-7%2 -o arr-%A_%a.out --wrap 'echo $SLURM_ARRAY_TASK_ID "
+      "$SLURM_ARRAY_JOB_ID; date +%s%N > t-$SLURM_ARRAY_TASK_ID.start; sleep 0.3; date +%s%N > "
+      "t-$SLURM_ARRAY_TASK_ID.end'");
+  ASSERT_EQ(s.code, 0) << s.err;
+  std::string first = Id(s);
+  CmdResult w = c->Corral("wait -q --timeout 60 " + first);
+  ASSERT_EQ(w.code, 0) << w.err;
+  std::vector<std::pair<long long, int>> events;  // (time, +1 start / -1 end)
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(c->ReadFile("arr-" + first + "_" + std::to_string(i) + ".out"),
+              std::to_string(i) + " " + first + "\n");
+    events.push_back({atoll(c->ReadFile("t-" + std::to_string(i) + ".start").c_str()), 1});
+    events.push_back({atoll(c->ReadFile("t-" + std::to_string(i) + ".end").c_str()), -1});
+  }
+  std::sort(events.begin(), events.end());
+  int running = 0, most = 0;
+  for (const auto& [t, d] : events) most = std::max(most, running += d);
+  EXPECT_LE(most, 2) << "%2 allows two tasks at once";
+  EXPECT_EQ(nlohmann::json::parse(c->Corral("acct --json").out)["jobs"].size(), 8u);
+}
+
+TEST(Dependencies, AfterokWaitsForAWholeArrayAndFailureCancels) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  std::string arr = Id(
+      c->Corral("submit --parsable --array=1-4 -o part-%a.txt --wrap 'echo $SLURM_ARRAY_TASK_ID'"));
+  std::string merge = Id(c->Corral("submit --parsable -d afterok:" + arr +
+                                   " -o merged.txt --wrap 'cat part-1.txt part-2.txt part-3.txt "
+                                   "part-4.txt'"));
+  ASSERT_EQ(c->Corral("wait -q --timeout 60 " + merge).code, 0);
+  EXPECT_EQ(c->ReadFile("merged.txt"), "1\n2\n3\n4\n");
+
+  std::string bad = Id(c->Corral("submit --parsable --wrap 'exit 3'"));
+  std::string after = Id(c->Corral("submit --parsable -d afterok:" + bad + " --wrap true"));
+  std::string cleanup = Id(c->Corral("submit --parsable -d afternotok:" + bad + " --wrap true"));
+  CmdResult w = c->Corral("wait --json --timeout 60 " + after + " " + cleanup);
+  auto j = nlohmann::json::parse(w.out);
+  ASSERT_EQ(j["jobs"].size(), 2u) << w.out;
+  EXPECT_EQ(j["jobs"][0]["state"], "CANCELLED");
+  EXPECT_EQ(j["jobs"][0]["reason"], "DependencyNeverSatisfied");
+  EXPECT_EQ(j["jobs"][1]["state"], "COMPLETED");
+
+  CmdResult unknown = c->Corral("submit -d afterok:99999 --wrap true");
+  EXPECT_EQ(unknown.code, 4);
+  EXPECT_NE(unknown.err.find("--dependency: job 99999 does not exist"), std::string::npos)
+      << unknown.err;
+}
+
+TEST(Hold, HeldJobsWaitForRelease) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  std::string held = Id(c->Corral("submit --parsable -H -o held.out --wrap 'echo released'"));
+  auto q = nlohmann::json::parse(c->Corral("queue --json").out);
+  ASSERT_EQ(q["jobs"].size(), 1u);
+  EXPECT_EQ(q["jobs"][0]["reason"], "JobHeldUser");
+  EXPECT_EQ(c->Corral("wait -q --timeout 1 " + held).code, 124);
+  EXPECT_EQ(c->Corral("release " + held).code, 0);
+  EXPECT_EQ(c->Corral("wait -q --timeout 30 " + held).code, 0);
+  EXPECT_EQ(c->ReadFile("held.out"), "released\n");
+  EXPECT_EQ(c->Corral("release " + held).code, 4);  // not held any more
+}
+
+TEST(Run, RunsOneTaskPerRankAcrossNodesAndPassesTheExitCode) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  CmdResult r =
+      c->Corral("run -N 2 -n 2 --label sh -c 'echo rank $SLURM_PROCID on $CORRAL_NODENAME'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::set<std::string> lines;
+  std::istringstream in(r.out);
+  for (std::string l; std::getline(in, l);) lines.insert(l);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_TRUE(lines.begin()->rfind("0: rank 0 on ", 0) == 0) << r.out;
+  EXPECT_TRUE(std::next(lines.begin())->rfind("1: rank 1 on ", 0) == 0) << r.out;
+  EXPECT_NE(lines.begin()->substr(13), std::next(lines.begin())->substr(13)) << "two nodes";
+
+  CmdResult fail = c->Corral("run sh -c 'exit 5'");
+  EXPECT_EQ(fail.code, 5);
+  auto acct = nlohmann::json::parse(c->Corral("acct --json").out);
+  ASSERT_EQ(acct["jobs"].size(), 2u);
+  EXPECT_EQ(acct["jobs"][0]["state"], "COMPLETED");
+  EXPECT_EQ(acct["jobs"][1]["state"], "FAILED");
+  EXPECT_EQ(acct["jobs"][1]["exit_code"], 5);
+}
+
+}  // namespace
+}  // namespace corral::testing

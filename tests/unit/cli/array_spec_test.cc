@@ -1,0 +1,76 @@
+#include "cli/array_spec.h"
+
+#include <gtest/gtest.h>
+
+namespace corral {
+namespace {
+
+TEST(ArraySpec, Forms) {
+  struct Case {
+    const char* in;
+    std::vector<int32_t> want;
+    int32_t throttle;
+  } cases[] = {
+      {"0-3", {0, 1, 2, 3}, 0},        {"7", {7}, 0},
+      {"1,3,5-7", {1, 3, 5, 6, 7}, 0}, {"0-15:4", {0, 4, 8, 12}, 0},
+      {"0-3%2", {0, 1, 2, 3}, 2},      {"5,1,5,3", {1, 3, 5}, 0},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseArraySpec("--array", c.in);
+    ASSERT_TRUE(r.ok()) << c.in << ": " << r.status().message();
+    EXPECT_EQ(r->indices, c.want) << c.in;
+    EXPECT_EQ(r->throttle, c.throttle) << c.in;
+  }
+  auto big = ParseArraySpec("--array", "0-99999");
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->indices.size(), 100000u);
+}
+
+TEST(ArraySpec, HostileValues) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"", "no indices"},
+      {"%3", "no indices"},
+      {"5-1", "runs backwards"},
+      {"-1", "indices must be integers"},
+      {"a-b", "indices must be integers"},
+      {"1,", "trailing comma"},
+      {"0-3%0", "positive integer"},
+      {"0-3%x", "positive integer"},
+      {"0-10:0", "the step"},
+      {"99999999999", "indices must be integers"},
+      {"0-9999999", "more than 1000000 tasks"},
+      {"1-2-3", "indices must be integers"},
+      {" 1", "indices must be integers"},
+  };
+  for (const auto& [in, why] : bad) {
+    auto r = ParseArraySpec("--array", in);
+    ASSERT_FALSE(r.ok()) << in;
+    EXPECT_NE(r.status().message().find("--array"), std::string::npos);
+    EXPECT_NE(r.status().message().find(why), std::string::npos)
+        << in << " -> " << r.status().message();
+  }
+  std::string binary("1\0-2", 4);
+  EXPECT_FALSE(ParseArraySpec("--array", binary).ok());
+}
+
+TEST(Dependencies, Forms) {
+  auto r = ParseDependencies("--dependency", "afterok:12:13,afterany:14,15");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::vector<JobSpec::Dependency> want = {
+      {"afterok", 12}, {"afterok", 13}, {"afterany", 14}, {"afterany", 15}};
+  EXPECT_EQ(*r, want);
+}
+
+TEST(Dependencies, HostileValues) {
+  for (const char* in : {"", "afterok", "afterok:", "afterok:x", "sometimes:3", "afterok:-1",
+                         "afterok:1?afterany:2", "afterok:0", ",", "afterok:1,"}) {
+    auto r = ParseDependencies("--dependency", in);
+    EXPECT_FALSE(r.ok()) << in;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("--dependency"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace corral
