@@ -334,14 +334,12 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
 }
 
 void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
-  std::vector<pid_t> leaders;
   v1::JobFinished f;
   {
     std::lock_guard<std::mutex> l(mu);
     auto it = jobs.find(job_id);
     if (it == jobs.end()) return;
     LocalJob& j = it->second;
-    leaders.push_back(j.pid);
     int code = ExitCodeOf(status);
     f.set_job_id(job_id);
     f.set_exit_code(code);
@@ -361,7 +359,13 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
   }
   spdlog::info("job {}: {} (exit {})", job_id, f.state(), f.exit_code());
   // Whatever the script left behind on this node ends with it.
-  KillJobProcesses(job_id, session, leaders, 500);
+  std::set<pid_t> tracked;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    for (const auto& [pid, id] : batch_pids) tracked.insert(pid);
+    for (const auto& [pid, id] : step_pids) tracked.insert(pid);
+  }
+  KillLeftovers(job_id, session, tracked);
   v1::NodeMessage m;
   *m.mutable_finished() = f;
   Send(m);

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,9 +27,10 @@ struct SpawnSpec {
   int stdout_fd = -1, stderr_fd = -1;  // when >= 0: dup'ed onto 1 and 2 in the child
 };
 
-// Forks and execs. The child gets stdin from /dev/null and a new session. Fails, naming
-// the file, when an output file cannot be opened; an exec failure shows as exit code 127
-// with a message on the child's stderr.
+// Starts the process (posix_spawn). The child gets stdin from /dev/null, a new session,
+// default signal dispositions and no other descriptors. Fails, naming the file, when an output
+// file cannot be opened, the working directory is missing or the program cannot be executed;
+// the last two also write the reason to the child's stderr destination.
 Result<pid_t> Spawn(const SpawnSpec& spec);
 
 // Signals every process of (job_id, session) on this host: the sessions of `leaders`, their
@@ -41,6 +43,13 @@ int SignalJobProcesses(int64_t job_id, const std::string& session,
 // after the SIGKILL.
 void KillJobProcesses(int64_t job_id, const std::string& session, const std::vector<pid_t>& leaders,
                       int grace_ms);
+
+// After a job's batch script has exited on this node: SIGKILLs what the job left running.
+// corral-node is a child subreaper, so every orphaned descendant of the job is now a child of
+// this process: only those children not in `tracked` (live batch scripts and steps) whose
+// environment names the job and session are looked at, with their descendants. Cheap when
+// nothing was left behind. Returns how many processes were signalled.
+int KillLeftovers(int64_t job_id, const std::string& session, const std::set<pid_t>& tracked);
 
 // The exit code Slurm reports: the exit status, or 128 + signal number.
 int ExitCodeOf(int wait_status);

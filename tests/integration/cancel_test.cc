@@ -55,5 +55,22 @@ TEST(Cancel, KillsTheJobsChildren) {
   EXPECT_NE(w.out.find("CANCELLED"), std::string::npos) << w.out;
 }
 
+TEST(Cleanup, WhatAFinishedJobLeftBehindIsKilled) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  CmdResult s = c->Corral(
+      "submit --parsable --wrap 'sleep 300 & echo $! > left; setsid sleep 301 & echo $! >> "
+      "left; exit 0'");
+  ASSERT_EQ(s.code, 0) << s.err;
+  ASSERT_EQ(c->Corral("wait -q " + s.out.substr(0, s.out.find('\n'))).code, 0);
+  std::vector<pid_t> pids;
+  std::istringstream in(c->ReadFile("left"));
+  for (pid_t p; in >> p;) pids.push_back(p);
+  ASSERT_EQ(pids.size(), 2u);
+  for (pid_t p : pids) {
+    EXPECT_TRUE(WaitFor([&] { return !Alive(p); }, 10000)) << "pid " << p << " outlived its job";
+  }
+}
+
 }  // namespace
 }  // namespace corral::testing
