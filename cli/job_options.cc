@@ -653,11 +653,21 @@ Status CheckScript(const std::string& where, const std::string& script) {
 }
 
 // Applies the script's directives to `s`; errors read "<where>: line N: <reason>".
-Status ApplyDirectives(const std::string& where, const std::string& script, Settings* s) {
+// A line `#CORRAL hetjob` (or `#SBATCH hetjob`) starts the next component of a heterogeneous
+// job; the resource options after it go to that component (`het`), and only those are allowed.
+Status ApplyDirectives(const std::string& where, const std::string& script, Settings* s,
+                       std::vector<Settings>* het) {
   Result<std::vector<DirectiveLine>> lines = ExtractDirectiveLines(script);
   if (!lines.ok()) return Status::Invalid(where + ": " + lines.status().message());
+  Settings* target = s;
   for (const DirectiveLine& line : *lines) {
     const std::string at = where + ": line " + std::to_string(line.line) + ": ";
+    if (line.tokens.size() == 1 && (line.tokens[0] == "hetjob" || line.tokens[0] == "packjob")) {
+      if (het->size() >= 63) return Status::Invalid(at + "at most 64 hetjob components");
+      het->emplace_back();
+      target = &het->back();
+      continue;
+    }
     if (line.tokens.size() > kMaxOptionTokens) {
       return Status::Invalid(at + "too many words (" + std::to_string(line.tokens.size()) +
                              "; at most " + std::to_string(kMaxOptionTokens) + " on one line)");
@@ -673,7 +683,12 @@ Status ApplyDirectives(const std::string& where, const std::string& script, Sett
         return Status::Invalid(at + "--" + o.def->name +
                                " is only allowed on the command line, not in a directive");
       }
-      Status st = o.def->apply(std::string("--") + o.def->name, o.value, s);
+      if (target != s && o.def->group != Group::kResources) {
+        return Status::Invalid(at + "--" + o.def->name +
+                               ": after 'hetjob' only resource options (-N, -n, -c, --mem, "
+                               "--gpus, --gpus-per-node) are allowed");
+      }
+      Status st = o.def->apply(std::string("--") + o.def->name, o.value, target);
       if (!st.ok()) return Status::Invalid(at + st.message());
     }
   }
@@ -698,6 +713,7 @@ Result<SubmitCommand> ParseSubmit(
   if (!cli.ok()) return cli.status();
   SubmitCommand cmd;
   Settings s;
+  std::vector<Settings> het;  // hetjob components 1.. from the directives
   if (Status st = ApplyAll(cli->options, /*cli_only=*/true, &s); !st.ok()) return st;
   if (s.help) {
     cmd.help = true;
@@ -733,7 +749,7 @@ Result<SubmitCommand> ParseSubmit(
     script = std::move(text).value();
     const std::string where = Printable(cmd.script_path, 200, false);
     if (Status st = CheckScript(where, script); !st.ok()) return st;
-    if (Status st = ApplyDirectives(where, script, &s); !st.ok()) return st;
+    if (Status st = ApplyDirectives(where, script, &s, &het); !st.ok()) return st;
   }
   if (Status st = ApplyAll(cli->options, /*cli_only=*/false, &s); !st.ok()) return st;
 
@@ -744,6 +760,15 @@ Result<SubmitCommand> ParseSubmit(
                            "; the GPU models must agree");
   }
   spec.gpu_model = s.gpus_model.empty() ? s.gpn_model : s.gpus_model;
+  for (const Settings& h : het) {
+    if (!h.gpus_model.empty() && !h.gpn_model.empty() && h.gpus_model != h.gpn_model) {
+      return Status::Invalid("hetjob component " + std::to_string(spec.het.size() + 1) +
+                             ": the GPU models of --gpus and --gpus-per-node must agree");
+    }
+    spec.het.push_back({h.spec.nodes, h.spec.ntasks, h.spec.cpus_per_task, h.spec.mem_mib,
+                        h.gpus_model.empty() ? h.gpn_model : h.gpus_model, h.spec.gpus,
+                        h.spec.gpus_per_node});
+  }
   if (!s.name_given) {
     if (s.wrap) {
       spec.name = "wrap";

@@ -31,6 +31,12 @@ std::string GpuText(const v1::JobSpec& s) {
   return (s.gpu_model().empty() ? "" : s.gpu_model() + ":") + std::to_string(n);
 }
 
+int NodeCount(const v1::JobSpec& s) {
+  int n = s.nodes();
+  for (const auto& h : s.het()) n += h.nodes();
+  return n;
+}
+
 bool ParseIds(const std::string& cmd, const std::vector<std::string>& in,
               std::vector<int64_t>* out) {
   for (const auto& tok : in) {
@@ -104,7 +110,7 @@ int Queue(const Args& args) {
                                                  : std::to_string(j.id());
     t.Add({id, j.spec().partition().empty() ? "default" : j.spec().partition(),
            j.spec().name().substr(0, 24), j.spec().user(), ShortState(j.state()),
-           FormatDuration(el), std::to_string(j.spec().nodes()), GpuText(j.spec()), where});
+           FormatDuration(el), std::to_string(NodeCount(j.spec())), GpuText(j.spec()), where});
   }
   t.Print(std::cout);
   return kExitOk;

@@ -17,6 +17,21 @@ int32_t JobSpec::CpusPerNode() const {
   return tasks_per_node * std::max(cpus_per_task, 1);
 }
 
+JobSpec JobSpec::Component(size_t i) const {
+  JobSpec c = *this;
+  c.het.clear();
+  if (i == 0 || i > het.size()) return c;
+  const HetComponent& h = het[i - 1];
+  c.nodes = h.nodes;
+  c.ntasks = h.ntasks;
+  c.cpus_per_task = h.cpus_per_task;
+  c.mem_mib = h.mem_mib;
+  c.gpu_model = h.gpu_model;
+  c.gpus = h.gpus;
+  c.gpus_per_node = h.gpus_per_node;
+  return c;
+}
+
 namespace {
 constexpr const char* kNames[] = {"PENDING",   "RUNNING", "COMPLETED", "FAILED",
                                   "CANCELLED", "TIMEOUT", "NODE_FAIL"};

@@ -46,11 +46,24 @@ struct JobSpec {
   };
   std::vector<Dependency> dependencies;  // -d/--dependency
   bool interactive = false;              // corral run: no batch script
+  // A heterogeneous job (`#CORRAL hetjob`): the resources of components 1.. (component 0 is
+  // this spec's own nodes/ntasks/cpus/mem/gpus). All components start together or not at all.
+  struct HetComponent {
+    int32_t nodes = 1, ntasks = 1, cpus_per_task = 1;
+    int64_t mem_mib = 0;
+    std::string gpu_model;
+    int32_t gpus = 0, gpus_per_node = 0;
+    bool operator==(const HetComponent&) const = default;
+  };
+  std::vector<HetComponent> het;
 
   // GPUs wanted on each allocated node (derived from gpus/gpus_per_node/nodes).
   int32_t GpusPerNode() const;
   // CPUs wanted on each allocated node: tasks are spread evenly, rounded up.
   int32_t CpusPerNode() const;
+  size_t NumComponents() const { return 1 + het.size(); }
+  // The resource request of component i (0 = this spec) as a spec of its own, without `het`.
+  JobSpec Component(size_t i) const;
 };
 
 enum class JobState {
@@ -77,6 +90,7 @@ struct NodeAllocation {
   int32_t cpus = 0;
   int64_t mem_mib = 0;
   std::vector<int32_t> gpu_indices;  // indices into the node's GPU list
+  int32_t component = 0;             // heterogeneous jobs: which component this is for
 };
 
 using Allocation = std::vector<NodeAllocation>;

@@ -33,6 +33,17 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
     p->set_type(d.type);
     p->set_job_id(d.job_id);
   }
+  out->clear_het();
+  for (const auto& h : in.het) {
+    auto* p = out->add_het();
+    p->set_nodes(h.nodes);
+    p->set_ntasks(h.ntasks);
+    p->set_cpus_per_task(h.cpus_per_task);
+    p->set_mem_mib(h.mem_mib);
+    p->set_gpu_model(h.gpu_model);
+    p->set_gpus(h.gpus);
+    p->set_gpus_per_node(h.gpus_per_node);
+  }
   out->clear_args();
   for (const auto& a : in.args) out->add_args(a);
   out->clear_env();
@@ -72,6 +83,10 @@ JobSpec FromProto(const v1::JobSpec& in) {
   s.hold = in.hold();
   s.interactive = in.interactive();
   for (const auto& d : in.dependencies()) s.dependencies.push_back({d.type(), d.job_id()});
+  for (const auto& h : in.het()) {
+    s.het.push_back({h.nodes(), h.ntasks(), h.cpus_per_task(), h.mem_mib(), h.gpu_model(), h.gpus(),
+                     h.gpus_per_node()});
+  }
   return s;
 }
 
@@ -113,6 +128,7 @@ void ToProto(const NodeAllocation& in, v1::NodeAllocation* out) {
   out->set_mem_mib(in.mem_mib);
   out->clear_gpu_indices();
   for (int32_t i : in.gpu_indices) out->add_gpu_indices(i);
+  out->set_component(in.component);
 }
 
 NodeAllocation FromProto(const v1::NodeAllocation& in) {
@@ -121,6 +137,7 @@ NodeAllocation FromProto(const v1::NodeAllocation& in) {
   a.cpus = in.cpus();
   a.mem_mib = in.mem_mib();
   a.gpu_indices.assign(in.gpu_indices().begin(), in.gpu_indices().end());
+  a.component = in.component();
   return a;
 }
 

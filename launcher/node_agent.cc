@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -104,19 +105,20 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
   env["SLURMD_NODENAME"] = me;
   env["CORRAL_JOB_DIR"] = dir;
   env.erase("CUDA_VISIBLE_DEVICES");
-  int local_tasks = 0;
+  int cpus_here = 0;
+  std::string gpus;
   for (const auto& a : job.alloc()) {
     if (a.node() != me) continue;
-    std::string gpus;
+    cpus_here += a.cpus();
     for (int32_t g : a.gpu_indices()) gpus += (gpus.empty() ? "" : ",") + std::to_string(g);
-    if (!gpus.empty()) {
-      env["CUDA_VISIBLE_DEVICES"] = gpus;
-      env["CORRAL_JOB_GPUS"] = gpus;
-      env["SLURM_JOB_GPUS"] = gpus;
-    }
-    local_tasks = a.cpus() / std::max(job.spec().cpus_per_task(), 1);
   }
-  env["CORRAL_CPUS_ON_NODE"] = std::to_string(local_tasks * job.spec().cpus_per_task());
+  if (!gpus.empty()) {
+    env["CUDA_VISIBLE_DEVICES"] = gpus;
+    env["CORRAL_JOB_GPUS"] = gpus;
+    env["SLURM_JOB_GPUS"] = gpus;
+  }
+  env["CORRAL_CPUS_ON_NODE"] = std::to_string(cpus_here);
+  env["SLURM_CPUS_ON_NODE"] = std::to_string(cpus_here);
   std::string path = env.count("PATH") ? env["PATH"] : "/usr/local/bin:/usr/bin:/bin";
   env["PATH"] = opts.bin_dir + ":" + path;
   // Open MPI: ranks start through this node via corral-rsh, on the job's hosts.
@@ -156,11 +158,23 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
   j.dir = dir;
   j.env = NodeEnv(l, dir);
   {
-    std::ofstream hf(dir + "/hostfile");
+    // One line per node, in allocation order; components of a heterogeneous job that share
+    // a node add up their slots.
+    std::vector<std::pair<std::string, int>> slots;
+    JobSpec spec = FromProto(info.spec());
     for (const auto& a : info.alloc()) {
-      int slots = a.cpus() / std::max(info.spec().cpus_per_task(), 1);
-      hf << a.node() << " slots=" << std::max(slots, 1) << "\n";
+      int cpt = std::max(spec.Component(a.component()).cpus_per_task, 1);
+      int n = std::max(a.cpus() / cpt, 1);
+      auto it = std::find_if(slots.begin(), slots.end(),
+                             [&](const auto& p) { return p.first == a.node(); });
+      if (it == slots.end()) {
+        slots.emplace_back(a.node(), n);
+      } else {
+        it->second += n;
+      }
     }
+    std::ofstream hf(dir + "/hostfile");
+    for (const auto& [node, n] : slots) hf << node << " slots=" << n << "\n";
   }
   if (info.spec().time_limit_ms() > 0) {
     j.deadline = MonotonicNowMs() + info.spec().time_limit_ms();

@@ -5,7 +5,7 @@ namespace corral::sched {
 PassResult ScheduleFifo(const std::vector<QueuedJob>& queue, std::vector<NodeView>* nodes) {
   PassResult r;
   for (const auto& q : queue) {
-    Placement p = Place(*q.spec, *nodes);
+    Placement p = PlaceJob(*q.spec, *nodes);
     if (p.kind == Placement::Kind::kPlaced && Reserve(p.alloc, nodes)) {
       r.starts.push_back({q.id, std::move(p.alloc)});
       continue;

@@ -68,7 +68,7 @@ std::vector<int32_t> PickGpus(const NodeView& n, const std::string& model, int32
 
 }  // namespace
 
-Status CheckFeasible(const JobSpec& s, const std::vector<NodeProfile>& nodes) {
+static Status CheckOne(const JobSpec& s, const std::vector<NodeProfile>& nodes) {
   if (s.nodes < 1) return Status::Invalid("--nodes: must be at least 1");
   if (s.ntasks < 1) return Status::Invalid("--ntasks: must be at least 1");
   if (s.cpus_per_task < 1) return Status::Invalid("--cpus-per-task: must be at least 1");
@@ -124,6 +124,32 @@ Status CheckFeasible(const JobSpec& s, const std::vector<NodeProfile>& nodes) {
                            (s.mem_mib > 0 ? " and " + std::to_string(s.mem_mib) + " MiB" : ""));
   }
   return Status::Ok();
+}
+
+Status CheckFeasible(const JobSpec& s, const std::vector<NodeProfile>& nodes) {
+  if (s.het.size() > 64) return Status::Invalid("hetjob: at most 64 components");
+  for (size_t i = 0; i < s.NumComponents(); ++i) {
+    Status st = CheckOne(s.Component(i), nodes);
+    if (!st.ok()) {
+      if (s.het.empty()) return st;
+      return Status::Invalid("hetjob component " + std::to_string(i) + ": " + st.message());
+    }
+  }
+  return Status::Ok();
+}
+
+Placement PlaceJob(const JobSpec& s, const std::vector<NodeView>& nodes) {
+  if (s.het.empty()) return Place(s, nodes);
+  std::vector<NodeView> left = nodes;
+  Allocation all;
+  for (size_t i = 0; i < s.NumComponents(); ++i) {
+    Placement p = Place(s.Component(i), left);
+    if (p.kind != Placement::Kind::kPlaced) return p;
+    for (auto& a : p.alloc) a.component = static_cast<int32_t>(i);
+    if (!Reserve(p.alloc, &left)) return Placement::NotNow("Resources");
+    all.insert(all.end(), p.alloc.begin(), p.alloc.end());
+  }
+  return Placement::Placed(std::move(all));
 }
 
 Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {

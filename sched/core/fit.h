@@ -26,6 +26,7 @@ struct NodeView {
 // Whether `spec` could run on the given nodes if they were all idle and up.
 // Returns Invalid with a message naming the option and the limit, e.g.
 // "--gpus=h100:16: the largest node has 8 h100". Also rejects malformed specs (zero nodes...).
+// Each component of a heterogeneous job must fit on its own ("hetjob component 1: ...").
 Status CheckFeasible(const JobSpec& spec, const std::vector<NodeProfile>& nodes);
 
 // The result of trying to place a job on free resources now.
@@ -45,6 +46,11 @@ struct Placement {
 // without GPUs, so GPU nodes stay free for GPU jobs. GPUs are taken on one NUMA node where
 // possible. Does not modify `nodes`.
 Placement Place(const JobSpec& spec, const std::vector<NodeView>& nodes);
+
+// Places every component of a heterogeneous job (or the one of a plain job) together: all or
+// nothing. Components are placed in order on what the earlier ones left free; each
+// NodeAllocation carries its component index.
+Placement PlaceJob(const JobSpec& spec, const std::vector<NodeView>& nodes);
 
 // Takes an allocation out of the free resources of `nodes` (matched by name). Returns false,
 // changing nothing, if any part of it is not free: reserve/unreserve must balance exactly.

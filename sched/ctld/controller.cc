@@ -385,9 +385,11 @@ void Controller::Impl::Start(Job& j, Allocation alloc, TimeMs now, Batch& b) {
   }
   auto env = JobEnvironment(j, address);
   auto info = MakeInfo(j);
+  std::set<std::string> told;
   for (size_t k = 0; k < j.alloc.size(); ++k) {
     NodeEntry& n = nodes[j.alloc[k].node];
     n.jobs.insert(j.id);
+    if (!told.insert(j.alloc[k].node).second) continue;  // one launch per node
     v1::ControllerMessage m;
     auto* l = m.mutable_launch();
     *l->mutable_job() = *info;

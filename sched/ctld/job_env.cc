@@ -1,5 +1,7 @@
 #include "sched/ctld/job_env.h"
 
+#include "common/hostlist.h"
+
 namespace corral::ctld {
 
 std::vector<std::pair<std::string, std::string>> JobEnvironment(const Job& job,
@@ -39,6 +41,25 @@ std::vector<std::pair<std::string, std::string>> JobEnvironment(const Job& job,
       {"SLURM_JOB_USER", s.user},
       {"SLURM_JOB_ACCOUNT", s.account},
   };
+  if (!s.het.empty()) {
+    std::string size = std::to_string(s.NumComponents());
+    env.insert(env.end(), {{"CORRAL_HET_SIZE", size}, {"SLURM_HET_SIZE", size}});
+    for (size_t i = 0; i < s.NumComponents(); ++i) {
+      std::vector<std::string> names;
+      for (const auto& a : job.alloc) {
+        if (a.component == static_cast<int32_t>(i)) names.push_back(a.node);
+      }
+      std::string list = CompressHostlist(names), g = std::to_string(i);
+      std::string n = std::to_string(s.Component(i).ntasks);
+      std::string hosts;  // expanded, for mpirun --host
+      for (const auto& h : names) hosts += (hosts.empty() ? "" : ",") + h;
+      env.insert(env.end(), {{"CORRAL_HET_HOSTS_" + g, hosts},
+                             {"CORRAL_HET_NODELIST_" + g, list},
+                             {"CORRAL_HET_NTASKS_" + g, n},
+                             {"SLURM_JOB_NODELIST_HET_GROUP_" + g, list},
+                             {"SLURM_NTASKS_HET_GROUP_" + g, n}});
+    }
+  }
   if (s.array_job_id > 0) {
     std::string a = std::to_string(s.array_job_id), t = std::to_string(s.array_task_id);
     env.insert(env.end(), {{"CORRAL_ARRAY_JOB_ID", a},

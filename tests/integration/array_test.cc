@@ -1,6 +1,7 @@
 // Arrays, dependencies, holds and `corral run` on a real local cluster.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -100,6 +101,47 @@ TEST(Run, RunsOneTaskPerRankAcrossNodesAndPassesTheExitCode) {
   EXPECT_EQ(acct["jobs"][0]["state"], "COMPLETED");
   EXPECT_EQ(acct["jobs"][1]["state"], "FAILED");
   EXPECT_EQ(acct["jobs"][1]["exit_code"], 5);
+}
+
+}  // namespace
+}  // namespace corral::testing
+
+namespace corral::testing {
+namespace {
+
+TEST(HetJob, ComponentsStartTogetherAndMpiSpansThem) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  {
+    std::ofstream f(c->dir() + "/het.sh");
+    f << "#!/bin/sh\n#CORRAL -J het\n#CORRAL -n 1 --gpus=h100:1\n#CORRAL hetjob\n"
+         "#CORRAL -N 2 -n 2\n"
+         "echo groups $SLURM_HET_SIZE $SLURM_JOB_NODELIST_HET_GROUP_0 "
+         "$SLURM_JOB_NODELIST_HET_GROUP_1\n"
+         "mpirun -np 1 --host $CORRAL_HET_HOSTS_0 sh -c 'echo learner $CORRAL_NODENAME "
+         "$CUDA_VISIBLE_DEVICES' : -np 2 --host $CORRAL_HET_HOSTS_1 sh -c 'echo actor "
+         "$CORRAL_NODENAME'\n";
+  }
+  CmdResult s = c->Corral("submit --parsable -o het.out het.sh");
+  ASSERT_EQ(s.code, 0) << s.err;
+  ASSERT_EQ(c->Corral("wait -q --timeout 60 " + Id(s)).code, 0) << c->ReadFile("het.out");
+  std::string out = c->ReadFile("het.out");
+  EXPECT_NE(out.find("groups 2 gpu1 cpu[1-2]\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("learner gpu1 0\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("actor cpu1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("actor cpu2\n"), std::string::npos) << out;
+}
+
+TEST(HetJob, AnImpossibleComponentIsRejectedNamingIt) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  {
+    std::ofstream f(c->dir() + "/bad.sh");
+    f << "#!/bin/sh\n#CORRAL -n 1\n#CORRAL hetjob\n#CORRAL --gpus=h100:9\ntrue\n";
+  }
+  CmdResult s = c->Corral("submit bad.sh");
+  EXPECT_EQ(s.code, 4);
+  EXPECT_NE(s.err.find("hetjob component 1: --gpus=h100:9"), std::string::npos) << s.err;
 }
 
 }  // namespace

@@ -74,3 +74,40 @@ TEST(Dependencies, HostileValues) {
 
 }  // namespace
 }  // namespace corral
+
+#include "cli/job_options.h"
+
+namespace corral {
+namespace {
+
+Result<SubmitCommand> ParseScript(const std::string& script) {
+  SubmitContext ctx{"/w", "ada", {}};
+  return ParseSubmit({"job.sh"}, ctx,
+                     [&](const std::string&) -> Result<std::string> { return script; });
+}
+
+TEST(HetjobDirectives, SplitComponents) {
+  auto r = ParseScript(
+      "#!/bin/sh\n#CORRAL -n 1 --gpus=h100:1\n#CORRAL hetjob\n#CORRAL -N 2 -n 4 -c 2\n"
+      "#SBATCH hetjob\n#SBATCH --gpus-per-node=a100:1\ntrue\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const JobSpec& s = r->spec;
+  EXPECT_EQ(s.gpus, 1);
+  EXPECT_EQ(s.gpu_model, "h100");
+  ASSERT_EQ(s.het.size(), 2u);
+  EXPECT_EQ(s.het[0].nodes, 2);
+  EXPECT_EQ(s.het[0].ntasks, 4);
+  EXPECT_EQ(s.het[0].cpus_per_task, 2);
+  EXPECT_EQ(s.het[1].gpus_per_node, 1);
+  EXPECT_EQ(s.het[1].gpu_model, "a100");
+}
+
+TEST(HetjobDirectives, OnlyResourcesAfterTheSeparator) {
+  auto r = ParseScript("#!/bin/sh\n#CORRAL -n 1\n#CORRAL hetjob\n#CORRAL -o x.out\ntrue\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("line 4"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("only resource options"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace corral

@@ -141,3 +141,36 @@ TEST(ReserveUnreserve, BalanceExactly) {
 
 }  // namespace
 }  // namespace corral::sched
+
+namespace corral::sched {
+namespace {
+
+TEST(PlaceJob, HeterogeneousComponentsAllOrNothing) {
+  JobSpec learner = Req(1, 1, 2, 0, 2, "h100");
+  learner.het.push_back({2, 2, 1, 0, "", 0, 0});
+  auto v = Views();
+  Placement p = PlaceJob(learner, v);
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  ASSERT_EQ(p.alloc.size(), 3u);
+  EXPECT_EQ(p.alloc[0].component, 0);
+  EXPECT_EQ(p.alloc[0].node, "h100-0");
+  EXPECT_EQ(p.alloc[1].component, 1);
+  EXPECT_EQ(p.alloc[2].component, 1);
+  // With the GPUs taken, nothing of the job is placed, and the views are untouched.
+  for (auto& n : v) std::fill(n.gpu_free.begin(), n.gpu_free.end(), false);
+  auto before = v;
+  EXPECT_EQ(PlaceJob(learner, v).kind, Placement::Kind::kNotNow);
+  for (size_t i = 0; i < v.size(); ++i) EXPECT_EQ(v[i].free_cpus, before[i].free_cpus);
+}
+
+TEST(CheckFeasible, NamesTheImpossibleComponent) {
+  JobSpec s = Req(1, 1, 1);
+  s.het.push_back({1, 1, 1, 0, "h100", 9, 0});
+  Status st = CheckFeasible(s, Cluster());
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("hetjob component 1: --gpus=h100:9"), std::string::npos)
+      << st.message();
+}
+
+}  // namespace
+}  // namespace corral::sched
