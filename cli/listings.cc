@@ -25,18 +25,6 @@ std::string ShortState(const std::string& s) {
   return s;
 }
 
-std::string GpuText(const v1::JobSpec& s) {
-  int n = s.gpus_per_node() > 0 ? s.gpus_per_node() * s.nodes() : s.gpus();
-  if (n == 0) return "-";
-  return (s.gpu_model().empty() ? "" : s.gpu_model() + ":") + std::to_string(n);
-}
-
-int NodeCount(const v1::JobSpec& s) {
-  int n = s.nodes();
-  for (const auto& h : s.het()) n += h.nodes();
-  return n;
-}
-
 bool ParseIds(const std::string& cmd, const std::vector<std::string>& in,
               std::vector<int64_t>* out) {
   for (const auto& tok : in) {
@@ -88,6 +76,7 @@ int Queue(const Args& args) {
   for (auto i : idv) req.add_ids(i);
   req.set_include_finished(all);
   req.set_user(user);
+  req.set_brief(!json);
   Client c(ResolveController(controller));
   v1::ListJobsReply rep;
   if (Status s = c.Call(&v1::Controller::Stub::ListJobs, req, &rep); !s.ok()) {
@@ -102,15 +91,17 @@ int Queue(const Args& args) {
   TimeMs now = WallNowMs();
   Table t(
       {"JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES", "GPUS", "NODELIST(REASON)"});
-  for (const auto& j : rep.jobs()) {
+  v1::JobBrief j;
+  for (const auto& bytes : rep.briefs()) {
+    if (!j.ParseFromString(bytes)) continue;
     TimeMs el = j.start_ms() > 0 ? (j.end_ms() > 0 ? j.end_ms() : now) - j.start_ms() : 0;
     std::string where = j.state() == "PENDING" ? "(" + j.reason() + ")" : j.nodelist();
-    std::string id = j.spec().array_job_id() > 0 ? std::to_string(j.spec().array_job_id()) + "_" +
-                                                       std::to_string(j.spec().array_task_id())
-                                                 : std::to_string(j.id());
-    t.Add({id, j.spec().partition().empty() ? "default" : j.spec().partition(),
-           j.spec().name().substr(0, 24), j.spec().user(), ShortState(j.state()),
-           FormatDuration(el), std::to_string(NodeCount(j.spec())), GpuText(j.spec()), where});
+    std::string id = j.array_job_id() > 0 ? std::to_string(j.array_job_id()) + "_" +
+                                                std::to_string(j.array_task_id())
+                                          : std::to_string(j.id());
+    t.Add({id, j.partition().empty() ? "default" : j.partition(), j.name().substr(0, 24), j.user(),
+           ShortState(j.state()), FormatDuration(el), std::to_string(j.nodes()),
+           j.gpus().empty() ? "-" : j.gpus(), where});
   }
   t.Print(std::cout);
   return kExitOk;

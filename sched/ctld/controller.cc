@@ -45,6 +45,31 @@ struct Batch {
 
 using Command = std::function<void(Batch&)>;
 
+std::string EncodeBrief(const v1::JobInfo& j) {
+  v1::JobBrief b;
+  const auto& s = j.spec();
+  b.set_id(j.id());
+  b.set_name(s.name());
+  b.set_user(s.user());
+  b.set_partition(s.partition());
+  b.set_state(j.state());
+  b.set_reason(j.reason());
+  b.set_submit_ms(j.submit_ms());
+  b.set_start_ms(j.start_ms());
+  b.set_end_ms(j.end_ms());
+  int nodes = s.nodes();
+  for (const auto& h : s.het()) nodes += h.nodes();
+  b.set_nodes(nodes);
+  int gpus = s.gpus_per_node() > 0 ? s.gpus_per_node() * s.nodes() : s.gpus();
+  if (gpus > 0)
+    b.set_gpus((s.gpu_model().empty() ? "" : s.gpu_model() + ":") + std::to_string(gpus));
+  b.set_nodelist(j.nodelist());
+  b.set_array_job_id(s.array_job_id());
+  b.set_array_task_id(s.array_task_id());
+  b.set_exit_code(j.exit_code());
+  return b.SerializeAsString();
+}
+
 JobRecord ToRecord(const Job& j) {
   JobRecord r;
   r.job_id = j.id;
@@ -124,6 +149,7 @@ class Controller::Impl {
   std::unordered_map<JobId, std::shared_ptr<const v1::JobInfo>> view_jobs;
   std::set<JobId> view_active;  // pending or running, for the queue listing
   std::unordered_map<JobId, std::vector<JobId>> view_arrays;  // arrays never change
+  std::unordered_map<JobId, std::string> view_briefs;         // encoded JobBrief, for the queue
   std::vector<v1::NodeInfo> view_nodes;
   std::string address;
 
@@ -600,13 +626,18 @@ void Controller::Impl::Publish(const Batch& b) {
   std::vector<std::pair<JobId, std::shared_ptr<const v1::JobInfo>>> infos;
   infos.reserve(b.changed_jobs.size());
   for (JobId id : b.changed_jobs) infos.emplace_back(id, MakeInfo(jobs[id]));
+  std::vector<std::string> briefs;
+  briefs.reserve(infos.size());
+  for (const auto& [id, info] : infos) briefs.push_back(EncodeBrief(*info));
   std::vector<v1::NodeInfo> node_infos;
   if (b.nodes_changed) {
     for (const auto& [name, n] : nodes) node_infos.push_back(MakeNodeInfo(n));
   }
   {
     std::unique_lock<std::shared_mutex> l(view_mu);
-    for (auto& [id, info] : infos) {
+    for (size_t i = 0; i < infos.size(); ++i) {
+      auto& [id, info] = infos[i];
+      view_briefs[id] = std::move(briefs[i]);
       bool active = info->state() == "PENDING" || info->state() == "RUNNING";
       if (active) {
         view_active.insert(id);
@@ -944,7 +975,11 @@ v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
   std::shared_lock<std::shared_mutex> l(impl_->view_mu);
   auto add = [&](const v1::JobInfo& j) {
     if (!req.user().empty() && j.spec().user() != req.user()) return;
-    *reply.add_jobs() = j;
+    if (req.brief()) {
+      reply.add_briefs(impl_->view_briefs.at(j.id()));
+    } else {
+      *reply.add_jobs() = j;
+    }
   };
   if (req.ids_size() > 0) {
     for (int64_t id : req.ids()) {
