@@ -26,6 +26,9 @@ Commands:
   up       start a local cluster in the background (corrald + simulated nodes)
   down     stop a cluster started with `up`
 
+The Slurm names sbatch, srun, squeue, scancel, sinfo and sacct (symlinks in bin/slurm-shims;
+put that folder on PATH to use them) run submit, run, queue, cancel, nodes and acct.
+
 The controller is taken from --controller, else $CORRAL_CONTROLLER, else 127.0.0.1:6817.
 Listings take --json.
 
@@ -50,6 +53,15 @@ int main(int argc, char** argv) {
       {"up", corral::cli::Up},           {"run", corral::cli::Run},
       {"release", corral::cli::Release}, {"down", corral::cli::Down},
   };
+  // Slurm names: `sbatch job.sh` is `corral submit job.sh`, and so on (symlinks in bin/).
+  const std::map<std::string, std::string> shims = {{"sbatch", "submit"},  {"squeue", "queue"},
+                                                    {"scancel", "cancel"}, {"sinfo", "nodes"},
+                                                    {"sacct", "acct"},     {"srun", "run"}};
+  std::string self = argv[0];
+  self = self.substr(self.find_last_of('/') + 1);
+  if (auto s = shims.find(self); s != shims.end()) {
+    return cmds.at(s->second)(corral::cli::Args(argv + 1, argv + argc));
+  }
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
       std::string(argv[1]) == "help") {
     std::cout << kHelp;

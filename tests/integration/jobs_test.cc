@@ -102,3 +102,25 @@ TEST(Jobs, WaitingJobShowsItsReason) {
 
 }  // namespace
 }  // namespace corral::testing
+
+namespace corral::testing {
+namespace {
+
+TEST(SlurmShims, SbatchAndSqueueNamesWork) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  std::string shims = BinDir() + "/slurm-shims/";
+  CmdResult s = c->Shell(shims + "sbatch --parsable -H --wrap true");
+  ASSERT_EQ(s.code, 0) << s.err;
+  std::string id = s.out.substr(0, s.out.find('\n'));
+  CmdResult q = c->Shell(shims + "squeue");
+  EXPECT_NE(q.out.find(id + " "), std::string::npos) << q.out;
+  EXPECT_NE(q.out.find("(JobHeldUser)"), std::string::npos) << q.out;
+  EXPECT_EQ(c->Shell(shims + "scancel " + id).code, 0);
+  CmdResult r = c->Shell(shims + "srun -n 1 echo from-srun");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "from-srun\n");
+}
+
+}  // namespace
+}  // namespace corral::testing
