@@ -1,4 +1,4 @@
-// corral cancel and corral wait: acting on jobs by id.
+// corral cancel, release and wait: acting on jobs by id.
 #include <iostream>
 #include <thread>
 
@@ -13,7 +13,11 @@ namespace corral::cli {
 bool ParseJobIds(const std::string& cmd, const std::vector<std::string>& in,
                  std::vector<int64_t>* out);
 
-int Cancel(const Args& args) {
+namespace {
+
+// `corral cancel` and `corral release`: job ids in, one RPC, errors per id out.
+template <typename Req, typename Rep, typename Fn>
+int ActOnIds(const std::string& cmd, const std::string& usage, const Args& args, Fn rpc) {
   po::options_description d("Options");
   std::string controller;
   std::vector<std::string> ids;
@@ -23,58 +27,38 @@ int Cancel(const Args& args) {
   pos.add("ids", -1);
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs("cancel", "Usage: corral cancel JOBID...\n\nCancels jobs, like scancel.", args, d,
-                 &pos, &vm, &exit)) {
-    return exit;
-  }
+  if (!ParseArgs(cmd, usage, args, d, &pos, &vm, &exit)) return exit;
   std::vector<int64_t> idv;
-  if (!ParseJobIds("cancel", ids, &idv)) return kExitUsage;
+  if (!ParseJobIds(cmd, ids, &idv)) return kExitUsage;
   if (idv.empty()) {
-    std::cerr << "corral cancel: give at least one job id\n";
+    std::cerr << "corral " << cmd << ": give at least one job id\n";
     return kExitUsage;
   }
-  v1::CancelRequest req;
+  Req req;
   for (auto i : idv) req.add_ids(i);
   Client c(ResolveController(controller));
-  v1::CancelReply rep;
-  if (Status s = c.Call(&v1::Controller::Stub::Cancel, req, &rep); !s.ok()) {
-    return Fail("cancel", s);
-  }
-  for (const auto& e : rep.errors()) std::cerr << "corral cancel: " << e << "\n";
+  Rep rep;
+  if (Status s = c.Call(rpc, req, &rep); !s.ok()) return Fail(cmd, s);
+  for (const auto& e : rep.errors()) std::cerr << "corral " << cmd << ": " << e << "\n";
   return rep.errors_size() > 0 ? kExitRejected : kExitOk;
 }
 
+}  // namespace
+
+int Cancel(const Args& args) {
+  return ActOnIds<v1::CancelRequest, v1::CancelReply>(
+      "cancel",
+      "Usage: corral cancel JOBID...\n\nCancels jobs (an array's id cancels all its tasks), "
+      "like scancel.",
+      args, &v1::Controller::Stub::Cancel);
+}
+
 int Release(const Args& args) {
-  po::options_description d("Options");
-  std::string controller;
-  std::vector<std::string> ids;
-  d.add_options()("controller", po::value(&controller), "corrald address")(
-      "ids", po::value(&ids)->multitoken(), "job ids");
-  po::positional_options_description pos;
-  pos.add("ids", -1);
-  po::variables_map vm;
-  int exit = 0;
-  if (!ParseArgs("release",
-                 "Usage: corral release JOBID...\n\nReleases jobs submitted with --hold (an "
-                 "array's id releases all its tasks), like scontrol release.",
-                 args, d, &pos, &vm, &exit)) {
-    return exit;
-  }
-  std::vector<int64_t> idv;
-  if (!ParseJobIds("release", ids, &idv)) return kExitUsage;
-  if (idv.empty()) {
-    std::cerr << "corral release: give at least one job id\n";
-    return kExitUsage;
-  }
-  v1::ReleaseRequest req;
-  for (auto i : idv) req.add_ids(i);
-  Client c(ResolveController(controller));
-  v1::ReleaseReply rep;
-  if (Status s = c.Call(&v1::Controller::Stub::Release, req, &rep); !s.ok()) {
-    return Fail("release", s);
-  }
-  for (const auto& e : rep.errors()) std::cerr << "corral release: " << e << "\n";
-  return rep.errors_size() > 0 ? kExitRejected : kExitOk;
+  return ActOnIds<v1::ReleaseRequest, v1::ReleaseReply>(
+      "release",
+      "Usage: corral release JOBID...\n\nReleases jobs submitted with --hold (an array's id "
+      "releases all its tasks), like scontrol release.",
+      args, &v1::Controller::Stub::Release);
 }
 
 int Wait(const Args& args) {

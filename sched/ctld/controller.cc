@@ -802,37 +802,42 @@ Result<std::vector<int64_t>> Controller::Submit(const std::vector<v1::JobSpec>& 
   });
 }
 
+// Calls fn(job, in_array) for each job the ids name (an array's first id names every task),
+// after the checks Cancel and Release share; errors go to `errors`, one per id.
+template <typename Fn>
+static void ForEachNamedJob(Controller::Impl& I,
+                            const google::protobuf::RepeatedField<int64_t>& ids,
+                            const std::string& user,
+                            google::protobuf::RepeatedPtrField<std::string>* errors, Fn fn) {
+  for (int64_t asked : ids) {
+    bool array = I.arrays.count(asked) > 0;
+    for (JobId id : I.Expand(asked)) {
+      auto it = I.jobs.find(id);
+      if (it == I.jobs.end()) {
+        errors->Add("job " + std::to_string(id) + ": no such job");
+      } else if (!user.empty() && it->second.spec.user != user) {
+        errors->Add("job " + std::to_string(id) + ": belongs to another user");
+      } else if (std::string why = fn(it->second); !why.empty() && !array) {
+        // Tasks of an array that the action does not apply to are skipped quietly.
+        errors->Add("job " + std::to_string(id) + ": " + why);
+      }
+    }
+  }
+}
+
 v1::CancelReply Controller::Cancel(const v1::CancelRequest& req) {
   return impl_->Run<v1::CancelReply>([this, req](Batch& b) {
     Impl& I = *impl_;
     v1::CancelReply reply;
     TimeMs now = WallNowMs();
-    for (int64_t asked : req.ids()) {
-      bool array = I.arrays.count(asked) > 0;
-      for (JobId id : I.Expand(asked)) {
-        auto it = I.jobs.find(id);
-        if (it == I.jobs.end()) {
-          reply.add_errors("job " + std::to_string(id) + ": no such job");
-          continue;
-        }
-        Job& j = it->second;
-        if (!req.user().empty() && j.spec.user != req.user()) {
-          reply.add_errors("job " + std::to_string(id) + ": belongs to another user");
-          continue;
-        }
-        if (IsTerminal(j.state)) {
-          // Finished tasks of an array being cancelled are not an error.
-          if (!array) {
-            reply.add_errors("job " + std::to_string(id) + ": already " + JobStateName(j.state));
-          }
-          continue;
-        }
-        bool was_running = j.state == JobState::kRunning;
-        if (was_running) I.StopOnNodes(j, "", b);
-        I.Finish(j, JobState::kCancelled, was_running ? 128 + 15 : 0, now, "cancelled by user", b);
-        reply.add_cancelled(id);
-      }
-    }
+    ForEachNamedJob(I, req.ids(), req.user(), reply.mutable_errors(), [&](Job& j) {
+      if (IsTerminal(j.state)) return std::string("already ") + JobStateName(j.state);
+      bool was_running = j.state == JobState::kRunning;
+      if (was_running) I.StopOnNodes(j, "", b);
+      I.Finish(j, JobState::kCancelled, was_running ? 128 + 15 : 0, now, "cancelled by user", b);
+      reply.add_cancelled(j.id);
+      return std::string();
+    });
     return reply;
   });
 }
@@ -841,30 +846,14 @@ v1::ReleaseReply Controller::Release(const v1::ReleaseRequest& req) {
   return impl_->Run<v1::ReleaseReply>([this, req](Batch& b) {
     Impl& I = *impl_;
     v1::ReleaseReply reply;
-    for (int64_t asked : req.ids()) {
-      for (JobId id : I.Expand(asked)) {
-        auto it = I.jobs.find(id);
-        if (it == I.jobs.end()) {
-          reply.add_errors("job " + std::to_string(id) + ": no such job");
-          continue;
-        }
-        Job& j = it->second;
-        if (!req.user().empty() && j.spec.user != req.user()) {
-          reply.add_errors("job " + std::to_string(id) + ": belongs to another user");
-          continue;
-        }
-        if (j.state != JobState::kPending || !j.spec.hold) {
-          if (!I.arrays.count(asked)) {
-            reply.add_errors("job " + std::to_string(id) + ": not held");
-          }
-          continue;
-        }
-        j.spec.hold = false;
-        j.reason = "Priority";
-        I.Persist(j, b);
-        reply.add_released(id);
-      }
-    }
+    ForEachNamedJob(I, req.ids(), req.user(), reply.mutable_errors(), [&](Job& j) {
+      if (j.state != JobState::kPending || !j.spec.hold) return std::string("not held");
+      j.spec.hold = false;
+      j.reason = "Priority";
+      I.Persist(j, b);
+      reply.add_released(j.id);
+      return std::string();
+    });
     b.schedule = true;
     return reply;
   });

@@ -67,8 +67,9 @@ class Controller {
   // The channel to `node` if `job_id` runs there now.
   Result<StepTarget> FindStepTarget(int64_t job_id, const std::string& node) const;
 
+  class Impl;  // the writer thread's state; opaque outside controller.cc
+
  private:
-  class Impl;
   explicit Controller(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
