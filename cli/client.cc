@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <vector>
 
 namespace corral::cli {
 
@@ -28,7 +29,13 @@ int Fail(const std::string& cmd, const Status& s) {
   }
 }
 
-Client::Client(const std::string& a)
-    : address(a), stub(v1::Controller::NewStub(DialController(a))) {}
+Client::Client(const std::string& a) : address(a) {
+  auto channel = DialController(a);
+  // The channel outlives the command on purpose: main() ends with _exit, and tearing gRPC
+  // down (joining its threads) cost more than the RPC.
+  static auto* keep = new std::vector<std::shared_ptr<grpc::Channel>>();
+  keep->push_back(channel);
+  stub = v1::Controller::NewStub(channel);
+}
 
 }  // namespace corral::cli

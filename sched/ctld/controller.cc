@@ -127,7 +127,12 @@ class Controller::Impl {
 
   // ---- Writer-thread state. ----
   std::map<JobId, Job> jobs;  // every job; ordered by id, which is submission order
-  std::set<JobId> pending;    // ids in PENDING
+  // PENDING jobs are in exactly one of these; only `pending` is walked by a scheduling pass,
+  // so held jobs and jobs waiting on others cost nothing per pass.
+  std::set<JobId> pending;   // eligible: not held, dependencies met
+  std::set<JobId> held;      // -H, until released
+  std::set<JobId> dep_wait;  // dependencies not met yet; looked at when a job starts or ends
+  bool deps_dirty = false;
   std::map<std::string, NodeEntry> nodes;
   JobId next_id = 1;
   TimeMs started_ms = 0;
@@ -187,6 +192,8 @@ class Controller::Impl {
   v1::NodeInfo MakeNodeInfo(const NodeEntry& n) const;
   std::string CheckSpec(const JobSpec& s) const;
   void ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg, Batch& b);
+  // Files a PENDING job under pending, held or dep_wait.
+  void FileJob(const Job& j);
   enum class Deps { kReady, kWait, kNever };
   Deps EvaluateDeps(const Job& j) const;
   void Start(Job& j, Allocation alloc, TimeMs now, Batch& b);
@@ -211,7 +218,7 @@ Status Controller::Impl::Load() {
   if (!loaded.ok()) return loaded.status();
   for (auto& j : *loaded) {
     next_id = std::max(next_id, j.id + 1);
-    if (j.state == JobState::kPending) pending.insert(j.id);
+    if (j.state == JobState::kPending) FileJob(j);
     if (j.state == JobState::kRunning) {
       for (const auto& a : j.alloc) {
         auto it = nodes.find(a.node);
@@ -348,7 +355,12 @@ void Controller::Impl::Finish(Job& j, JobState st, int32_t exit_code, TimeMs end
   j.exit_code = exit_code;
   j.end_ms = end;
   j.reason = reason;
-  if (old == JobState::kPending) pending.erase(j.id);
+  if (old == JobState::kPending) {
+    pending.erase(j.id);
+    held.erase(j.id);
+    dep_wait.erase(j.id);
+  }
+  deps_dirty = true;
   if (old == JobState::kRunning && j.spec.array_job_id > 0) array_running[j.spec.array_job_id]--;
   if (old == JobState::kRunning) {
     for (const auto& a : j.alloc) {
@@ -401,6 +413,7 @@ void Controller::Impl::Start(Job& j, Allocation alloc, TimeMs now, Batch& b) {
   j.start_ms = now;
   j.reason.clear();
   pending.erase(j.id);
+  deps_dirty = true;  // "after" dependencies wait for a start
   if (j.spec.array_job_id > 0) array_running[j.spec.array_job_id]++;
   Persist(j, b);
   b.nodes_changed = true;
@@ -440,7 +453,36 @@ void Controller::Impl::StopOnNodes(const Job& j, const std::string& except, Batc
   }
 }
 
+void Controller::Impl::FileJob(const Job& j) {
+  if (j.spec.hold) {
+    held.insert(j.id);
+  } else if (!j.spec.dependencies.empty()) {
+    dep_wait.insert(j.id);
+    deps_dirty = true;
+  } else {
+    pending.insert(j.id);
+  }
+}
+
 void Controller::Impl::Schedule(Batch& b, TimeMs now) {
+  if (deps_dirty && !dep_wait.empty()) {
+    deps_dirty = false;
+    std::vector<JobId> ready, never;
+    for (JobId id : dep_wait) {
+      Deps d = EvaluateDeps(jobs[id]);
+      if (d == Deps::kReady) ready.push_back(id);
+      if (d == Deps::kNever) never.push_back(id);
+    }
+    for (JobId id : ready) {
+      dep_wait.erase(id);
+      pending.insert(id);
+      jobs[id].reason = "Priority";
+      b.changed_jobs.insert(id);
+    }
+    for (JobId id : never) {
+      Finish(jobs[id], JobState::kCancelled, 0, now, "DependencyNeverSatisfied", b);
+    }
+  }
   if (pending.empty()) return;
   std::vector<sched::NodeView> views;
   views.reserve(nodes.size());
@@ -459,39 +501,23 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now) {
   // The eligible prefix of the queue: FIFO stops at the first job that does not fit, and no
   // more than free CPUs + 1 jobs can be looked at, so a long queue costs little per pass.
   std::vector<sched::QueuedJob> queue;
-  std::vector<JobId> never;
   std::map<JobId, int32_t> array_slots;
-  for (JobId id : pending) {
-    if (static_cast<int64_t>(queue.size()) > free_cpus) break;
-    Job& j = jobs[id];
-    if (j.spec.hold) {
-      set_reason(j, "JobHeldUser");
-      continue;
-    }
-    if (!j.spec.dependencies.empty()) {
-      Deps d = EvaluateDeps(j);
-      if (d == Deps::kWait) {
-        set_reason(j, "Dependency");
-        continue;
-      }
-      if (d == Deps::kNever) {
-        never.push_back(id);
-        continue;
-      }
-    }
+  auto it = pending.begin();
+  while (it != pending.end() && static_cast<int64_t>(queue.size()) <= free_cpus) {
+    Job& j = jobs[*it];
     if (j.spec.array_throttle > 0) {
       JobId a = j.spec.array_job_id;
-      auto [it, fresh] = array_slots.try_emplace(a, j.spec.array_throttle - array_running[a]);
-      if (it->second <= 0) {
+      auto [slot, fresh] = array_slots.try_emplace(a, j.spec.array_throttle - array_running[a]);
+      if (slot->second <= 0) {
+        // The rest of this array waits too: jump past its last task.
         set_reason(j, "JobArrayTaskLimit");
+        it = pending.upper_bound(arrays[a].back());
         continue;
       }
-      --it->second;
+      --slot->second;
     }
-    queue.push_back({id, &j.spec});
-  }
-  for (JobId id : never) {
-    Finish(jobs[id], JobState::kCancelled, 0, now, "DependencyNeverSatisfied", b);
+    queue.push_back({*it, &j.spec});
+    ++it;
   }
   sched::PassResult r = sched::ScheduleFifo(queue, &views);
   if (r.blocked != 0) set_reason(jobs[r.blocked], r.blocked_reason.c_str());
@@ -777,7 +803,7 @@ Result<std::vector<int64_t>> Controller::Submit(const std::vector<v1::JobSpec>& 
         j.submit_ms = now;
         j.reason = reason;
         I.Persist(j, b);
-        I.pending.insert(j.id);
+        I.FileJob(j);
         JobId id = j.id;
         I.jobs.emplace(id, std::move(j));
         return id;
@@ -849,7 +875,9 @@ v1::ReleaseReply Controller::Release(const v1::ReleaseRequest& req) {
     ForEachNamedJob(I, req.ids(), req.user(), reply.mutable_errors(), [&](Job& j) {
       if (j.state != JobState::kPending || !j.spec.hold) return std::string("not held");
       j.spec.hold = false;
-      j.reason = "Priority";
+      j.reason = j.spec.dependencies.empty() ? "Priority" : "Dependency";
+      I.held.erase(j.id);
+      I.FileJob(j);
       I.Persist(j, b);
       reply.add_released(j.id);
       return std::string();
