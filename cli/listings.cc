@@ -91,6 +91,7 @@ int Queue(const Args& args) {
   TimeMs now = WallNowMs();
   Table t(
       {"JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES", "GPUS", "NODELIST(REASON)"});
+  t.Reserve(rep.briefs_size());
   v1::JobBrief j;
   for (const auto& bytes : rep.briefs()) {
     if (!j.ParseFromString(bytes)) continue;

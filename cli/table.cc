@@ -4,23 +4,32 @@
 
 namespace corral::cli {
 
-void Table::Print(std::ostream& out) const {
-  std::vector<size_t> w;
-  for (const auto& r : rows_) {
-    if (w.size() < r.size()) w.resize(r.size(), 0);
-    for (size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
+void Table::Add(std::initializer_list<std::string> row) {
+  size_t n = 0;
+  for (const auto& cell : row) {
+    if (n++ == cols_) break;
+    cells_.push_back(cell);
   }
+  for (; n < cols_; ++n) cells_.emplace_back();
+}
+
+void Table::Print(std::ostream& out) const {
+  std::vector<size_t> w(cols_, 0);
+  for (size_t i = 0; i < cells_.size(); ++i)
+    w[i % cols_] = std::max(w[i % cols_], cells_[i].size());
   // One buffer and one write: a queue can have tens of thousands of rows.
-  std::string buf;
   size_t line = 0;
   for (size_t x : w) line += x + 2;
-  buf.reserve(rows_.size() * (line + 1));
-  for (const auto& r : rows_) {
-    for (size_t i = 0; i < r.size(); ++i) {
-      buf += r[i];
-      if (i + 1 < r.size()) buf.append(w[i] - r[i].size() + 2, ' ');
+  std::string buf;
+  buf.reserve(cells_.size() / std::max<size_t>(cols_, 1) * (line + 1));
+  for (size_t i = 0; i < cells_.size(); ++i) {
+    size_t c = i % cols_;
+    buf += cells_[i];
+    if (c + 1 < cols_) {
+      buf.append(w[c] - cells_[i].size() + 2, ' ');
+    } else {
+      buf += '\n';
     }
-    buf += '\n';
   }
   out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
 }

@@ -1,6 +1,7 @@
 // Plain-text tables for listings: columns padded to their widest cell.
 #pragma once
 
+#include <initializer_list>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -9,12 +10,16 @@ namespace corral::cli {
 
 class Table {
  public:
-  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
-  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  explicit Table(std::initializer_list<std::string> header)
+      : cols_(header.size()), cells_(header) {}
+  // A row with exactly as many cells as the header; missing cells are blank, extra ones dropped.
+  void Add(std::initializer_list<std::string> row);
+  void Reserve(size_t rows) { cells_.reserve((rows + 1) * cols_); }
   void Print(std::ostream& out) const;
 
  private:
-  std::vector<std::vector<std::string>> rows_;
+  size_t cols_;
+  std::vector<std::string> cells_;  // row-major, the header first: one allocation for all rows
 };
 
 }  // namespace corral::cli

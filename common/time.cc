@@ -27,7 +27,7 @@ std::string FormatTime(TimeMs t) {
 }
 
 std::string FormatDuration(TimeMs d) {
-  if (d < 0) d = 0;
+  if (d < 1000) return "00:00";  // most of a long queue has not started
   int64_t s = d / 1000;
   int64_t days = s / 86400, h = (s / 3600) % 24, m = (s / 60) % 60, sec = s % 60;
   char buf[48];
