@@ -91,6 +91,7 @@ class NodeAgent::Impl {
   void ReapLoop();
   void WatchLoop();
   void OnBatchExit(int64_t job_id, int status);
+  void SweepLeftovers(int64_t job_id);
   EnvList NodeEnv(const v1::LaunchJob& l, const std::string& dir) const;
 };
 
@@ -372,7 +373,22 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
     jobs.erase(it);
   }
   spdlog::info("job {}: {} (exit {})", job_id, f.state(), f.exit_code());
-  // Whatever the script left behind on this node ends with it.
+  // Whatever the script left behind on this node ends with it. A child caught in the middle of
+  // an exec can hide its environment for a moment, so look again a little later.
+  SweepLeftovers(job_id);
+  v1::NodeMessage m;
+  *m.mutable_finished() = f;
+  Send(m);
+  std::thread([this, job_id] {
+    for (int delay_ms : {200, 1000}) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      if (stopping) return;
+      SweepLeftovers(job_id);
+    }
+  }).detach();
+}
+
+void NodeAgent::Impl::SweepLeftovers(int64_t job_id) {
   std::set<pid_t> tracked;
   {
     std::lock_guard<std::mutex> l(mu);
@@ -380,9 +396,6 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
     for (const auto& [pid, id] : step_pids) tracked.insert(pid);
   }
   KillLeftovers(job_id, session, tracked);
-  v1::NodeMessage m;
-  *m.mutable_finished() = f;
-  Send(m);
 }
 
 void NodeAgent::Impl::ReapLoop() {

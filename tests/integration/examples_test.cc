@@ -19,7 +19,8 @@ TEST(Examples, TrainingLossFallsOnTwoNodes) {
   CmdResult s =
       c->Corral("submit --parsable -o ddp.out " + SourceDir() + "/examples/training/ddp.sh");
   ASSERT_EQ(s.code, 0) << s.err;
-  ASSERT_EQ(c->Corral("wait -q --timeout 120 " + Id(s)).code, 0) << c->ReadFile("ddp.out");
+  ASSERT_EQ(c->Corral("wait -q --timeout 120 " + Id(s)).code, 0)
+      << c->ReadFile("ddp.out") << c->Diagnose();
   std::string out = c->ReadFile("ddp.out");
   EXPECT_NE(out.find("2 rank(s)"), std::string::npos) << out;
   EXPECT_NE(out.find("(fell)"), std::string::npos) << out;
@@ -30,7 +31,8 @@ TEST(Examples, RlMeanReturnRisesAcrossAHetJob) {
   ASSERT_TRUE(c);
   CmdResult s = c->Corral("submit --parsable -o rl.out " + SourceDir() + "/examples/rl/hetjob.sh");
   ASSERT_EQ(s.code, 0) << s.err;
-  ASSERT_EQ(c->Corral("wait -q --timeout 120 " + Id(s)).code, 0) << c->ReadFile("rl.out");
+  ASSERT_EQ(c->Corral("wait -q --timeout 120 " + Id(s)).code, 0)
+      << c->ReadFile("rl.out") << c->Diagnose();
   std::string out = c->ReadFile("rl.out");
   EXPECT_NE(out.find("2 actor rank(s)"), std::string::npos) << out;
   EXPECT_NE(out.find("(rose)"), std::string::npos) << out;

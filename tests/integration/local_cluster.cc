@@ -105,6 +105,16 @@ bool LocalCluster::Up() {
   return r.code == 0;
 }
 
+std::string LocalCluster::Diagnose() const {
+  std::string out = "--- corral queue --all\n" + Corral("queue --all").out;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/cluster/log")) {
+    std::string log = ReadFile(e.path().string());
+    out += "--- " + e.path().filename().string() + " (end)\n" +
+           log.substr(log.size() > 1500 ? log.size() - 1500 : 0);
+  }
+  return out;
+}
+
 std::string LocalCluster::ReadFile(const std::string& path) const {
   std::ifstream f(path[0] == '/' ? path : dir_ + "/" + path, std::ios::binary);
   std::stringstream ss;

@@ -32,6 +32,8 @@ class LocalCluster {
   bool Up();
 
   const std::string& dir() const { return dir_; }
+  // The last lines of every daemon's log and the queue, for a failure message.
+  std::string Diagnose() const;
   std::string ReadFile(const std::string& path) const;
 
  private:

@@ -16,7 +16,7 @@ TEST(Mpi, TwoNodeJobPrintsOneRankPerNode) {
   ASSERT_EQ(s.code, 0) << s.err;
   CmdResult w = c->Corral("wait -q --timeout 120 " + s.out.substr(0, s.out.find('\n')));
   std::string out = c->ReadFile("mpi.out");
-  ASSERT_EQ(w.code, 0) << out;
+  ASSERT_EQ(w.code, 0) << out << c->Diagnose();
   std::regex line(R"(rank (\d) of 2 on node (\S+) .*allreduce ok)");
   std::set<std::string> ranks, nodes;
   for (std::sregex_iterator it(out.begin(), out.end(), line), end; it != end; ++it) {
