@@ -100,9 +100,10 @@ int Queue(const Args& args) {
     std::string id = j.array_job_id() > 0 ? std::to_string(j.array_job_id()) + "_" +
                                                 std::to_string(j.array_task_id())
                                           : std::to_string(j.id());
-    t.Add({id, j.partition().empty() ? "default" : j.partition(), j.name().substr(0, 24), j.user(),
-           ShortState(j.state()), FormatDuration(el), std::to_string(j.nodes()),
-           j.gpus().empty() ? "-" : j.gpus(), where});
+    t.Add(std::move(id), j.partition().empty() ? std::string("default") : j.partition(),
+          j.name().substr(0, 24), j.user(), ShortState(j.state()), FormatDuration(el),
+          std::to_string(j.nodes()), j.gpus().empty() ? std::string("-") : j.gpus(),
+          std::move(where));
   }
   t.Print(std::cout);
   return kExitOk;
@@ -138,10 +139,10 @@ int Nodes(const Args& args) {
     for (const auto& g : p.gpus()) models[g.model()]++;
     std::string m;
     for (const auto& [k, v] : models) m += (m.empty() ? "" : ",") + k + ":" + std::to_string(v);
-    t.Add({p.name(), n.state(), std::to_string(n.alloc_cpus()) + "/" + std::to_string(p.cpus()),
-           std::to_string(n.alloc_mem_mib()) + "/" + std::to_string(p.mem_mib()),
-           std::to_string(n.alloc_gpus()) + "/" + std::to_string(p.gpus_size()),
-           m.empty() ? "-" : m, std::to_string(p.numa_nodes())});
+    t.Add(p.name(), n.state(), std::to_string(n.alloc_cpus()) + "/" + std::to_string(p.cpus()),
+          std::to_string(n.alloc_mem_mib()) + "/" + std::to_string(p.mem_mib()),
+          std::to_string(n.alloc_gpus()) + "/" + std::to_string(p.gpus_size()), m.empty() ? "-" : m,
+          std::to_string(p.numa_nodes()));
   }
   t.Print(std::cout);
   return kExitOk;
@@ -184,10 +185,10 @@ int Acct(const Args& args) {
            "GPUS", "CPU_TIME"});
   for (const auto& r : rep.records()) {
     TimeMs el = r.start_ms() > 0 && r.end_ms() > r.start_ms() ? r.end_ms() - r.start_ms() : 0;
-    t.Add({std::to_string(r.job_id()), r.name().substr(0, 24), r.user(), r.state(),
-           std::to_string(r.exit_code()), FormatDuration(el), std::to_string(r.nnodes()),
-           r.nodelist().empty() ? "-" : r.nodelist(), std::to_string(r.ncpus()),
-           std::to_string(r.ngpus()), FormatDuration(r.cpu_ms())});
+    t.Add(std::to_string(r.job_id()), r.name().substr(0, 24), r.user(), r.state(),
+          std::to_string(r.exit_code()), FormatDuration(el), std::to_string(r.nnodes()),
+          r.nodelist().empty() ? "-" : r.nodelist(), std::to_string(r.ncpus()),
+          std::to_string(r.ngpus()), FormatDuration(r.cpu_ms()));
   }
   t.Print(std::cout);
   return kExitOk;

@@ -4,15 +4,6 @@
 
 namespace corral::cli {
 
-void Table::Add(std::initializer_list<std::string> row) {
-  size_t n = 0;
-  for (const auto& cell : row) {
-    if (n++ == cols_) break;
-    cells_.push_back(cell);
-  }
-  for (; n < cols_; ++n) cells_.emplace_back();
-}
-
 void Table::Print(std::ostream& out) const {
   std::vector<size_t> w(cols_, 0);
   for (size_t i = 0; i < cells_.size(); ++i)

@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace corral::cli {
@@ -12,8 +13,11 @@ class Table {
  public:
   explicit Table(std::initializer_list<std::string> header)
       : cols_(header.size()), cells_(header) {}
-  // A row with exactly as many cells as the header; missing cells are blank, extra ones dropped.
-  void Add(std::initializer_list<std::string> row);
+  // A row of as many cells as the header (checked in debug builds); cells are moved in.
+  template <typename... Cells>
+  void Add(Cells&&... cells) {
+    (cells_.emplace_back(std::forward<Cells>(cells)), ...);
+  }
   void Reserve(size_t rows) { cells_.reserve((rows + 1) * cols_); }
   void Print(std::ostream& out) const;
 
