@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/signals.h"
 #include "launcher/node_agent.h"
 #include "launcher/profile.h"
 
@@ -69,12 +70,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   InitLogging("corral-node " + profile->name, log_level);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  BlockTerminationSignals();
 
   AgentOptions ao;
   ao.controller = controller;
@@ -83,13 +79,10 @@ int main(int argc, char** argv) {
   ao.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
   ao.shared_host = shared_host;
   NodeAgent agent(ao);
-  std::thread sig([&] {
-    int s = 0;
-    sigwait(&set, &s);
+  OnTerminationSignal([&agent](int s) {
     spdlog::info("signal {}: stopping", s);
     agent.Stop();
   });
   agent.Run();
-  sig.detach();
   return 0;
 }

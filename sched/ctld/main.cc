@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/signals.h"
 #include "sched/ctld/controller.h"
 #include "sched/ctld/service.h"
 
@@ -68,13 +69,7 @@ int main(int argc, char** argv) {
   InitLogging("corrald", log_level);
   mkdir(state_dir.c_str(), 0755);
 
-  // Signals are taken by one thread with sigwait; block them everywhere else.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  BlockTerminationSignals();
 
   ctld::ControllerOptions co;
   co.state_dir = state_dir;
@@ -97,13 +92,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   spdlog::info("serving on {} with state in {}", addr, state_dir);
-  std::thread sig([&] {
-    int s = 0;
-    sigwait(&set, &s);
+  ctld::Server* srv = server->get();
+  OnTerminationSignal([srv](int s) {
     spdlog::info("signal {}: shutting down", s);
-    (*server)->Shutdown();
+    srv->Shutdown();
   });
-  (*server)->Wait();
-  sig.detach();
+  srv->Wait();
   return 0;
 }

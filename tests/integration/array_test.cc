@@ -10,10 +10,6 @@
 namespace corral::testing {
 namespace {
 
-std::string Id(const CmdResult& r) {
-  return r.out.substr(0, r.out.find('\n'));
-}
-
 TEST(Arrays, EveryTaskRunsWithItsIndexAndTheThrottleHolds) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);
@@ -22,7 +18,7 @@ TEST(Arrays, EveryTaskRunsWithItsIndexAndTheThrottleHolds) {
       "$SLURM_ARRAY_JOB_ID; date +%s%N > t-$SLURM_ARRAY_TASK_ID.start; sleep 0.3; date +%s%N > "
       "t-$SLURM_ARRAY_TASK_ID.end'");
   ASSERT_EQ(s.code, 0) << s.err;
-  std::string first = Id(s);
+  std::string first = FirstLine(s);
   CmdResult w = c->Corral("wait -q --timeout 60 " + first);
   ASSERT_EQ(w.code, 0) << w.err;
   std::vector<std::pair<long long, int>> events;  // (time, +1 start / -1 end)
@@ -42,17 +38,19 @@ TEST(Arrays, EveryTaskRunsWithItsIndexAndTheThrottleHolds) {
 TEST(Dependencies, AfterokWaitsForAWholeArrayAndFailureCancels) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);
-  std::string arr = Id(
+  std::string arr = FirstLine(
       c->Corral("submit --parsable --array=1-4 -o part-%a.txt --wrap 'echo $SLURM_ARRAY_TASK_ID'"));
-  std::string merge = Id(c->Corral("submit --parsable -d afterok:" + arr +
-                                   " -o merged.txt --wrap 'cat part-1.txt part-2.txt part-3.txt "
-                                   "part-4.txt'"));
+  std::string merge =
+      FirstLine(c->Corral("submit --parsable -d afterok:" + arr +
+                          " -o merged.txt --wrap 'cat part-1.txt part-2.txt part-3.txt "
+                          "part-4.txt'"));
   ASSERT_EQ(c->Corral("wait -q --timeout 60 " + merge).code, 0);
   EXPECT_EQ(c->ReadFile("merged.txt"), "1\n2\n3\n4\n");
 
-  std::string bad = Id(c->Corral("submit --parsable --wrap 'exit 3'"));
-  std::string after = Id(c->Corral("submit --parsable -d afterok:" + bad + " --wrap true"));
-  std::string cleanup = Id(c->Corral("submit --parsable -d afternotok:" + bad + " --wrap true"));
+  std::string bad = FirstLine(c->Corral("submit --parsable --wrap 'exit 3'"));
+  std::string after = FirstLine(c->Corral("submit --parsable -d afterok:" + bad + " --wrap true"));
+  std::string cleanup =
+      FirstLine(c->Corral("submit --parsable -d afternotok:" + bad + " --wrap true"));
   CmdResult w = c->Corral("wait --json --timeout 60 " + after + " " + cleanup);
   auto j = nlohmann::json::parse(w.out);
   ASSERT_EQ(j["jobs"].size(), 2u) << w.out;
@@ -69,7 +67,8 @@ TEST(Dependencies, AfterokWaitsForAWholeArrayAndFailureCancels) {
 TEST(Hold, HeldJobsWaitForRelease) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);
-  std::string held = Id(c->Corral("submit --parsable -H -o held.out --wrap 'echo released'"));
+  std::string held =
+      FirstLine(c->Corral("submit --parsable -H -o held.out --wrap 'echo released'"));
   auto q = nlohmann::json::parse(c->Corral("queue --json").out);
   ASSERT_EQ(q["jobs"].size(), 1u);
   EXPECT_EQ(q["jobs"][0]["reason"], "JobHeldUser");
@@ -124,7 +123,7 @@ TEST(HetJob, ComponentsStartTogetherAndMpiSpansThem) {
   }
   CmdResult s = c->Corral("submit --parsable -o het.out het.sh");
   ASSERT_EQ(s.code, 0) << s.err;
-  ASSERT_EQ(c->Corral("wait -q --timeout 60 " + Id(s)).code, 0) << c->ReadFile("het.out");
+  ASSERT_EQ(c->Corral("wait -q --timeout 60 " + FirstLine(s)).code, 0) << c->ReadFile("het.out");
   std::string out = c->ReadFile("het.out");
   EXPECT_NE(out.find("groups 2 gpu1 cpu[1-2]\n"), std::string::npos) << out;
   EXPECT_NE(out.find("learner gpu1 0\n"), std::string::npos) << out;

@@ -9,17 +9,13 @@
 namespace corral::testing {
 namespace {
 
-std::string Id(const CmdResult& r) {
-  return r.out.substr(0, r.out.find('\n'));
-}
-
 TEST(Examples, TrainingLossFallsOnTwoNodes) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);
   CmdResult s =
       c->Corral("submit --parsable -o ddp.out " + SourceDir() + "/examples/training/ddp.sh");
   ASSERT_EQ(s.code, 0) << s.err;
-  ASSERT_EQ(c->Corral("wait -q --timeout 120 " + Id(s)).code, 0)
+  ASSERT_EQ(c->Corral("wait -q --timeout 120 " + FirstLine(s)).code, 0)
       << c->ReadFile("ddp.out") << c->Diagnose();
   std::string out = c->ReadFile("ddp.out");
   EXPECT_NE(out.find("2 rank(s)"), std::string::npos) << out;
@@ -31,7 +27,7 @@ TEST(Examples, RlMeanReturnRisesAcrossAHetJob) {
   ASSERT_TRUE(c);
   CmdResult s = c->Corral("submit --parsable -o rl.out " + SourceDir() + "/examples/rl/hetjob.sh");
   ASSERT_EQ(s.code, 0) << s.err;
-  ASSERT_EQ(c->Corral("wait -q --timeout 120 " + Id(s)).code, 0)
+  ASSERT_EQ(c->Corral("wait -q --timeout 120 " + FirstLine(s)).code, 0)
       << c->ReadFile("rl.out") << c->Diagnose();
   std::string out = c->ReadFile("rl.out");
   EXPECT_NE(out.find("2 actor rank(s)"), std::string::npos) << out;

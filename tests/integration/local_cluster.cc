@@ -23,6 +23,10 @@ const char* const kSmallCluster = R"(nodes:
     gpus: "2xH100@numa0"
 )";
 
+std::string FirstLine(const CmdResult& r) {
+  return r.out.substr(0, r.out.find('\n'));
+}
+
 std::string BinDir() {
   return CORRAL_BIN_DIR;
 }

@@ -40,6 +40,9 @@ class LocalCluster {
   std::string dir_;
 };
 
+// The first line of a command's output, e.g. the id printed by `submit --parsable`.
+std::string FirstLine(const CmdResult& r);
+
 // Polls `cond` every 20 ms until it holds or `timeout_ms` passes. Returns whether it held.
 bool WaitFor(const std::function<bool()>& cond, int timeout_ms);
 
