@@ -231,6 +231,13 @@ grpc::Status ControllerService::Exec(grpc::ServerContext* ctx, const v1::ExecReq
       k.mutable_kill_step()->set_step_id(step_id);
       target->channel->Send(k);
       router_->Close(step_id);
+      // A `corral run` allocation lives as long as its client: when the client goes away
+      // (killed, lost), its allocation ends too, as srun's does.
+      if (target->job.spec().interactive()) {
+        v1::CancelRequest cancel;
+        cancel.add_ids(req->job_id());
+        ctl_->Cancel(cancel);
+      }
       return grpc::Status::CANCELLED;
     }
   }

@@ -1,5 +1,6 @@
 // Arrays, dependencies, holds and `corral run` on a real local cluster.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -141,6 +142,36 @@ TEST(HetJob, AnImpossibleComponentIsRejectedNamingIt) {
   CmdResult s = c->Corral("submit bad.sh");
   EXPECT_EQ(s.code, 4);
   EXPECT_NE(s.err.find("hetjob component 1: --gpus=h100:9"), std::string::npos) << s.err;
+}
+
+}  // namespace
+}  // namespace corral::testing
+
+namespace corral::testing {
+namespace {
+
+TEST(Run, AllocationEndsWhenItsClientIsKilled) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  // The client runs in the background; its pid goes to a file.
+  c->Shell("(" + BinDir() +
+           "/corral run -J orphan sleep 377 >/dev/null 2>&1 & echo $! > client.pid)");
+  pid_t client = atoi(c->ReadFile("client.pid").c_str());
+  ASSERT_GT(client, 1);
+  auto state = [&] {
+    CmdResult q = c->Corral("queue --all --json");
+    nlohmann::json j = nlohmann::json::parse(q.out, nullptr, false);
+    if (j.is_discarded() || j["jobs"].empty()) return std::string();
+    return j["jobs"][0]["state"].get<std::string>();
+  };
+  ASSERT_TRUE(WaitFor([&] { return state() == "RUNNING"; }, 15000));
+  ASSERT_TRUE(
+      WaitFor([&] { return c->Shell("pgrep -f 'slee[p] 377' >/dev/null").code == 0; }, 10000));
+  kill(client, SIGKILL);
+  EXPECT_TRUE(WaitFor([&] { return state() == "CANCELLED"; }, 15000)) << state();
+  EXPECT_TRUE(
+      WaitFor([&] { return c->Shell("pgrep -f 'slee[p] 377' >/dev/null").code != 0; }, 15000))
+      << "the task outlived its allocation";
 }
 
 }  // namespace
