@@ -167,6 +167,52 @@ TEST_F(RpcHostile, NodeLinkRefusesStreamsThatDoNotRegisterProperly) {
   EXPECT_NE(st.error_message().find("CPUs"), std::string::npos);
 }
 
+TEST_F(RpcHostile, ReleaseAndCompleteRefuseWhatTheyCannotDo) {
+  {
+    v1::ReleaseRequest req;
+    v1::ReleaseReply rep;
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->Release(&ctx, req, &rep).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    v1::ReleaseRequest req;
+    req.add_ids(777);
+    v1::ReleaseReply rep;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->Release(&ctx, req, &rep).ok());
+    ASSERT_EQ(rep.errors_size(), 1);
+    EXPECT_NE(rep.errors(0).find("777"), std::string::npos);
+  }
+  v1::SubmitReply sub;
+  ASSERT_TRUE(Submit({Good()}, &sub).ok());
+  {
+    v1::CompleteRequest req;
+    req.set_job_id(sub.ids(0));
+    v1::CompleteReply rep;
+    grpc::ClientContext ctx;
+    grpc::Status st = stub_->Complete(&ctx, req, &rep);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_NE(st.error_message().find("batch job"), std::string::npos) << st.error_message();
+  }
+  {
+    v1::CompleteRequest req;
+    req.set_job_id(-5);
+    v1::CompleteReply rep;
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->Complete(&ctx, req, &rep).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    v1::ListJobsRequest req;
+    req.add_ids(-1);
+    req.add_ids(1LL << 60);
+    req.set_brief(true);
+    v1::ListJobsReply rep;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ListJobs(&ctx, req, &rep).ok());
+    EXPECT_EQ(rep.jobs_size() + rep.briefs_size(), 0);
+  }
+}
+
 TEST_F(RpcHostile, ControllerStillServesAfterAllOfIt) {
   v1::JobSpec bad = Good();
   bad.set_script(std::string(5 << 20, '#'));
