@@ -145,8 +145,7 @@ int main(int argc, char** argv) {
     last = rep.ids(rep.ids_size() - 1);
     got += rep.ids_size();
   }
-  double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << "submitted=" << got << " calls=" << requests.size() << " seconds=" << secs
             << " per_s=" << static_cast<int64_t>(got / secs) << " first_id=" << first
             << " last_id=" << last << "\n";
