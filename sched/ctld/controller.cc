@@ -140,6 +140,8 @@ class Controller::Impl {
   std::vector<JobId> accounted;                // in HDF5, flag not yet stored
   std::map<JobId, std::vector<JobId>> arrays;  // an array's first id -> its task ids
   std::map<JobId, int32_t> array_running;      // an array's first id -> tasks running
+  JobId payload_cache_id = 0;  // the payload last loaded for a launch, and its script/env/args
+  JobSpec payload_cache;
 
   // ---- Command queue. ----
   std::mutex q_mu;
@@ -418,10 +420,19 @@ void Controller::Impl::Start(Job& j, Allocation alloc, TimeMs now, Batch& b) {
   Persist(j, b);
   b.nodes_changed = true;
   // The node needs the script, environment and arguments, which are kept in the store.
-  JobSpec full = j.spec;
-  if (Status s = store->GetPayload(j.payload_id, &full); !s.ok()) {
-    spdlog::error("job {}: {}", j.id, s.message());
+  // The tasks of an array share one payload and usually start one after another: keep the
+  // last one loaded.
+  if (payload_cache_id != j.payload_id) {
+    payload_cache = JobSpec();
+    if (Status s = store->GetPayload(j.payload_id, &payload_cache); !s.ok()) {
+      spdlog::error("job {}: {}", j.id, s.message());
+    }
+    payload_cache_id = j.payload_id;
   }
+  JobSpec full = j.spec;
+  full.script = payload_cache.script;
+  full.env = payload_cache.env;
+  full.args = payload_cache.args;
   auto env = JobEnvironment(j, address);
   auto info = MakeInfo(j);
   std::set<std::string> told;
