@@ -20,6 +20,7 @@
 
 #include "kernels/device.h"
 #include "kernels/mpi_allreduce.h"
+#include "kernels/mpi_world.h"
 #include "kernels/policy.h"
 #include "kernels/reinforce.h"
 #include "kernels/rollout.h"
@@ -38,13 +39,6 @@ struct Options {
   int max_steps = 500;
   std::string device = "auto";
 };
-
-bool LaunchedByMpi() {
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
-    if (std::getenv(v)) return true;
-  }
-  return false;
-}
 
 RolloutSpec SliceSpec(const Options& o, int64_t first, int envs, int iteration) {
   RolloutSpec s;
@@ -138,13 +132,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  const bool mpi = LaunchedByMpi();
-  int rank = 0, size = 1;
-  if (mpi) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-  }
+  const MpiWorld world = InitMpiIfLaunched(&argc, &argv);
+  const bool mpi = world.active;
+  const int rank = world.rank, size = world.size;
   const int actors = size - 1;
   if (actors > o.envs) return Fail(rank, "more actor ranks than environments", mpi);
   auto device = ResolveDevice(o.device);

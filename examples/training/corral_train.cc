@@ -23,6 +23,7 @@
 #include "kernels/device.h"
 #include "kernels/mlp.h"
 #include "kernels/mpi_allreduce.h"
+#include "kernels/mpi_world.h"
 #include "kernels/seeded.h"
 #include "kernels/train_step.h"
 
@@ -40,14 +41,6 @@ struct Options {
   float lr = 0.05f;
   std::string device = "auto";
 };
-
-// True when a process manager (mpirun, srun) started this process as an MPI rank.
-bool LaunchedByMpi() {
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"}) {
-    if (std::getenv(v)) return true;
-  }
-  return false;
-}
 
 // The task: y = teacher(x) for a fixed random teacher network; x uniform in [-1, 1).
 void MakeSlice(const Options& o, const Mlp& teacher, int step, int64_t first, int64_t rows,
@@ -129,13 +122,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  const bool mpi = LaunchedByMpi();
-  int rank = 0, size = 1;
-  if (mpi) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-  }
+  const MpiWorld world = InitMpiIfLaunched(&argc, &argv);
+  const bool mpi = world.active;
+  const int rank = world.rank, size = world.size;
   auto device = ResolveDevice(o.device);
   if (!device.ok()) return Fail(rank, device.status().message(), mpi);
   if (*device == Device::kGpu) {
