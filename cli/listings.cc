@@ -9,12 +9,13 @@
 #include "cli/options.h"
 #include "cli/table.h"
 #include "common/time.h"
+#include "fabric/brief_stream.h"
 
 namespace corral::cli {
 
 namespace {
 
-std::string ShortState(const std::string& s) {
+std::string_view ShortState(const std::string& s) {
   if (s == "PENDING") return "PD";
   if (s == "RUNNING") return "R";
   if (s == "COMPLETED") return "CD";
@@ -91,21 +92,33 @@ int Queue(const Args& args) {
   TimeMs now = WallNowMs();
   Table t(
       {"JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES", "GPUS", "NODELIST(REASON)"});
-  t.Reserve(rep.briefs_size());
+  // An entry is about as long as its row of text.
+  t.Reserve(rep.brief_stream().size() / 48 + 1, 64);
+  BriefReader r(rep.brief_stream());
   v1::JobBrief j;
-  for (const auto& bytes : rep.briefs()) {
-    if (!j.ParseFromString(bytes)) continue;
+  std::string id, where;
+  while (r.Next(&j)) {
     TimeMs el = j.start_ms() > 0 ? (j.end_ms() > 0 ? j.end_ms() : now) - j.start_ms() : 0;
-    std::string where = j.state() == "PENDING" ? "(" + j.reason() + ")" : j.nodelist();
-    std::string id = j.array_job_id() > 0 ? std::to_string(j.array_job_id()) + "_" +
-                                                std::to_string(j.array_task_id())
-                                          : std::to_string(j.id());
-    t.Add(std::move(id), j.partition().empty() ? std::string("default") : j.partition(),
-          j.name().substr(0, 24), j.user(), ShortState(j.state()), FormatDuration(el),
-          std::to_string(j.nodes()), j.gpus().empty() ? std::string("-") : j.gpus(),
-          std::move(where));
+    if (j.state() == "PENDING") {
+      where.assign("(").append(j.reason()).append(")");
+    } else {
+      where = j.nodelist();
+    }
+    id =
+        j.array_job_id() > 0
+            ? std::to_string(j.array_job_id()).append("_").append(std::to_string(j.array_task_id()))
+            : std::to_string(j.id());
+    std::string_view name = j.name();
+    t.Add(id, j.partition().empty() ? std::string_view("default") : j.partition(),
+          name.substr(0, 24), j.user(), ShortState(j.state()), FormatDuration(el),
+          std::to_string(j.nodes()), j.gpus().empty() ? std::string_view("-") : j.gpus(), where);
   }
   t.Print(std::cout);
+  if (r.error()) {
+    std::cerr << "corral queue: the controller's reply is malformed after " << t.rows()
+              << " job(s)\n";
+    return kExitFailed;
+  }
   return kExitOk;
 }
 

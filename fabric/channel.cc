@@ -1,8 +1,15 @@
 #include "fabric/channel.h"
 
+#include <absl/synchronization/mutex.h>
+
 namespace corral {
 
+void PrepareGrpc() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+}
+
 std::shared_ptr<grpc::Channel> DialController(const std::string& address) {
+  PrepareGrpc();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(256 << 20);
   args.SetMaxSendMessageSize(256 << 20);

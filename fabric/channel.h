@@ -12,6 +12,10 @@
 
 namespace corral {
 
+// Process-wide gRPC settings for every Corral binary; idempotent, called before the first channel
+// or server. Debian's abseil runs a mutex deadlock detector on every lock that gRPC takes (it
+// is built without NDEBUG); it cost a quarter of corrald's CPU per submitted job, so it is off.
+void PrepareGrpc();
 // A channel to corrald at "host:port". Does not connect until first use.
 std::shared_ptr<grpc::Channel> DialController(const std::string& address);
 // Maps a failed gRPC call to a Status whose message names the controller address.

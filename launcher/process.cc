@@ -228,13 +228,24 @@ std::vector<pid_t> ChildrenOf(pid_t pid) {
   return out;
 }
 
+// The children of one thread (task) of this process.
+std::vector<pid_t> ChildrenOfTask(pid_t pid, pid_t tid) {
+  std::vector<pid_t> out;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/children");
+  for (pid_t c; f >> c;) out.push_back(c);
+  return out;
+}
+
 }  // namespace
 
 int KillLeftovers(int64_t job_id, const std::string& session, const std::set<pid_t>& tracked) {
   std::string tag_job = "CORRAL_JOB_ID=" + std::to_string(job_id);
   std::string tag_session = "CORRAL_NODE_SESSION=" + session;
   std::vector<pid_t> doomed;
-  for (pid_t c : ChildrenOf(getpid())) {
+  // The kernel reparents an orphan to the first live thread of the subreaper, which is the
+  // main thread while it runs (find_new_reaper): one file to read, not one per gRPC thread.
+  // Children that other threads started themselves are tracked, so they are not looked for.
+  for (pid_t c : ChildrenOfTask(getpid(), getpid())) {
     if (tracked.count(c) || !EnvironHas(c, tag_job, tag_session)) continue;
     std::vector<pid_t> stack{c};
     while (!stack.empty()) {

@@ -15,6 +15,7 @@
 #include "accounting/hdf5_writer.h"
 #include "common/log.h"
 #include "common/time.h"
+#include "fabric/brief_stream.h"
 #include "fabric/convert.h"
 #include "sched/core/fifo.h"
 #include "sched/ctld/job_env.h"
@@ -45,6 +46,7 @@ struct Batch {
 
 using Command = std::function<void(Batch&)>;
 
+// The job's entry in a brief stream (fabric/brief_stream.h).
 std::string EncodeBrief(const v1::JobInfo& j) {
   v1::JobBrief b;
   const auto& s = j.spec();
@@ -67,7 +69,7 @@ std::string EncodeBrief(const v1::JobInfo& j) {
   b.set_array_job_id(s.array_job_id());
   b.set_array_task_id(s.array_task_id());
   b.set_exit_code(j.exit_code());
-  return b.SerializeAsString();
+  return EncodeDelimitedBrief(b);
 }
 
 JobRecord ToRecord(const Job& j) {
@@ -156,7 +158,12 @@ class Controller::Impl {
   std::unordered_map<JobId, std::shared_ptr<const v1::JobInfo>> view_jobs;
   std::set<JobId> view_active;  // pending or running, for the queue listing
   std::unordered_map<JobId, std::vector<JobId>> view_arrays;  // arrays never change
-  std::unordered_map<JobId, std::string> view_briefs;         // encoded JobBrief, for the queue
+  std::unordered_map<JobId, std::string> view_briefs;         // brief stream entry, for the queue
+  // The unfiltered queue listing (every active job's brief, in id order), built on demand and
+  // dropped by Publish. Set under a shared view_mu plus stream_mu; Publish, which holds view_mu
+  // exclusively, cannot run meanwhile, so the cache always matches the view.
+  mutable std::mutex stream_mu;
+  mutable std::shared_ptr<const std::string> active_stream;
   std::vector<v1::NodeInfo> view_nodes;
   std::string address;
 
@@ -684,6 +691,10 @@ void Controller::Impl::Publish(const Batch& b) {
       view_jobs[id] = std::move(info);
     }
     if (b.nodes_changed) view_nodes = std::move(node_infos);
+    if (!infos.empty()) {
+      std::lock_guard<std::mutex> g(stream_mu);
+      active_stream.reset();
+    }
   }
   view_cv.notify_all();
 }
@@ -1001,10 +1012,31 @@ void Controller::NodeMessage(const std::string& node, const v1::NodeMessage& msg
 v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
   v1::ListJobsReply reply;
   std::shared_lock<std::shared_mutex> l(impl_->view_mu);
+  if (req.brief() && req.ids_size() == 0 && !req.include_finished() && req.user().empty()) {
+    // The plain `corral queue`: served from the cached stream, one string copy.
+    std::shared_ptr<const std::string> s;
+    {
+      std::lock_guard<std::mutex> g(impl_->stream_mu);
+      s = impl_->active_stream;
+    }
+    if (!s) {
+      size_t n = 0;
+      for (JobId id : impl_->view_active) n += impl_->view_briefs.at(id).size();
+      auto built = std::make_shared<std::string>();
+      built->reserve(n);
+      for (JobId id : impl_->view_active) *built += impl_->view_briefs.at(id);
+      s = built;
+      std::lock_guard<std::mutex> g(impl_->stream_mu);
+      impl_->active_stream = s;
+    }
+    reply.set_brief_stream(*s);
+    return reply;
+  }
+  std::string* stream = reply.mutable_brief_stream();
   auto add = [&](const v1::JobInfo& j) {
     if (!req.user().empty() && j.spec().user() != req.user()) return;
     if (req.brief()) {
-      reply.add_briefs(impl_->view_briefs.at(j.id()));
+      *stream += impl_->view_briefs.at(j.id());
     } else {
       *reply.add_jobs() = j;
     }

@@ -305,6 +305,7 @@ class ServerImpl : public Server {
  public:
   ServerImpl(Controller* c) : router_(), ctl_svc_(c, &router_), link_svc_(c, &router_) {}
   Status Build(const std::string& listen) {
+    PrepareGrpc();
     grpc::ServerBuilder b;
     int port = 0;
     b.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
