@@ -71,6 +71,7 @@ class NodeAgent::Impl {
   std::map<int64_t, v1::JobFinished> unacked;  // finishes not yet acknowledged
   std::map<pid_t, int64_t> batch_pids;         // pid -> job id
   std::map<pid_t, int64_t> step_pids;          // pid -> step id
+  std::multimap<TimeMs, int64_t> sweeps;       // monotonic time -> job to sweep again then
 
   // The link; writes are serialised by link_mu.
   std::mutex link_mu;
@@ -379,13 +380,13 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
   v1::NodeMessage m;
   *m.mutable_finished() = f;
   Send(m);
-  std::thread([this, job_id] {
-    for (int delay_ms : {200, 1000}) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-      if (stopping) return;
-      SweepLeftovers(job_id);
-    }
-  }).detach();
+  {
+    // WatchLoop sweeps again at these times (a thread per job cost more than the job).
+    std::lock_guard<std::mutex> l(mu);
+    TimeMs now = MonotonicNowMs();
+    sweeps.emplace(now + 200, job_id);
+    sweeps.emplace(now + 1200, job_id);
+  }
 }
 
 void NodeAgent::Impl::SweepLeftovers(int64_t job_id) {
@@ -427,13 +428,18 @@ void NodeAgent::Impl::ReapLoop() {
 }
 
 void NodeAgent::Impl::WatchLoop() {
-  // Time limits: SIGTERM the job at its limit, SIGKILL after the grace period.
+  // Time limits: SIGTERM the job at its limit, SIGKILL after the grace period. And the later
+  // leftover sweeps of finished jobs.
   while (!stopping) {
-    std::vector<int64_t> expired;
+    std::vector<int64_t> expired, due;
     {
       std::unique_lock<std::mutex> l(mu);
       cv.wait_for(l, std::chrono::milliseconds(200));
       TimeMs now = MonotonicNowMs();
+      while (!sweeps.empty() && sweeps.begin()->first <= now) {
+        due.push_back(sweeps.begin()->second);
+        sweeps.erase(sweeps.begin());
+      }
       for (auto& [id, j] : jobs) {
         if (j.pid > 0 && j.deadline > 0 && now >= j.deadline && !j.timed_out) {
           j.timed_out = true;
@@ -445,6 +451,7 @@ void NodeAgent::Impl::WatchLoop() {
       spdlog::info("job {}: time limit reached", id);
       CancelJob(id, false);
     }
+    for (int64_t id : due) SweepLeftovers(id);
   }
 }
 

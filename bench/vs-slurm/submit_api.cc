@@ -53,14 +53,6 @@ int CountRows(const std::string& db_path) {
   return 0;
 }
 
-// Sets JobSpec.hold through reflection, so this program builds against a proto without it.
-bool SetHold(corral::v1::JobSpec* spec) {
-  const auto* f = spec->GetDescriptor()->FindFieldByName("hold");
-  if (!f || f->type() != google::protobuf::FieldDescriptor::TYPE_BOOL) return false;
-  spec->GetReflection()->SetBool(spec, f, true);
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,10 +103,7 @@ int main(int argc, char** argv) {
   spec.set_workdir(workdir);
   spec.set_submit_dir(workdir);
   spec.set_output(output);
-  if (hold && !SetHold(&spec)) {
-    std::cerr << "submit_api: this Corral's JobSpec has no `hold` field\n";
-    return 3;
-  }
+  spec.set_hold(hold);
   std::vector<corral::v1::SubmitRequest> requests;
   for (long left = count; left > 0; left -= per_call) {
     requests.emplace_back();
