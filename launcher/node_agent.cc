@@ -106,6 +106,13 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
   env["CORRAL_NODE_SESSION"] = session;
   env["SLURMD_NODENAME"] = me;
   env["CORRAL_JOB_DIR"] = dir;
+  // A private TMPDIR per job and node, removed when the job ends there. Open MPI keeps its
+  // session directories under it: in a shared /tmp, those of daemons killed at the end of earlier
+  // jobs stay behind and block a new job whose 16-bit job family matches ("mkdir ... File
+  // exists", then mpirun waits forever), and simulated nodes on one host race to create the
+  // same directory. mpirun forwards MCA parameters to its daemons but not TMPDIR, so each
+  // node's daemon gets that node's directory.
+  env["TMPDIR"] = dir;
   env.erase("CUDA_VISIBLE_DEVICES");
   int cpus_here = 0;
   std::string gpus;
@@ -258,6 +265,7 @@ void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget) {
 
 void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
   auto fail = [&](const std::string& why) {
+    spdlog::warn("job {}: step {} not started: {}", s.job_id(), s.step_id(), why);
     v1::NodeMessage m;
     m.mutable_step_exit()->set_step_id(s.step_id());
     m.mutable_step_exit()->set_error(why);
@@ -306,6 +314,7 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
     fail(pid.status().message());
     return;
   }
+  spdlog::info("job {}: step {} started pid {}", s.job_id(), s.step_id(), *pid);
   steps[s.step_id()] = LocalStep{s.job_id(), *pid, false, 0};
   step_pids[*pid] = s.step_id();
   cv.notify_all();
@@ -340,8 +349,10 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
     std::unique_lock<std::mutex> l(mu);
     cv.wait(l, [&] { return steps[step_id].exited || stopping; });
     int code = ExitCodeOf(steps[step_id].status);
+    int64_t job_id = steps[step_id].job_id;
     steps.erase(step_id);
     l.unlock();
+    spdlog::info("job {}: step {} exited {}", job_id, step_id, code);
     v1::NodeMessage m;
     m.mutable_step_exit()->set_step_id(step_id);
     m.mutable_step_exit()->set_exit_code(code);
@@ -351,6 +362,7 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
 
 void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
   v1::JobFinished f;
+  std::string dir;
   {
     std::lock_guard<std::mutex> l(mu);
     auto it = jobs.find(job_id);
@@ -369,14 +381,15 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
       f.set_state(code == 0 ? "COMPLETED" : "FAILED");
     }
     unacked[job_id] = f;
-    std::error_code ec;
-    fs::remove_all(j.dir, ec);
+    dir = j.dir;
     jobs.erase(it);
   }
   spdlog::info("job {}: {} (exit {})", job_id, f.state(), f.exit_code());
   // Whatever the script left behind on this node ends with it. A child caught in the middle of
   // an exec can hide its environment for a moment, so look again a little later.
   SweepLeftovers(job_id);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
   v1::NodeMessage m;
   *m.mutable_finished() = f;
   Send(m);
@@ -396,7 +409,8 @@ void NodeAgent::Impl::SweepLeftovers(int64_t job_id) {
     for (const auto& [pid, id] : batch_pids) tracked.insert(pid);
     for (const auto& [pid, id] : step_pids) tracked.insert(pid);
   }
-  KillLeftovers(job_id, session, tracked);
+  int n = KillLeftovers(job_id, session, tracked);
+  if (n > 0) spdlog::info("job {}: killed {} process(es) it left behind", job_id, n);
 }
 
 void NodeAgent::Impl::ReapLoop() {

@@ -1,7 +1,9 @@
 // Jobs run to completion on a real local cluster, with their output and environment.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/integration/local_cluster.h"
 
@@ -59,6 +61,27 @@ TEST(Jobs, EnvironmentNamesTheJobAndItsGpus) {
   ASSERT_EQ(c->Corral("wait -q " + std::to_string(id)).code, 0);
   std::string want = std::to_string(id) + " " + std::to_string(id) + " 2 2 1 0,1 gpu1 " + c->dir();
   EXPECT_EQ(c->ReadFile("env.out"), want + "\n");
+}
+
+// Each node of a job gets its own TMPDIR (Open MPI keeps its session directories there), and it
+// is gone once the job has ended on that node.
+TEST(Jobs, EachNodeOfAJobHasAPrivateTmpdirRemovedAtTheEnd) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  int64_t id =
+      SubmitOk(*c,
+               "-N 2 -n 2 -o tmp.out --wrap 'touch \"$TMPDIR/mark\"; for h in $(cut -d\" \" -f1 "
+               "\"$CORRAL_JOB_DIR/hostfile\"); do corral-rsh $h \"echo \\$TMPDIR\"; done'");
+  ASSERT_EQ(c->Corral("wait -q " + std::to_string(id)).code, 0) << c->ReadFile("tmp.out");
+  std::istringstream in(c->ReadFile("tmp.out"));
+  std::vector<std::string> dirs;
+  for (std::string line; std::getline(in, line);) dirs.push_back(line);
+  ASSERT_EQ(dirs.size(), 2u) << c->ReadFile("tmp.out");
+  EXPECT_NE(dirs[0], dirs[1]);
+  for (const auto& d : dirs) {
+    EXPECT_NE(d.find("/job-" + std::to_string(id)), std::string::npos) << d;
+    EXPECT_TRUE(WaitFor([&] { return !std::filesystem::exists(d); }, 10000)) << d << " remains";
+  }
 }
 
 TEST(Jobs, ImpossibleRequestIsRejectedAtSubmit) {
