@@ -123,6 +123,39 @@ TEST(Jobs, WaitingJobShowsItsReason) {
   EXPECT_EQ(c->Corral("cancel " + std::to_string(big) + " " + std::to_string(next)).code, 0);
 }
 
+// The plain listing is served from a cache in corrald: every change must show in the next one.
+TEST(Queue, PlainListingFollowsEveryChange) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  auto row_of = [&](int64_t id, const std::string& args = "") {
+    std::istringstream in(c->Corral("queue " + args).out);
+    std::string line, want = std::to_string(id) + " ";
+    while (std::getline(in, line))
+      if (line.rfind(want, 0) == 0) return line;
+    return std::string();
+  };
+  int64_t a = SubmitOk(*c, "-H -J first --wrap 'sleep 30'");
+  std::string row = row_of(a);
+  EXPECT_NE(row.find(" first "), std::string::npos) << row;
+  EXPECT_NE(row.find(" PD "), std::string::npos) << row;
+  EXPECT_NE(row.find("(JobHeldUser)"), std::string::npos) << row;
+  ASSERT_EQ(c->Corral("release " + std::to_string(a)).code, 0);
+  EXPECT_TRUE(WaitFor([&] { return row_of(a).find(" R ") != std::string::npos; }, 10000))
+      << row_of(a);
+  int64_t b = SubmitOk(*c, "-H -J second --wrap true");
+  EXPECT_NE(row_of(b).find(" second "), std::string::npos);
+  EXPECT_NE(row_of(a).find(" R "), std::string::npos);
+  ASSERT_EQ(c->Corral("cancel " + std::to_string(a) + " " + std::to_string(b)).code, 0);
+  EXPECT_TRUE(WaitFor([&] { return row_of(a).empty() && row_of(b).empty(); }, 10000));
+  // The filtered listings take the other path; finished jobs show with --all.
+  EXPECT_NE(row_of(a, "--all").find(" CA "), std::string::npos) << row_of(a, "--all");
+  EXPECT_NE(row_of(b, "-j " + std::to_string(b)).find(" CA "), std::string::npos);
+  EXPECT_TRUE(row_of(a, "-u nobody-at-all").empty());
+  CmdResult empty = c->Corral("queue");
+  EXPECT_EQ(empty.code, 0);
+  EXPECT_EQ(empty.out.rfind("JOBID", 0), 0u) << empty.out;
+}
+
 }  // namespace
 }  // namespace corral::testing
 
