@@ -4,12 +4,13 @@
  * The job is what `sbatch -o /dev/null -D WORKDIR --wrap true` sends. Built by the run script
  * (libslurm-dev); nothing else in the project uses Slurm.
  *
- *   slurm_submit COUNT WORKDIR
+ *   slurm_submit COUNT WORKDIR [--hold]     --hold: held, as `sbatch --hold` (priority 0)
  * Prints "submitted=N calls=N seconds=S per_s=R first_id=A last_id=B". */
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,8 +23,9 @@ static double now_s(void) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3 || atol(argv[1]) <= 0) {
-    fprintf(stderr, "usage: slurm_submit COUNT WORKDIR\n");
+  int hold = argc == 4 && strcmp(argv[3], "--hold") == 0;
+  if ((argc != 3 && !hold) || atol(argv[1]) <= 0) {
+    fprintf(stderr, "usage: slurm_submit COUNT WORKDIR [--hold]\n");
     return 2;
   }
   long count = atol(argv[1]);
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   d.group_id = getgid();
   d.min_nodes = 1;
   d.num_tasks = 1;
+  if (hold) d.priority = 0;
   /* Batch jobs must carry an environment, as sbatch sends its own. */
   d.environment = environ;
   d.env_size = 0;

@@ -1,7 +1,7 @@
 // submit_api: submits many trivial jobs to corrald through the gRPC API (Controller.Submit),
 // as few calls as asked, and prints how long the calls took. Part of bench/vs-slurm.
 //
-//   submit_api --controller HOST:PORT --count N [--per-call M] [--hold] [--workdir DIR]
+//   submit_api --controller HOST:PORT --count N [--per-call M] [--hold] [--env] [--workdir DIR]
 //              [--output PATTERN]
 //   submit_api --count-rows DB      how many jobs corrald's SQLite state holds (after a kill -9)
 //
@@ -25,10 +25,11 @@
 namespace {
 
 int Usage(const char* why) {
-  std::cerr << "submit_api: " << why << "\n"
-            << "usage: submit_api --controller HOST:PORT --count N [--per-call M] [--hold]\n"
-               "                  [--workdir DIR] [--output PATTERN]\n"
-               "       submit_api --count-rows STATE_DB\n";
+  std::cerr
+      << "submit_api: " << why << "\n"
+      << "usage: submit_api --controller HOST:PORT --count N [--per-call M] [--hold] [--env]\n"
+         "                  [--workdir DIR] [--output PATTERN]\n"
+         "       submit_api --count-rows STATE_DB\n";
   return 2;
 }
 
@@ -58,13 +59,15 @@ int CountRows(const std::string& db_path) {
 int main(int argc, char** argv) {
   std::string controller, workdir, output = "/dev/null", count_rows;
   long count = 0, per_call = 0;
-  bool hold = false;
+  bool hold = false, env = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     const char* v = nullptr;
     if (a == "--hold") {
       hold = true;
+    } else if (a == "--env") {
+      env = true;
     } else if (a == "--controller" && (v = next())) {
       controller = v;
     } else if (a == "--count" && (v = next())) {
@@ -92,7 +95,8 @@ int main(int argc, char** argv) {
   std::string user = "root";
   if (passwd* pw = getpwuid(getuid())) user = pw->pw_name;
 
-  // The same job `corral submit --wrap true` makes, without the copied environment.
+  // The same job `corral submit --wrap true` makes; with --env, with this process's environment
+  // copied into it as the CLI copies its own (and as libslurm's slurm_submit sends).
   corral::v1::JobSpec spec;
   spec.set_name("api");
   spec.set_user(user);
@@ -104,6 +108,13 @@ int main(int argc, char** argv) {
   spec.set_submit_dir(workdir);
   spec.set_output(output);
   spec.set_hold(hold);
+  for (char** e = environ; env && *e; ++e) {
+    const char* eq = strchr(*e, '=');
+    if (!eq) continue;
+    auto* kv = spec.add_env();
+    kv->set_key(std::string(*e, static_cast<size_t>(eq - *e)));
+    kv->set_value(eq + 1);
+  }
   std::vector<corral::v1::SubmitRequest> requests;
   for (long left = count; left > 0; left -= per_call) {
     requests.emplace_back();
