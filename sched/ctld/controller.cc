@@ -144,6 +144,11 @@ class Controller::Impl {
   std::map<JobId, int32_t> array_running;      // an array's first id -> tasks running
   JobId payload_cache_id = 0;  // the payload last loaded for a launch, and its script/env/args
   JobSpec payload_cache;
+  // The payload last stored, encoded, and its id: a job submitted with the same script,
+  // environment and arguments (a loop of `corral submit`, a batch of equal jobs) shares it.
+  // Payload rows are never deleted, so the id stays valid; it is forgotten at restart.
+  std::string last_payload;
+  JobId last_payload_id = 0;
 
   // ---- Command queue. ----
   std::mutex q_mu;
@@ -798,9 +803,16 @@ Result<std::vector<int64_t>> Controller::Submit(const std::vector<v1::JobSpec>& 
     std::vector<std::pair<JobId, std::vector<JobId>>> new_arrays;
     for (auto& spec : parsed) {
       JobId first = I.next_id;
-      if (Status s = I.store->PutPayload(first, spec); !s.ok()) {
+      std::string payload = Store::EncodePayload(spec);
+      JobId payload_id = first;
+      if (I.last_payload_id > 0 && payload == I.last_payload) {
+        payload_id = I.last_payload_id;
+      } else if (Status s = I.store->PutPayload(first, payload); !s.ok()) {
         spdlog::critical("state store: writing job {}: {}", first, s.message());
         std::abort();
+      } else {
+        I.last_payload = std::move(payload);
+        I.last_payload_id = first;
       }
       spec.script.clear();
       spec.script.shrink_to_fit();
@@ -821,7 +833,7 @@ Result<std::vector<int64_t>> Controller::Submit(const std::vector<v1::JobSpec>& 
           j.spec.array_job_id = first;
           j.spec.array_task_id = task;
         }
-        j.payload_id = first;
+        j.payload_id = payload_id;
         j.submit_ms = now;
         j.reason = reason;
         I.Persist(j, b);

@@ -314,6 +314,7 @@ class ServerImpl : public Server {
     b.SetMaxReceiveMessageSize(256 << 20);
     b.SetMaxSendMessageSize(256 << 20);
     b.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 20);
+    b.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);  // as the clients (fabric/channel.cc)
     server_ = b.BuildAndStart();
     if (!server_ || port == 0) return Status::Unavailable("--listen " + listen + ": cannot bind");
     std::string host = listen.substr(0, listen.rfind(':'));

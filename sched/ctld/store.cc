@@ -140,7 +140,7 @@ Status Store::PutJob(const Job& j) {
   return Status::Ok();
 }
 
-Status Store::PutPayload(JobId id, const JobSpec& spec) {
+std::string Store::EncodePayload(const JobSpec& spec) {
   v1::JobSpec p;
   p.set_script(spec.script);
   for (const auto& [k, v] : spec.env) {
@@ -149,7 +149,10 @@ Status Store::PutPayload(JobId id, const JobSpec& spec) {
     e->set_value(v);
   }
   for (const auto& a : spec.args) p.add_args(a);
-  std::string bytes = p.SerializeAsString();
+  return p.SerializeAsString();  // proto3 without maps: deterministic for equal payloads
+}
+
+Status Store::PutPayload(JobId id, const std::string& bytes) {
   sqlite3_stmt* st = put_payload_;
   sqlite3_reset(st);
   sqlite3_bind_int64(st, 1, id);

@@ -29,8 +29,10 @@ class Store {
   // Inserts or replaces the whole row for `job`.
   Status PutJob(const Job& job);
   Status PutNode(const NodeProfile& node, TimeMs last_seen_ms);
-  // Stores spec's script, env and args under `id`; GetPayload fills them back into *spec.
-  Status PutPayload(JobId id, const JobSpec& spec);
+  // A job's payload: spec's script, env and args, encoded. Equal payloads encode equally.
+  static std::string EncodePayload(const JobSpec& spec);
+  // Stores an encoded payload under `id`; GetPayload fills it back into *spec.
+  Status PutPayload(JobId id, const std::string& payload);
   Status GetPayload(JobId id, JobSpec* spec);
   Result<std::vector<Job>> LoadJobs();
   Result<std::vector<NodeProfile>> LoadNodes();

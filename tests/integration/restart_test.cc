@@ -1,5 +1,6 @@
 // After kill -9 of corrald and `corral up` again, every acknowledged job is still there.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -52,6 +53,53 @@ TEST(Restart, JobsSurviveKillNineOfTheController) {
   EXPECT_EQ(c->Corral("wait -q --timeout 60 " + std::to_string(pending)).code, 0);
   CmdResult acct = c->Corral("acct --json -j " + std::to_string(done));
   EXPECT_EQ(nlohmann::json::parse(acct.out)["jobs"].size(), 1u) << acct.out;
+}
+
+int64_t PayloadRows(const LocalCluster& c) {
+  sqlite3* db = nullptr;
+  std::string path = c.dir() + "/cluster/state/corral.db";
+  int64_t n = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM payloads", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+// Jobs submitted one after another with the same script, environment and arguments share one
+// stored payload; each still runs what it was given, also after kill -9 of the controller.
+TEST(Restart, EqualSubmissionsShareAPayloadThatOutlivesARestart) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  auto submit = [&](const std::string& a) {
+    CmdResult r = c->Corral("submit --parsable " + a);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return atoll(r.out.c_str());
+  };
+  int64_t a1 = submit("-o a1.out --wrap 'echo same'");
+  int64_t a2 = submit("-H -o a2.out --wrap 'echo same'");  // options differ, payload does not
+  int64_t b = submit("-o b.out --wrap 'echo other'");
+  int64_t a3 = submit("-o a3.out --wrap 'echo same'");
+  EXPECT_EQ(PayloadRows(*c), 3);  // a1 (and a2), b, a3
+  ASSERT_EQ(c->Corral("wait -q " + std::to_string(a1) + " " + std::to_string(b) + " " +
+                      std::to_string(a3))
+                .code,
+            0);
+  c->KillController();
+  ASSERT_TRUE(c->Up());
+  int64_t a4 = submit("-o a4.out --wrap 'echo same'");
+  EXPECT_EQ(PayloadRows(*c), 4);  // forgotten at restart: stored again
+  ASSERT_EQ(c->Corral("release " + std::to_string(a2)).code, 0);
+  ASSERT_EQ(c->Corral("wait -q " + std::to_string(a2) + " " + std::to_string(a4)).code, 0);
+  for (const char* f : {"a1.out", "a2.out", "a3.out", "a4.out"}) {
+    EXPECT_EQ(c->ReadFile(f), "same\n") << f;
+  }
+  EXPECT_EQ(c->ReadFile("b.out"), "other\n");
 }
 
 }  // namespace
