@@ -54,7 +54,7 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
   }
 }
 
-JobSpec FromProto(const v1::JobSpec& in) {
+JobSpec FromProto(const v1::JobSpec& in, bool with_env) {
   JobSpec s;
   s.name = in.name();
   s.user = in.user();
@@ -73,8 +73,10 @@ JobSpec FromProto(const v1::JobSpec& in) {
   s.error = in.error();
   s.workdir = in.workdir();
   s.submit_dir = in.submit_dir();
-  for (const auto& e : in.env()) s.env.emplace_back(e.key(), e.value());
-  s.args.assign(in.args().begin(), in.args().end());
+  if (with_env) {
+    for (const auto& e : in.env()) s.env.emplace_back(e.key(), e.value());
+    s.args.assign(in.args().begin(), in.args().end());
+  }
   s.array_indices.assign(in.array_indices().begin(), in.array_indices().end());
   s.array_throttle = in.array_throttle();
   s.array_job_id = in.array_job_id();

@@ -9,7 +9,8 @@
 namespace corral {
 
 void ToProto(const JobSpec& in, v1::JobSpec* out);
-JobSpec FromProto(const v1::JobSpec& in);
+// With with_env false, env and args stay empty (a caller that already holds them saves copying).
+JobSpec FromProto(const v1::JobSpec& in, bool with_env = true);
 void ToProto(const NodeProfile& in, v1::NodeProfile* out);
 NodeProfile FromProto(const v1::NodeProfile& in);
 void ToProto(const NodeAllocation& in, v1::NodeAllocation* out);

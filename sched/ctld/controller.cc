@@ -778,18 +778,37 @@ void Controller::SetAddress(const std::string& address) {
   });
 }
 
-Result<std::vector<int64_t>> Controller::Submit(const std::vector<v1::JobSpec>& specs) {
+// Whether two jobs carry the same payload: script, environment and arguments.
+static bool SamePayload(const v1::JobSpec& a, const v1::JobSpec& b) {
+  if (a.script() != b.script() || a.env_size() != b.env_size() || a.args_size() != b.args_size())
+    return false;
+  for (int i = 0; i < a.env_size(); ++i) {
+    if (a.env(i).key() != b.env(i).key() || a.env(i).value() != b.env(i).value()) return false;
+  }
+  for (int i = 0; i < a.args_size(); ++i) {
+    if (a.args(i) != b.args(i)) return false;
+  }
+  return true;
+}
+
+Result<std::vector<int64_t>> Controller::Submit(
+    const google::protobuf::RepeatedPtrField<v1::JobSpec>& specs) {
   if (specs.empty()) return Status::Invalid("submit: no jobs in the request");
   std::vector<JobSpec> parsed;
   parsed.reserve(specs.size());
-  for (const auto& p : specs) {
-    parsed.push_back(FromProto(p));
+  // A job whose payload equals the one before it in the request shares that job's; its env and
+  // args are not copied (a batch of 100,000 equal jobs would copy the environment 100,000 times).
+  std::vector<bool> same_as_previous(specs.size(), false);
+  for (int i = 0; i < specs.size(); ++i) {
+    same_as_previous[i] = i > 0 && SamePayload(specs[i], specs[i - 1]);
+    parsed.push_back(FromProto(specs[i], !same_as_previous[i]));
     // Fields only the controller sets.
     parsed.back().array_job_id = 0;
     parsed.back().array_task_id = -1;
   }
   using R = Result<std::vector<int64_t>>;
-  return impl_->Run<R>([this, parsed = std::move(parsed)](Batch& b) mutable -> R {
+  return impl_->Run<R>([this, parsed = std::move(parsed),
+                        same_as_previous = std::move(same_as_previous)](Batch& b) mutable -> R {
     Impl& I = *impl_;
     for (size_t i = 0; i < parsed.size(); ++i) {
       std::string why = I.CheckSpec(parsed[i]);
@@ -801,11 +820,14 @@ Result<std::vector<int64_t>> Controller::Submit(const std::vector<v1::JobSpec>& 
     ids.reserve(parsed.size());
     TimeMs now = WallNowMs();
     std::vector<std::pair<JobId, std::vector<JobId>>> new_arrays;
-    for (auto& spec : parsed) {
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      JobSpec& spec = parsed[i];
       JobId first = I.next_id;
-      std::string payload = Store::EncodePayload(spec);
       JobId payload_id = first;
-      if (I.last_payload_id > 0 && payload == I.last_payload) {
+      if (same_as_previous[i]) {
+        payload_id = I.last_payload_id;  // the previous job's, stored or shared just now
+      } else if (std::string payload = Store::EncodePayload(spec);
+                 I.last_payload_id > 0 && payload == I.last_payload) {
         payload_id = I.last_payload_id;
       } else if (Status s = I.store->PutPayload(first, payload); !s.ok()) {
         spdlog::critical("state store: writing job {}: {}", first, s.message());

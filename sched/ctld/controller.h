@@ -39,7 +39,7 @@ class Controller {
 
   // ---- Commands: return after the change is committed. ----
   // Validates and queues jobs. All or none: one infeasible job rejects the request, naming it.
-  Result<std::vector<int64_t>> Submit(const std::vector<v1::JobSpec>& specs);
+  Result<std::vector<int64_t>> Submit(const google::protobuf::RepeatedPtrField<v1::JobSpec>& specs);
   v1::CancelReply Cancel(const v1::CancelRequest& req);
   // Releases held jobs (an array's first id releases all its tasks).
   v1::ReleaseReply Release(const v1::ReleaseRequest& req);

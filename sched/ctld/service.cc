@@ -137,8 +137,7 @@ class ControllerService final : public v1::Controller::Service {
       return ToGrpc(Status::Invalid("submit: at most " + std::to_string(kMaxJobsPerSubmit) +
                                     " jobs per request"));
     }
-    std::vector<v1::JobSpec> specs(req->jobs().begin(), req->jobs().end());
-    auto ids = ctl_->Submit(specs);
+    auto ids = ctl_->Submit(req->jobs());
     if (!ids.ok()) return ToGrpc(ids.status());
     for (int64_t id : *ids) reply->add_ids(id);
     return grpc::Status::OK;
