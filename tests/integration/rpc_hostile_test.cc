@@ -91,6 +91,34 @@ TEST_F(RpcHostile, OneBadJobRejectsTheWholeRequestAndStoresNothing) {
   EXPECT_EQ(rep.jobs_size(), 0);
 }
 
+// Equal neighbours in one request share a stored payload; each job still runs its own.
+TEST_F(RpcHostile, ARequestMixingEqualAndDifferentPayloadsRunsEachJobsOwn) {
+  auto job = [&](const std::string& word, const std::string& out, const std::string& env) {
+    v1::JobSpec s = Good();
+    s.set_script("#!/bin/sh\necho " + word + " $WHO\n");
+    s.set_workdir(cluster_->dir());
+    s.set_output(out);
+    auto* e = s.add_env();
+    e->set_key("WHO");
+    e->set_value(env);
+    return s;
+  };
+  std::vector<v1::JobSpec> specs = {job("a", "1.out", "x"), job("a", "2.out", "x"),
+                                    job("a", "3.out", "y"), job("b", "4.out", "y"),
+                                    job("a", "5.out", "x")};
+  v1::SubmitReply rep;
+  ASSERT_TRUE(Submit(specs, &rep).ok());
+  ASSERT_EQ(rep.ids_size(), 5);
+  std::string ids;
+  for (int64_t id : rep.ids()) ids += " " + std::to_string(id);
+  ASSERT_EQ(cluster_->Corral("wait -q --timeout 60" + ids).code, 0);
+  EXPECT_EQ(cluster_->ReadFile("1.out"), "a x\n");
+  EXPECT_EQ(cluster_->ReadFile("2.out"), "a x\n");
+  EXPECT_EQ(cluster_->ReadFile("3.out"), "a y\n");
+  EXPECT_EQ(cluster_->ReadFile("4.out"), "b y\n");
+  EXPECT_EQ(cluster_->ReadFile("5.out"), "a x\n");
+}
+
 TEST_F(RpcHostile, WaitCancelAndExecOnUnknownJobs) {
   {
     v1::WaitRequest req;
