@@ -49,10 +49,17 @@ class NodeConn : public NodeChannel {
     for (;;) {
       cv_.wait(l, [&] { return closed_ || !out_.empty(); });
       if (closed_) return;
-      v1::ControllerMessage m = std::move(out_.front());
-      out_.pop_front();
+      std::deque<v1::ControllerMessage> batch;
+      batch.swap(out_);
       l.unlock();
-      bool ok = stream_->Write(m);
+      // Everything queued goes out together: all but the last may wait in gRPC's buffer, so a
+      // burst of launches costs one flush, not one each.
+      bool ok = true;
+      for (size_t i = 0; ok && i < batch.size(); ++i) {
+        grpc::WriteOptions o;
+        if (i + 1 < batch.size()) o.set_buffer_hint();
+        ok = stream_->Write(batch[i], o);
+      }
       l.lock();
       if (!ok) {
         closed_ = true;
