@@ -214,25 +214,24 @@ void KillJobProcesses(int64_t job_id, const std::string& session, const std::vec
 
 namespace {
 
-std::vector<pid_t> ChildrenOf(pid_t pid) {
-  std::vector<pid_t> out;
-  std::string base = "/proc/" + std::to_string(pid) + "/task";
-  DIR* d = opendir(base.c_str());
-  if (!d) return out;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    std::ifstream f(base + "/" + e->d_name + "/children");
-    for (pid_t c; f >> c;) out.push_back(c);
-  }
-  closedir(d);
-  return out;
-}
-
-// The children of one thread (task) of this process.
+// The children of one thread (task) of process `pid`.
 std::vector<pid_t> ChildrenOfTask(pid_t pid, pid_t tid) {
   std::vector<pid_t> out;
   std::ifstream f("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/children");
   for (pid_t c; f >> c;) out.push_back(c);
+  return out;
+}
+
+// The children of every thread of process `pid`.
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> out;
+  DIR* d = opendir(("/proc/" + std::to_string(pid) + "/task").c_str());
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    for (pid_t c : ChildrenOfTask(pid, static_cast<pid_t>(atoi(e->d_name)))) out.push_back(c);
+  }
+  closedir(d);
   return out;
 }
 

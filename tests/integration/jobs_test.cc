@@ -10,12 +10,6 @@
 namespace corral::testing {
 namespace {
 
-int64_t SubmitOk(const LocalCluster& c, const std::string& args) {
-  CmdResult r = c.Corral("submit --parsable " + args);
-  EXPECT_EQ(r.code, 0) << r.err;
-  return atoll(r.out.c_str());
-}
-
 TEST(Jobs, FiftyJobsRunToCompletion) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);

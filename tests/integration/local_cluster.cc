@@ -27,6 +27,12 @@ std::string FirstLine(const CmdResult& r) {
   return r.out.substr(0, r.out.find('\n'));
 }
 
+int64_t SubmitOk(const LocalCluster& c, const std::string& args) {
+  CmdResult r = c.Corral("submit --parsable " + args);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return atoll(r.out.c_str());
+}
+
 std::string BinDir() {
   return CORRAL_BIN_DIR;
 }

@@ -2,6 +2,7 @@
 // OS picks), started with `corral up` in a fresh directory and stopped with `corral down`.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,6 +43,9 @@ class LocalCluster {
 
 // The first line of a command's output, e.g. the id printed by `submit --parsable`.
 std::string FirstLine(const CmdResult& r);
+
+// `corral submit --parsable ARGS`: the job id, after checking (EXPECT) that the submit succeeded.
+int64_t SubmitOk(const LocalCluster& c, const std::string& args);
 
 // Polls `cond` every 20 ms until it holds or `timeout_ms` passes. Returns whether it held.
 bool WaitFor(const std::function<bool()>& cond, int timeout_ms);

@@ -25,11 +25,7 @@ std::map<int64_t, std::string> States(const LocalCluster& c) {
 TEST(Restart, JobsSurviveKillNineOfTheController) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);
-  auto submit = [&](const std::string& a) {
-    CmdResult r = c->Corral("submit --parsable " + a);
-    EXPECT_EQ(r.code, 0) << r.err;
-    return atoll(r.out.c_str());
-  };
+  auto submit = [&](const std::string& a) { return SubmitOk(*c, a); };
   int64_t done = submit("-o done.out --wrap 'echo hi'");
   ASSERT_EQ(c->Corral("wait -q " + std::to_string(done)).code, 0);
   int64_t running = submit("--gpus=h100:2 --wrap 'sleep 120'");
@@ -76,11 +72,7 @@ int64_t PayloadRows(const LocalCluster& c) {
 TEST(Restart, EqualSubmissionsShareAPayloadThatOutlivesARestart) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);
-  auto submit = [&](const std::string& a) {
-    CmdResult r = c->Corral("submit --parsable " + a);
-    EXPECT_EQ(r.code, 0) << r.err;
-    return atoll(r.out.c_str());
-  };
+  auto submit = [&](const std::string& a) { return SubmitOk(*c, a); };
   int64_t a1 = submit("-o a1.out --wrap 'echo same'");
   int64_t a2 = submit("-H -o a2.out --wrap 'echo same'");  // options differ, payload does not
   int64_t b = submit("-o b.out --wrap 'echo other'");

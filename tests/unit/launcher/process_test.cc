@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -39,27 +40,29 @@ class ProcessTest : public ::testing::Test {
     ss << f.rdbuf();
     return ss.str();
   }
-  // Waits (deadline 10 s) until `path` holds a line, and returns it as a pid.
-  pid_t PidFrom(const fs::path& path) {
+  // Polls `done` every 5 ms until it returns true or 10 s pass; returns whether it did.
+  static bool Poll(const std::function<bool()>& done) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::string s = Read(path);
-      if (!s.empty() && s.back() == '\n') return static_cast<pid_t>(std::stol(s));
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+  // Waits until `path` holds a line, and returns it as a pid.
+  pid_t PidFrom(const fs::path& path) {
+    std::string s;
+    if (Poll([&] { return !(s = Read(path)).empty() && s.back() == '\n'; })) {
+      return static_cast<pid_t>(std::stol(s));
     }
     ADD_FAILURE() << path << " never got a pid";
     return -1;
   }
-  // Reaps `pid` (a child of this process), waiting up to 10 s; returns its wait status.
+  // Reaps `pid` (a child of this process); returns its wait status.
   int Reap(pid_t pid) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     int st = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pid_t r = waitpid(pid, &st, WNOHANG);
-      if (r == pid) return st;
-      if (r < 0) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    pid_t r = 0;
+    if (Poll([&] { return (r = waitpid(pid, &st, WNOHANG)) != 0; }) && r == pid) return st;
     ADD_FAILURE() << "process " << pid << " did not end";
     return -1;
   }
@@ -128,13 +131,10 @@ TEST_F(ProcessTest, KillJobProcessesEndsTheTreeIncludingANewSession) {
   EXPECT_EQ(ExitCodeOf(Reap(*pid)), 128 + SIGTERM);
   // The grandchild is gone too (it was not our child: poll until kill(0) fails or it is a
   // zombie waiting for its reaper).
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  bool gone = false;
-  while (!gone && std::chrono::steady_clock::now() < deadline) {
+  bool gone = Poll([&] {
     std::string stat = Read("/proc/" + std::to_string(gc) + "/stat");
-    gone = stat.empty() || stat.find(") Z") != std::string::npos;
-    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+    return stat.empty() || stat.find(") Z") != std::string::npos;
+  });
   EXPECT_TRUE(gone) << "grandchild " << gc << " survived";
 }
 
