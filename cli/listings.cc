@@ -9,7 +9,7 @@
 #include "cli/options.h"
 #include "cli/table.h"
 #include "common/time.h"
-#include "fabric/brief_stream.h"
+#include "fabric/delimited.h"
 
 namespace corral::cli {
 
@@ -85,7 +85,14 @@ int Queue(const Args& args) {
   }
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& j : rep.jobs()) arr.push_back(JobJson(j));
+    DelimitedReader r(rep.info_stream());
+    v1::JobInfo j;
+    while (r.Next(&j)) arr.push_back(JobJson(j));
+    if (r.error()) {
+      std::cerr << "corral queue: the controller's reply is malformed after " << arr.size()
+                << " job(s)\n";
+      return kExitFailed;
+    }
     std::cout << nlohmann::json{{"jobs", arr}}.dump(2) << "\n";
     return kExitOk;
   }
@@ -94,7 +101,7 @@ int Queue(const Args& args) {
       {"JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES", "GPUS", "NODELIST(REASON)"});
   // An entry is about as long as its row of text.
   t.Reserve(rep.brief_stream().size() / 48 + 1, 64);
-  BriefReader r(rep.brief_stream());
+  DelimitedReader r(rep.brief_stream());
   v1::JobBrief j;
   std::string id, where;
   while (r.Next(&j)) {

@@ -15,10 +15,10 @@
 #include "accounting/hdf5_writer.h"
 #include "common/log.h"
 #include "common/time.h"
-#include "fabric/brief_stream.h"
 #include "fabric/convert.h"
 #include "sched/core/fifo.h"
 #include "sched/ctld/job_env.h"
+#include "sched/ctld/job_view.h"
 #include "sched/ctld/store.h"
 
 namespace corral::ctld {
@@ -45,32 +45,6 @@ struct Batch {
 };
 
 using Command = std::function<void(Batch&)>;
-
-// The job's entry in a brief stream (fabric/brief_stream.h).
-std::string EncodeBrief(const v1::JobInfo& j) {
-  v1::JobBrief b;
-  const auto& s = j.spec();
-  b.set_id(j.id());
-  b.set_name(s.name());
-  b.set_user(s.user());
-  b.set_partition(s.partition());
-  b.set_state(j.state());
-  b.set_reason(j.reason());
-  b.set_submit_ms(j.submit_ms());
-  b.set_start_ms(j.start_ms());
-  b.set_end_ms(j.end_ms());
-  int nodes = s.nodes();
-  for (const auto& h : s.het()) nodes += h.nodes();
-  b.set_nodes(nodes);
-  int gpus = s.gpus_per_node() > 0 ? s.gpus_per_node() * s.nodes() : s.gpus();
-  if (gpus > 0)
-    b.set_gpus((s.gpu_model().empty() ? "" : s.gpu_model() + ":") + std::to_string(gpus));
-  b.set_nodelist(j.nodelist());
-  b.set_array_job_id(s.array_job_id());
-  b.set_array_task_id(s.array_task_id());
-  b.set_exit_code(j.exit_code());
-  return EncodeDelimitedBrief(b);
-}
 
 JobRecord ToRecord(const Job& j) {
   JobRecord r;
@@ -160,10 +134,9 @@ class Controller::Impl {
   // ---- Published view. ----
   mutable std::shared_mutex view_mu;
   mutable std::condition_variable_any view_cv;
-  std::unordered_map<JobId, std::shared_ptr<const v1::JobInfo>> view_jobs;
+  std::unordered_map<JobId, JobView> view_jobs;
   std::set<JobId> view_active;  // pending or running, for the queue listing
   std::unordered_map<JobId, std::vector<JobId>> view_arrays;  // arrays never change
-  std::unordered_map<JobId, std::string> view_briefs;         // brief stream entry, for the queue
   // The unfiltered queue listing (every active job's brief, in id order), built on demand and
   // dropped by Publish. Set under a shared view_mu plus stream_mu; Publish, which holds view_mu
   // exclusively, cannot run meanwhile, so the cache always matches the view.
@@ -202,7 +175,7 @@ class Controller::Impl {
               Batch& b);
   void Persist(const Job& j, Batch& b);
   void Publish(const Batch& b);
-  std::shared_ptr<const v1::JobInfo> MakeInfo(const Job& j) const;
+  v1::JobInfo MakeInfo(const Job& j) const;
   v1::NodeInfo MakeNodeInfo(const NodeEntry& n) const;
   std::string CheckSpec(const JobSpec& s) const;
   void ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg, Batch& b);
@@ -454,7 +427,7 @@ void Controller::Impl::Start(Job& j, Allocation alloc, TimeMs now, Batch& b) {
     if (!told.insert(j.alloc[k].node).second) continue;  // one launch per node
     v1::ControllerMessage m;
     auto* l = m.mutable_launch();
-    *l->mutable_job() = *info;
+    *l->mutable_job() = info;
     ToProto(full, l->mutable_job()->mutable_spec());
     for (const auto& [key, val] : env) {
       auto* e = l->add_env();
@@ -624,8 +597,9 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
   return "";
 }
 
-std::shared_ptr<const v1::JobInfo> Controller::Impl::MakeInfo(const Job& j) const {
-  auto info = std::make_shared<v1::JobInfo>();
+v1::JobInfo Controller::Impl::MakeInfo(const Job& j) const {
+  v1::JobInfo r;
+  v1::JobInfo* info = &r;
   info->set_id(j.id);
   ToProto(j.spec, info->mutable_spec());
   // The published view keeps neither the script nor the environment: they can be large.
@@ -645,7 +619,7 @@ std::shared_ptr<const v1::JobInfo> Controller::Impl::MakeInfo(const Job& j) cons
   info->set_stderr_path(j.spec.error.empty()
                             ? info->stdout_path()
                             : ExpandOutputPattern(j.spec.error, j.id, j.spec, first));
-  return info;
+  return r;
 }
 
 v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
@@ -672,31 +646,25 @@ v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
 }
 
 void Controller::Impl::Publish(const Batch& b) {
-  std::vector<std::pair<JobId, std::shared_ptr<const v1::JobInfo>>> infos;
-  infos.reserve(b.changed_jobs.size());
-  for (JobId id : b.changed_jobs) infos.emplace_back(id, MakeInfo(jobs[id]));
-  std::vector<std::string> briefs;
-  briefs.reserve(infos.size());
-  for (const auto& [id, info] : infos) briefs.push_back(EncodeBrief(*info));
+  std::vector<std::pair<JobId, JobView>> views;
+  views.reserve(b.changed_jobs.size());
+  for (JobId id : b.changed_jobs) views.emplace_back(id, JobView(MakeInfo(jobs[id])));
   std::vector<v1::NodeInfo> node_infos;
   if (b.nodes_changed) {
     for (const auto& [name, n] : nodes) node_infos.push_back(MakeNodeInfo(n));
   }
   {
     std::unique_lock<std::shared_mutex> l(view_mu);
-    for (size_t i = 0; i < infos.size(); ++i) {
-      auto& [id, info] = infos[i];
-      view_briefs[id] = std::move(briefs[i]);
-      bool active = info->state() == "PENDING" || info->state() == "RUNNING";
-      if (active) {
+    for (auto& [id, view] : views) {
+      if (view.state() == JobState::kPending || view.state() == JobState::kRunning) {
         view_active.insert(id);
       } else {
         view_active.erase(id);
       }
-      view_jobs[id] = std::move(info);
+      view_jobs[id] = std::move(view);
     }
     if (b.nodes_changed) view_nodes = std::move(node_infos);
-    if (!infos.empty()) {
+    if (!views.empty()) {
       std::lock_guard<std::mutex> g(stream_mu);
       active_stream.reset();
     }
@@ -1055,10 +1023,10 @@ v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
     }
     if (!s) {
       size_t n = 0;
-      for (JobId id : impl_->view_active) n += impl_->view_briefs.at(id).size();
+      for (JobId id : impl_->view_active) n += impl_->view_jobs.at(id).brief_entry().size();
       auto built = std::make_shared<std::string>();
       built->reserve(n);
-      for (JobId id : impl_->view_active) *built += impl_->view_briefs.at(id);
+      for (JobId id : impl_->view_active) built->append(impl_->view_jobs.at(id).brief_entry());
       s = built;
       std::lock_guard<std::mutex> g(impl_->stream_mu);
       impl_->active_stream = s;
@@ -1066,28 +1034,26 @@ v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
     reply.set_brief_stream(*s);
     return reply;
   }
-  std::string* stream = reply.mutable_brief_stream();
-  auto add = [&](const v1::JobInfo& j) {
-    if (!req.user().empty() && j.spec().user() != req.user()) return;
-    if (req.brief()) {
-      *stream += impl_->view_briefs.at(j.id());
-    } else {
-      *reply.add_jobs() = j;
-    }
+  std::string* stream = req.brief() ? reply.mutable_brief_stream() : reply.mutable_info_stream();
+  v1::JobBrief brief;
+  auto add = [&](const JobView& j) {
+    // The user is in the brief entry, the smaller one to parse.
+    if (!req.user().empty() && (!j.Brief(&brief) || brief.user() != req.user())) return;
+    stream->append(req.brief() ? j.brief_entry() : j.info_entry());
   };
   if (req.ids_size() > 0) {
     for (int64_t id : req.ids()) {
       auto it = impl_->view_jobs.find(id);
-      if (it != impl_->view_jobs.end()) add(*it->second);
+      if (it != impl_->view_jobs.end()) add(it->second);
     }
   } else if (req.include_finished()) {
     std::vector<JobId> ids;
     ids.reserve(impl_->view_jobs.size());
     for (const auto& [id, j] : impl_->view_jobs) ids.push_back(id);
     std::sort(ids.begin(), ids.end());
-    for (JobId id : ids) add(*impl_->view_jobs.at(id));
+    for (JobId id : ids) add(impl_->view_jobs.at(id));
   } else {
-    for (JobId id : impl_->view_active) add(*impl_->view_jobs.at(id));
+    for (JobId id : impl_->view_active) add(impl_->view_jobs.at(id));
   }
   return reply;
 }
@@ -1117,14 +1083,12 @@ Result<v1::WaitReply> Controller::Wait(const v1::WaitRequest& req) const {
       return Status::NotFound("job " + std::to_string(id) + ": no such job");
     }
   }
-  auto reached = [&](const v1::JobInfo& j) {
-    JobState st;
-    if (!ParseJobState(j.state(), &st)) return true;
-    return req.until_running() ? st != JobState::kPending : IsTerminal(st);
+  auto reached = [&](const JobView& j) {
+    return req.until_running() ? j.state() != JobState::kPending : IsTerminal(j.state());
   };
   size_t first_open = 0;  // ids before it have reached the goal already
   for (;;) {
-    while (first_open < ids.size() && reached(*impl_->view_jobs.at(ids[first_open]))) {
+    while (first_open < ids.size() && reached(impl_->view_jobs.at(ids[first_open]))) {
       ++first_open;
     }
     bool all = first_open == ids.size();
@@ -1133,8 +1097,8 @@ Result<v1::WaitReply> Controller::Wait(const v1::WaitRequest& req) const {
       all = true;
       // A whole array's worth of states would be large: list only the first 1000 jobs.
       for (size_t i = 0; i < ids.size(); ++i) {
-        const auto& j = *impl_->view_jobs.at(ids[i]);
-        if (i < 1000 || !reached(j) || j.exit_code() != 0) *reply.add_jobs() = j;
+        const JobView& j = impl_->view_jobs.at(ids[i]);
+        if (i < 1000 || !reached(j) || j.exit_code() != 0) j.Info(reply.add_jobs());
         if (!reached(j)) all = false;
         if (reply.jobs_size() > 10000) break;
       }
@@ -1184,7 +1148,7 @@ Result<Controller::StepTarget> Controller::FindStepTarget(int64_t job_id,
     if (nit == impl_->nodes.end() || !nit->second.channel) {
       return Status::Unavailable("node " + node + " is not connected");
     }
-    return StepTarget{nit->second.channel, *impl_->MakeInfo(j)};
+    return StepTarget{nit->second.channel, impl_->MakeInfo(j)};
   });
 }
 

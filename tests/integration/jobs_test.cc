@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -148,6 +149,47 @@ TEST(Queue, PlainListingFollowsEveryChange) {
   CmdResult empty = c->Corral("queue");
   EXPECT_EQ(empty.code, 0);
   EXPECT_EQ(empty.out.rfind("JOBID", 0), 0u) << empty.out;
+}
+
+// The JSON listing is each job's full record, sent encoded as corrald keeps it, on every path.
+TEST(Queue, JsonListingCarriesEachJobsFullRecord) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  int64_t a = SubmitOk(*c, "-H -J alpha -N 2 -n 2 -c 2 -o /tmp/a-%j.out -t 5 --wrap true");
+  int64_t b = SubmitOk(*c, "-H -J beta -d afterok:" + std::to_string(a) + " --wrap true");
+  auto jobs_of = [&](const std::string& args) {
+    CmdResult r = c->Corral("queue --json " + args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::map<int64_t, nlohmann::json> by_id;
+    nlohmann::json parsed = nlohmann::json::parse(r.out);
+    for (const auto& j : parsed["jobs"]) by_id[j["job_id"]] = j;
+    return by_id;
+  };
+  auto all = jobs_of("");
+  ASSERT_EQ(all.size(), 2u);
+  const auto& ja = all[a];
+  EXPECT_EQ(ja["name"], "alpha");
+  EXPECT_EQ(ja["state"], "PENDING");
+  EXPECT_EQ(ja["reason"], "JobHeldUser");
+  EXPECT_EQ(ja["nodes"], 2);
+  EXPECT_EQ(ja["cpus_per_task"], 2);
+  EXPECT_EQ(ja["time_limit_ms"], 300000);
+  EXPECT_EQ(ja["stdout"], "/tmp/a-" + std::to_string(a) + ".out");
+  EXPECT_EQ(ja["hold"], true);
+  EXPECT_EQ(all[b]["dependencies"][0], "afterok:" + std::to_string(a));
+  // By id, by user, and with finished jobs.
+  auto one = jobs_of("-j " + std::to_string(b));
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one.begin()->second["name"], "beta");
+  std::string user = all[a]["user"];
+  EXPECT_EQ(jobs_of("-u " + user).size(), 2u);
+  EXPECT_TRUE(jobs_of("-u nobody-at-all").empty());
+  ASSERT_EQ(c->Corral("cancel " + std::to_string(a) + " " + std::to_string(b)).code, 0);
+  EXPECT_TRUE(WaitFor([&] { return jobs_of("").empty(); }, 10000));
+  auto done = jobs_of("--all");
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[a]["state"], "CANCELLED");
+  EXPECT_EQ(done[a]["name"], "alpha");
 }
 
 }  // namespace

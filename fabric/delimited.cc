@@ -1,4 +1,4 @@
-#include "fabric/brief_stream.h"
+#include "fabric/delimited.h"
 
 #include <google/protobuf/io/coded_stream.h>
 
@@ -7,17 +7,17 @@ namespace corral {
 using google::protobuf::io::CodedInputStream;
 using google::protobuf::io::CodedOutputStream;
 
-std::string EncodeDelimitedBrief(const v1::JobBrief& brief) {
-  size_t n = brief.ByteSizeLong();
+std::string EncodeDelimited(const google::protobuf::MessageLite& msg) {
+  size_t n = msg.ByteSizeLong();
   std::string out;
   out.resize(CodedOutputStream::VarintSize32(static_cast<uint32_t>(n)) + n);
   auto* p = reinterpret_cast<uint8_t*>(out.data());
   p = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(n), p);
-  brief.SerializeWithCachedSizesToArray(p);
+  msg.SerializeWithCachedSizesToArray(p);
   return out;
 }
 
-bool BriefReader::Next(v1::JobBrief* out) {
+bool DelimitedReader::Next(google::protobuf::MessageLite* out) {
   if (rest_.empty() || error_) return false;
   CodedInputStream in(reinterpret_cast<const uint8_t*>(rest_.data()),
                       static_cast<int>(std::min<size_t>(rest_.size(), INT32_MAX)));

@@ -1,9 +1,11 @@
-// The queue listing's delimited stream: round trip, and what a hostile stream does.
-#include "fabric/brief_stream.h"
+// Delimited streams (the listings' wire form): round trip, and what a hostile stream does.
+#include "fabric/delimited.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "fabric/proto/corral.pb.h"
 
 namespace corral {
 namespace {
@@ -16,10 +18,10 @@ v1::JobBrief Brief(int64_t id, const std::string& name) {
   return b;
 }
 
-TEST(BriefStream, RoundTripsInOrder) {
+TEST(Delimited, RoundTripsInOrder) {
   std::string s;
-  for (int i = 1; i <= 300; ++i) s += EncodeDelimitedBrief(Brief(i, std::string(i, 'n')));
-  BriefReader r(s);
+  for (int i = 1; i <= 300; ++i) s += EncodeDelimited(Brief(i, std::string(i, 'n')));
+  DelimitedReader r(s);
   v1::JobBrief b;
   int n = 0;
   while (r.Next(&b)) {
@@ -31,17 +33,17 @@ TEST(BriefStream, RoundTripsInOrder) {
   EXPECT_FALSE(r.error());
 }
 
-TEST(BriefStream, EmptyStreamIsNoEntriesAndNoError) {
-  BriefReader r("");
+TEST(Delimited, EmptyStreamIsNoEntriesAndNoError) {
+  DelimitedReader r("");
   v1::JobBrief b;
   EXPECT_FALSE(r.Next(&b));
   EXPECT_FALSE(r.error());
 }
 
-TEST(BriefStream, DefaultBriefIsAZeroLengthEntry) {
-  std::string s = EncodeDelimitedBrief(v1::JobBrief());
+TEST(Delimited, DefaultBriefIsAZeroLengthEntry) {
+  std::string s = EncodeDelimited(v1::JobBrief());
   EXPECT_EQ(s, std::string(1, '\0'));
-  BriefReader r(s);
+  DelimitedReader r(s);
   v1::JobBrief b = Brief(5, "x");
   ASSERT_TRUE(r.Next(&b));
   EXPECT_EQ(b.id(), 0);  // parsing replaces what was there
@@ -49,10 +51,10 @@ TEST(BriefStream, DefaultBriefIsAZeroLengthEntry) {
   EXPECT_FALSE(r.error());
 }
 
-TEST(BriefStream, TruncatedEntryIsAnError) {
-  std::string s = EncodeDelimitedBrief(Brief(1, "a")) + EncodeDelimitedBrief(Brief(2, "bbbb"));
+TEST(Delimited, TruncatedEntryIsAnError) {
+  std::string s = EncodeDelimited(Brief(1, "a")) + EncodeDelimited(Brief(2, "bbbb"));
   s.pop_back();
-  BriefReader r(s);
+  DelimitedReader r(s);
   v1::JobBrief b;
   EXPECT_TRUE(r.Next(&b));
   EXPECT_FALSE(r.Next(&b));
@@ -60,13 +62,13 @@ TEST(BriefStream, TruncatedEntryIsAnError) {
   EXPECT_FALSE(r.Next(&b));  // stays stopped
 }
 
-TEST(BriefStream, HostileLengthsAndBytesAreErrorsNotCrashes) {
+TEST(Delimited, HostileLengthsAndBytesAreErrorsNotCrashes) {
   v1::JobBrief b;
   // A varint that never ends, a length far past the end, and a length of 2^32-1.
   for (const std::string& s :
        {std::string(20, '\xff'), std::string("\x80\x80\x80\x80\x01", 5) + "abc",
         std::string("\xff\xff\xff\xff\x0f", 5), std::string("\x05\xff\xff\xff\xff\xff", 6)}) {
-    BriefReader r(s);
+    DelimitedReader r(s);
     while (r.Next(&b)) {
     }
     EXPECT_TRUE(r.error()) << "stream of " << s.size() << " bytes";
