@@ -934,18 +934,18 @@ Status Controller::Complete(const v1::CompleteRequest& req) {
   });
 }
 
-Result<v1::Registered> Controller::NodeConnected(const v1::NodeRegister& reg,
-                                                 std::shared_ptr<NodeChannel> channel) {
+void Controller::NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<NodeChannel> channel,
+                               std::function<void(Result<v1::Registered>)> done) {
   NodeProfile p = FromProto(reg.profile());
   if (p.name.empty() || p.name.size() > 64) {
-    return Status::Invalid("register: node name must be 1 to 64 characters");
+    return done(Status::Invalid("register: node name must be 1 to 64 characters"));
   }
   if (p.cpus <= 0 || p.mem_mib < 0) {
-    return Status::Invalid("register: node " + p.name + " reports no CPUs");
+    return done(Status::Invalid("register: node " + p.name + " reports no CPUs"));
   }
   for (size_t i = 0; i < p.gpus.size(); ++i) p.gpus[i].index = static_cast<int32_t>(i);
   using R = Result<v1::Registered>;
-  return impl_->Run<R>([this, p, reg, channel](Batch& b) -> R {
+  auto apply = [this, p, reg, channel](Batch& b) -> R {
     Impl& I = *impl_;
     TimeMs now = WallNowMs();
     auto it = I.nodes.find(p.name);
@@ -985,6 +985,10 @@ Result<v1::Registered> Controller::NodeConnected(const v1::NodeRegister& reg,
     spdlog::info("node {} registered: {} cpus, {} MiB, {} gpus", p.name, p.cpus, p.mem_mib,
                  p.gpus.size());
     return ok;
+  };
+  impl_->Enqueue([apply = std::move(apply), done = std::move(done)](Batch& b) {
+    auto r = std::make_shared<R>(apply(b));
+    b.after_commit.push_back([done, r] { done(std::move(*r)); });
   });
 }
 

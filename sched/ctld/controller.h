@@ -4,6 +4,7 @@
 // Reads are served from a view published after each commit, so readers never wait on a commit.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,9 +46,11 @@ class Controller {
   v1::ReleaseReply Release(const v1::ReleaseRequest& req);
   // Ends a running `corral run` allocation: COMPLETED for exit code 0, else FAILED.
   Status Complete(const v1::CompleteRequest& req);
-  // A node (re)connected. Returns what to answer in Registered.
-  Result<v1::Registered> NodeConnected(const v1::NodeRegister& reg,
-                                       std::shared_ptr<NodeChannel> channel);
+  // A node (re)connected. `done` gets what to answer in Registered: once the registration is
+  // committed, on the writer thread (so it must not block), or at once, on this thread, if the
+  // registration is invalid. Returns without waiting for the commit.
+  void NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<NodeChannel> channel,
+                     std::function<void(Result<v1::Registered>)> done);
   void NodeDisconnected(const std::string& node, const NodeChannel* channel);
   void NodeMessage(const std::string& node, const v1::NodeMessage& msg);
 

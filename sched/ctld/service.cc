@@ -2,137 +2,23 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include "common/log.h"
 #include "common/time.h"
 #include "fabric/channel.h"
 #include "fabric/proto/corral.grpc.pb.h"
+#include "sched/ctld/node_link.h"
+#include "sched/ctld/step_router.h"
 
 namespace corral::ctld {
 
 namespace {
 
 constexpr int kMaxJobsPerSubmit = 1000000;
-
-// Outgoing messages to one node, written by a sender thread so the writer never blocks.
-class NodeConn : public NodeChannel {
- public:
-  explicit NodeConn(grpc::ServerReaderWriter<v1::ControllerMessage, v1::NodeMessage>* s)
-      : stream_(s), sender_([this] { SendLoop(); }) {}
-  ~NodeConn() override { Close(); }
-
-  bool Send(const v1::ControllerMessage& msg) override {
-    std::lock_guard<std::mutex> l(mu_);
-    if (closed_) return false;
-    out_.push_back(msg);
-    cv_.notify_one();
-    return true;
-  }
-  void Close() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      closed_ = true;
-    }
-    cv_.notify_one();
-    if (sender_.joinable() && sender_.get_id() != std::this_thread::get_id()) sender_.join();
-  }
-
- private:
-  void SendLoop() {
-    std::unique_lock<std::mutex> l(mu_);
-    for (;;) {
-      cv_.wait(l, [&] { return closed_ || !out_.empty(); });
-      if (closed_) return;
-      std::deque<v1::ControllerMessage> batch;
-      batch.swap(out_);
-      l.unlock();
-      // Everything queued goes out together: all but the last may wait in gRPC's buffer, so a
-      // burst of launches costs one flush, not one each.
-      bool ok = true;
-      for (size_t i = 0; ok && i < batch.size(); ++i) {
-        grpc::WriteOptions o;
-        if (i + 1 < batch.size()) o.set_buffer_hint();
-        ok = stream_->Write(batch[i], o);
-      }
-      l.lock();
-      if (!ok) {
-        closed_ = true;
-        return;
-      }
-    }
-  }
-  grpc::ServerReaderWriter<v1::ControllerMessage, v1::NodeMessage>* stream_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<v1::ControllerMessage> out_;
-  bool closed_ = false;
-  std::thread sender_;
-};
-
-// Routes the output of steps (processes started with Exec) back to the waiting RPC.
-class StepRouter {
- public:
-  struct Step {
-    std::string node;
-    std::mutex mu;
-    std::condition_variable cv;
-    std::deque<v1::ExecEvent> events;
-    bool done = false;
-  };
-
-  std::pair<int64_t, std::shared_ptr<Step>> Open(const std::string& node) {
-    auto s = std::make_shared<Step>();
-    s->node = node;
-    std::lock_guard<std::mutex> l(mu_);
-    int64_t id = next_++;
-    steps_[id] = s;
-    return {id, s};
-  }
-  void Close(int64_t id) {
-    std::lock_guard<std::mutex> l(mu_);
-    steps_.erase(id);
-  }
-  // Delivers an event from `node`; ignored unless that node runs the step.
-  void Deliver(const std::string& node, int64_t id, v1::ExecEvent ev, bool last) {
-    std::shared_ptr<Step> s;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      auto it = steps_.find(id);
-      if (it == steps_.end() || it->second->node != node) return;
-      s = it->second;
-    }
-    std::lock_guard<std::mutex> l(s->mu);
-    if (s->done) return;
-    s->events.push_back(std::move(ev));
-    s->done = last;
-    s->cv.notify_all();
-  }
-  // Ends every step on `node` with an error (the node went away).
-  void FailNode(const std::string& node) {
-    std::vector<std::pair<int64_t, std::shared_ptr<Step>>> hit;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      for (auto& [id, s] : steps_)
-        if (s->node == node) hit.emplace_back(id, s);
-    }
-    for (auto& [id, s] : hit) {
-      v1::ExecEvent ev;
-      ev.set_error("node " + node + " disconnected");
-      Deliver(node, id, ev, true);
-    }
-  }
-
- private:
-  std::mutex mu_;
-  int64_t next_ = 1;
-  std::map<int64_t, std::shared_ptr<Step>> steps_;
-};
 
 class ControllerService final : public v1::Controller::Service {
  public:
@@ -250,62 +136,6 @@ grpc::Status ControllerService::Exec(grpc::ServerContext* ctx, const v1::ExecReq
   router_->Close(step_id);
   return grpc::Status::OK;
 }
-
-class NodeLinkService final : public v1::NodeLink::Service {
- public:
-  NodeLinkService(Controller* c, StepRouter* r) : ctl_(c), router_(r) {}
-
-  grpc::Status Connect(
-      grpc::ServerContext*,
-      grpc::ServerReaderWriter<v1::ControllerMessage, v1::NodeMessage>* stream) override {
-    v1::NodeMessage first;
-    if (!stream->Read(&first)) return grpc::Status::OK;
-    if (!first.has_register_()) {
-      return ToGrpc(Status::Invalid("node link: the first message must be a registration"));
-    }
-    const std::string name = first.register_().profile().name();
-    auto conn = std::make_shared<NodeConn>(stream);
-    auto reg = ctl_->NodeConnected(first.register_(), conn);
-    if (!reg.ok()) {
-      conn->Close();
-      return ToGrpc(reg.status());
-    }
-    v1::ControllerMessage hello;
-    *hello.mutable_registered() = *reg;
-    conn->Send(hello);
-    v1::NodeMessage msg;
-    while (stream->Read(&msg)) {
-      if (msg.has_step_output()) {
-        const auto& o = msg.step_output();
-        v1::ExecEvent ev;
-        if (!o.stdout().empty()) ev.set_stdout(o.stdout());
-        if (!o.stderr().empty()) ev.set_stderr(o.stderr());
-        router_->Deliver(name, o.step_id(), ev, false);
-      } else if (msg.has_step_exit()) {
-        const auto& x = msg.step_exit();
-        v1::ExecEvent ev;
-        if (!x.error().empty()) {
-          ev.set_error(x.error());
-        } else {
-          ev.set_exit_code(x.exit_code());
-        }
-        router_->Deliver(name, x.step_id(), ev, true);
-      } else if (msg.has_register_()) {
-        // Re-registration on the same stream is not allowed; ignore it.
-      } else {
-        ctl_->NodeMessage(name, msg);
-      }
-    }
-    conn->Close();
-    ctl_->NodeDisconnected(name, conn.get());
-    router_->FailNode(name);
-    return grpc::Status::OK;
-  }
-
- private:
-  Controller* ctl_;
-  StepRouter* router_;
-};
 
 class ServerImpl : public Server {
  public:

@@ -2,6 +2,8 @@
 // controller keeps serving with nothing lost.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "fabric/channel.h"
 #include "tests/integration/local_cluster.h"
 
@@ -193,6 +195,81 @@ TEST_F(RpcHostile, NodeLinkRefusesStreamsThatDoNotRegisterProperly) {
   st = attempt(nocpu);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("CPUs"), std::string::npos);
+}
+
+// Node streams that vanish at every point of their life: before a word, right after
+// registering, and after messages that mean nothing. Each ends cleanly, a node that had
+// registered is marked down, and the controller goes on running jobs on the real nodes.
+TEST_F(RpcHostile, NodeLinkSurvivesStreamsThatVanishAtAnyPoint) {
+  auto link = v1::NodeLink::NewStub(channel_);
+  auto reg = [](const std::string& name) {
+    v1::NodeMessage m;
+    auto* p = m.mutable_register_()->mutable_profile();
+    p->set_name(name);
+    p->set_cpus(1);
+    p->set_mem_mib(64);
+    return m;
+  };
+  const int kEach = 15;
+  for (int i = 0; i < kEach; ++i) {
+    grpc::ClientContext ctx;
+    auto s = link->Connect(&ctx);
+    ctx.TryCancel();
+    EXPECT_FALSE(s->Finish().ok());
+  }
+  for (int i = 0; i < kEach; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(DeadlineIn(10000));
+    auto s = link->Connect(&ctx);
+    ASSERT_TRUE(s->Write(reg("ghost-" + std::to_string(i))));
+    v1::ControllerMessage m;
+    ASSERT_TRUE(s->Read(&m));
+    EXPECT_TRUE(m.has_registered()) << i;
+    ctx.TryCancel();
+    s->Finish();
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(DeadlineIn(10000));
+    auto s = link->Connect(&ctx);
+    ASSERT_TRUE(s->Write(reg("ghost-talker")));
+    v1::ControllerMessage m;
+    ASSERT_TRUE(s->Read(&m));
+    EXPECT_TRUE(m.has_registered());
+    v1::NodeMessage again = reg("someone-else");
+    v1::NodeMessage out;
+    out.mutable_step_output()->set_step_id(999);
+    out.mutable_step_output()->set_stdout("nobody asked");
+    v1::NodeMessage fin;
+    fin.mutable_finished()->set_job_id(123456);
+    fin.mutable_finished()->set_state("COMPLETED");
+    for (const auto* msg : {&again, &out, &fin}) EXPECT_TRUE(s->Write(*msg));
+    // The finished report is acknowledged even for a job the node never ran; nothing else is.
+    ASSERT_TRUE(s->Read(&m));
+    EXPECT_EQ(m.ack_finished().job_id(), 123456) << m.DebugString();
+    s->WritesDone();
+    while (s->Read(&m)) {
+    }
+    EXPECT_TRUE(s->Finish().ok());
+  }
+  // Every ghost is down once its stream has gone.
+  auto ghosts_down = [&] {
+    CmdResult r = cluster_->Corral("nodes --json");
+    if (r.code != 0) return false;
+    nlohmann::json parsed = nlohmann::json::parse(r.out);
+    int down = 0;
+    for (const auto& n : parsed["nodes"]) {
+      std::string name = n["name"];
+      if (name.rfind("ghost-", 0) == 0) down += n["state"] == "down" ? 1 : 0;
+      if (name == "someone-else") return false;
+    }
+    return down == kEach + 1;
+  };
+  EXPECT_TRUE(WaitFor(ghosts_down, 15000)) << cluster_->Corral("nodes").out;
+  v1::SubmitReply rep;
+  ASSERT_TRUE(Submit({Good()}, &rep).ok());
+  CmdResult w = cluster_->Corral("wait -q --timeout 60 " + std::to_string(rep.ids(0)));
+  EXPECT_EQ(w.code, 0) << w.err;
 }
 
 TEST_F(RpcHostile, ReleaseAndCompleteRefuseWhatTheyCannotDo) {
