@@ -540,29 +540,47 @@ void NodeAgent::Impl::RunOnce() {
     *m.mutable_finished() = f;
     ok = ok && Send(m);
   }
-  std::atomic<bool> link_up{ok};
+  // Heartbeats until the link ends; woken at once then, so that a lost link is redialled
+  // without waiting out the interval.
+  std::mutex hb_mu;
+  std::condition_variable hb_cv;
+  bool link_up = ok;
   std::thread hb([&] {
-    while (link_up && !stopping) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(heartbeat_ms));
+    std::unique_lock<std::mutex> l(hb_mu);
+    while (!hb_cv.wait_for(l, std::chrono::milliseconds(heartbeat_ms),
+                           [&] { return !link_up || stopping; })) {
+      l.unlock();
       v1::NodeMessage m;
       m.mutable_heartbeat()->set_now_ms(WallNowMs());
-      if (!Send(m)) break;
+      bool sent = Send(m);
+      l.lock();
+      if (!sent) break;
     }
   });
   v1::ControllerMessage in;
   bool registered = false;
-  while (ok && stream->Read(&in)) {
+  bool read_ended = false;
+  while (ok) {
+    if (!stream->Read(&in)) {
+      read_ended = true;
+      break;
+    }
     if (in.has_registered() && !registered) {
       registered = true;
       spdlog::info("registered with {} as {}", opts.controller, opts.profile.name);
     }
     Dispatch(in);
   }
-  link_up = false;
+  {
+    std::lock_guard<std::mutex> l(hb_mu);
+    link_up = false;
+  }
+  hb_cv.notify_all();
   grpc::Status st;
   {
     std::lock_guard<std::mutex> l(link_mu);
-    context.TryCancel();
+    // A stream whose reads ended has its status waiting; one that failed to send is cancelled.
+    if (!read_ended) context.TryCancel();
     st = stream->Finish();
     stream.reset();
     ctx = nullptr;

@@ -4,21 +4,23 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "fabric/channel.h"
 
 namespace corral::ctld {
 
-namespace {
-
 using Reactor = grpc::ServerBidiReactor<v1::NodeMessage, v1::ControllerMessage>;
 
-// One node's stream. gRPC deletes nothing: the link deletes itself in OnDone, after every
-// operation has completed. The Controller holds the Channel, which may outlive the link.
-class Link final : public Reactor {
+// One node's stream. It deletes itself in OnDone, after every operation has completed. The
+// Controller holds its Channel, which may outlive it.
+class NodeStream final : public Reactor {
  public:
-  Link(Controller* ctl, StepRouter* router)
-      : ctl_(ctl), router_(router), channel_(std::make_shared<Channel>(this)) {
+  explicit NodeStream(NodeLinkService* service)
+      : service_(service),
+        ctl_(service->ctl_),
+        router_(service->router_),
+        channel_(std::make_shared<Channel>(this)) {
     StartRead(&in_);
   }
 
@@ -44,19 +46,19 @@ class Link final : public Reactor {
 
   void OnDone() override {
     channel_->Detach();
+    service_->StreamEnded(this);
     delete this;
   }
 
- private:
   // What the Controller sends to this node. Send may be called from any thread, also after the
   // stream has ended (it then returns false).
   class Channel final : public NodeChannel {
    public:
-    explicit Channel(Link* link) : link_(link) {}
+    explicit Channel(NodeStream* link) : link_(link) {}
 
     bool Send(const v1::ControllerMessage& msg) override {
       const v1::ControllerMessage* first = nullptr;
-      Link* link = nullptr;
+      NodeStream* link = nullptr;
       {
         std::lock_guard<std::mutex> l(mu_);
         if (closing_ || link_ == nullptr) return false;
@@ -78,7 +80,7 @@ class Link final : public Reactor {
       const v1::ControllerMessage* next = nullptr;
       grpc::WriteOptions o;
       bool finish = false;
-      Link* link = nullptr;
+      NodeStream* link = nullptr;
       {
         std::lock_guard<std::mutex> l(mu_);
         link = link_;
@@ -105,7 +107,7 @@ class Link final : public Reactor {
     // No more writes. The stream is finished now, or when the write in flight is done: a
     // reactor must not write after Finish, nor be deleted with a write in flight.
     void Close(grpc::Status s) {
-      Link* link = nullptr;
+      NodeStream* link = nullptr;
       {
         std::lock_guard<std::mutex> l(mu_);
         closing_ = true;
@@ -129,7 +131,7 @@ class Link final : public Reactor {
 
    private:
     std::mutex mu_;
-    Link* link_;                             // null once the stream is done
+    NodeStream* link_;                       // null once the stream is done
     std::deque<v1::ControllerMessage> out_;  // front() is in flight while writing_
     bool writing_ = false;
     bool closing_ = false;        // no new writes
@@ -138,6 +140,10 @@ class Link final : public Reactor {
     grpc::Status final_;
   };
 
+  // Ends the stream, from any thread, once no write is in flight; a no-op if it is ending.
+  std::shared_ptr<Channel> channel() const { return channel_; }
+
+ private:
   void EndStream(grpc::Status s) { channel_->Close(std::move(s)); }
 
   void Register() {
@@ -183,6 +189,7 @@ class Link final : public Reactor {
     }
   }
 
+  NodeLinkService* service_;
   Controller* ctl_;
   StepRouter* router_;
   std::shared_ptr<Channel> channel_;
@@ -190,10 +197,33 @@ class Link final : public Reactor {
   std::string name_;  // set once registered; read only by this stream's reactions
 };
 
-}  // namespace
-
 Reactor* NodeLinkService::Connect(grpc::CallbackServerContext*) {
-  return new Link(ctl_, router_);
+  auto* s = new NodeStream(this);
+  std::lock_guard<std::mutex> l(mu_);
+  streams_.insert(s);
+  return s;
+}
+
+void NodeLinkService::StreamEnded(NodeStream* s) {
+  std::lock_guard<std::mutex> l(mu_);
+  streams_.erase(s);
+  if (streams_.empty()) cv_.notify_all();
+}
+
+void NodeLinkService::EndAll(const std::string& why) {
+  // The channels, not the streams: a stream may be deleted as soon as mu_ is released, its
+  // channel may not. Closed outside mu_, as gRPC may run reactions on this thread.
+  std::vector<std::shared_ptr<NodeStream::Channel>> channels;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (NodeStream* s : streams_) channels.push_back(s->channel());
+  }
+  for (auto& c : channels) c->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, why));
+}
+
+void NodeLinkService::WaitForStreams() {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [&] { return streams_.empty(); });
 }
 
 }  // namespace corral::ctld

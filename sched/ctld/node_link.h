@@ -6,21 +6,40 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <string>
+
 #include "fabric/proto/corral.grpc.pb.h"
 #include "sched/ctld/controller.h"
 #include "sched/ctld/step_router.h"
 
 namespace corral::ctld {
 
+class NodeStream;
+
 class NodeLinkService final : public v1::NodeLink::CallbackService {
  public:
   NodeLinkService(Controller* c, StepRouter* r) : ctl_(c), router_(r) {}
   grpc::ServerBidiReactor<v1::NodeMessage, v1::ControllerMessage>* Connect(
       grpc::CallbackServerContext* ctx) override;
+  // Ends every stream with UNAVAILABLE and `why`, so that nodes reconnect (to the next corrald)
+  // without waiting for the server's shutdown grace period. Streams opened later still work.
+  void EndAll(const std::string& why);
+  // Blocks until every stream has ended. Call after the server's Shutdown, which cancels them,
+  // and before the Controller and StepRouter that the streams use go away.
+  void WaitForStreams();
 
  private:
+  friend class NodeStream;  // one stream, in node_link.cc
+  void StreamEnded(NodeStream* s);
+
   Controller* ctl_;
   StepRouter* router_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<NodeStream*> streams_;  // live: added in Connect, removed before deletion
 };
 
 }  // namespace corral::ctld

@@ -161,7 +161,16 @@ class ServerImpl : public Server {
   std::string address() const override { return address_; }
   void Wait() override { server_->Wait(); }
   void Shutdown() override {
+    // Node streams never end by themselves: end them now rather than after the grace period
+    // that in-flight calls get, so the nodes go on to reconnect at once.
+    link_svc_.EndAll("corrald is shutting down");
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
+  ~ServerImpl() override {
+    if (!server_) return;
+    Shutdown();  // a second call returns at once
+    // Node streams end in their own time after the cancel: none may outlive the router.
+    link_svc_.WaitForStreams();
   }
 
  private:

@@ -1,7 +1,9 @@
 // After kill -9 of corrald and `corral up` again, every acknowledged job is still there.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -49,6 +51,46 @@ TEST(Restart, JobsSurviveKillNineOfTheController) {
   EXPECT_EQ(c->Corral("wait -q --timeout 60 " + std::to_string(pending)).code, 0);
   CmdResult acct = c->Corral("acct --json -j " + std::to_string(done));
   EXPECT_EQ(nlohmann::json::parse(acct.out)["jobs"].size(), 1u) << acct.out;
+}
+
+// A controller that stops cleanly tells each node why at once, rather than letting the streams
+// time out; the nodes rejoin the next controller and their jobs carry on.
+TEST(Restart, NodesAreToldWhenTheControllerStopsAndRejoinTheNextOne) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  int64_t running = SubmitOk(*c, "--gpus=h100:1 --wrap 'sleep 120'");
+  ASSERT_TRUE(WaitFor([&] { return States(*c)[running] == "RUNNING"; }, 10000))
+      << c->Corral("queue --all").out;
+  pid_t p = atoi(c->ReadFile(c->dir() + "/cluster/corrald.pid").c_str());
+  ASSERT_GT(p, 1);
+  ASSERT_EQ(kill(p, SIGTERM), 0);
+  EXPECT_TRUE(WaitFor([&] { return kill(p, 0) != 0; }, 10000)) << "corrald did not exit";
+  std::vector<std::string> logs;
+  for (const auto& e : std::filesystem::directory_iterator(c->dir() + "/cluster/log")) {
+    if (e.path().filename().string().rfind("node-", 0) == 0) logs.push_back(e.path());
+  }
+  ASSERT_EQ(logs.size(), 3u);
+  for (const auto& log : logs) {
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          return c->ReadFile(log).find("lost: corrald is shutting down") != std::string::npos;
+        },
+        5000))
+        << log << ":\n"
+        << c->ReadFile(log);
+  }
+  ASSERT_TRUE(c->Up());
+  auto all_up = [&] {
+    CmdResult r = c->Corral("nodes --json");
+    if (r.code != 0) return false;
+    nlohmann::json parsed = nlohmann::json::parse(r.out);
+    int up = 0;
+    for (const auto& n : parsed["nodes"]) up += n["state"] != "down" ? 1 : 0;
+    return up == 3;
+  };
+  EXPECT_TRUE(WaitFor(all_up, 15000)) << c->Corral("nodes").out;
+  EXPECT_EQ(States(*c)[running], "RUNNING");
+  EXPECT_EQ(c->Corral("cancel " + std::to_string(running)).code, 0);
 }
 
 int64_t PayloadRows(const LocalCluster& c) {
