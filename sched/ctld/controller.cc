@@ -145,15 +145,22 @@ class Controller::Impl {
   std::vector<v1::NodeInfo> view_nodes;
   std::string address;
 
+  // Runs `fn` on the writer thread inside a transaction; after the commit, `done` gets its
+  // result there. Nothing waits.
+  template <typename T>
+  void RunAsync(std::function<T(Batch&)> fn, std::function<void(T)> done) {
+    Enqueue([fn = std::move(fn), done = std::move(done)](Batch& b) {
+      auto value = std::make_shared<T>(fn(b));
+      b.after_commit.push_back([done, value] { done(std::move(*value)); });
+    });
+  }
+
   // Runs `fn` on the writer thread inside a transaction and waits for its commit.
   template <typename T>
   T Run(std::function<T(Batch&)> fn) {
     auto prom = std::make_shared<std::promise<T>>();
     auto fut = prom->get_future();
-    Enqueue([fn = std::move(fn), prom](Batch& b) {
-      auto value = std::make_shared<T>(fn(b));
-      b.after_commit.push_back([prom, value] { prom->set_value(std::move(*value)); });
-    });
+    RunAsync<T>(std::move(fn), [prom](T value) { prom->set_value(std::move(value)); });
     return fut.get();
   }
 
@@ -876,20 +883,30 @@ static void ForEachNamedJob(Controller::Impl& I,
 }
 
 v1::CancelReply Controller::Cancel(const v1::CancelRequest& req) {
-  return impl_->Run<v1::CancelReply>([this, req](Batch& b) {
-    Impl& I = *impl_;
-    v1::CancelReply reply;
-    TimeMs now = WallNowMs();
-    ForEachNamedJob(I, req.ids(), req.user(), reply.mutable_errors(), [&](Job& j) {
-      if (IsTerminal(j.state)) return std::string("already ") + JobStateName(j.state);
-      bool was_running = j.state == JobState::kRunning;
-      if (was_running) I.StopOnNodes(j, "", b);
-      I.Finish(j, JobState::kCancelled, was_running ? 128 + 15 : 0, now, "cancelled by user", b);
-      reply.add_cancelled(j.id);
-      return std::string();
-    });
-    return reply;
-  });
+  auto prom = std::make_shared<std::promise<v1::CancelReply>>();
+  auto fut = prom->get_future();
+  Cancel(req, [prom](v1::CancelReply r) { prom->set_value(std::move(r)); });
+  return fut.get();
+}
+
+void Controller::Cancel(const v1::CancelRequest& req, std::function<void(v1::CancelReply)> done) {
+  impl_->RunAsync<v1::CancelReply>(
+      [this, req](Batch& b) {
+        Impl& I = *impl_;
+        v1::CancelReply reply;
+        TimeMs now = WallNowMs();
+        ForEachNamedJob(I, req.ids(), req.user(), reply.mutable_errors(), [&](Job& j) {
+          if (IsTerminal(j.state)) return std::string("already ") + JobStateName(j.state);
+          bool was_running = j.state == JobState::kRunning;
+          if (was_running) I.StopOnNodes(j, "", b);
+          I.Finish(j, JobState::kCancelled, was_running ? 128 + 15 : 0, now, "cancelled by user",
+                   b);
+          reply.add_cancelled(j.id);
+          return std::string();
+        });
+        return reply;
+      },
+      std::move(done));
 }
 
 v1::ReleaseReply Controller::Release(const v1::ReleaseRequest& req) {
@@ -986,10 +1003,7 @@ void Controller::NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<Node
                  p.gpus.size());
     return ok;
   };
-  impl_->Enqueue([apply = std::move(apply), done = std::move(done)](Batch& b) {
-    auto r = std::make_shared<R>(apply(b));
-    b.after_commit.push_back([done, r] { done(std::move(*r)); });
-  });
+  impl_->RunAsync<R>(std::move(apply), std::move(done));
 }
 
 void Controller::NodeDisconnected(const std::string& node, const NodeChannel* channel) {
@@ -1129,31 +1143,33 @@ Result<v1::AcctReply> Controller::Accounting(const v1::AcctRequest& req) const {
   return reply;
 }
 
-Result<Controller::StepTarget> Controller::FindStepTarget(int64_t job_id,
-                                                          const std::string& node) const {
+void Controller::FindStepTarget(int64_t job_id, const std::string& node,
+                                std::function<void(Result<StepTarget>)> done) const {
   // Served by the writer so the channel and the job's state are read consistently.
   using R = Result<StepTarget>;
-  return impl_->Run<R>([this, job_id, node](Batch&) -> R {
-    auto it = impl_->jobs.find(job_id);
-    if (it == impl_->jobs.end())
-      return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
-    const Job& j = it->second;
-    if (j.state != JobState::kRunning) {
-      return Status::FailedPrecondition("job " + std::to_string(job_id) + " is " +
-                                        JobStateName(j.state) + ", not RUNNING");
-    }
-    bool on = std::any_of(j.alloc.begin(), j.alloc.end(),
-                          [&](const NodeAllocation& a) { return a.node == node; });
-    if (!on) {
-      return Status::Invalid("node " + node + ": not allocated to job " + std::to_string(job_id) +
-                             " (nodes: " + j.Nodelist() + ")");
-    }
-    auto nit = impl_->nodes.find(node);
-    if (nit == impl_->nodes.end() || !nit->second.channel) {
-      return Status::Unavailable("node " + node + " is not connected");
-    }
-    return StepTarget{nit->second.channel, impl_->MakeInfo(j)};
-  });
+  impl_->RunAsync<R>(
+      [this, job_id, node](Batch&) -> R {
+        auto it = impl_->jobs.find(job_id);
+        if (it == impl_->jobs.end())
+          return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
+        const Job& j = it->second;
+        if (j.state != JobState::kRunning) {
+          return Status::FailedPrecondition("job " + std::to_string(job_id) + " is " +
+                                            JobStateName(j.state) + ", not RUNNING");
+        }
+        bool on = std::any_of(j.alloc.begin(), j.alloc.end(),
+                              [&](const NodeAllocation& a) { return a.node == node; });
+        if (!on) {
+          return Status::Invalid("node " + node + ": not allocated to job " +
+                                 std::to_string(job_id) + " (nodes: " + j.Nodelist() + ")");
+        }
+        auto nit = impl_->nodes.find(node);
+        if (nit == impl_->nodes.end() || !nit->second.channel) {
+          return Status::Unavailable("node " + node + " is not connected");
+        }
+        return StepTarget{nit->second.channel, impl_->MakeInfo(j)};
+      },
+      std::move(done));
 }
 
 }  // namespace corral::ctld

@@ -42,6 +42,8 @@ class Controller {
   // Validates and queues jobs. All or none: one infeasible job rejects the request, naming it.
   Result<std::vector<int64_t>> Submit(const google::protobuf::RepeatedPtrField<v1::JobSpec>& specs);
   v1::CancelReply Cancel(const v1::CancelRequest& req);
+  // The same without waiting: `done` gets the reply on the writer thread, after the commit.
+  void Cancel(const v1::CancelRequest& req, std::function<void(v1::CancelReply)> done);
   // Releases held jobs (an array's first id releases all its tasks).
   v1::ReleaseReply Release(const v1::ReleaseRequest& req);
   // Ends a running `corral run` allocation: COMPLETED for exit code 0, else FAILED.
@@ -67,8 +69,10 @@ class Controller {
     std::shared_ptr<NodeChannel> channel;
     v1::JobInfo job;
   };
-  // The channel to `node` if `job_id` runs there now.
-  Result<StepTarget> FindStepTarget(int64_t job_id, const std::string& node) const;
+  // The channel to `node` if `job_id` runs there now; given to `done` on the writer thread
+  // (which it must not block), without waiting.
+  void FindStepTarget(int64_t job_id, const std::string& node,
+                      std::function<void(Result<StepTarget>)> done) const;
 
   class Impl;  // the writer thread's state; opaque outside controller.cc
 

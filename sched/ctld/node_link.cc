@@ -1,12 +1,12 @@
 #include "sched/ctld/node_link.h"
 
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "fabric/channel.h"
+#include "sched/ctld/stream_writer.h"
 
 namespace corral::ctld {
 
@@ -42,10 +42,10 @@ class NodeStream final : public Reactor {
     StartRead(&in_);
   }
 
-  void OnWriteDone(bool ok) override { channel_->WriteDone(ok); }
+  void OnWriteDone(bool ok) override { channel_->writer().WriteDone(ok); }
 
   void OnDone() override {
-    channel_->Detach();
+    channel_->writer().Detach();
     service_->StreamEnded(this);
     delete this;
   }
@@ -54,97 +54,19 @@ class NodeStream final : public Reactor {
   // stream has ended (it then returns false).
   class Channel final : public NodeChannel {
    public:
-    explicit Channel(NodeStream* link) : link_(link) {}
-
-    bool Send(const v1::ControllerMessage& msg) override {
-      const v1::ControllerMessage* first = nullptr;
-      NodeStream* link = nullptr;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        if (closing_ || link_ == nullptr) return false;
-        out_.push_back(msg);
-        if (writing_) return true;
-        writing_ = true;
-        first = &out_.front();
-        link = link_;
-      }
-      // Not under mu_: gRPC may run OnWriteDone on this thread before StartWrite returns. The
-      // link outlives the write: it is not finished while a write is in flight.
-      link->StartWrite(first);
-      return true;
-    }
-
-    // The write at the front of the queue is done: start the next, or end the stream if that
-    // was asked for while the write was in flight.
-    void WriteDone(bool ok) {
-      const v1::ControllerMessage* next = nullptr;
-      grpc::WriteOptions o;
-      bool finish = false;
-      NodeStream* link = nullptr;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        link = link_;
-        out_.pop_front();
-        if (!ok) closing_ = true;
-        if (closing_ || out_.empty()) {
-          writing_ = false;
-          out_.clear();
-          finish = finish_wanted_;
-          finish_wanted_ = false;
-        } else {
-          next = &out_.front();
-          // All but the last of a burst may wait in gRPC's buffer: one flush per burst.
-          if (out_.size() > 1) o.set_buffer_hint();
-        }
-      }
-      if (next != nullptr) {
-        link->StartWrite(next, o);
-      } else if (finish) {
-        link->Finish(final_);
-      }
-    }
-
-    // No more writes. The stream is finished now, or when the write in flight is done: a
-    // reactor must not write after Finish, nor be deleted with a write in flight.
-    void Close(grpc::Status s) {
-      NodeStream* link = nullptr;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        closing_ = true;
-        if (finished_) return;
-        finished_ = true;
-        final_ = std::move(s);
-        if (writing_) {
-          finish_wanted_ = true;
-        } else {
-          link = link_;
-        }
-      }
-      if (link != nullptr) link->Finish(final_);
-    }
-
-    void Detach() {
-      std::lock_guard<std::mutex> l(mu_);
-      closing_ = true;
-      link_ = nullptr;
-    }
+    explicit Channel(NodeStream* stream) : writer_(stream) {}
+    bool Send(const v1::ControllerMessage& msg) override { return writer_.Send(msg); }
+    StreamWriter<NodeStream, v1::ControllerMessage>& writer() { return writer_; }
 
    private:
-    std::mutex mu_;
-    NodeStream* link_;                       // null once the stream is done
-    std::deque<v1::ControllerMessage> out_;  // front() is in flight while writing_
-    bool writing_ = false;
-    bool closing_ = false;        // no new writes
-    bool finished_ = false;       // Finish called or scheduled
-    bool finish_wanted_ = false;  // Finish once the write in flight is done
-    grpc::Status final_;
+    StreamWriter<NodeStream, v1::ControllerMessage> writer_;
   };
 
-  // Ends the stream, from any thread, once no write is in flight; a no-op if it is ending.
+  // Outlives the stream: EndAll closes streams through it, from any thread.
   std::shared_ptr<Channel> channel() const { return channel_; }
 
  private:
-  void EndStream(grpc::Status s) { channel_->Close(std::move(s)); }
+  void EndStream(grpc::Status s) { channel_->writer().Close(std::move(s)); }
 
   void Register() {
     if (!in_.has_register_()) {
@@ -218,7 +140,7 @@ void NodeLinkService::EndAll(const std::string& why) {
     std::lock_guard<std::mutex> l(mu_);
     for (NodeStream* s : streams_) channels.push_back(s->channel());
   }
-  for (auto& c : channels) c->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, why));
+  for (auto& c : channels) c->writer().Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, why));
 }
 
 void NodeLinkService::WaitForStreams() {

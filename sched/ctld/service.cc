@@ -2,15 +2,12 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <condition_variable>
-#include <deque>
-#include <map>
-#include <mutex>
 
 #include "common/log.h"
 #include "common/time.h"
 #include "fabric/channel.h"
 #include "fabric/proto/corral.grpc.pb.h"
+#include "sched/ctld/exec_stream.h"
 #include "sched/ctld/node_link.h"
 #include "sched/ctld/step_router.h"
 
@@ -20,9 +17,12 @@ namespace {
 
 constexpr int kMaxJobsPerSubmit = 1000000;
 
-class ControllerService final : public v1::Controller::Service {
+// Every method is a plain handler on the sync API but Exec, a long stream that is served on the
+// callback API so that no thread waits on a running step.
+class ControllerService final
+    : public v1::Controller::WithCallbackMethod_Exec<v1::Controller::Service> {
  public:
-  ControllerService(Controller* c, StepRouter* r) : ctl_(c), router_(r) {}
+  ControllerService(Controller* c, ExecStreams* e) : ctl_(c), exec_(e) {}
 
   grpc::Status Submit(grpc::ServerContext*, const v1::SubmitRequest* req,
                       v1::SubmitReply* reply) override {
@@ -81,65 +81,20 @@ class ControllerService final : public v1::Controller::Service {
     r->set_now_ms(WallNowMs());
     return grpc::Status::OK;
   }
-  grpc::Status Exec(grpc::ServerContext* ctx, const v1::ExecRequest* req,
-                    grpc::ServerWriter<v1::ExecEvent>* writer) override;
+  grpc::ServerWriteReactor<v1::ExecEvent>* Exec(grpc::CallbackServerContext*,
+                                                const v1::ExecRequest* req) override {
+    return exec_->Start(req);
+  }
 
  private:
   Controller* ctl_;
-  StepRouter* router_;
+  ExecStreams* exec_;
 };
-
-grpc::Status ControllerService::Exec(grpc::ServerContext* ctx, const v1::ExecRequest* req,
-                                     grpc::ServerWriter<v1::ExecEvent>* writer) {
-  if (req->argv_size() == 0) return ToGrpc(Status::Invalid("exec: argv is empty"));
-  auto target = ctl_->FindStepTarget(req->job_id(), req->node());
-  if (!target.ok()) return ToGrpc(target.status());
-  auto [step_id, step] = router_->Open(req->node());
-  v1::ControllerMessage m;
-  auto* s = m.mutable_start_step();
-  s->set_step_id(step_id);
-  s->set_job_id(req->job_id());
-  *s->mutable_argv() = req->argv();
-  *s->mutable_env() = req->env();
-  s->set_cwd(req->cwd());
-  if (!target->channel->Send(m)) {
-    router_->Close(step_id);
-    return ToGrpc(Status::Unavailable("node " + req->node() + " is not connected"));
-  }
-  for (;;) {
-    std::deque<v1::ExecEvent> evs;
-    bool done;
-    {
-      std::unique_lock<std::mutex> l(step->mu);
-      step->cv.wait_for(l, std::chrono::milliseconds(200),
-                        [&] { return step->done || !step->events.empty(); });
-      evs.swap(step->events);
-      done = step->done;
-    }
-    for (const auto& ev : evs) writer->Write(ev);
-    if (done) break;
-    if (ctx->IsCancelled()) {
-      v1::ControllerMessage k;
-      k.mutable_kill_step()->set_step_id(step_id);
-      target->channel->Send(k);
-      router_->Close(step_id);
-      // A `corral run` allocation lives as long as its client: when the client goes away
-      // (killed, lost), its allocation ends too, as srun's does.
-      if (target->job.spec().interactive()) {
-        v1::CancelRequest cancel;
-        cancel.add_ids(req->job_id());
-        ctl_->Cancel(cancel);
-      }
-      return grpc::Status::CANCELLED;
-    }
-  }
-  router_->Close(step_id);
-  return grpc::Status::OK;
-}
 
 class ServerImpl : public Server {
  public:
-  ServerImpl(Controller* c) : router_(), ctl_svc_(c, &router_), link_svc_(c, &router_) {}
+  ServerImpl(Controller* c)
+      : router_(), exec_(c, &router_), ctl_svc_(c, &exec_), link_svc_(c, &router_) {}
   Status Build(const std::string& listen) {
     PrepareGrpc();
     grpc::ServerBuilder b;
@@ -169,12 +124,14 @@ class ServerImpl : public Server {
   ~ServerImpl() override {
     if (!server_) return;
     Shutdown();  // a second call returns at once
-    // Node streams end in their own time after the cancel: none may outlive the router.
+    // Streams end in their own time after the cancel: none may outlive the router.
     link_svc_.WaitForStreams();
+    exec_.WaitForStreams();
   }
 
  private:
   StepRouter router_;
+  ExecStreams exec_;
   ControllerService ctl_svc_;
   NodeLinkService link_svc_;
   std::unique_ptr<grpc::Server> server_;

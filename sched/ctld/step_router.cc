@@ -1,16 +1,18 @@
 #include "sched/ctld/step_router.h"
 
+#include <utility>
 #include <vector>
 
 namespace corral::ctld {
 
-std::pair<int64_t, std::shared_ptr<StepRouter::Step>> StepRouter::Open(const std::string& node) {
+int64_t StepRouter::Open(const std::string& node, Sink sink) {
   auto s = std::make_shared<Step>();
   s->node = node;
+  s->sink = std::move(sink);
   std::lock_guard<std::mutex> l(mu_);
   int64_t id = next_++;
-  steps_[id] = s;
-  return {id, s};
+  steps_[id] = std::move(s);
+  return id;
 }
 
 void StepRouter::Close(int64_t id) {
@@ -26,21 +28,21 @@ void StepRouter::Deliver(const std::string& node, int64_t id, v1::ExecEvent ev, 
     if (it == steps_.end() || it->second->node != node) return;
     s = it->second;
   }
+  // Under the step's lock, so that events reach the sink in the order they were delivered.
   std::lock_guard<std::mutex> l(s->mu);
   if (s->done) return;
-  s->events.push_back(std::move(ev));
   s->done = last;
-  s->cv.notify_all();
+  s->sink(std::move(ev), last);
 }
 
 void StepRouter::FailNode(const std::string& node) {
-  std::vector<std::pair<int64_t, std::shared_ptr<Step>>> hit;
+  std::vector<int64_t> hit;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto& [id, s] : steps_)
-      if (s->node == node) hit.emplace_back(id, s);
+      if (s->node == node) hit.push_back(id);
   }
-  for (auto& [id, s] : hit) {
+  for (int64_t id : hit) {
     v1::ExecEvent ev;
     ev.set_error("node " + node + " disconnected");
     Deliver(node, id, ev, true);

@@ -1,15 +1,13 @@
 // Routes the output of steps (processes started in a running job with Exec, such as MPI daemons)
-// from the node that runs them back to the Exec call that waits for it. Thread-safe.
+// from the node that runs them to the Exec stream that waits for it. Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <utility>
 
 #include "fabric/proto/corral.pb.h"
 
@@ -17,24 +15,26 @@ namespace corral::ctld {
 
 class StepRouter {
  public:
-  struct Step {
-    std::string node;
-    std::mutex mu;
-    std::condition_variable cv;
-    std::deque<v1::ExecEvent> events;  // not yet passed on
-    bool done = false;                 // the last event has arrived
-  };
+  // Where a step's events go, in order; `last` is true for its final event. Called with the
+  // step's lock held, so it must not call back into the router.
+  using Sink = std::function<void(v1::ExecEvent ev, bool last)>;
 
-  // A new step on `node`: its id, unique in this process, and where its events arrive.
-  std::pair<int64_t, std::shared_ptr<Step>> Open(const std::string& node);
+  // A new step on `node`: its id, unique in this process.
+  int64_t Open(const std::string& node, Sink sink);
   // Forgets the step; later events for it are dropped.
   void Close(int64_t id);
-  // Delivers an event from `node`; ignored unless that node runs the step, or once it is done.
+  // Delivers an event from `node`; ignored unless that node runs the step, or after its last.
   void Deliver(const std::string& node, int64_t id, v1::ExecEvent ev, bool last);
   // Ends every step on `node` with an error (the node went away).
   void FailNode(const std::string& node);
 
  private:
+  struct Step {
+    std::string node;
+    std::mutex mu;
+    Sink sink;
+    bool done = false;  // the last event was delivered
+  };
   std::mutex mu_;
   int64_t next_ = 1;
   std::map<int64_t, std::shared_ptr<Step>> steps_;

@@ -272,6 +272,71 @@ TEST_F(RpcHostile, NodeLinkSurvivesStreamsThatVanishAtAnyPoint) {
   EXPECT_EQ(w.code, 0) << w.err;
 }
 
+// Exec clients that leave at once, mid-output, or ask for the wrong node: each step they
+// started is killed, and a well-behaved Exec on the same job still gets all of its output.
+TEST_F(RpcHostile, ExecClientsThatLeaveEarlyLeaveNoStepsBehind) {
+  v1::JobSpec job = Good();
+  job.set_script("#!/bin/sh\nsleep 60\n");
+  v1::SubmitReply rep;
+  ASSERT_TRUE(Submit({job}, &rep).ok());
+  int64_t id = rep.ids(0);
+  std::string node;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        CmdResult q = cluster_->Corral("queue --json -j " + std::to_string(id));
+        nlohmann::json parsed = nlohmann::json::parse(q.out);
+        if (parsed["jobs"].empty() || parsed["jobs"][0]["state"] != "RUNNING") return false;
+        node = parsed["jobs"][0]["nodelist"];
+        return true;
+      },
+      10000));
+  auto exec = [&](const std::string& on, std::vector<std::string> argv) {
+    v1::ExecRequest req;
+    req.set_job_id(id);
+    req.set_node(on);
+    for (auto& a : argv) req.add_argv(a);
+    return req;
+  };
+  // A marker no other process has, to count the steps still alive.
+  const std::string marker = "600.123456";  // outlives the WaitFor below
+  // [p]: the pattern does not match the shell that runs pgrep.
+  auto alive = [&] { return cluster_->Shell("pgrep -f 'slee[p] " + marker + "' | wc -l").out; };
+  for (int i = 0; i < 10; ++i) {
+    grpc::ClientContext ctx;
+    auto r = stub_->Exec(&ctx, exec(node, {"sh", "-c", "echo up; sleep " + marker}));
+    if (i % 2 == 1) {
+      v1::ExecEvent ev;
+      EXPECT_TRUE(r->Read(&ev));  // "up": the step runs
+    }
+    ctx.TryCancel();
+    EXPECT_FALSE(r->Finish().ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    auto r = stub_->Exec(&ctx, exec(node + "-not", {"true"}));
+    v1::ExecEvent ev;
+    EXPECT_FALSE(r->Read(&ev));
+    EXPECT_EQ(r->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  EXPECT_TRUE(WaitFor([&] { return alive() == "0\n"; }, 10000)) << alive() << " steps left";
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineIn(20000));
+  auto r = stub_->Exec(&ctx, exec(node, {"sh", "-c", "seq 1 2000; exit 3"}));
+  v1::ExecEvent ev;
+  std::string out;
+  int exit_code = -1;
+  while (r->Read(&ev)) {
+    out += ev.stdout();
+    if (ev.has_exit_code()) exit_code = ev.exit_code();
+  }
+  EXPECT_TRUE(r->Finish().ok());
+  EXPECT_EQ(exit_code, 3);
+  std::string want;
+  for (int i = 1; i <= 2000; ++i) want += std::to_string(i) + "\n";
+  EXPECT_EQ(out, want);
+  ASSERT_EQ(cluster_->Corral("cancel " + std::to_string(id)).code, 0);
+}
+
 TEST_F(RpcHostile, ReleaseAndCompleteRefuseWhatTheyCannotDo) {
   {
     v1::ReleaseRequest req;

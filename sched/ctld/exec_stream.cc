@@ -1,0 +1,135 @@
+#include "sched/ctld/exec_stream.h"
+
+#include <memory>
+#include <utility>
+
+#include "fabric/channel.h"
+#include "sched/ctld/stream_writer.h"
+
+namespace corral::ctld {
+
+class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
+ public:
+  ExecStream(ExecStreams* owner, const v1::ExecRequest* req)
+      : owner_(owner), state_(std::make_shared<State>(owner->ctl_, owner->router_, this)) {
+    if (req->argv_size() == 0) {
+      state_->writer.Close(ToGrpc(Status::Invalid("exec: argv is empty")));
+      return;
+    }
+    // The job's node is looked up on the Controller's writer thread; the answer comes back
+    // there, to the state, which outlives this reactor if the client has gone by then.
+    owner->ctl_->FindStepTarget(
+        req->job_id(), req->node(),
+        [st = state_, req = *req](Result<Controller::StepTarget> t) { st->Begin(req, t); });
+  }
+
+  void OnWriteDone(bool ok) override { state_->writer.WriteDone(ok); }
+  void OnCancel() override { state_->ClientGone(); }
+  void OnDone() override {
+    state_->writer.Detach();
+    state_->Forget();
+    ExecStreams* owner = owner_;
+    delete this;
+    owner->StreamEnded();
+  }
+
+ private:
+  struct State : std::enable_shared_from_this<State> {
+    State(Controller* c, StepRouter* r, ExecStream* s) : ctl(c), router(r), writer(s) {}
+
+    // The node and job were looked up: start the step there (Controller writer thread).
+    void Begin(const v1::ExecRequest& req, const Result<Controller::StepTarget>& t) {
+      if (!t.ok()) {
+        writer.Close(ToGrpc(t.status()));
+        return;
+      }
+      std::lock_guard<std::mutex> l(mu);
+      if (gone) return;  // finished already
+      channel = t->channel;
+      job_id = req.job_id();
+      interactive = t->job.spec().interactive();
+      step_id = router->Open(req.node(), [self = shared_from_this()](v1::ExecEvent ev, bool last) {
+        self->writer.Send(std::move(ev));
+        if (last) self->writer.Close(grpc::Status::OK, /*drain=*/true);
+      });
+      v1::ControllerMessage m;
+      auto* s = m.mutable_start_step();
+      s->set_step_id(step_id);
+      s->set_job_id(req.job_id());
+      *s->mutable_argv() = req.argv();
+      *s->mutable_env() = req.env();
+      s->set_cwd(req.cwd());
+      if (!channel->Send(m)) {
+        router->Close(step_id);
+        step_id = 0;
+        writer.Close(ToGrpc(Status::Unavailable("node " + req.node() + " is not connected")));
+      }
+    }
+
+    // The client cancelled or went away: kill the step, and end a `corral run` allocation.
+    void ClientGone() {
+      int64_t id = 0;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        gone = true;
+        std::swap(id, step_id);
+      }
+      if (id != 0) {
+        v1::ControllerMessage k;
+        k.mutable_kill_step()->set_step_id(id);
+        channel->Send(k);
+        router->Close(id);
+        if (interactive) {
+          v1::CancelRequest cancel;
+          cancel.add_ids(job_id);
+          ctl->Cancel(cancel, [](v1::CancelReply) {});
+        }
+      }
+      writer.Close(grpc::Status::CANCELLED);
+    }
+
+    // The call is done: the router forgets the step (and with it the sink that holds this).
+    void Forget() {
+      int64_t id = 0;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        gone = true;
+        std::swap(id, step_id);
+      }
+      if (id != 0) router->Close(id);
+    }
+
+    Controller* ctl;
+    StepRouter* router;
+    StreamWriter<ExecStream, v1::ExecEvent> writer;
+    std::mutex mu;
+    bool gone = false;    // the call ended or the client left: start nothing more
+    int64_t step_id = 0;  // while the step is routed here
+    std::shared_ptr<NodeChannel> channel;
+    int64_t job_id = 0;
+    bool interactive = false;
+  };
+
+  ExecStreams* owner_;
+  std::shared_ptr<State> state_;
+};
+
+grpc::ServerWriteReactor<v1::ExecEvent>* ExecStreams::Start(const v1::ExecRequest* req) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ++live_;
+  }
+  return new ExecStream(this, req);
+}
+
+void ExecStreams::StreamEnded() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (--live_ == 0) cv_.notify_all();
+}
+
+void ExecStreams::WaitForStreams() {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [&] { return live_ == 0; });
+}
+
+}  // namespace corral::ctld

@@ -1,0 +1,38 @@
+// Controller.Exec on gRPC's callback API: starts a step (a process inside a running job, such as
+// an MPI daemon) on one of the job's nodes and streams its output and exit back, with no corrald
+// thread waiting on it. A client that goes away kills the step, and ends a `corral run`
+// allocation, as the end of srun does.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "fabric/proto/corral.grpc.pb.h"
+#include "sched/ctld/controller.h"
+#include "sched/ctld/step_router.h"
+
+namespace corral::ctld {
+
+class ExecStreams {
+ public:
+  ExecStreams(Controller* c, StepRouter* r) : ctl_(c), router_(r) {}
+  // The reactor for one Exec call; it deletes itself when the call is done.
+  grpc::ServerWriteReactor<v1::ExecEvent>* Start(const v1::ExecRequest* req);
+  // Blocks until every Exec call has ended. Call after the server's Shutdown, which cancels
+  // them, and before the Controller and StepRouter go away.
+  void WaitForStreams();
+
+ private:
+  friend class ExecStream;  // one call, in exec_stream.cc
+  void StreamEnded();
+
+  Controller* ctl_;
+  StepRouter* router_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int live_ = 0;
+};
+
+}  // namespace corral::ctld
