@@ -605,28 +605,27 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
 }
 
 v1::JobInfo Controller::Impl::MakeInfo(const Job& j) const {
-  v1::JobInfo r;
-  v1::JobInfo* info = &r;
-  info->set_id(j.id);
-  ToProto(j.spec, info->mutable_spec());
+  v1::JobInfo info;
+  info.set_id(j.id);
+  ToProto(j.spec, info.mutable_spec());
   // The published view keeps neither the script nor the environment: they can be large.
-  info->mutable_spec()->clear_script();
-  info->mutable_spec()->clear_env();
-  info->set_state(JobStateName(j.state));
-  info->set_reason(j.reason);
-  info->set_submit_ms(j.submit_ms);
-  info->set_start_ms(j.start_ms);
-  info->set_end_ms(j.end_ms);
-  info->set_exit_code(j.exit_code);
-  for (const auto& a : j.alloc) ToProto(a, info->add_alloc());
-  info->set_nodelist(j.Nodelist());
+  info.mutable_spec()->clear_script();
+  info.mutable_spec()->clear_env();
+  info.set_state(JobStateName(j.state));
+  info.set_reason(j.reason);
+  info.set_submit_ms(j.submit_ms);
+  info.set_start_ms(j.start_ms);
+  info.set_end_ms(j.end_ms);
+  info.set_exit_code(j.exit_code);
+  for (const auto& a : j.alloc) ToProto(a, info.add_alloc());
+  info.set_nodelist(j.Nodelist());
   std::string first = j.alloc.empty() ? "" : j.alloc[0].node;
   std::string out = j.spec.output.empty() ? j.spec.workdir + "/corral-%j.out" : j.spec.output;
-  info->set_stdout_path(ExpandOutputPattern(out, j.id, j.spec, first));
-  info->set_stderr_path(j.spec.error.empty()
-                            ? info->stdout_path()
-                            : ExpandOutputPattern(j.spec.error, j.id, j.spec, first));
-  return r;
+  info.set_stdout_path(ExpandOutputPattern(out, j.id, j.spec, first));
+  info.set_stderr_path(j.spec.error.empty()
+                           ? info.stdout_path()
+                           : ExpandOutputPattern(j.spec.error, j.id, j.spec, first));
+  return info;
 }
 
 v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
