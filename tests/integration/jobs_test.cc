@@ -161,6 +161,7 @@ TEST(Queue, JsonListingCarriesEachJobsFullRecord) {
     CmdResult r = c->Corral("queue --json " + args);
     EXPECT_EQ(r.code, 0) << r.err;
     std::map<int64_t, nlohmann::json> by_id;
+    if (r.code != 0) return by_id;
     nlohmann::json parsed = nlohmann::json::parse(r.out);
     for (const auto& j : parsed["jobs"]) by_id[j["job_id"]] = j;
     return by_id;

@@ -276,7 +276,7 @@ TEST_F(RpcHostile, NodeLinkSurvivesStreamsThatVanishAtAnyPoint) {
 // started is killed, and a well-behaved Exec on the same job still gets all of its output.
 TEST_F(RpcHostile, ExecClientsThatLeaveEarlyLeaveNoStepsBehind) {
   v1::JobSpec job = Good();
-  job.set_script("#!/bin/sh\nsleep 60\n");
+  job.set_script("#!/bin/sh\nsleep 300\n");
   v1::SubmitReply rep;
   ASSERT_TRUE(Submit({job}, &rep).ok());
   int64_t id = rep.ids(0);
@@ -284,12 +284,14 @@ TEST_F(RpcHostile, ExecClientsThatLeaveEarlyLeaveNoStepsBehind) {
   ASSERT_TRUE(WaitFor(
       [&] {
         CmdResult q = cluster_->Corral("queue --json -j " + std::to_string(id));
+        if (q.code != 0) return false;
         nlohmann::json parsed = nlohmann::json::parse(q.out);
         if (parsed["jobs"].empty() || parsed["jobs"][0]["state"] != "RUNNING") return false;
         node = parsed["jobs"][0]["nodelist"];
         return true;
       },
-      10000));
+      30000))
+      << cluster_->Diagnose();
   auto exec = [&](const std::string& on, std::vector<std::string> argv) {
     v1::ExecRequest req;
     req.set_job_id(id);
@@ -306,10 +308,10 @@ TEST_F(RpcHostile, ExecClientsThatLeaveEarlyLeaveNoStepsBehind) {
     auto r = stub_->Exec(&ctx, exec(node, {"sh", "-c", "echo up; sleep " + marker}));
     if (i % 2 == 1) {
       v1::ExecEvent ev;
-      EXPECT_TRUE(r->Read(&ev));  // "up": the step runs
+      EXPECT_TRUE(r->Read(&ev)) << "step " << i;  // "up": the step runs
     }
     ctx.TryCancel();
-    EXPECT_FALSE(r->Finish().ok());
+    EXPECT_FALSE(r->Finish().ok()) << "step " << i;
   }
   {
     grpc::ClientContext ctx;
@@ -318,9 +320,10 @@ TEST_F(RpcHostile, ExecClientsThatLeaveEarlyLeaveNoStepsBehind) {
     EXPECT_FALSE(r->Read(&ev));
     EXPECT_EQ(r->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
-  EXPECT_TRUE(WaitFor([&] { return alive() == "0\n"; }, 10000)) << alive() << " steps left";
+  EXPECT_TRUE(WaitFor([&] { return alive() == "0\n"; }, 20000)) << alive() << " steps left\n"
+                                                                << cluster_->Diagnose();
   grpc::ClientContext ctx;
-  ctx.set_deadline(DeadlineIn(20000));
+  ctx.set_deadline(DeadlineIn(60000));
   auto r = stub_->Exec(&ctx, exec(node, {"sh", "-c", "seq 1 2000; exit 3"}));
   v1::ExecEvent ev;
   std::string out;
@@ -329,7 +332,8 @@ TEST_F(RpcHostile, ExecClientsThatLeaveEarlyLeaveNoStepsBehind) {
     out += ev.stdout();
     if (ev.has_exit_code()) exit_code = ev.exit_code();
   }
-  EXPECT_TRUE(r->Finish().ok());
+  grpc::Status st = r->Finish();
+  EXPECT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(exit_code, 3);
   std::string want;
   for (int i = 1; i <= 2000; ++i) want += std::to_string(i) + "\n";
