@@ -38,6 +38,7 @@ Status FromGrpc(const grpc::Status& s, const std::string& address) {
       return Status::FailedPrecondition(s.error_message());
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:  // clients here cancel nothing: the controller stopped
       return Status::Unavailable("controller " + address + " did not answer (" + s.error_message() +
                                  "); is corrald running?");
     default:

@@ -18,7 +18,9 @@ namespace corral {
 void PrepareGrpc();
 // A channel to corrald at "host:port". Does not connect until first use.
 std::shared_ptr<grpc::Channel> DialController(const std::string& address);
-// Maps a failed gRPC call to a Status whose message names the controller address.
+// Maps a failed gRPC call to a Status whose message names the controller address. UNAVAILABLE,
+// DEADLINE_EXCEEDED and CANCELLED (Corral's clients cancel nothing; a stopping controller does)
+// become Unavailable, which callers may retry.
 Status FromGrpc(const grpc::Status& s, const std::string& address);
 // Maps a Status to a gRPC status for a handler's reply.
 grpc::Status ToGrpc(const Status& s);

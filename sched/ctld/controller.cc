@@ -133,7 +133,19 @@ class Controller::Impl {
 
   // ---- Published view. ----
   mutable std::shared_mutex view_mu;
-  mutable std::condition_variable_any view_cv;
+  // Wait calls not answered yet, by deadline; under view_mu. Publish answers those whose jobs
+  // got there, the timer thread those whose deadline passed: no thread waits per call.
+  struct Waiter {
+    std::vector<JobId> ids;
+    size_t first_open = 0;  // ids before it have reached the goal already
+    bool until_running = false;
+    std::function<void(Result<v1::WaitReply>)> done;
+  };
+  using WaitClock = std::chrono::steady_clock;
+  std::multimap<WaitClock::time_point, std::shared_ptr<Waiter>> waiters;
+  std::condition_variable_any timer_cv;
+  bool timer_stop = false;
+  std::thread timer;
   std::unordered_map<JobId, JobView> view_jobs;
   std::set<JobId> view_active;  // pending or running, for the queue listing
   std::unordered_map<JobId, std::vector<JobId>> view_arrays;  // arrays never change
@@ -183,6 +195,10 @@ class Controller::Impl {
   void Persist(const Job& j, Batch& b);
   void Publish(const Batch& b);
   v1::JobInfo MakeInfo(const Job& j) const;
+  // Wait calls, under view_mu: whether `w` got there (advancing first_open), and its answer.
+  bool Reached(Waiter& w) const;
+  v1::WaitReply WaitAnswer(const Waiter& w) const;
+  void TimerLoop();
   v1::NodeInfo MakeNodeInfo(const NodeEntry& n) const;
   std::string CheckSpec(const JobSpec& s) const;
   void ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg, Batch& b);
@@ -659,6 +675,7 @@ void Controller::Impl::Publish(const Batch& b) {
   if (b.nodes_changed) {
     for (const auto& [name, n] : nodes) node_infos.push_back(MakeNodeInfo(n));
   }
+  std::vector<std::pair<std::function<void(Result<v1::WaitReply>)>, v1::WaitReply>> answers;
   {
     std::unique_lock<std::shared_mutex> l(view_mu);
     for (auto& [id, view] : views) {
@@ -674,8 +691,66 @@ void Controller::Impl::Publish(const Batch& b) {
       std::lock_guard<std::mutex> g(stream_mu);
       active_stream.reset();
     }
+    if (!views.empty()) {
+      for (auto it = waiters.begin(); it != waiters.end();) {
+        if (Reached(*it->second)) {
+          answers.emplace_back(std::move(it->second->done), WaitAnswer(*it->second));
+          it = waiters.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
   }
-  view_cv.notify_all();
+  for (auto& [done, reply] : answers) done(std::move(reply));
+}
+
+bool Controller::Impl::Reached(Waiter& w) const {
+  while (w.first_open < w.ids.size()) {
+    const JobView& j = view_jobs.at(w.ids[w.first_open]);
+    bool there = w.until_running ? j.state() != JobState::kPending : IsTerminal(j.state());
+    if (!there) return false;
+    ++w.first_open;
+  }
+  return true;
+}
+
+v1::WaitReply Controller::Impl::WaitAnswer(const Waiter& w) const {
+  v1::WaitReply reply;
+  bool all = true;
+  // A whole array's worth of states would be large: list only the first 1000 jobs, and those
+  // that have not got there or failed.
+  for (size_t i = 0; i < w.ids.size(); ++i) {
+    const JobView& j = view_jobs.at(w.ids[i]);
+    bool there = w.until_running ? j.state() != JobState::kPending : IsTerminal(j.state());
+    if (i < 1000 || !there || j.exit_code() != 0) j.Info(reply.add_jobs());
+    if (!there) all = false;
+    if (reply.jobs_size() > 10000) break;
+  }
+  reply.set_all_done(all);
+  return reply;
+}
+
+void Controller::Impl::TimerLoop() {
+  std::unique_lock<std::shared_mutex> l(view_mu);
+  while (!timer_stop) {
+    if (waiters.empty()) {
+      timer_cv.wait(l);
+    } else {
+      timer_cv.wait_until(l, waiters.begin()->first);
+    }
+    std::vector<std::pair<std::function<void(Result<v1::WaitReply>)>, v1::WaitReply>> answers;
+    auto now = WaitClock::now();
+    while (!waiters.empty() && waiters.begin()->first <= now) {
+      auto& w = *waiters.begin()->second;
+      answers.emplace_back(std::move(w.done), WaitAnswer(w));
+      waiters.erase(waiters.begin());
+    }
+    if (answers.empty()) continue;
+    l.unlock();
+    for (auto& [done, reply] : answers) done(std::move(reply));
+    l.lock();
+  }
 }
 
 void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg,
@@ -716,6 +791,16 @@ Controller::~Controller() {
   }
   impl_->q_cv.notify_all();
   if (impl_->writer.joinable()) impl_->writer.join();
+  {
+    std::unique_lock<std::shared_mutex> l(impl_->view_mu);
+    impl_->timer_stop = true;
+  }
+  impl_->timer_cv.notify_all();
+  if (impl_->timer.joinable()) impl_->timer.join();
+  // Calls still waiting are answered; their clients ask again, of the next controller.
+  for (auto& [deadline, w] : impl_->waiters) {
+    if (w->done) w->done(Status::Unavailable("the controller is stopping"));
+  }
 }
 
 Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& opts) {
@@ -740,6 +825,7 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   }
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  impl->timer = std::thread([raw] { raw->TimerLoop(); });
   spdlog::info("state: {} job(s), {} node(s) loaded from {}", impl->jobs.size(), impl->nodes.size(),
                opts.state_dir);
   return std::unique_ptr<Controller>(new Controller(std::move(impl)));
@@ -1082,47 +1168,42 @@ v1::ListNodesReply Controller::ListNodes() const {
   return reply;
 }
 
-Result<v1::WaitReply> Controller::Wait(const v1::WaitRequest& req) const {
+void Controller::Wait(const v1::WaitRequest& req,
+                      std::function<void(Result<v1::WaitReply>)> done) const {
   int64_t timeout = req.timeout_ms() > 0 ? std::min<int64_t>(req.timeout_ms(), 600000) : 30000;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
-  std::shared_lock<std::shared_mutex> l(impl_->view_mu);
-  std::vector<JobId> ids;
-  for (int64_t id : req.ids()) {
-    auto a = impl_->view_arrays.find(id);
-    if (a != impl_->view_arrays.end()) {
-      ids.insert(ids.end(), a->second.begin(), a->second.end());
-    } else {
-      ids.push_back(id);
-    }
-  }
-  for (JobId id : ids) {
-    if (!impl_->view_jobs.count(id)) {
-      return Status::NotFound("job " + std::to_string(id) + ": no such job");
-    }
-  }
-  auto reached = [&](const JobView& j) {
-    return req.until_running() ? j.state() != JobState::kPending : IsTerminal(j.state());
-  };
-  size_t first_open = 0;  // ids before it have reached the goal already
-  for (;;) {
-    while (first_open < ids.size() && reached(impl_->view_jobs.at(ids[first_open]))) {
-      ++first_open;
-    }
-    bool all = first_open == ids.size();
-    if (all || impl_->view_cv.wait_until(l, deadline) == std::cv_status::timeout) {
-      v1::WaitReply reply;
-      all = true;
-      // A whole array's worth of states would be large: list only the first 1000 jobs.
-      for (size_t i = 0; i < ids.size(); ++i) {
-        const JobView& j = impl_->view_jobs.at(ids[i]);
-        if (i < 1000 || !reached(j) || j.exit_code() != 0) j.Info(reply.add_jobs());
-        if (!reached(j)) all = false;
-        if (reply.jobs_size() > 10000) break;
+  auto w = std::make_shared<Impl::Waiter>();
+  w->until_running = req.until_running();
+  Result<v1::WaitReply> now = Status::Internal("unanswered");
+  {
+    std::unique_lock<std::shared_mutex> l(impl_->view_mu);
+    for (int64_t id : req.ids()) {
+      auto a = impl_->view_arrays.find(id);
+      if (a != impl_->view_arrays.end()) {
+        w->ids.insert(w->ids.end(), a->second.begin(), a->second.end());
+      } else {
+        w->ids.push_back(id);
       }
-      reply.set_all_done(all);
-      return reply;
+    }
+    for (JobId id : w->ids) {
+      if (!impl_->view_jobs.count(id)) {
+        now = Status::NotFound("job " + std::to_string(id) + ": no such job");
+        break;
+      }
+    }
+    if (now.status().code() != Status::Code::kNotFound) {
+      if (impl_->Reached(*w)) {
+        now = impl_->WaitAnswer(*w);
+      } else {
+        w->done = std::move(done);
+        auto deadline = Impl::WaitClock::now() + std::chrono::milliseconds(timeout);
+        bool first = impl_->waiters.empty() || deadline < impl_->waiters.begin()->first;
+        impl_->waiters.emplace(deadline, std::move(w));
+        if (first) impl_->timer_cv.notify_one();
+        return;
+      }
     }
   }
+  done(std::move(now));
 }
 
 Result<v1::AcctReply> Controller::Accounting(const v1::AcctRequest& req) const {

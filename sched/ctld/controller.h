@@ -59,9 +59,12 @@ class Controller {
   // ---- Reads: from the published view. ----
   v1::ListJobsReply ListJobs(const v1::ListJobsRequest& req) const;
   v1::ListNodesReply ListNodes() const;
-  // Blocks until every id is finished (or, with until_running, started) or the timeout
-  // passes. An array's first id stands for all its tasks. NotFound names an unknown id.
-  Result<v1::WaitReply> Wait(const v1::WaitRequest& req) const;
+  // Answers once every id is finished (or, with until_running, started) or the timeout (at
+  // most 600 s, 30 s by default) passes; nothing waits meanwhile. An array's first id stands
+  // for all its tasks. NotFound names an unknown id. `done` gets the answer at once, or from
+  // the Publish that gets the last job there (writer thread), or at the timeout (the timer
+  // thread): it must not block, nor call the Controller.
+  void Wait(const v1::WaitRequest& req, std::function<void(Result<v1::WaitReply>)> done) const;
   Result<v1::AcctReply> Accounting(const v1::AcctRequest& req) const;
 
   // ---- Steps (processes started inside a running job, e.g. MPI daemons). ----

@@ -30,7 +30,7 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
     state_->Forget();
     ExecStreams* owner = owner_;
     delete this;
-    owner->StreamEnded();
+    owner->calls_.Ended();
   }
 
  private:
@@ -115,21 +115,12 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
 };
 
 grpc::ServerWriteReactor<v1::ExecEvent>* ExecStreams::Start(const v1::ExecRequest* req) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    ++live_;
-  }
+  calls_.Started();
   return new ExecStream(this, req);
 }
 
-void ExecStreams::StreamEnded() {
-  std::lock_guard<std::mutex> l(mu_);
-  if (--live_ == 0) cv_.notify_all();
-}
-
 void ExecStreams::WaitForStreams() {
-  std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return live_ == 0; });
+  calls_.WaitForNone();
 }
 
 }  // namespace corral::ctld

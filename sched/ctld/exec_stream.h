@@ -6,10 +6,8 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <condition_variable>
-#include <mutex>
-
 #include "fabric/proto/corral.grpc.pb.h"
+#include "sched/ctld/call_count.h"
 #include "sched/ctld/controller.h"
 #include "sched/ctld/step_router.h"
 
@@ -26,13 +24,10 @@ class ExecStreams {
 
  private:
   friend class ExecStream;  // one call, in exec_stream.cc
-  void StreamEnded();
 
   Controller* ctl_;
   StepRouter* router_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int live_ = 0;
+  CallCount calls_;
 };
 
 }  // namespace corral::ctld

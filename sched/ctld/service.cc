@@ -2,7 +2,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-
 #include "common/log.h"
 #include "common/time.h"
 #include "fabric/channel.h"
@@ -10,6 +9,7 @@
 #include "sched/ctld/exec_stream.h"
 #include "sched/ctld/node_link.h"
 #include "sched/ctld/step_router.h"
+#include "sched/ctld/wait_call.h"
 
 namespace corral::ctld {
 
@@ -17,12 +17,13 @@ namespace {
 
 constexpr int kMaxJobsPerSubmit = 1000000;
 
-// Every method is a plain handler on the sync API but Exec, a long stream that is served on the
-// callback API so that no thread waits on a running step.
+// Every method is a plain handler on the sync API but Exec and Wait, which can last long: they
+// are served on the callback API, so that no thread waits on a running step or a long poll.
 class ControllerService final
-    : public v1::Controller::WithCallbackMethod_Exec<v1::Controller::Service> {
+    : public v1::Controller::WithCallbackMethod_Wait<
+          v1::Controller::WithCallbackMethod_Exec<v1::Controller::Service>> {
  public:
-  ControllerService(Controller* c, ExecStreams* e) : ctl_(c), exec_(e) {}
+  ControllerService(Controller* c, ExecStreams* e, WaitCalls* w) : ctl_(c), exec_(e), waits_(w) {}
 
   grpc::Status Submit(grpc::ServerContext*, const v1::SubmitRequest* req,
                       v1::SubmitReply* reply) override {
@@ -58,13 +59,9 @@ class ControllerService final
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
-  grpc::Status Wait(grpc::ServerContext*, const v1::WaitRequest* req,
-                    v1::WaitReply* reply) override {
-    if (req->ids_size() == 0) return ToGrpc(Status::Invalid("wait: no job ids given"));
-    auto r = ctl_->Wait(*req);
-    if (!r.ok()) return ToGrpc(r.status());
-    *reply = std::move(*r);
-    return grpc::Status::OK;
+  grpc::ServerUnaryReactor* Wait(grpc::CallbackServerContext*, const v1::WaitRequest* req,
+                                 v1::WaitReply* reply) override {
+    return waits_->Start(req, reply);
   }
   grpc::Status Release(grpc::ServerContext*, const v1::ReleaseRequest* req,
                        v1::ReleaseReply* reply) override {
@@ -89,12 +86,17 @@ class ControllerService final
  private:
   Controller* ctl_;
   ExecStreams* exec_;
+  WaitCalls* waits_;
 };
 
 class ServerImpl : public Server {
  public:
   ServerImpl(Controller* c)
-      : router_(), exec_(c, &router_), ctl_svc_(c, &exec_), link_svc_(c, &router_) {}
+      : router_(),
+        exec_(c, &router_),
+        waits_(c),
+        ctl_svc_(c, &exec_, &waits_),
+        link_svc_(c, &router_) {}
   Status Build(const std::string& listen) {
     PrepareGrpc();
     grpc::ServerBuilder b;
@@ -119,6 +121,7 @@ class ServerImpl : public Server {
     // Node streams never end by themselves: end them now rather than after the grace period
     // that in-flight calls get, so the nodes go on to reconnect at once.
     link_svc_.EndAll("corrald is shutting down");
+    waits_.EndAll("corrald is shutting down");
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
   ~ServerImpl() override {
@@ -127,11 +130,13 @@ class ServerImpl : public Server {
     // Streams end in their own time after the cancel: none may outlive the router.
     link_svc_.WaitForStreams();
     exec_.WaitForStreams();
+    waits_.WaitForCalls();
   }
 
  private:
   StepRouter router_;
   ExecStreams exec_;
+  WaitCalls waits_;
   ControllerService ctl_svc_;
   NodeLinkService link_svc_;
   std::unique_ptr<grpc::Server> server_;

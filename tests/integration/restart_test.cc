@@ -61,6 +61,11 @@ TEST(Restart, NodesAreToldWhenTheControllerStopsAndRejoinTheNextOne) {
   int64_t running = SubmitOk(*c, "--gpus=h100:1 --wrap 'sleep 120'");
   ASSERT_TRUE(WaitFor([&] { return States(*c)[running] == "RUNNING"; }, 10000))
       << c->Corral("queue --all").out;
+  // A `corral wait` open across the restart is told to ask again, and gets its answer from the
+  // next controller.
+  int64_t held = SubmitOk(*c, "-H --wrap true");
+  c->Shell("(corral wait -q --timeout 120 " + std::to_string(held) +
+           "; echo $? >wait.rc) >wait.log 2>&1 & true");
   pid_t p = atoi(c->ReadFile(c->dir() + "/cluster/corrald.pid").c_str());
   ASSERT_GT(p, 1);
   ASSERT_EQ(kill(p, SIGTERM), 0);
@@ -91,6 +96,11 @@ TEST(Restart, NodesAreToldWhenTheControllerStopsAndRejoinTheNextOne) {
   EXPECT_TRUE(WaitFor(all_up, 15000)) << c->Corral("nodes").out;
   EXPECT_EQ(States(*c)[running], "RUNNING");
   EXPECT_EQ(c->Corral("cancel " + std::to_string(running)).code, 0);
+  EXPECT_FALSE(std::filesystem::exists(c->dir() + "/wait.rc")) << "corral wait gave up";
+  EXPECT_EQ(c->Corral("release " + std::to_string(held)).code, 0);
+  EXPECT_TRUE(WaitFor([&] { return c->ReadFile(c->dir() + "/wait.rc") == "0\n"; }, 30000))
+      << "corral wait: " << c->ReadFile(c->dir() + "/wait.rc") << "\n"
+      << c->ReadFile(c->dir() + "/wait.log");
 }
 
 int64_t PayloadRows(const LocalCluster& c) {

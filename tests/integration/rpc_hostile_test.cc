@@ -2,7 +2,11 @@
 // controller keeps serving with nothing lost.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
 
 #include "fabric/channel.h"
 #include "tests/integration/local_cluster.h"
@@ -339,6 +343,66 @@ TEST_F(RpcHostile, ExecClientsThatLeaveEarlyLeaveNoStepsBehind) {
   for (int i = 1; i <= 2000; ++i) want += std::to_string(i) + "\n";
   EXPECT_EQ(out, want);
   ASSERT_EQ(cluster_->Corral("cancel " + std::to_string(id)).code, 0);
+}
+
+// Many waits at once hold no controller thread each; a wait answers at its timeout, and one
+// whose client gives up first leaves nothing behind.
+TEST_F(RpcHostile, ManyWaitsHoldNoThreadAndEachGetsItsAnswer) {
+  v1::JobSpec job = Good();
+  job.set_hold(true);
+  v1::SubmitReply rep;
+  ASSERT_TRUE(Submit({job}, &rep).ok());
+  int64_t id = rep.ids(0);
+  auto wait = [&](int64_t timeout_ms, int64_t client_ms, v1::WaitReply* out) {
+    v1::WaitRequest req;
+    req.add_ids(id);
+    req.set_timeout_ms(timeout_ms);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(DeadlineIn(client_ms));
+    return stub_->Wait(&ctx, req, out);
+  };
+  // At its timeout: not done, and the job is listed as it stands.
+  v1::WaitReply r;
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait(300, 10000, &r).ok());
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_FALSE(r.all_done());
+  ASSERT_EQ(r.jobs_size(), 1);
+  EXPECT_EQ(r.jobs(0).state(), "PENDING");
+  EXPECT_GE(took, std::chrono::milliseconds(300));
+  EXPECT_LT(took, std::chrono::milliseconds(5000));
+  // Clients that give up before the controller answers.
+  for (int i = 0; i < 20; ++i) {
+    v1::WaitReply ignored;
+    EXPECT_EQ(wait(60000, 50, &ignored).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  // 150 waits at once, then the job runs: every one is answered, done.
+  std::string pid_text = cluster_->ReadFile(cluster_->dir() + "/cluster/corrald.pid");
+  std::string tasks = "/proc/" + std::to_string(atoi(pid_text.c_str())) + "/task";
+  auto threads = [&] {
+    return std::distance(std::filesystem::directory_iterator(tasks),
+                         std::filesystem::directory_iterator());
+  };
+  const int kWaits = 150;
+  std::atomic<int> started{0}, done{0}, ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kWaits; ++i) {
+    clients.emplace_back([&] {
+      v1::WaitReply mine;
+      ++started;
+      if (wait(60000, 60000, &mine).ok() && mine.all_done()) ++ok;
+      ++done;
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return started.load() == kWaits; }, 10000));
+  // One more wait on the same connection, answered at its timeout: by then corrald has read
+  // the calls sent before it. It must not have grown a thread per call.
+  ASSERT_TRUE(wait(300, 10000, &r).ok());
+  EXPECT_EQ(done.load(), 0);
+  EXPECT_LT(threads(), 60) << "corrald threads with " << kWaits << " waits open";
+  ASSERT_EQ(cluster_->Corral("release " + std::to_string(id)).code, 0);
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), kWaits);
 }
 
 TEST_F(RpcHostile, ReleaseAndCompleteRefuseWhatTheyCannotDo) {
