@@ -737,7 +737,9 @@ void Controller::Impl::TimerLoop() {
     if (waiters.empty()) {
       timer_cv.wait(l);
     } else {
-      timer_cv.wait_until(l, waiters.begin()->first);
+      // A copy: the waiter may be answered, and its entry erased, while this thread sleeps.
+      WaitClock::time_point next = waiters.begin()->first;
+      timer_cv.wait_until(l, next);
     }
     std::vector<std::pair<std::function<void(Result<v1::WaitReply>)>, v1::WaitReply>> answers;
     auto now = WaitClock::now();
