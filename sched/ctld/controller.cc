@@ -142,6 +142,8 @@ class Controller::Impl {
     std::function<void(Result<v1::WaitReply>)> done;
   };
   using WaitClock = std::chrono::steady_clock;
+  // An answer due to a Wait call, given once no lock is held.
+  using WaitAnswered = std::pair<std::function<void(Result<v1::WaitReply>)>, v1::WaitReply>;
   std::multimap<WaitClock::time_point, std::shared_ptr<Waiter>> waiters;
   std::condition_variable_any timer_cv;
   bool timer_stop = false;
@@ -167,13 +169,20 @@ class Controller::Impl {
     });
   }
 
+  // Starts an asynchronous call (`start` passes it the `done` to give its result to) and waits
+  // for that result.
+  template <typename T>
+  static T Await(const std::function<void(std::function<void(T)>)>& start) {
+    auto prom = std::make_shared<std::promise<T>>();
+    auto fut = prom->get_future();
+    start([prom](T value) { prom->set_value(std::move(value)); });
+    return fut.get();
+  }
+
   // Runs `fn` on the writer thread inside a transaction and waits for its commit.
   template <typename T>
   T Run(std::function<T(Batch&)> fn) {
-    auto prom = std::make_shared<std::promise<T>>();
-    auto fut = prom->get_future();
-    RunAsync<T>(std::move(fn), [prom](T value) { prom->set_value(std::move(value)); });
-    return fut.get();
+    return Await<T>([&](std::function<void(T)> done) { RunAsync<T>(std::move(fn), done); });
   }
 
   void Enqueue(Command c) {
@@ -675,7 +684,7 @@ void Controller::Impl::Publish(const Batch& b) {
   if (b.nodes_changed) {
     for (const auto& [name, n] : nodes) node_infos.push_back(MakeNodeInfo(n));
   }
-  std::vector<std::pair<std::function<void(Result<v1::WaitReply>)>, v1::WaitReply>> answers;
+  std::vector<WaitAnswered> answers;
   {
     std::unique_lock<std::shared_mutex> l(view_mu);
     for (auto& [id, view] : views) {
@@ -688,10 +697,10 @@ void Controller::Impl::Publish(const Batch& b) {
     }
     if (b.nodes_changed) view_nodes = std::move(node_infos);
     if (!views.empty()) {
-      std::lock_guard<std::mutex> g(stream_mu);
-      active_stream.reset();
-    }
-    if (!views.empty()) {
+      {
+        std::lock_guard<std::mutex> g(stream_mu);
+        active_stream.reset();
+      }
       for (auto it = waiters.begin(); it != waiters.end();) {
         if (Reached(*it->second)) {
           answers.emplace_back(std::move(it->second->done), WaitAnswer(*it->second));
@@ -741,7 +750,7 @@ void Controller::Impl::TimerLoop() {
       WaitClock::time_point next = waiters.begin()->first;
       timer_cv.wait_until(l, next);
     }
-    std::vector<std::pair<std::function<void(Result<v1::WaitReply>)>, v1::WaitReply>> answers;
+    std::vector<WaitAnswered> answers;
     auto now = WaitClock::now();
     while (!waiters.empty() && waiters.begin()->first <= now) {
       auto& w = *waiters.begin()->second;
@@ -970,10 +979,8 @@ static void ForEachNamedJob(Controller::Impl& I,
 }
 
 v1::CancelReply Controller::Cancel(const v1::CancelRequest& req) {
-  auto prom = std::make_shared<std::promise<v1::CancelReply>>();
-  auto fut = prom->get_future();
-  Cancel(req, [prom](v1::CancelReply r) { prom->set_value(std::move(r)); });
-  return fut.get();
+  return Impl::Await<v1::CancelReply>(
+      [&](std::function<void(v1::CancelReply)> done) { Cancel(req, std::move(done)); });
 }
 
 void Controller::Cancel(const v1::CancelRequest& req, std::function<void(v1::CancelReply)> done) {
@@ -1175,7 +1182,8 @@ void Controller::Wait(const v1::WaitRequest& req,
   int64_t timeout = req.timeout_ms() > 0 ? std::min<int64_t>(req.timeout_ms(), 600000) : 30000;
   auto w = std::make_shared<Impl::Waiter>();
   w->until_running = req.until_running();
-  Result<v1::WaitReply> now = Status::Internal("unanswered");
+  JobId unknown = 0;
+  v1::WaitReply now;
   {
     std::unique_lock<std::shared_mutex> l(impl_->view_mu);
     for (int64_t id : req.ids()) {
@@ -1188,24 +1196,25 @@ void Controller::Wait(const v1::WaitRequest& req,
     }
     for (JobId id : w->ids) {
       if (!impl_->view_jobs.count(id)) {
-        now = Status::NotFound("job " + std::to_string(id) + ": no such job");
+        unknown = id;
         break;
       }
     }
-    if (now.status().code() != Status::Code::kNotFound) {
-      if (impl_->Reached(*w)) {
-        now = impl_->WaitAnswer(*w);
-      } else {
-        w->done = std::move(done);
-        auto deadline = Impl::WaitClock::now() + std::chrono::milliseconds(timeout);
-        bool first = impl_->waiters.empty() || deadline < impl_->waiters.begin()->first;
-        impl_->waiters.emplace(deadline, std::move(w));
-        if (first) impl_->timer_cv.notify_one();
-        return;
-      }
+    if (unknown == 0 && !impl_->Reached(*w)) {
+      w->done = std::move(done);
+      auto deadline = Impl::WaitClock::now() + std::chrono::milliseconds(timeout);
+      bool first = impl_->waiters.empty() || deadline < impl_->waiters.begin()->first;
+      impl_->waiters.emplace(deadline, std::move(w));
+      if (first) impl_->timer_cv.notify_one();
+      return;
     }
+    if (unknown == 0) now = impl_->WaitAnswer(*w);
   }
-  done(std::move(now));
+  if (unknown != 0) {
+    done(Status::NotFound("job " + std::to_string(unknown) + ": no such job"));
+  } else {
+    done(std::move(now));
+  }
 }
 
 Result<v1::AcctReply> Controller::Accounting(const v1::AcctRequest& req) const {

@@ -12,6 +12,7 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
  public:
   ExecStream(ExecStreams* owner, const v1::ExecRequest* req)
       : owner_(owner), state_(std::make_shared<State>(owner->ctl_, owner->router_, this)) {
+    owner->calls_.Add(this);
     if (req->argv_size() == 0) {
       state_->writer.Close(ToGrpc(Status::Invalid("exec: argv is empty")));
       return;
@@ -28,9 +29,8 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
   void OnDone() override {
     state_->writer.Detach();
     state_->Forget();
-    ExecStreams* owner = owner_;
+    owner_->calls_.Remove(this);
     delete this;
-    owner->calls_.Ended();
   }
 
  private:
@@ -68,12 +68,7 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
 
     // The client cancelled or went away: kill the step, and end a `corral run` allocation.
     void ClientGone() {
-      int64_t id = 0;
-      {
-        std::lock_guard<std::mutex> l(mu);
-        gone = true;
-        std::swap(id, step_id);
-      }
+      int64_t id = TakeStep();
       if (id != 0) {
         v1::ControllerMessage k;
         k.mutable_kill_step()->set_step_id(id);
@@ -90,13 +85,14 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
 
     // The call is done: the router forgets the step (and with it the sink that holds this).
     void Forget() {
-      int64_t id = 0;
-      {
-        std::lock_guard<std::mutex> l(mu);
-        gone = true;
-        std::swap(id, step_id);
-      }
-      if (id != 0) router->Close(id);
+      if (int64_t id = TakeStep(); id != 0) router->Close(id);
+    }
+
+    // Marks the call gone, so that Begin starts nothing more, and takes the step it started.
+    int64_t TakeStep() {
+      std::lock_guard<std::mutex> l(mu);
+      gone = true;
+      return std::exchange(step_id, 0);
     }
 
     Controller* ctl;
@@ -115,7 +111,6 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
 };
 
 grpc::ServerWriteReactor<v1::ExecEvent>* ExecStreams::Start(const v1::ExecRequest* req) {
-  calls_.Started();
   return new ExecStream(this, req);
 }
 

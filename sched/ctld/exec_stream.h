@@ -7,11 +7,13 @@
 #include <grpcpp/grpcpp.h>
 
 #include "fabric/proto/corral.grpc.pb.h"
-#include "sched/ctld/call_count.h"
 #include "sched/ctld/controller.h"
+#include "sched/ctld/open_calls.h"
 #include "sched/ctld/step_router.h"
 
 namespace corral::ctld {
+
+class ExecStream;
 
 class ExecStreams {
  public:
@@ -27,7 +29,7 @@ class ExecStreams {
 
   Controller* ctl_;
   StepRouter* router_;
-  CallCount calls_;
+  OpenCalls<ExecStream> calls_;
 };
 
 }  // namespace corral::ctld

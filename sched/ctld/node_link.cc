@@ -21,6 +21,7 @@ class NodeStream final : public Reactor {
         ctl_(service->ctl_),
         router_(service->router_),
         channel_(std::make_shared<Channel>(this)) {
+    service->streams_.Add(this);
     StartRead(&in_);
   }
 
@@ -46,7 +47,7 @@ class NodeStream final : public Reactor {
 
   void OnDone() override {
     channel_->writer().Detach();
-    service_->StreamEnded(this);
+    service_->streams_.Remove(this);
     delete this;
   }
 
@@ -120,32 +121,19 @@ class NodeStream final : public Reactor {
 };
 
 Reactor* NodeLinkService::Connect(grpc::CallbackServerContext*) {
-  auto* s = new NodeStream(this);
-  std::lock_guard<std::mutex> l(mu_);
-  streams_.insert(s);
-  return s;
-}
-
-void NodeLinkService::StreamEnded(NodeStream* s) {
-  std::lock_guard<std::mutex> l(mu_);
-  streams_.erase(s);
-  if (streams_.empty()) cv_.notify_all();
+  return new NodeStream(this);
 }
 
 void NodeLinkService::EndAll(const std::string& why) {
-  // The channels, not the streams: a stream may be deleted as soon as mu_ is released, its
-  // channel may not. Closed outside mu_, as gRPC may run reactions on this thread.
+  // The channels, not the streams: a stream may be deleted once the lock is released, its
+  // channel may not. Closed outside the lock, as gRPC may run reactions on this thread.
   std::vector<std::shared_ptr<NodeStream::Channel>> channels;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    for (NodeStream* s : streams_) channels.push_back(s->channel());
-  }
+  streams_.ForEach([&](NodeStream* s) { channels.push_back(s->channel()); });
   for (auto& c : channels) c->writer().Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, why));
 }
 
 void NodeLinkService::WaitForStreams() {
-  std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return streams_.empty(); });
+  streams_.WaitForNone();
 }
 
 }  // namespace corral::ctld

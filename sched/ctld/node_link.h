@@ -6,13 +6,11 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <condition_variable>
-#include <mutex>
-#include <set>
 #include <string>
 
 #include "fabric/proto/corral.grpc.pb.h"
 #include "sched/ctld/controller.h"
+#include "sched/ctld/open_calls.h"
 #include "sched/ctld/step_router.h"
 
 namespace corral::ctld {
@@ -33,13 +31,10 @@ class NodeLinkService final : public v1::NodeLink::CallbackService {
 
  private:
   friend class NodeStream;  // one stream, in node_link.cc
-  void StreamEnded(NodeStream* s);
 
   Controller* ctl_;
   StepRouter* router_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::set<NodeStream*> streams_;  // live: added in Connect, removed before deletion
+  OpenCalls<NodeStream> streams_;
 };
 
 }  // namespace corral::ctld

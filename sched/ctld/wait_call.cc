@@ -14,10 +14,7 @@ class WaitCall final : public grpc::ServerUnaryReactor {
   WaitCall(WaitCalls* owner, const v1::WaitRequest* req, v1::WaitReply* reply)
       : owner_(owner), answer_(std::make_shared<Answer>(this, reply)) {
     // Listed before anything can finish the call: OnDone, which unlists it, may come at once.
-    {
-      std::lock_guard<std::mutex> l(owner->mu_);
-      owner->open_.insert(this);
-    }
+    owner->calls_.Add(this);
     Controller* ctl = owner->ctl_;
     if (req->ids_size() == 0) {
       answer_->Give(Status::Invalid("wait: no job ids given"));
@@ -31,13 +28,8 @@ class WaitCall final : public grpc::ServerUnaryReactor {
   void OnCancel() override { answer_->Give(Status::Unavailable("wait: cancelled")); }
   void OnDone() override {
     answer_->Detach();
-    WaitCalls* owner = owner_;
-    {
-      std::lock_guard<std::mutex> l(owner->mu_);
-      owner->open_.erase(this);
-    }
+    owner_->calls_.Remove(this);
     delete this;
-    owner->calls_.Ended();
   }
 
   // The first answer finishes the call; later ones, and any after OnDone, are dropped.
@@ -80,17 +72,13 @@ class WaitCall final : public grpc::ServerUnaryReactor {
 };
 
 grpc::ServerUnaryReactor* WaitCalls::Start(const v1::WaitRequest* req, v1::WaitReply* reply) {
-  calls_.Started();
   return new WaitCall(this, req, reply);
 }
 
 void WaitCalls::EndAll(const std::string& why) {
   // The answers, not the calls: a call may be deleted as soon as mu_ is released.
   std::vector<std::shared_ptr<WaitCall::Answer>> answers;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    for (WaitCall* c : open_) answers.push_back(c->answer());
-  }
+  calls_.ForEach([&](WaitCall* c) { answers.push_back(c->answer()); });
   for (auto& a : answers) a->Give(Status::Unavailable(why));
 }
 

@@ -4,13 +4,11 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <mutex>
-#include <set>
 #include <string>
 
 #include "fabric/proto/corral.grpc.pb.h"
-#include "sched/ctld/call_count.h"
 #include "sched/ctld/controller.h"
+#include "sched/ctld/open_calls.h"
 
 namespace corral::ctld {
 
@@ -30,9 +28,7 @@ class WaitCalls {
  private:
   friend class WaitCall;  // one call, in wait_call.cc
   Controller* ctl_;
-  CallCount calls_;
-  std::mutex mu_;
-  std::set<WaitCall*> open_;
+  OpenCalls<WaitCall> calls_;
 };
 
 }  // namespace corral::ctld
