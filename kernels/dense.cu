@@ -29,8 +29,8 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ float sb[kStep][kTile + 4];
   const int tx = static_cast<int>(threadIdx.x) % 16;
   const int ty = static_cast<int>(threadIdx.x) / 16;
-  const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kTile;
-  const int64_t col0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  const int64_t col0 = static_cast<int64_t>(blockIdx.y) * kTile;
   float acc[4][4] = {};
 
   for (int64_t k0 = 0; k0 < k; k0 += kStep) {
@@ -96,20 +96,35 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+// Block (32, 32): each block sums 32 columns; its 32 rows of threads stride down the rows, and
+// their partial sums are added in a fixed order, so the result is the same on every run.
 __global__ void ColumnSumsKernel(const float* __restrict__ x, int64_t rows, int64_t cols,
                                  float* __restrict__ out) {
-  const int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (j >= cols) return;
+  __shared__ float part[32][33];
+  const int64_t j = blockIdx.x * static_cast<int64_t>(32) + threadIdx.x;
   float sum = 0.0f;
-  for (int64_t r = 0; r < rows; ++r) sum += x[r * cols + j];
-  out[j] = sum;
+  if (j < cols) {
+    for (int64_t r = threadIdx.y; r < rows; r += 32) sum += x[r * cols + j];
+  }
+  part[threadIdx.y][threadIdx.x] = sum;
+  __syncthreads();
+  if (threadIdx.y == 0 && j < cols) {
+    float total = 0.0f;
+    for (int y = 0; y < 32; ++y) total += part[y][threadIdx.x];
+    out[j] = total;
+  }
 }
 
 Status LaunchGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
                   float* c, const Epilogue& ep) {
   if (m <= 0 || n <= 0) return Status::Ok();
-  const dim3 grid(static_cast<unsigned>((n + kTile - 1) / kTile),
-                  static_cast<unsigned>((m + kTile - 1) / kTile));
+  // Row tiles on x (up to 2^31 - 1 blocks), column tiles on y (at most 65535): a batch of any
+  // size fits, and so does any layer narrower than 4 million columns.
+  const int64_t col_tiles = (n + kTile - 1) / kTile;
+  if (col_tiles > 65535) {
+    return Status::Invalid("FP32 GEMM: n = " + std::to_string(n) + " is above 4194240 columns");
+  }
+  const dim3 grid(static_cast<unsigned>((m + kTile - 1) / kTile), static_cast<unsigned>(col_tiles));
   if (ta && tb) {
     SgemmKernel<true, true><<<grid, kThreads>>>(m, n, k, a, b, c, ep);
   } else if (ta) {
@@ -144,7 +159,7 @@ Status GemmF32(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a
 
 Status ColumnSums(const float* x, int64_t rows, int64_t cols, float* out) {
   if (cols <= 0) return Status::Ok();
-  ColumnSumsKernel<<<BlocksFor(cols, 128), 128>>>(x, rows, cols, out);
+  ColumnSumsKernel<<<BlocksFor(cols, 32), dim3(32, 32)>>>(x, rows, cols, out);
   return CudaStatus("column sums launch", cudaGetLastError());
 }
 

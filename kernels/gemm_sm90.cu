@@ -33,8 +33,9 @@ constexpr int kStageBytes = kTileABytes + kTileBBytes;
 constexpr int kSmemBytes = kStages * kStageBytes + 2 * kStages * 8 + 1024;
 // Tile rows rasterized together, so that co-resident blocks share operands in L2.
 [[maybe_unused]] constexpr int kGroupM = 16;
-// A wait that spins this long means a broken pipeline: trap instead of hanging the device.
-[[maybe_unused]] constexpr uint32_t kMaxWaitTries = 1u << 26;
+// A barrier wait that lasts this long means a broken pipeline: trap instead of hanging the device
+// (a healthy wait at any size is microseconds; this also covers time slicing with other work).
+[[maybe_unused]] constexpr uint64_t kMaxWaitNs = 4'000'000'000ull;
 
 #ifdef CORRAL_SM90A
 
@@ -71,11 +72,18 @@ __device__ __forceinline__ bool BarrierTryWait(uint64_t* bar, uint32_t parity) {
   return done != 0;
 }
 
-// Waits for the completion of the barrier phase with parity `parity`.
+__device__ __forceinline__ uint64_t GlobalTimerNs() {
+  uint64_t t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+
+// Waits for the completion of the barrier phase with parity `parity`; traps after kMaxWaitNs.
 __device__ __forceinline__ void BarrierWait(uint64_t* bar, uint32_t parity) {
-  uint32_t tries = 0;
+  if (BarrierTryWait(bar, parity)) return;
+  const uint64_t start = GlobalTimerNs();
   while (!BarrierTryWait(bar, parity)) {
-    if (++tries > kMaxWaitTries) __trap();
+    if (GlobalTimerNs() - start > kMaxWaitNs) __trap();
   }
 }
 
@@ -106,8 +114,10 @@ __device__ __forceinline__ void WgmmaFence() {
 __device__ __forceinline__ void WgmmaCommit() {
   asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
 }
-__device__ __forceinline__ void WgmmaWaitAll() {
-  asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+// Waits until at most `kPending` committed wgmma groups of this warpgroup are unfinished.
+template <int kPending>
+__device__ __forceinline__ void WgmmaWait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(kPending) : "memory");
 }
 
 // Tells the compiler the accumulators may change here, so it neither reads them early nor keeps
@@ -176,7 +186,9 @@ __device__ __forceinline__ void Wgmma(float (&d)[128], uint64_t desc_a, uint64_t
 
 #endif  // CORRAL_SM90A
 
-template <typename T>
+// kOverlap: a consumer keeps one K block's wgmma group in flight while it issues the next, and
+// releases each stage one block late; otherwise it waits for each block's products first.
+template <typename T, bool kOverlap>
 __global__ void __launch_bounds__(kThreads, 1)
     GemmKernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
                float* __restrict__ c, int m, int n, int k) {
@@ -247,6 +259,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   }
 
   int stage = 0;
+  int previous = 0;  // the stage of the block before, while its group may still run
   uint32_t phase = 0;
   for (int kb = 0; kb < k_blocks; ++kb) {
     BarrierWait(&full[stage], phase);
@@ -260,14 +273,24 @@ __global__ void __launch_bounds__(kThreads, 1)
       Wgmma<T>(d, SmemDescriptor(a + kk * 16), SmemDescriptor(b + kk * 16));
     }
     WgmmaCommit();
-    WgmmaWaitAll();
-    FenceAccumulators(d);
-    if (tid == 0) BarrierArrive(&empty[stage]);
+    if constexpr (kOverlap) {
+      // Consecutive wgmmas of one shape into the same accumulators are ordered by the hardware,
+      // so the next block's may issue now; once the block before is done, its stage is free.
+      WgmmaWait<1>();
+      if (tid == 0 && kb > 0) BarrierArrive(&empty[previous]);
+    } else {
+      WgmmaWait<0>();
+      FenceAccumulators(d);
+      if (tid == 0) BarrierArrive(&empty[stage]);
+    }
+    previous = stage;
     if (++stage == kStages) {
       stage = 0;
       phase ^= 1;
     }
   }
+  WgmmaWait<0>();
+  FenceAccumulators(d);
 
   // Accumulator layout of m64nNk16: warp w of the warpgroup holds rows 16w..16w+15; register
   // 4j+r sits at row lane/4 (+8 for r >= 2) and column 8j + 2(lane%4) + (r & 1).
@@ -384,21 +407,26 @@ Result<std::unique_ptr<Plan>> MakePlan(GemmPrecision precision, const void* a, c
 
 namespace {
 
-template <typename T>
+template <typename T, bool kOverlap>
 Status LaunchTyped(const Plan& p, float* c, cudaStream_t stream) {
-  static const cudaError_t configured =
-      cudaFuncSetAttribute(GemmKernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
+  static const cudaError_t configured = cudaFuncSetAttribute(
+      GemmKernel<T, kOverlap>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
   CORRAL_CUDA_TRY(configured);
   const unsigned blocks = static_cast<unsigned>((p.m / kBlockM) * (p.n / kBlockN));
-  GemmKernel<T><<<blocks, kThreads, kSmemBytes, stream>>>(p.map_a, p.map_b, c, p.m, p.n, p.k);
+  GemmKernel<T, kOverlap>
+      <<<blocks, kThreads, kSmemBytes, stream>>>(p.map_a, p.map_b, c, p.m, p.n, p.k);
   return CudaStatus("sm90 GEMM launch", cudaGetLastError());
 }
 
 }  // namespace
 
 Status Launch(const Plan& plan, float* c, cudaStream_t stream) {
-  return plan.precision == GemmPrecision::kBf16 ? LaunchTyped<__nv_bfloat16>(plan, c, stream)
-                                                : LaunchTyped<__half>(plan, c, stream);
+  if (plan.precision == GemmPrecision::kBf16) {
+    return plan.overlap ? LaunchTyped<__nv_bfloat16, true>(plan, c, stream)
+                        : LaunchTyped<__nv_bfloat16, false>(plan, c, stream);
+  }
+  return plan.overlap ? LaunchTyped<__half, true>(plan, c, stream)
+                      : LaunchTyped<__half, false>(plan, c, stream);
 }
 
 }  // namespace corral::kernels::sm90

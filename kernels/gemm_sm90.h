@@ -30,6 +30,9 @@ struct Plan {
   int m = 0;
   int n = 0;
   int k = 0;
+  // Keep one K block's products in flight while the next block's are issued (the default), or
+  // wait for each block's before the next; the benchmark measures both.
+  bool overlap = true;
 };
 Result<std::unique_ptr<Plan>> MakePlan(GemmPrecision precision, const void* a, const void* bt,
                                        int64_t m, int64_t n, int64_t k);

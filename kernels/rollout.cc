@@ -33,6 +33,11 @@ Status ValidateRollout(const RolloutSpec& s, const std::vector<float>& policy, i
     return Status::Invalid("rollout max_steps: must be in [1, 100000]");
   }
   if (s.first_env < 0) return Status::Invalid("rollout first_env: must be at least 0");
+  // The rollout holds 17 bytes per step (observation and action): cap it near 1 GiB.
+  if (static_cast<int64_t>(s.envs) * s.max_steps > (int64_t{1} << 26)) {
+    return Status::Invalid("rollout envs x max_steps: " + std::to_string(s.envs) + " x " +
+                           std::to_string(s.max_steps) + " steps is above 2^26 (about 1 GiB)");
+  }
   if (hidden < 1 || hidden > 256) return Status::Invalid("rollout hidden: must be in [1, 256]");
   if (policy.size() != static_cast<size_t>(PolicyParamCount(hidden))) {
     return Status::Invalid("rollout policy: " + std::to_string(policy.size()) +

@@ -68,9 +68,12 @@ struct Timing {
   double seconds = 0;
 };
 
-// Calls `pass` once to warm up and estimate, then enough times to fill `seconds`.
+// Calls `pass` once untimed (the first launch of a kernel also loads its module, as CUDA loads
+// lazily), once timed to estimate, then enough times to fill `seconds`.
 template <typename F>
 Result<Timing> TimeRepeated(double seconds, F&& pass) {
+  CORRAL_RETURN_IF_ERROR(pass());
+  CORRAL_CUDA_TRY(cudaDeviceSynchronize());
   EventTimer timer;
   auto run = [&](int64_t reps) -> Result<double> {
     CORRAL_RETURN_IF_ERROR(timer.Start());
@@ -102,6 +105,7 @@ Result<TriadReport> RunTriad(const TriadSpec& s) {
   CORRAL_RETURN_IF_ERROR(c.Allocate(n));
   InitKernel<<<static_cast<unsigned>(std::min<int64_t>(BlocksFor(s.elements, kThreads), 65536)),
                kThreads>>>(b.get(), c.get(), s.elements);
+  CORRAL_CUDA_TRY(cudaGetLastError());
   CORRAL_CUDA_TRY(cudaMemset(a.get(), 0, n * sizeof(float)));
   CORRAL_CUDA_TRY(cudaDeviceSynchronize());
 
@@ -119,6 +123,7 @@ Result<TriadReport> RunTriad(const TriadSpec& s) {
   CORRAL_CUDA_TRY(cudaMemset(bad.get(), 0, sizeof(unsigned long long)));
   CheckKernel<<<static_cast<unsigned>(std::min<int64_t>(BlocksFor(s.elements, kThreads), 65536)),
                 kThreads>>>(a.get(), b.get(), c.get(), s.scalar, s.elements, bad.get());
+  CORRAL_CUDA_TRY(cudaGetLastError());
   unsigned long long mismatches = 0;
   CORRAL_RETURN_IF_ERROR(bad.CopyToHost(&mismatches, 1));
   r.verified = mismatches == 0;

@@ -1,11 +1,13 @@
 // corral-kernel-bench: the GPU measurements of scripts/device-check.
 //
-//   verification GEMM (BF16, FP16) vs cuBLAS on the same operands, m = n = k = --size;
+//   verification GEMM (BF16, FP16; each engine this GPU has) vs cuBLAS on the same operands,
+//   m = n = k = --size;
 //   STREAM triad vs the driver's device-to-device copy of the same arrays;
 //   one training step (forward, backward, NCCL allreduce, SGD) of an MLP, ms per iteration.
 //
 // Prints a table and one line "RESULT gemm_vs_cublas=… triad_vs_copy=… …". Exit status 1 when a
-// result is wrong (the GEMM's sampled entries or its digest against cuBLAS's), 2 without a GPU;
+// result is wrong (the GEMM's sampled entries or its digest against cuBLAS's) or a measurement
+// fails (the table still shows the rest), 2 without a GPU;
 // speed below the goals is reported, not an error.
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -14,12 +16,16 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "kernels/cuda_call.h"
 #include "kernels/device.h"
 #include "kernels/gemm_device.h"
+#include "kernels/gemm_sm90.h"
 #include "kernels/gemm_verify.h"
 #include "kernels/mlp.h"
 #include "kernels/seeded.h"
@@ -37,6 +43,7 @@ using corral::Status;
 namespace {
 
 constexpr double kGemmGoal = 0.70;
+constexpr const char* kSerialName = "sm90/serial";
 constexpr double kTriadGoal = 0.85;
 
 struct GemmRow {
@@ -46,9 +53,10 @@ struct GemmRow {
   double cublas = 0;  // TFLOP/s
   bool samples_ok = false;
   bool digest_equal = false;
+  std::string error;  // set when the engine failed to run; nothing after it was measured
 };
 
-// Mean seconds per cuBLAS GEMM over enough runs to fill `seconds`.
+// Mean seconds per cuBLAS GEMM over enough runs to fill `seconds`; 0 when cuBLAS fails.
 double TimeCublas(cublasHandle_t h, DeviceGemm& g, double seconds) {
   const GemmSpec& s = g.spec();
   const cudaDataType_t t = s.precision == GemmPrecision::kBf16 ? CUDA_R_16BF : CUDA_R_16F;
@@ -72,17 +80,24 @@ double TimeCublas(cublasHandle_t h, DeviceGemm& g, double seconds) {
     cudaEventElapsedTime(&ms, a, b);
     return ms / 1e3 / reps;
   };
-  if (run() != CUBLAS_STATUS_SUCCESS) return 0;
-  timed(2);
-  const double per = timed(3);
-  const int reps = std::max(1, static_cast<int>(seconds / per));
-  const double out = timed(reps);
+  double out = 0;
+  if (run() == CUBLAS_STATUS_SUCCESS) {
+    timed(2);
+    const double per = timed(3);
+    const int reps = std::max(1, static_cast<int>(seconds / per));
+    out = timed(reps);
+  }
   cudaEventDestroy(a);
   cudaEventDestroy(b);
-  return out;
+  return cudaGetLastError() == cudaSuccess ? out : 0;
 }
 
-Result<GemmRow> BenchGemm(cublasHandle_t h, int64_t size, GemmPrecision p, double seconds) {
+// One precision: cuBLAS first (its C is the reference digest, and it runs before any engine of
+// ours could leave the context broken), then each of our engines on the same operands, the
+// generic one before the Hopper ones. Returns one row per engine measured; `broken` is set when an
+// engine failed, after which the CUDA context may be unusable.
+Result<std::vector<GemmRow>> BenchGemm(cublasHandle_t h, int64_t size, GemmPrecision p,
+                                       double seconds, bool& broken) {
   GemmSpec s;
   s.m = s.n = s.k = size;
   s.precision = p;
@@ -91,33 +106,88 @@ Result<GemmRow> BenchGemm(cublasHandle_t h, int64_t size, GemmPrecision p, doubl
   s.samples = 256;
   auto g = DeviceGemm::Create(s);
   if (!g.ok()) return g.status();
-  auto engine = (*g)->Resolve(GemmEngine::kAuto);
-  if (!engine.ok()) return engine.status();
-  GemmRow row;
-  row.precision = p == GemmPrecision::kBf16 ? "bf16" : "fp16";
-  row.engine = GemmEngineName(*engine);
-  auto warm = (*g)->Time(*engine, 2);
-  if (!warm.ok()) return warm.status();
-  const int reps = std::max(1, static_cast<int>(seconds / *warm));
-  auto per = (*g)->Time(*engine, reps);
-  if (!per.ok()) return per.status();
   const double flops = 2.0 * static_cast<double>(size) * size * size;
-  row.ours = flops / *per / 1e12;
-  auto ours = (*g)->Report();
-  if (!ours.ok()) return ours.status();
-  const Status check = VerifyGemmSamples(s, *ours);
-  row.samples_ok = check.ok();
-  if (!check.ok())
-    std::fprintf(stderr, "GEMM %s: %s\n", row.precision.c_str(), check.message().c_str());
+  const std::string precision = p == GemmPrecision::kBf16 ? "bf16" : "fp16";
 
-  // cuBLAS writes the same C: its digest must equal ours bit for bit (C is exact).
-  cudaMemset((*g)->c(), 0, static_cast<size_t>(size * size) * sizeof(float));
-  const double cublas = TimeCublas(h, **g, seconds);
-  row.cublas = cublas > 0 ? flops / cublas / 1e12 : 0;
+  const double cublas_s = TimeCublas(h, **g, seconds);
+  if (cublas_s <= 0) return Status::Internal("cuBLAS GEMM " + precision + " failed");
   auto theirs = (*g)->Report();
   if (!theirs.ok()) return theirs.status();
-  row.digest_equal = theirs->digest == ours->digest;
-  return row;
+  if (Status st = VerifyGemmSamples(s, *theirs); !st.ok()) {
+    std::fprintf(stderr, "GEMM %s: cuBLAS's own C fails the check (%s)\n", precision.c_str(),
+                 st.message().c_str());
+  }
+
+  // What runs: each engine through DeviceGemm, and the Hopper kernel's other pipeline variant
+  // (each K block waited for before the next) through its plan, to show which is faster.
+  struct Variant {
+    std::string name;
+    std::function<Result<double>(int)> time;  // mean seconds per product over `reps`
+  };
+  std::vector<Variant> variants;
+  auto engine = [&](GemmEngine e) {
+    return Variant{GemmEngineName(e), [&g, e](int reps) { return (*g)->Time(e, reps); }};
+  };
+  variants.push_back(engine(GemmEngine::kWmma));
+  std::unique_ptr<sm90::Plan> serial;
+  if ((*g)->Resolve(GemmEngine::kSm90).ok()) {
+    auto plan = sm90::MakePlan(p, (*g)->a(), (*g)->bt(), size, size, size);
+    if (!plan.ok()) return plan.status();
+    serial = std::move(*plan);
+    serial->overlap = false;
+    variants.push_back({kSerialName, [&g, &serial](int reps) -> Result<double> {
+                          EventTimer timer;
+                          CORRAL_RETURN_IF_ERROR(timer.Start());
+                          for (int i = 0; i < reps; ++i) {
+                            CORRAL_RETURN_IF_ERROR(sm90::Launch(*serial, (*g)->c(), nullptr));
+                          }
+                          auto t = timer.Stop();
+                          if (!t.ok()) return t.status();
+                          return *t / reps;
+                        }});
+    variants.push_back(engine(GemmEngine::kSm90));
+  }
+  std::vector<GemmRow> rows;
+  for (const Variant& v : variants) {
+    GemmRow row;
+    row.precision = precision;
+    row.engine = v.name;
+    row.cublas = flops / cublas_s / 1e12;
+    cudaMemset((*g)->c(), 0, static_cast<size_t>(size * size) * sizeof(float));
+    Status st = Status::Ok();
+    if (auto warm = v.time(2); !warm.ok()) {
+      st = warm.status();
+    } else {
+      const int reps = std::max(1, static_cast<int>(seconds / *warm));
+      auto per = v.time(reps);
+      if (per.ok()) {
+        row.ours = flops / *per / 1e12;
+        auto ours = (*g)->Report();
+        if (ours.ok()) {
+          const Status check = VerifyGemmSamples(s, *ours);
+          row.samples_ok = check.ok();
+          row.digest_equal = ours->digest == theirs->digest;
+          if (!check.ok()) {
+            std::fprintf(stderr, "GEMM %s %s: %s\n", precision.c_str(), row.engine.c_str(),
+                         check.message().c_str());
+          }
+        } else {
+          st = ours.status();
+        }
+      } else {
+        st = per.status();
+      }
+    }
+    if (!st.ok()) {
+      row.error = st.ToString();
+      std::fprintf(stderr, "GEMM %s %s: %s\n", precision.c_str(), row.engine.c_str(),
+                   row.error.c_str());
+      broken = true;
+    }
+    rows.push_back(row);
+    if (broken) break;
+  }
+  return rows;
 }
 
 struct TrainRow {
@@ -217,61 +287,97 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Triad and the training step first, the GEMMs last: if one of our GEMM engines breaks the
+  // CUDA context (a trap), everything before it has been measured and is still printed.
   bool correct = true;
-  std::vector<GemmRow> gemms;
-  for (GemmPrecision p : {GemmPrecision::kBf16, GemmPrecision::kFp16}) {
-    if (p == GemmPrecision::kFp16 && !fp16) continue;
-    auto row = BenchGemm(handle, size, p, p == GemmPrecision::kBf16 ? seconds : seconds / 2);
-    if (!row.ok()) {
-      std::fprintf(stderr, "GEMM: %s\n", row.status().ToString().c_str());
-      return 1;
-    }
-    correct = correct && row->samples_ok && row->digest_equal;
-    gemms.push_back(*row);
-  }
   TriadSpec ts;
   ts.elements = triad_elements;
   ts.seconds = seconds / 2;
   auto triad = RunTriad(ts, Device::kGpu);
   if (!triad.ok()) {
     std::fprintf(stderr, "triad: %s\n", triad.status().ToString().c_str());
-    return 1;
+    correct = false;
+  } else {
+    correct = correct && triad->verified;
   }
-  correct = correct && triad->verified;
   auto train = BenchTrain(seconds / 2);
   if (!train.ok()) {
     std::fprintf(stderr, "train step: %s\n", train.status().ToString().c_str());
-    return 1;
+    correct = false;
+  }
+  std::vector<GemmRow> gemms;
+  bool broken = false;
+  for (GemmPrecision p : {GemmPrecision::kBf16, GemmPrecision::kFp16}) {
+    if ((p == GemmPrecision::kFp16 && !fp16) || broken) continue;
+    auto rows =
+        BenchGemm(handle, size, p, p == GemmPrecision::kBf16 ? seconds : seconds / 2, broken);
+    if (!rows.ok()) {
+      std::fprintf(stderr, "GEMM: %s\n", rows.status().ToString().c_str());
+      correct = false;
+      break;
+    }
+    for (const GemmRow& r : *rows) {
+      correct = correct && r.error.empty() && r.samples_ok && r.digest_equal;
+      gemms.push_back(r);
+    }
   }
   cublasDestroy(handle);
 
-  const GemmRow& bf16 = gemms.front();
-  const double gemm_ratio = bf16.cublas > 0 ? bf16.ours / bf16.cublas : 0;
-  const double triad_ratio = triad->copy_gbps > 0 ? triad->triad_gbps / triad->copy_gbps : 0;
+  // The headline is the engine that verification runs (kAuto): sm90 where it ran, else wmma.
+  const GemmRow* bf16 = nullptr;
+  const GemmRow* wmma = nullptr;
+  const GemmRow* serial = nullptr;
+  for (const GemmRow& g : gemms) {
+    if (g.precision != "bf16") continue;
+    if (g.engine == GemmEngineName(GemmEngine::kWmma)) wmma = &g;
+    if (g.engine == GemmEngineName(GemmEngine::kSm90)) bf16 = &g;
+    if (g.engine == kSerialName) serial = &g;
+  }
+  if (!bf16) bf16 = serial ? serial : wmma;
+  auto ratio = [](const GemmRow* g) { return g && g->cublas > 0 ? g->ours / g->cublas : 0.0; };
+  const double triad_ratio =
+      triad.ok() && triad->copy_gbps > 0 ? triad->triad_gbps / triad->copy_gbps : 0;
   std::printf("\n%-26s %-16s %12s %12s %7s  %s\n", "measurement", "engine", "ours", "anchor",
               "ratio", "check");
+  if (triad.ok()) {
+    std::printf("%-26s %-16s %12.1f %12.1f %7.3f  values %s, goal >= 0.85: %s\n",
+                "triad GB/s (copy anchor)", triad->engine.c_str(), triad->triad_gbps,
+                triad->copy_gbps, triad_ratio, triad->verified ? "exact" : "WRONG",
+                Mark(triad_ratio >= kTriadGoal));
+  } else {
+    std::printf("%-26s %-16s %12s %12s %7s  FAILED: %s\n", "triad GB/s (copy anchor)", "-", "-",
+                "-", "-", triad.status().ToString().c_str());
+  }
+  if (train.ok()) {
+    std::printf("%-26s %-16s %12.2f %12s %7s  batch %lld, allreduce %s\n", "train step ms/iter",
+                train->shape.c_str(), train->ms, "-", "-", static_cast<long long>(train->batch),
+                train->allreduce.c_str());
+  } else {
+    std::printf("%-26s %-16s %12s %12s %7s  FAILED: %s\n", "train step ms/iter", "-", "-", "-", "-",
+                train.status().ToString().c_str());
+  }
   for (const GemmRow& g : gemms) {
     char name[64];
     std::snprintf(name, sizeof name, "GEMM %s %lld^3 TFLOP/s", g.precision.c_str(),
                   static_cast<long long>(size));
-    const double r = g.cublas > 0 ? g.ours / g.cublas : 0;
+    if (!g.error.empty()) {
+      std::printf("%-26s %-16s %12s %12.1f %7s  FAILED: %s\n", name, g.engine.c_str(), "-",
+                  g.cublas, "-", g.error.c_str());
+      continue;
+    }
+    const double r = ratio(&g);
     const std::string goal =
-        g.precision == "bf16" ? std::string(", goal >= 0.70: ") + Mark(r >= kGemmGoal) : "";
+        &g == bf16 ? std::string(", goal >= 0.70: ") + Mark(r >= kGemmGoal) : "";
     std::printf("%-26s %-16s %12.1f %12.1f %7.3f  samples %s, digest %s cuBLAS%s\n", name,
                 g.engine.c_str(), g.ours, g.cublas, r, g.samples_ok ? "exact" : "WRONG",
                 g.digest_equal ? "==" : "!=", goal.c_str());
   }
-  std::printf("%-26s %-16s %12.1f %12.1f %7.3f  values %s, goal >= 0.85: %s\n",
-              "triad GB/s (copy anchor)", triad->engine.c_str(), triad->triad_gbps,
-              triad->copy_gbps, triad_ratio, triad->verified ? "exact" : "WRONG",
-              Mark(triad_ratio >= kTriadGoal));
-  std::printf("%-26s %-16s %12.2f %12s %7s  batch %lld, allreduce %s\n", "train step ms/iter",
-              train->shape.c_str(), train->ms, "-", "-", static_cast<long long>(train->batch),
-              train->allreduce.c_str());
   std::printf(
-      "\nRESULT gemm_vs_cublas=%.3f triad_vs_copy=%.3f gemm_tflops=%.1f cublas_tflops=%.1f "
-      "triad_gbps=%.0f copy_gbps=%.0f train_ms_per_iter=%.2f correct=%s\n",
-      gemm_ratio, triad_ratio, bf16.ours, bf16.cublas, triad->triad_gbps, triad->copy_gbps,
-      train->ms, correct ? "yes" : "NO");
+      "\nRESULT gemm_vs_cublas=%.3f triad_vs_copy=%.3f gemm_engine=%s gemm_tflops=%.1f "
+      "cublas_tflops=%.1f wmma_vs_cublas=%.3f sm90_serial_vs_cublas=%.3f triad_gbps=%.0f "
+      "copy_gbps=%.0f train_ms_per_iter=%.2f correct=%s\n",
+      ratio(bf16), triad_ratio, bf16 ? bf16->engine.c_str() : "none", bf16 ? bf16->ours : 0.0,
+      bf16 ? bf16->cublas : 0.0, ratio(wmma), ratio(serial), triad.ok() ? triad->triad_gbps : 0.0,
+      triad.ok() ? triad->copy_gbps : 0.0, train.ok() ? train->ms : 0.0, correct ? "yes" : "NO");
   return correct ? 0 : 1;
 }

@@ -64,6 +64,11 @@ TEST(Rollout, ValidatesInput) {
   EXPECT_NE(ValidateRollout(Spec(4), policy, 9).message().find("rollout policy"),
             std::string::npos);
   EXPECT_FALSE(CollectRollouts(Spec(4, -1), policy, 8, Device::kCpu).ok());
+  // Each bound alone is fine, their product would need terabytes: refused, not a bad_alloc.
+  const Status huge = ValidateRollout(Spec(1 << 20, 0, 100000), policy, 8);
+  EXPECT_EQ(huge.code(), Status::Code::kInvalid);
+  EXPECT_NE(huge.message().find("envs x max_steps"), std::string::npos) << huge.message();
+  EXPECT_TRUE(ValidateRollout(Spec(1 << 16, 0, 1000), policy, 8).ok());
 }
 
 TEST(Reinforce, AdvantagesAreNormalizedReturnsToGo) {
