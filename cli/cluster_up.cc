@@ -168,8 +168,9 @@ int Up(const Args& args) {
   if (!AlivePid(dir + "/corrald.pid", "corrald")) {
     std::string listen = address.empty() ? "127.0.0.1:0" : address;
     fs::remove(dir + "/corrald.addr", ec);
+    // The nodes' declared GPUs are simulated here: they pass the GPU check on the CPU twin.
     auto pid = StartDaemon({bin + "/corrald", "--state-dir", dir + "/state", "--listen", listen,
-                            "--address-file", dir + "/corrald.addr"},
+                            "--address-file", dir + "/corrald.addr", "--allow-simulated-gpus"},
                            dir + "/log/corrald.log", dir + "/corrald.pid");
     if (!pid.ok()) return Fail("up", pid.status());
     TimeMs deadline = MonotonicNowMs() + 15000;
@@ -204,7 +205,7 @@ int Up(const Args& args) {
     if (!pid.ok()) return Fail("up", pid.status());
     ++started;
   }
-  // Wait until every node is registered and up.
+  // Wait until every node is registered, its GPUs checked, and up.
   Client c(address);
   TimeMs deadline = MonotonicNowMs() + wait_s * 1000;
   for (;;) {
@@ -212,9 +213,15 @@ int Up(const Args& args) {
     Status s = c.Call(&v1::Controller::Stub::ListNodes, v1::ListNodesRequest(), &rep, 2000);
     size_t up = 0;
     if (s.ok()) {
-      for (const auto& n : *nodes)
-        for (const auto& r : rep.nodes())
-          if (r.profile().name() == n.name && r.state() != "down") ++up;
+      for (const auto& n : *nodes) {
+        for (const auto& r : rep.nodes()) {
+          if (r.profile().name() != n.name) continue;
+          if (r.state() == "fail") {
+            return Fail("up", Status::Internal("node " + n.name + ": " + r.verification()));
+          }
+          if (r.state() != "down" && r.state() != "verifying") ++up;
+        }
+      }
     }
     if (up == nodes->size()) break;
     if (MonotonicNowMs() > deadline) {

@@ -51,11 +51,17 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
   const auto& p = n.profile();
   nlohmann::json gpus = nlohmann::json::array();
   for (const auto& g : p.gpus()) {
-    gpus.push_back({{"index", g.index()},
-                    {"model", g.model()},
-                    {"mem_mib", g.mem_mib()},
-                    {"numa", g.numa()},
-                    {"pci_bus_id", g.pci_bus_id()}});
+    nlohmann::json j = {{"index", g.index()},
+                        {"model", g.model()},
+                        {"mem_mib", g.mem_mib()},
+                        {"numa", g.numa()},
+                        {"pci_bus_id", g.pci_bus_id()}};
+    for (const auto& c : n.gpu_checks()) {
+      if (c.index() != g.index()) continue;
+      j["check_engine"] = c.engine();
+      j["check_tflops"] = c.tflops();
+    }
+    gpus.push_back(std::move(j));
   }
   return {{"name", p.name()},
           {"state", n.state()},
@@ -69,6 +75,7 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
           {"alloc_gpus", n.alloc_gpus()},
           {"last_seen_ms", n.last_seen_ms()},
           {"jobs", std::vector<int64_t>(n.jobs().begin(), n.jobs().end())},
+          {"verification", n.verification()},
           {"gpus", gpus}};
 }
 

@@ -137,8 +137,12 @@ int Nodes(const Args& args) {
       "json", po::bool_switch(&json), "print JSON");
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs("nodes", "Usage: corral nodes [--json]\n\nLists nodes, like sinfo -N.", args, d,
-                 nullptr, &vm, &exit)) {
+  if (!ParseArgs("nodes",
+                 "Usage: corral nodes [--json]\n\nLists nodes, like sinfo -N. A node that declares "
+                 "GPUs is 'verifying' until its GPUs pass the check it runs when it attaches "
+                 "(GPU_CHECK: verified, or simulated on a demo cluster), and 'fail' with the "
+                 "reason when they do not; neither gets jobs.",
+                 args, d, nullptr, &vm, &exit)) {
     return exit;
   }
   Client c(ResolveController(controller));
@@ -152,7 +156,9 @@ int Nodes(const Args& args) {
     std::cout << nlohmann::json{{"nodes", arr}}.dump(2) << "\n";
     return kExitOk;
   }
-  Table t({"NODE", "STATE", "CPUS(A/T)", "MEM_MIB(A/T)", "GPUS(A/T)", "GPU_MODELS", "NUMA"});
+  // GPU_CHECK last: a failed check carries its reason.
+  Table t({"NODE", "STATE", "CPUS(A/T)", "MEM_MIB(A/T)", "GPUS(A/T)", "GPU_MODELS", "NUMA",
+           "GPU_CHECK"});
   for (const auto& n : rep.nodes()) {
     const auto& p = n.profile();
     std::map<std::string, int> models;
@@ -162,7 +168,7 @@ int Nodes(const Args& args) {
     t.Add(p.name(), n.state(), std::to_string(n.alloc_cpus()) + "/" + std::to_string(p.cpus()),
           std::to_string(n.alloc_mem_mib()) + "/" + std::to_string(p.mem_mib()),
           std::to_string(n.alloc_gpus()) + "/" + std::to_string(p.gpus_size()), m.empty() ? "-" : m,
-          std::to_string(p.numa_nodes()));
+          std::to_string(p.numa_nodes()), n.verification().empty() ? "-" : n.verification());
   }
   t.Print(std::cout);
   return kExitOk;

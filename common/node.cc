@@ -22,6 +22,10 @@ const char* NodeStateName(NodeState s) {
       return "allocated";
     case NodeState::kDown:
       return "down";
+    case NodeState::kVerifying:
+      return "verifying";
+    case NodeState::kFailed:
+      return "fail";
   }
   return "?";
 }

@@ -28,7 +28,9 @@ struct NodeProfile {
   int32_t GpuCount(const std::string& model) const;
 };
 
-enum class NodeState { kIdle = 0, kMixed, kAllocated, kDown };
+// kVerifying: connected, its GPUs not checked yet; kFailed: its GPUs failed the check. Neither
+// gets jobs.
+enum class NodeState { kIdle = 0, kMixed, kAllocated, kDown, kVerifying, kFailed };
 const char* NodeStateName(NodeState s);
 
 // Lower-cases an ASCII string (GPU model names are compared case-insensitively).

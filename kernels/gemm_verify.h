@@ -12,7 +12,10 @@
 //  - a verifier recomputes any entry of C on its CPU in O(k) and compares it exactly.
 //
 // The verifier picks `challenge`, which decides which entries are sampled, so a prover cannot
-// precompute only those.
+// precompute only those; but a prover that learns the challenge before it commits to C can
+// compute just those entries, so the challenge must come after a commitment to all of C for the
+// check to prove the work, not only the hardware (corrald's attach check sends both at once:
+// see docs/protocol.md).
 #pragma once
 
 #include <cstdint>

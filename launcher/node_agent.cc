@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -24,6 +25,7 @@
 #include "common/time.h"
 #include "fabric/channel.h"
 #include "fabric/convert.h"
+#include "launcher/gpu_check.h"
 #include "launcher/process.h"
 
 namespace corral {
@@ -109,6 +111,37 @@ class NodeAgent::Impl {
   grpc::ClientContext* ctx = nullptr;
   std::unique_ptr<grpc::ClientReaderWriter<v1::NodeMessage, v1::ControllerMessage>> stream;
   int64_t heartbeat_ms = 1000;
+
+  // The GPU check runs on a thread of its own, so the link keeps reading and heartbeating. The
+  // latest challenge not yet run waits in verify_next; one sent while a check runs is run after.
+  std::mutex verify_mu;
+  std::condition_variable verify_cv;
+  std::optional<v1::GemmChallenge> verify_next;
+  std::thread verifier;
+
+  void QueueGpuCheck(const v1::GemmChallenge& c) {
+    std::lock_guard<std::mutex> l(verify_mu);
+    verify_next = c;
+    if (!verifier.joinable()) verifier = std::thread([this] { VerifyLoop(); });
+    verify_cv.notify_all();
+  }
+
+  void VerifyLoop() {
+    std::unique_lock<std::mutex> l(verify_mu);
+    for (;;) {
+      verify_cv.wait(l, [&] { return verify_next.has_value() || stopping; });
+      if (stopping) return;
+      v1::GemmChallenge c = *verify_next;
+      verify_next.reset();
+      l.unlock();
+      spdlog::info("checking {} GPU(s) for the controller", opts.profile.gpus.size());
+      v1::NodeMessage m;
+      *m.mutable_verify() = RunGpuChecks(c, opts.profile);
+      // Lost with the link if it dropped meanwhile: the next registration brings a new challenge.
+      if (!stopping) Send(m);
+      l.lock();
+    }
+  }
 
   bool Send(const v1::NodeMessage& m) {
     std::lock_guard<std::mutex> l(link_mu);
@@ -497,6 +530,7 @@ void NodeAgent::Impl::WatchLoop() {
 void NodeAgent::Impl::Dispatch(const v1::ControllerMessage& m) {
   if (m.has_registered()) {
     heartbeat_ms = std::max<int64_t>(m.registered().heartbeat_ms(), 10);
+    if (m.registered().has_verify()) QueueGpuCheck(m.registered().verify());
     for (int64_t id : m.registered().orphaned()) {
       spdlog::warn("job {}: the controller no longer wants it; killing it", id);
       CancelJob(id, true);
@@ -628,10 +662,19 @@ void NodeAgent::Run() {
   I.cv.notify_all();
   reaper.detach();
   watcher.join();
+  {
+    std::lock_guard<std::mutex> l(I.verify_mu);
+    I.verify_cv.notify_all();
+  }
+  if (I.verifier.joinable()) I.verifier.join();
 }
 
 void NodeAgent::Stop() {
   impl_->stopping = true;
+  {
+    std::lock_guard<std::mutex> l(impl_->verify_mu);
+    impl_->verify_cv.notify_all();
+  }
   std::lock_guard<std::mutex> l(impl_->link_mu);
   if (impl_->ctx) impl_->ctx->TryCancel();
   impl_->cv.notify_all();

@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <shared_mutex>
 #include <thread>
@@ -28,6 +29,17 @@ namespace {
 struct NodeEntry {
   NodeProfile profile;
   bool connected = false;
+  // The GPU check: "" (no GPUs), "pending", "verified", "simulated" or "failed: <why>". Only
+  // nodes without GPUs or with checked ones get jobs. Kept while the controller runs: a node
+  // that reconnects with the same GPUs is not checked again.
+  std::string verification;
+  v1::GemmChallenge challenge;  // the one sent, while pending
+  TimeMs verify_deadline_ms = 0;
+  std::vector<v1::GpuCheckResult> gpu_checks;
+  bool Usable() const {
+    return connected &&
+           (verification.empty() || verification == "verified" || verification == "simulated");
+  }
   TimeMs last_seen_ms = 0;
   TimeMs down_since_ms = 0;
   std::shared_ptr<NodeChannel> channel;
@@ -97,6 +109,7 @@ void FillAcct(const JobRecord& r, v1::AcctRecord* o) {
 class Controller::Impl {
  public:
   ControllerOptions opts;
+  std::mt19937_64 challenge_rng{std::random_device{}()};  // seeds and challenges of GPU checks
   std::unique_ptr<Store> store;
   std::unique_ptr<AccountingWriter> acct;
   mutable std::mutex acct_mu;
@@ -211,6 +224,8 @@ class Controller::Impl {
   v1::NodeInfo MakeNodeInfo(const NodeEntry& n) const;
   std::string CheckSpec(const JobSpec& s) const;
   void ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg, Batch& b);
+  void ApplyVerifyReport(const std::string& name, NodeEntry& n, const v1::VerifyReport& report,
+                         Batch& b);
   // Files a PENDING job under pending, held or dep_wait.
   void FileJob(const Job& j);
   enum class Deps { kReady, kWait, kNever };
@@ -517,8 +532,8 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now) {
   int64_t free_cpus = 0;
   for (auto& [name, n] : nodes) {
     views.push_back(n.free);
-    views.back().up = n.connected;
-    if (n.connected) free_cpus += n.free.free_cpus;
+    views.back().up = n.Usable();
+    if (n.Usable()) free_cpus += n.free.free_cpus;
   }
   auto set_reason = [&](Job& j, const char* r) {
     if (j.reason != r) {
@@ -549,6 +564,7 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now) {
   }
   sched::PassResult r = sched::ScheduleFifo(queue, &views);
   if (r.blocked != 0) set_reason(jobs[r.blocked], r.blocked_reason.c_str());
+  for (const auto& [id, why] : r.unavailable) set_reason(jobs[id], why.c_str());
   size_t vi = 0;
   for (auto& [name, n] : nodes) {
     bool up = n.free.up;
@@ -577,6 +593,12 @@ void Controller::Impl::Tick(Batch& b, TimeMs now) {
     Finish(j, JobState::kTimeout, 0, now, "time limit reached", b);
   }
   for (auto& [name, n] : nodes) {
+    if (n.connected && n.verification == "pending" && now > n.verify_deadline_ms) {
+      n.verification = "failed: no answer to the GPU check within " +
+                       std::to_string(opts.verify.timeout_ms / 1000) + " s";
+      spdlog::warn("node {}: {}", name, n.verification);
+      b.nodes_changed = true;
+    }
     if (n.connected && now - n.last_seen_ms > opts.node_timeout_ms) {
       spdlog::warn("node {}: no heartbeat for {} ms; marking it down", name, now - n.last_seen_ms);
       n.connected = false;
@@ -666,6 +688,10 @@ v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
   NodeState st = NodeState::kIdle;
   if (!n.connected) {
     st = NodeState::kDown;
+  } else if (n.verification == "pending") {
+    st = NodeState::kVerifying;
+  } else if (n.verification.rfind("failed", 0) == 0) {
+    st = NodeState::kFailed;
   } else if (used_cpus >= n.profile.cpus && n.profile.cpus > 0) {
     st = NodeState::kAllocated;
   } else if (used_cpus > 0 || used_gpus > 0) {
@@ -673,6 +699,8 @@ v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
   }
   ni.set_state(NodeStateName(st));
   for (JobId id : n.jobs) ni.add_jobs(id);
+  ni.set_verification(n.verification);
+  for (const auto& c : n.gpu_checks) *ni.add_gpu_checks() = c;
   return ni;
 }
 
@@ -770,7 +798,9 @@ void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeM
   if (nit == nodes.end()) return;
   NodeEntry& n = nit->second;
   n.last_seen_ms = WallNowMs();
-  if (msg.has_finished()) {
+  if (msg.has_verify()) {
+    ApplyVerifyReport(node, n, msg.verify(), b);
+  } else if (msg.has_finished()) {
     const auto& f = msg.finished();
     auto it = jobs.find(f.job_id());
     // A node reports only for itself: the job must have been placed on it.
@@ -789,6 +819,31 @@ void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeM
     ack.mutable_ack_finished()->set_job_id(f.job_id());
     b.outbox.emplace_back(n.channel, std::move(ack));
   }
+}
+
+void Controller::Impl::ApplyVerifyReport(const std::string& name, NodeEntry& n,
+                                         const v1::VerifyReport& report, Batch& b) {
+  if (n.verification != "pending" || report.challenge() != n.challenge.challenge()) {
+    spdlog::warn("node {}: a GPU check report that answers no open challenge; ignored", name);
+    return;
+  }
+  auto outcome = CheckReport(n.challenge, n.profile, report, opts.verify.allow_simulated);
+  if (!outcome.ok()) {
+    n.verification = "failed: " + outcome.status().message();
+    n.gpu_checks.clear();
+    spdlog::warn("node {}: GPU check failed: {}", name, outcome.status().message());
+  } else {
+    n.verification = outcome->simulated ? "simulated" : "verified";
+    n.gpu_checks = outcome->gpus;
+    std::string figures;
+    for (const auto& g : n.gpu_checks) {
+      figures += fmt::format("{}{}: {:.3g} TFLOP/s ({})", figures.empty() ? "" : ", ", g.index(),
+                             g.tflops(), g.engine());
+    }
+    spdlog::info("node {}: GPUs {}: {}", name, n.verification, figures);
+    b.schedule = true;
+  }
+  b.nodes_changed = true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1067,6 +1122,10 @@ void Controller::NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<Node
     NodeEntry& n = I.nodes[p.name];
     bool changed_shape = n.profile.cpus != p.cpus || n.profile.gpus.size() != p.gpus.size() ||
                          n.profile.mem_mib != p.mem_mib;
+    bool same_gpus = n.profile.gpus.size() == p.gpus.size();
+    for (size_t i = 0; same_gpus && i < p.gpus.size(); ++i) {
+      same_gpus = n.profile.gpus[i].model == p.gpus[i].model;
+    }
     n.profile = p;
     if (changed_shape && n.jobs.empty()) n.free = sched::NodeView::Idle(p);
     n.connected = true;
@@ -1085,6 +1144,19 @@ void Controller::NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<Node
     }
     v1::Registered ok;
     ok.set_heartbeat_ms(I.opts.heartbeat_ms);
+    // GPUs are checked when first seen, when they change, and after a failed or unanswered
+    // check; GPUs that passed in this controller's lifetime are not checked again.
+    bool passed = n.verification == "verified" || n.verification == "simulated";
+    if (p.gpus.empty()) {
+      n.verification.clear();
+      n.gpu_checks.clear();
+    } else if (!passed || !same_gpus) {
+      n.challenge = MakeChallenge(I.opts.verify, I.challenge_rng(), I.challenge_rng());
+      n.verification = "pending";
+      n.gpu_checks.clear();
+      n.verify_deadline_ms = now + I.opts.verify.timeout_ms;
+      *ok.mutable_verify() = n.challenge;
+    }
     for (JobId id : reported) {
       auto jt = I.jobs.find(id);
       if (jt == I.jobs.end() || jt->second.state != JobState::kRunning || !n.jobs.count(id)) {

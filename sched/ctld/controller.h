@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "fabric/proto/corral.pb.h"
+#include "sched/ctld/gpu_verify.h"
 
 namespace corral::ctld {
 
@@ -28,6 +29,7 @@ struct ControllerOptions {
   std::string address;              // where corrald listens, given to jobs as CORRAL_CONTROLLER
   int64_t heartbeat_ms = 1000;      // how often nodes heartbeat
   int64_t node_timeout_ms = 30000;  // a node silent this long is down; its jobs fail
+  VerifyPolicy verify;              // the GPU check of nodes that declare GPUs
 };
 
 class Controller {

@@ -34,6 +34,8 @@ bool WriteFileAtomic(const std::string& path, const std::string& text) {
 int main(int argc, char** argv) {
   std::string listen, state_dir, address_file, log_level;
   int64_t heartbeat_ms = 1000, node_timeout_ms = 30000;
+  ctld::VerifyPolicy verify;
+  double verify_timeout_s = static_cast<double>(verify.timeout_ms) / 1000;
   po::options_description opts(
       "corrald: the Corral controller.\n\n"
       "Usage: corrald --state-dir DIR [--listen HOST:PORT] [--address-file FILE]\n\nOptions");
@@ -49,6 +51,22 @@ int main(int argc, char** argv) {
       "node-timeout-ms", po::value(&node_timeout_ms)->default_value(30000),
       "a node silent this long is marked down and its jobs NODE_FAIL")(
       "log-level", po::value(&log_level)->default_value("info"), "debug, info, warn or error");
+  po::options_description gpu(
+      "GPU check (a node that declares GPUs runs a verification GEMM on "
+      "each when it attaches, and gets no jobs until the result checks "
+      "out)");
+  gpu.add_options()("allow-simulated-gpus", po::bool_switch(&verify.allow_simulated),
+                    "accept GPUs that a node checked on its CPU because no device answered: the "
+                    "declared GPUs of a demo cluster (corral up sets this)")(
+      "verify-size", po::value(&verify.size)->default_value(verify.size),
+      "m = n = k of the product on each GPU")(
+      "verify-seconds", po::value(&verify.seconds)->default_value(verify.seconds),
+      "how long each GPU repeats the product, to measure its TFLOP/s")(
+      "verify-samples", po::value(&verify.samples)->default_value(verify.samples),
+      "entries of C the controller recomputes and compares exactly")(
+      "verify-timeout", po::value(&verify_timeout_s)->default_value(verify_timeout_s),
+      "seconds a node has to answer before it fails the check");
+  opts.add(gpu);
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -66,6 +84,13 @@ int main(int argc, char** argv) {
     std::cerr << "corrald: --heartbeat-ms must be >= 10 and --node-timeout-ms >= it\n";
     return 2;
   }
+  verify.timeout_ms = verify_timeout_s >= 0 && verify_timeout_s < 1e9
+                          ? static_cast<int64_t>(verify_timeout_s * 1000)
+                          : -1;
+  if (Status st = ctld::ValidatePolicy(verify); !st.ok()) {
+    std::cerr << "corrald: " << st.message() << "\n";
+    return 2;
+  }
   InitLogging("corrald", log_level);
   mkdir(state_dir.c_str(), 0755);
 
@@ -75,6 +100,7 @@ int main(int argc, char** argv) {
   co.state_dir = state_dir;
   co.heartbeat_ms = heartbeat_ms;
   co.node_timeout_ms = node_timeout_ms;
+  co.verify = verify;
   auto ctl = ctld::Controller::Open(co);
   if (!ctl.ok()) {
     std::cerr << "corrald: " << ctl.status().message() << "\n";
