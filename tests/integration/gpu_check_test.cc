@@ -21,9 +21,7 @@ class GpuCheck : public ::testing::Test {
   void SetUp() override {
     cluster_ = LocalCluster::Start();
     ASSERT_TRUE(cluster_);
-    std::string env = cluster_->ReadFile(cluster_->dir() + "/cluster/env");
-    size_t p = env.find("CORRAL_CONTROLLER=") + 18;
-    channel_ = DialController(env.substr(p, env.find('\n', p) - p));
+    channel_ = DialController(cluster_->Address());
     link_ = v1::NodeLink::NewStub(channel_);
   }
 

@@ -93,6 +93,14 @@ CmdResult LocalCluster::Shell(const std::string& command) const {
   return r;
 }
 
+std::string LocalCluster::Address() const {
+  std::string env = ReadFile(dir_ + "/cluster/env");
+  size_t p = env.find("CORRAL_CONTROLLER=");
+  if (p == std::string::npos) return "";
+  p += 18;
+  return env.substr(p, env.find('\n', p) - p);
+}
+
 CmdResult LocalCluster::Corral(const std::string& args) const {
   return Shell(BinDir() + "/corral " + args);
 }

@@ -36,6 +36,8 @@ class LocalCluster {
   // The last lines of every daemon's log and the queue, for a failure message.
   std::string Diagnose() const;
   std::string ReadFile(const std::string& path) const;
+  // corrald's HOST:PORT, from the cluster's env file.
+  std::string Address() const;
 
  private:
   std::string dir_;

@@ -19,9 +19,7 @@ class RpcHostile : public ::testing::Test {
   void SetUp() override {
     cluster_ = LocalCluster::Start();
     ASSERT_TRUE(cluster_);
-    std::string env = cluster_->ReadFile(cluster_->dir() + "/cluster/env");
-    size_t p = env.find("CORRAL_CONTROLLER=") + 18;
-    address_ = env.substr(p, env.find('\n', p) - p);
+    address_ = cluster_->Address();
     channel_ = DialController(address_);
     stub_ = v1::Controller::NewStub(channel_);
   }
