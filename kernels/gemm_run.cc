@@ -7,7 +7,7 @@ namespace corral::kernels {
 
 namespace {
 
-Result<GemmReport> RunCpu(const GemmSpec& spec) {
+Result<GemmReport> RunCpu(const GemmSpec& spec, std::vector<float>* c_out) {
   using Clock = std::chrono::steady_clock;
   GemmReport r;
   r.engine = "cpu";
@@ -28,15 +28,16 @@ Result<GemmReport> RunCpu(const GemmSpec& spec) {
   for (const auto& [row, col] : SamplePositions(spec)) {
     r.samples.push_back({row, col, c[row * spec.n + col]});
   }
+  if (c_out) *c_out = std::move(c);
   return r;
 }
 
 }  // namespace
 
-Result<GemmReport> RunVerificationGemm(const GemmSpec& spec, Device device) {
+Result<GemmReport> RunVerificationGemm(const GemmSpec& spec, Device device, std::vector<float>* c) {
   if (Status st = ValidateGemmSpec(spec); !st.ok()) return st;
-  if (device == Device::kGpu) return gpu::RunVerificationGemm(spec, GemmEngine::kAuto);
-  return RunCpu(spec);
+  if (device == Device::kGpu) return gpu::RunVerificationGemm(spec, GemmEngine::kAuto, c);
+  return RunCpu(spec, c);
 }
 
 }  // namespace corral::kernels

@@ -331,7 +331,8 @@ Result<std::vector<float>> DeviceGemm::ReadC() const {
 
 namespace gpu {
 
-Result<GemmReport> RunVerificationGemm(const GemmSpec& spec, GemmEngine engine) {
+Result<GemmReport> RunVerificationGemm(const GemmSpec& spec, GemmEngine engine,
+                                       std::vector<float>* c) {
   auto created = DeviceGemm::Create(spec);
   if (!created.ok()) return created.status();
   DeviceGemm& g = **created;
@@ -352,6 +353,11 @@ Result<GemmReport> RunVerificationGemm(const GemmSpec& spec, GemmEngine engine) 
   }
   auto report = g.Report();
   if (!report.ok()) return report.status();
+  if (c) {
+    auto all = g.ReadC();
+    if (!all.ok()) return all.status();
+    *c = std::move(*all);
+  }
   report->engine = GemmEngineName(*resolved);
   report->iterations = iterations;
   report->seconds = seconds;

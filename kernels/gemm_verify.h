@@ -13,9 +13,9 @@
 //
 // The verifier picks `challenge`, which decides which entries are sampled, so a prover cannot
 // precompute only those; but a prover that learns the challenge before it commits to C can
-// compute just those entries, so the challenge must come after a commitment to all of C for the
-// check to prove the work, not only the hardware (corrald's attach check sends both at once:
-// see docs/protocol.md).
+// compute just those entries, so to prove the work, not only the hardware, the challenge must
+// come after a commitment to all of C (kernels/gemm_commit.h; corrald's attach check does so:
+// docs/protocol.md).
 #pragma once
 
 #include <cstdint>
@@ -68,7 +68,9 @@ Status ValidateGemmSpec(const GemmSpec& spec);
 // Runs the product for spec.seconds on `device` and reports digest, samples and speed. On the
 // CPU the twin computes C in O(m·n·k): keep shapes small there. Errors: Invalid spec;
 // FailedPrecondition for the GPU without one; Internal for a CUDA failure.
-Result<GemmReport> RunVerificationGemm(const GemmSpec& spec, Device device);
+// With `c`, also hands over all of C (row-major m×n), e.g. to commit to it (gemm_commit.h).
+Result<GemmReport> RunVerificationGemm(const GemmSpec& spec, Device device,
+                                       std::vector<float>* c = nullptr);
 
 // The verifier's side, O(samples·k) on the CPU: the report must hold exactly spec.samples
 // entries, at SamplePositions(spec), each equal to ReferenceEntry. Invalid names the first
@@ -121,7 +123,8 @@ namespace gpu {
 
 // The GPU side of RunVerificationGemm, with a choice of engine. kSm90 on an unsupported device
 // or shape is FailedPrecondition. Built without CUDA: FailedPrecondition.
-Result<GemmReport> RunVerificationGemm(const GemmSpec& spec, GemmEngine engine);
+Result<GemmReport> RunVerificationGemm(const GemmSpec& spec, GemmEngine engine,
+                                       std::vector<float>* c = nullptr);
 
 }  // namespace gpu
 

@@ -65,7 +65,7 @@ Result<std::vector<float>> DeviceGemm::ReadC() const {
 
 namespace gpu {
 
-Result<GemmReport> RunVerificationGemm(const GemmSpec&, GemmEngine) {
+Result<GemmReport> RunVerificationGemm(const GemmSpec&, GemmEngine, std::vector<float>*) {
   return NoCuda("verification GEMM");
 }
 Result<TriadReport> RunTriad(const TriadSpec&) {

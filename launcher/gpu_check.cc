@@ -6,51 +6,84 @@
 
 namespace corral {
 
-v1::VerifyReport RunGpuChecks(const v1::GemmChallenge& c, const NodeProfile& profile) {
-  v1::VerifyReport report;
-  report.set_challenge(c.challenge());
+namespace {
+
+kernels::GemmSpec SpecFor(const v1::GemmChallenge& c, int64_t size) {
+  kernels::GemmSpec spec;
+  spec.m = spec.n = spec.k = size;
+  spec.precision =
+      c.precision() == "fp16" ? kernels::GemmPrecision::kFp16 : kernels::GemmPrecision::kBf16;
+  spec.seed = c.seed();
+  spec.samples = 0;  // the entries are opened later, from the commitment
+  return spec;
+}
+
+}  // namespace
+
+GpuChecks GpuChecks::Run(const v1::GemmChallenge& c, const NodeProfile& profile) {
+  GpuChecks out;
+  out.challenge_ = c;
+  out.report_.set_round(c.round());
   const int devices = kernels::GpuCount();
   for (size_t i = 0; i < profile.gpus.size(); ++i) {
-    v1::GpuCheck* g = report.add_gpus();
+    v1::GpuCheck* g = out.report_.add_gpus();
     g->set_index(static_cast<int32_t>(i));
     const int32_t ordinal = profile.gpus[i].index;
     const bool on_device = ordinal >= 0 && ordinal < devices;
-    kernels::GemmSpec spec;
-    spec.m = spec.n = spec.k = on_device ? c.size() : c.cpu_size();
-    spec.precision =
-        c.precision() == "fp16" ? kernels::GemmPrecision::kFp16 : kernels::GemmPrecision::kBf16;
-    spec.seed = c.seed();
-    spec.challenge = c.challenge();
-    spec.samples = c.samples();
+    kernels::GemmSpec spec = SpecFor(c, on_device ? c.size() : c.cpu_size());
     spec.seconds = on_device ? c.seconds() : 0;
+    g->set_size(spec.m);
+    Kept kept;
     Result<kernels::GemmReport> r = Status::Internal("not run");
     if (on_device) {
       Status sel = kernels::SelectGpu(ordinal);
-      r = sel.ok() ? kernels::RunVerificationGemm(spec, kernels::Device::kGpu)
+      r = sel.ok() ? kernels::RunVerificationGemm(spec, kernels::Device::kGpu, &kept.c)
                    : Result<kernels::GemmReport>(sel);
     } else {
-      r = kernels::RunVerificationGemm(spec, kernels::Device::kCpu);
+      r = kernels::RunVerificationGemm(spec, kernels::Device::kCpu, &kept.c);
     }
-    g->set_size(spec.m);
     if (!r.ok()) {
       g->set_error(r.status().message());
       spdlog::warn("GPU check of GPU {}: {}", i, r.status().message());
       continue;
     }
+    kept.index = static_cast<int32_t>(i);
+    kept.size = spec.m;
+    kept.tree = kernels::GemmCommitment::Build(kept.c.data(), spec.m, spec.n);
     g->set_engine(r->engine);
     g->set_digest(r->digest);
-    for (const auto& s : r->samples) {
-      g->add_sample_rows(s.row);
-      g->add_sample_cols(s.col);
-      g->add_sample_values(s.value);
-    }
     g->set_iterations(r->iterations);
     g->set_seconds(r->seconds);
     g->set_tflops(r->tflops);
-    spdlog::info("GPU check of GPU {} ({}): {}^3 on {}, {:.2f} TFLOP/s", i, profile.gpus[i].model,
-                 spec.m, r->engine, r->tflops);
+    const kernels::Digest256& root = kept.tree.root();
+    g->set_root(std::string(root.begin(), root.end()));
+    spdlog::info("GPU check of GPU {} ({}): {}^3 on {}, {:.3g} TFLOP/s, root {}", i,
+                 profile.gpus[i].model, spec.m, r->engine, r->tflops,
+                 kernels::HexDigest(root).substr(0, 16));
+    out.kept_.push_back(std::move(kept));
   }
-  return report;
+  return out;
+}
+
+v1::VerifyOpening GpuChecks::Open(const v1::GemmOpen& open) const {
+  v1::VerifyOpening o;
+  o.set_round(challenge_.round());
+  if (open.round() != challenge_.round()) return o;
+  for (const Kept& k : kept_) {
+    v1::GpuOpening* g = o.add_gpus();
+    g->set_index(k.index);
+    kernels::GemmSpec spec = SpecFor(challenge_, k.size);
+    spec.challenge = open.challenge();
+    spec.samples = challenge_.samples();
+    for (const auto& [row, col] : kernels::SamplePositions(spec)) {
+      const kernels::LeafOpening leaf = k.tree.Open(k.c.data(), row, col);
+      v1::LeafOpening* l = g->add_leaves();
+      l->set_leaf(leaf.leaf);
+      for (float v : leaf.values) l->add_values(v);
+      for (const auto& h : leaf.path) l->add_path(std::string(h.begin(), h.end()));
+    }
+  }
+  return o;
 }
 
 }  // namespace corral

@@ -1,16 +1,41 @@
-// corral-node's side of the attach-time GPU check (sched/ctld/gpu_verify.h): runs the
-// controller's verification GEMM on each GPU the node declared and builds the report.
+// corral-node's side of the attach-time GPU check (sched/ctld/gpu_verify.h, docs/protocol.md).
 #pragma once
+
+#include <cstdint>
+#include <vector>
 
 #include "common/node.h"
 #include "fabric/proto/corral.pb.h"
+#include "kernels/gemm_commit.h"
 
 namespace corral {
 
-// For each GPU of `profile`, in order: on the device at its CUDA ordinal when this process sees
-// one there, else on the CPU twin at the challenge's cpu_size (a declared GPU with no device
-// behind it: a simulated node, which only a controller started with --allow-simulated-gpus
-// accepts). A GPU whose check cannot run gets its error in the report; this never throws.
-v1::VerifyReport RunGpuChecks(const v1::GemmChallenge& challenge, const NodeProfile& profile);
+class GpuChecks {
+ public:
+  // Round one: runs the verification GEMM on each GPU of `profile`, in order, and commits to
+  // each C. A GPU runs on the device at its CUDA ordinal when this process sees one there, else
+  // on the CPU twin at the challenge's cpu_size (a declared GPU with no device behind it: a
+  // simulated node, which only a controller started with --allow-simulated-gpus accepts). A GPU
+  // whose check cannot run gets its error in the report. Keeps each C (size² floats, on the
+  // host) for round two.
+  static GpuChecks Run(const v1::GemmChallenge& challenge, const NodeProfile& profile);
+
+  const v1::VerifyReport& report() const { return report_; }
+
+  // Round two: the leaves that hold the entries `open.challenge` picks, for each GPU that
+  // committed. An `open` for another round gets an empty answer for this one's round.
+  v1::VerifyOpening Open(const v1::GemmOpen& open) const;
+
+ private:
+  struct Kept {
+    int32_t index = 0;
+    int64_t size = 0;
+    std::vector<float> c;
+    kernels::GemmCommitment tree;
+  };
+  v1::GemmChallenge challenge_;
+  v1::VerifyReport report_;
+  std::vector<Kept> kept_;
+};
 
 }  // namespace corral

@@ -112,16 +112,24 @@ class NodeAgent::Impl {
   std::unique_ptr<grpc::ClientReaderWriter<v1::NodeMessage, v1::ControllerMessage>> stream;
   int64_t heartbeat_ms = 1000;
 
-  // The GPU check runs on a thread of its own, so the link keeps reading and heartbeating. The
-  // latest challenge not yet run waits in verify_next; one sent while a check runs is run after.
+  // The GPU check runs on a thread of its own, so the link keeps reading and heartbeating: the
+  // latest challenge not yet run waits in verify_next, the latest request to open in open_next.
+  // `checks` (the verifier thread's alone) keeps the last round's products until they are
+  // opened.
   std::mutex verify_mu;
   std::condition_variable verify_cv;
   std::optional<v1::GemmChallenge> verify_next;
+  std::optional<v1::GemmOpen> open_next;
   std::thread verifier;
+  std::unique_ptr<GpuChecks> checks;
 
-  void QueueGpuCheck(const v1::GemmChallenge& c) {
+  void QueueVerifyWork(const v1::ControllerMessage& m) {
     std::lock_guard<std::mutex> l(verify_mu);
-    verify_next = c;
+    if (m.has_verify_open()) {
+      open_next = m.verify_open();
+    } else {
+      verify_next = m.registered().verify();
+    }
     if (!verifier.joinable()) verifier = std::thread([this] { VerifyLoop(); });
     verify_cv.notify_all();
   }
@@ -129,16 +137,29 @@ class NodeAgent::Impl {
   void VerifyLoop() {
     std::unique_lock<std::mutex> l(verify_mu);
     for (;;) {
-      verify_cv.wait(l, [&] { return verify_next.has_value() || stopping; });
+      verify_cv.wait(l, [&] { return verify_next || open_next || stopping; });
       if (stopping) return;
-      v1::GemmChallenge c = *verify_next;
-      verify_next.reset();
-      l.unlock();
-      spdlog::info("checking {} GPU(s) for the controller", opts.profile.gpus.size());
       v1::NodeMessage m;
-      *m.mutable_verify() = RunGpuChecks(c, opts.profile);
-      // Lost with the link if it dropped meanwhile: the next registration brings a new challenge.
-      if (!stopping) Send(m);
+      if (verify_next) {
+        v1::GemmChallenge c = *verify_next;
+        verify_next.reset();
+        l.unlock();
+        spdlog::info("checking {} GPU(s) for the controller", opts.profile.gpus.size());
+        checks = std::make_unique<GpuChecks>(GpuChecks::Run(c, opts.profile));
+        *m.mutable_verify() = checks->report();
+      } else {
+        v1::GemmOpen o = *open_next;
+        open_next.reset();
+        l.unlock();
+        if (checks && o.round() == checks->report().round()) {
+          *m.mutable_verify_opening() = checks->Open(o);
+          checks.reset();  // one opening per round: the products are no longer needed
+        } else {
+          spdlog::warn("the controller asked to open a GPU check this node does not hold");
+        }
+      }
+      // Lost with the link if it dropped meanwhile: the next registration brings a new round.
+      if (!stopping && m.msg_case() != v1::NodeMessage::MSG_NOT_SET) Send(m);
       l.lock();
     }
   }
@@ -530,7 +551,7 @@ void NodeAgent::Impl::WatchLoop() {
 void NodeAgent::Impl::Dispatch(const v1::ControllerMessage& m) {
   if (m.has_registered()) {
     heartbeat_ms = std::max<int64_t>(m.registered().heartbeat_ms(), 10);
-    if (m.registered().has_verify()) QueueGpuCheck(m.registered().verify());
+    if (m.registered().has_verify()) QueueVerifyWork(m);
     for (int64_t id : m.registered().orphaned()) {
       spdlog::warn("job {}: the controller no longer wants it; killing it", id);
       CancelJob(id, true);
@@ -545,6 +566,8 @@ void NodeAgent::Impl::Dispatch(const v1::ControllerMessage& m) {
     std::lock_guard<std::mutex> l(mu);
     auto it = steps.find(m.kill_step().step_id());
     if (it != steps.end() && !it->second.exited) kill(-it->second.pid, SIGKILL);
+  } else if (m.has_verify_open()) {
+    QueueVerifyWork(m);
   } else if (m.has_ack_finished()) {
     std::lock_guard<std::mutex> l(mu);
     unacked.erase(m.ack_finished().job_id());

@@ -35,6 +35,12 @@ struct NodeEntry {
   std::string verification;
   v1::GemmChallenge challenge;  // the one sent, while pending
   TimeMs verify_deadline_ms = 0;
+  // While pending: once the node has committed, its report, what it showed, and the challenge
+  // sent to open entries of its products.
+  bool awaiting_opening = false;
+  v1::VerifyReport committed;
+  VerifyOutcome committed_outcome;
+  uint64_t open_challenge = 0;
   std::vector<v1::GpuCheckResult> gpu_checks;
   bool Usable() const {
     return connected &&
@@ -226,6 +232,9 @@ class Controller::Impl {
   void ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg, Batch& b);
   void ApplyVerifyReport(const std::string& name, NodeEntry& n, const v1::VerifyReport& report,
                          Batch& b);
+  void ApplyVerifyOpening(const std::string& name, NodeEntry& n, const v1::VerifyOpening& opening,
+                          Batch& b);
+  void FailCheck(const std::string& name, NodeEntry& n, const std::string& why, Batch& b);
   // Files a PENDING job under pending, held or dep_wait.
   void FileJob(const Job& j);
   enum class Deps { kReady, kWait, kNever };
@@ -594,10 +603,11 @@ void Controller::Impl::Tick(Batch& b, TimeMs now) {
   }
   for (auto& [name, n] : nodes) {
     if (n.connected && n.verification == "pending" && now > n.verify_deadline_ms) {
-      n.verification = "failed: no answer to the GPU check within " +
-                       std::to_string(opts.verify.timeout_ms / 1000) + " s";
-      spdlog::warn("node {}: {}", name, n.verification);
-      b.nodes_changed = true;
+      FailCheck(name, n,
+                std::string("no ") + (n.awaiting_opening ? "opening" : "answer") +
+                    " to the GPU check within " + std::to_string(opts.verify.timeout_ms / 1000) +
+                    " s",
+                b);
     }
     if (n.connected && now - n.last_seen_ms > opts.node_timeout_ms) {
       spdlog::warn("node {}: no heartbeat for {} ms; marking it down", name, now - n.last_seen_ms);
@@ -800,6 +810,8 @@ void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeM
   n.last_seen_ms = WallNowMs();
   if (msg.has_verify()) {
     ApplyVerifyReport(node, n, msg.verify(), b);
+  } else if (msg.has_verify_opening()) {
+    ApplyVerifyOpening(node, n, msg.verify_opening(), b);
   } else if (msg.has_finished()) {
     const auto& f = msg.finished();
     auto it = jobs.find(f.job_id());
@@ -821,28 +833,55 @@ void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeM
   }
 }
 
+void Controller::Impl::FailCheck(const std::string& name, NodeEntry& n, const std::string& why,
+                                 Batch& b) {
+  n.verification = "failed: " + why;
+  n.gpu_checks.clear();
+  n.awaiting_opening = false;
+  n.committed.Clear();
+  spdlog::warn("node {}: GPU check failed: {}", name, why);
+  b.nodes_changed = true;
+}
+
 void Controller::Impl::ApplyVerifyReport(const std::string& name, NodeEntry& n,
                                          const v1::VerifyReport& report, Batch& b) {
-  if (n.verification != "pending" || report.challenge() != n.challenge.challenge()) {
-    spdlog::warn("node {}: a GPU check report that answers no open challenge; ignored", name);
+  if (n.verification != "pending" || n.awaiting_opening || report.round() != n.challenge.round()) {
+    spdlog::warn("node {}: a GPU check report that answers no open round; ignored", name);
     return;
   }
-  auto outcome = CheckReport(n.challenge, n.profile, report, opts.verify.allow_simulated);
-  if (!outcome.ok()) {
-    n.verification = "failed: " + outcome.status().message();
-    n.gpu_checks.clear();
-    spdlog::warn("node {}: GPU check failed: {}", name, outcome.status().message());
-  } else {
-    n.verification = outcome->simulated ? "simulated" : "verified";
-    n.gpu_checks = outcome->gpus;
-    std::string figures;
-    for (const auto& g : n.gpu_checks) {
-      figures += fmt::format("{}{}: {:.3g} TFLOP/s ({})", figures.empty() ? "" : ", ", g.index(),
-                             g.tflops(), g.engine());
-    }
-    spdlog::info("node {}: GPUs {}: {}", name, n.verification, figures);
-    b.schedule = true;
+  auto outcome = CheckCommitments(n.challenge, n.profile, report, opts.verify.allow_simulated);
+  if (!outcome.ok()) return FailCheck(name, n, outcome.status().message(), b);
+  // Committed: only now are the entries to open chosen.
+  n.awaiting_opening = true;
+  n.committed = report;
+  n.committed_outcome = *outcome;
+  n.open_challenge = challenge_rng();
+  v1::ControllerMessage open;
+  open.mutable_verify_open()->set_round(n.challenge.round());
+  open.mutable_verify_open()->set_challenge(n.open_challenge);
+  b.outbox.emplace_back(n.channel, std::move(open));
+}
+
+void Controller::Impl::ApplyVerifyOpening(const std::string& name, NodeEntry& n,
+                                          const v1::VerifyOpening& opening, Batch& b) {
+  if (n.verification != "pending" || !n.awaiting_opening ||
+      opening.round() != n.challenge.round()) {
+    spdlog::warn("node {}: a GPU check opening that answers no open round; ignored", name);
+    return;
   }
+  Status st = CheckOpenings(n.challenge, n.profile, n.committed, n.open_challenge, opening);
+  if (!st.ok()) return FailCheck(name, n, st.message(), b);
+  n.verification = n.committed_outcome.simulated ? "simulated" : "verified";
+  n.gpu_checks = n.committed_outcome.gpus;
+  n.awaiting_opening = false;
+  n.committed.Clear();
+  std::string figures;
+  for (const auto& g : n.gpu_checks) {
+    figures += fmt::format("{}{}: {:.3g} TFLOP/s ({})", figures.empty() ? "" : ", ", g.index(),
+                           g.tflops(), g.engine());
+  }
+  spdlog::info("node {}: GPUs {}: {}", name, n.verification, figures);
+  b.schedule = true;
   b.nodes_changed = true;
 }
 
@@ -1154,6 +1193,8 @@ void Controller::NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<Node
       n.challenge = MakeChallenge(I.opts.verify, I.challenge_rng(), I.challenge_rng());
       n.verification = "pending";
       n.gpu_checks.clear();
+      n.awaiting_opening = false;
+      n.committed.Clear();
       n.verify_deadline_ms = now + I.opts.verify.timeout_ms;
       *ok.mutable_verify() = n.challenge;
     }

@@ -1,8 +1,10 @@
 #include "sched/ctld/gpu_verify.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "kernels/gemm_commit.h"
 #include "kernels/gemm_verify.h"
 
 namespace corral::ctld {
@@ -42,7 +44,7 @@ Status ValidatePolicy(const VerifyPolicy& p) {
 v1::GemmChallenge MakeChallenge(const VerifyPolicy& p, uint64_t seed, uint64_t challenge) {
   v1::GemmChallenge c;
   c.set_seed(seed);
-  c.set_challenge(challenge);
+  c.set_round(challenge);
   c.set_size(p.size);
   c.set_cpu_size(p.cpu_size);
   c.set_samples(p.samples);
@@ -51,23 +53,17 @@ v1::GemmChallenge MakeChallenge(const VerifyPolicy& p, uint64_t seed, uint64_t c
   return c;
 }
 
-Result<VerifyOutcome> CheckReport(const v1::GemmChallenge& sent, const NodeProfile& node,
-                                  const v1::VerifyReport& report, bool allow_simulated) {
-  if (report.challenge() != sent.challenge()) {
-    return Status::Invalid("verify report: answers challenge " +
-                           std::to_string(report.challenge()) + ", not the one sent");
+Result<VerifyOutcome> CheckCommitments(const v1::GemmChallenge& sent, const NodeProfile& node,
+                                       const v1::VerifyReport& report, bool allow_simulated) {
+  if (report.round() != sent.round()) {
+    return Status::Invalid("verify report: answers round " + std::to_string(report.round()) +
+                           ", not the one sent");
   }
   const size_t declared = node.gpus.size();
   if (static_cast<size_t>(report.gpus_size()) != declared) {
     return Status::Invalid("verify report: " + std::to_string(report.gpus_size()) +
                            " GPU checks for " + std::to_string(declared) + " declared GPUs");
   }
-  kernels::GemmSpec spec;
-  spec.precision =
-      sent.precision() == "fp16" ? kernels::GemmPrecision::kFp16 : kernels::GemmPrecision::kBf16;
-  spec.seed = sent.seed();
-  spec.challenge = sent.challenge();
-  spec.samples = sent.samples();
   std::vector<bool> seen(declared, false);
   VerifyOutcome out;
   for (const v1::GpuCheck& g : report.gpus()) {
@@ -99,18 +95,9 @@ Result<VerifyOutcome> CheckReport(const v1::GemmChallenge& sent, const NodeProfi
     if (!FiniteNonNegative(g.tflops()) || !FiniteNonNegative(g.seconds()) || g.iterations() < 1) {
       return Status::Invalid(name + ": iterations, seconds and tflops must be finite and positive");
     }
-    if (g.sample_rows_size() != g.sample_cols_size() ||
-        g.sample_rows_size() != g.sample_values_size()) {
-      return Status::Invalid(name + ": sample rows, columns and values differ in number");
-    }
-    spec.m = spec.n = spec.k = want;
-    kernels::GemmReport r;
-    r.digest = g.digest();
-    for (int s = 0; s < g.sample_rows_size(); ++s) {
-      r.samples.push_back({g.sample_rows(s), g.sample_cols(s), g.sample_values(s)});
-    }
-    if (Status st = kernels::VerifyGemmSamples(spec, r); !st.ok()) {
-      return Status::Invalid(name + ": " + st.message());
+    if (g.root().size() != 32) {
+      return Status::Invalid(name + ": the commitment to C must be a 32-byte root, not " +
+                             std::to_string(g.root().size()) + " bytes");
     }
     v1::GpuCheckResult res;
     res.set_index(i);
@@ -120,6 +107,75 @@ Result<VerifyOutcome> CheckReport(const v1::GemmChallenge& sent, const NodeProfi
     out.simulated = out.simulated || on_cpu;
   }
   return out;
+}
+
+Status CheckOpenings(const v1::GemmChallenge& sent, const NodeProfile& node,
+                     const v1::VerifyReport& report, uint64_t open_challenge,
+                     const v1::VerifyOpening& opening) {
+  if (opening.round() != sent.round()) {
+    return Status::Invalid("verify opening: answers round " + std::to_string(opening.round()) +
+                           ", not the one open");
+  }
+  if (opening.gpus_size() != report.gpus_size()) {
+    return Status::Invalid("verify opening: " + std::to_string(opening.gpus_size()) +
+                           " GPUs opened, " + std::to_string(report.gpus_size()) + " committed");
+  }
+  std::vector<const v1::GpuCheck*> committed(node.gpus.size(), nullptr);
+  for (const v1::GpuCheck& g : report.gpus()) committed[static_cast<size_t>(g.index())] = &g;
+  std::vector<bool> seen(node.gpus.size(), false);
+  for (const v1::GpuOpening& o : opening.gpus()) {
+    const int32_t i = o.index();
+    if (i < 0 || static_cast<size_t>(i) >= committed.size() || !committed[static_cast<size_t>(i)]) {
+      return Status::Invalid("verify opening: GPU index " + std::to_string(i) +
+                             " was not committed");
+    }
+    const std::string name = GpuName(node, i);
+    if (seen[static_cast<size_t>(i)]) {
+      return Status::Invalid("verify opening: " + name + " is opened twice");
+    }
+    seen[static_cast<size_t>(i)] = true;
+    const v1::GpuCheck& g = *committed[static_cast<size_t>(i)];
+    kernels::GemmSpec spec;
+    spec.m = spec.n = spec.k = g.size();
+    spec.precision =
+        sent.precision() == "fp16" ? kernels::GemmPrecision::kFp16 : kernels::GemmPrecision::kBf16;
+    spec.seed = sent.seed();
+    spec.challenge = open_challenge;
+    spec.samples = sent.samples();
+    const auto positions = kernels::SamplePositions(spec);
+    if (static_cast<size_t>(o.leaves_size()) != positions.size()) {
+      return Status::Invalid(name + ": " + std::to_string(o.leaves_size()) +
+                             " leaves opened, the challenge asked for " +
+                             std::to_string(positions.size()));
+    }
+    kernels::Digest256 root{};
+    std::copy(g.root().begin(), g.root().end(), root.begin());
+    for (size_t s = 0; s < positions.size(); ++s) {
+      const auto [row, col] = positions[s];
+      const v1::LeafOpening& lo = o.leaves(static_cast<int>(s));
+      kernels::LeafOpening leaf;
+      leaf.leaf = lo.leaf();
+      leaf.values.assign(lo.values().begin(), lo.values().end());
+      for (const std::string& h : lo.path()) {
+        if (h.size() != 32) return Status::Invalid(name + ": a path hash is not 32 bytes");
+        kernels::Digest256 d{};
+        std::copy(h.begin(), h.end(), d.begin());
+        leaf.path.push_back(d);
+      }
+      float value = 0;
+      if (Status st = kernels::VerifyLeafOpening(root, spec.m, spec.n, row, col, leaf, &value);
+          !st.ok()) {
+        return Status::Invalid(name + ": " + st.message());
+      }
+      const float want = kernels::ReferenceEntry(spec, row, col);
+      if (!(value == want)) {
+        return Status::Invalid(name + ": C[" + std::to_string(row) + "][" + std::to_string(col) +
+                               "] = " + std::to_string(value) + ", expected " +
+                               std::to_string(want) + " (wrong result: faulty GPU or forged C)");
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace corral::ctld

@@ -1,8 +1,10 @@
-// The controller's side of the attach-time GPU check. A node that declares GPUs is sent a
-// GemmChallenge with its Registered; it runs the verification GEMM (kernels/gemm_verify.h) on
-// each GPU and answers with a VerifyReport. CheckReport recomputes the sampled entries of C from
-// the challenge's seed in O(samples·k) per GPU and compares them exactly, so a node cannot pass
-// without computing the product. Until its report passes, the node gets no jobs.
+// The controller's side of the attach-time GPU check (docs/protocol.md). A node that declares
+// GPUs is sent a GemmChallenge with its Registered; it runs the verification GEMM
+// (kernels/gemm_verify.h) on each GPU and answers with a VerifyReport that commits to each C
+// (a Merkle root, kernels/gemm_commit.h). Only then does the controller pick the entries to open
+// (GemmOpen); the node answers with the leaves that hold them, and CheckOpenings recomputes each
+// entry from the seed in O(k) and compares it exactly. A node that computed only part of C
+// fails unless every sample lands in that part. Until it passes, the node gets no jobs.
 #pragma once
 
 #include <cstdint>
@@ -35,12 +37,20 @@ struct VerifyOutcome {
   std::vector<v1::GpuCheckResult> gpus;
 };
 
-// Checks `report` against the challenge `sent` to a node with the GPUs of `node`. Invalid, with a
-// message naming the GPU and the reason, when the report answers another challenge, a declared
-// GPU is missing, repeated or unknown, a GPU's check did not run, the shape is not the one asked
-// for, a sampled entry is wrong, a figure is not a finite non-negative number, or a GPU was
-// checked on the CPU while `allow_simulated` is false.
-Result<VerifyOutcome> CheckReport(const v1::GemmChallenge& sent, const NodeProfile& node,
-                                  const v1::VerifyReport& report, bool allow_simulated);
+// The first answer, `report`, to the challenge `sent` to a node with the GPUs of `node`. Invalid,
+// naming the GPU and the reason, when it answers another round, a declared GPU is missing,
+// repeated or unknown, a GPU's check did not run, the shape is not the one asked for, a figure is
+// not a finite non-negative number, a root is not 32 bytes, or a GPU was checked on the CPU
+// while `allow_simulated` is false.
+Result<VerifyOutcome> CheckCommitments(const v1::GemmChallenge& sent, const NodeProfile& node,
+                                       const v1::VerifyReport& report, bool allow_simulated);
+
+// The second answer: the leaves that hold the entries `open_challenge` picked, against the
+// commitments of `report` (which passed CheckCommitments). Invalid, naming the GPU, when a GPU is
+// missing or repeated, the number of leaves is not the samples asked for, a leaf does not lead to
+// the committed root, or an opened entry is not the one recomputed from the seed.
+Status CheckOpenings(const v1::GemmChallenge& sent, const NodeProfile& node,
+                     const v1::VerifyReport& report, uint64_t open_challenge,
+                     const v1::VerifyOpening& opening);
 
 }  // namespace corral::ctld

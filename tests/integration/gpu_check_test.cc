@@ -1,6 +1,7 @@
 // The GPU check at attach, on a real cluster: the demo's declared GPUs pass on the CPU twin;
 // nodes that answer wrongly, or not yet, get no jobs; a controller that does not accept simulated
-// GPUs fails them. Raw node streams stand in for a lying node and an honest one.
+// GPUs fails them. Raw node streams stand in for a lying node and an honest one, each going
+// through both rounds (commit, then open what the controller picks).
 #include "launcher/gpu_check.h"
 
 #include <gtest/gtest.h>
@@ -107,27 +108,35 @@ TEST_F(GpuCheck, NodesGetNoJobsUntilTheirGpusPassAndNoneAfterTheyFail) {
   const v1::GemmChallenge challenge = m.registered().verify();
   EXPECT_GT(challenge.samples(), 0);
   EXPECT_EQ(Node("liar")["state"], "verifying");
+  const GpuChecks liar_checks = GpuChecks::Run(challenge, liar);
 
   // Only this node has b200s: the job waits while it is being checked.
   const int64_t job = SubmitOk(*cluster_, "--gpus b200:1 --wrap true");
   EXPECT_EQ(JobState(job), "PENDING");
 
-  // An answer to some other challenge changes nothing.
+  // An answer to some other round changes nothing.
   v1::NodeMessage stale;
-  *stale.mutable_verify() = RunGpuChecks(challenge, liar);
-  stale.mutable_verify()->set_challenge(challenge.challenge() ^ 1);
+  *stale.mutable_verify() = liar_checks.report();
+  stale.mutable_verify()->set_round(challenge.round() ^ 1);
   ASSERT_TRUE(s->Write(stale));
-  // A right answer with one entry changed fails the node.
+  // The commitment, then the entries the controller picks only now, one of them changed.
+  v1::NodeMessage commit;
+  *commit.mutable_verify() = liar_checks.report();
+  ASSERT_TRUE(s->Write(commit));
+  do {
+    ASSERT_TRUE(s->Read(&m));
+  } while (!m.has_verify_open());
+  EXPECT_EQ(m.verify_open().round(), challenge.round());
   v1::NodeMessage tampered;
-  *tampered.mutable_verify() = RunGpuChecks(challenge, liar);
-  auto* g2 = tampered.mutable_verify()->mutable_gpus(2);
-  g2->set_sample_values(0, g2->sample_values(0) + 0.125f);
+  *tampered.mutable_verify_opening() = liar_checks.Open(m.verify_open());
+  auto* leaf = tampered.mutable_verify_opening()->mutable_gpus(2)->mutable_leaves(0);
+  leaf->set_values(0, leaf->values(0) + 0.125f);
   ASSERT_TRUE(s->Write(tampered));
   ASSERT_TRUE(WaitFor([&] { return Node("liar")["state"] == "fail"; }, 15000))
       << Node("liar").dump();
   const std::string why = Node("liar")["verification"];
   EXPECT_NE(why.find("GPU 2 (b200)"), std::string::npos) << why;
-  EXPECT_NE(why.find("wrong result"), std::string::npos) << why;
+  EXPECT_NE(why.find("does not lead to the committed root"), std::string::npos) << why;
 
   // Scheduling passes go on (another job runs to its end); the b200 job still waits.
   const int64_t other = SubmitOk(*cluster_, "--wrap true");
@@ -144,10 +153,17 @@ TEST_F(GpuCheck, NodesGetNoJobsUntilTheirGpusPassAndNoneAfterTheyFail) {
   ASSERT_TRUE(h->Write(Register(honest)));
   ASSERT_TRUE(h->Read(&m));
   ASSERT_TRUE(m.registered().has_verify());
-  EXPECT_NE(m.registered().verify().challenge(), challenge.challenge());
+  EXPECT_NE(m.registered().verify().round(), challenge.round());
+  const GpuChecks honest_checks = GpuChecks::Run(m.registered().verify(), honest);
   v1::NodeMessage answer;
-  *answer.mutable_verify() = RunGpuChecks(m.registered().verify(), honest);
+  *answer.mutable_verify() = honest_checks.report();
   ASSERT_TRUE(h->Write(answer));
+  do {
+    ASSERT_TRUE(h->Read(&m));
+  } while (!m.has_verify_open());
+  v1::NodeMessage opened;
+  *opened.mutable_verify_opening() = honest_checks.Open(m.verify_open());
+  ASSERT_TRUE(h->Write(opened));
   // The next message is the launch of the waiting job, here.
   do {
     ASSERT_TRUE(h->Read(&m));
@@ -169,7 +185,7 @@ TEST_F(GpuCheck, NodesGetNoJobsUntilTheirGpusPassAndNoneAfterTheyFail) {
   ASSERT_TRUE(again->Write(Register(liar)));
   ASSERT_TRUE(again->Read(&m));
   ASSERT_TRUE(m.registered().has_verify());
-  EXPECT_NE(m.registered().verify().challenge(), challenge.challenge());
+  EXPECT_NE(m.registered().verify().round(), challenge.round());
   EXPECT_EQ(Node("liar")["state"], "verifying");
   lctx.TryCancel();
   again->Finish();

@@ -1,6 +1,8 @@
 // The attach-time GPU check end to end in one process: the node's side (launcher/gpu_check.h)
-// answers a challenge, the controller's side (sched/ctld/gpu_verify.h) checks the answer, and
-// every way a report can be wrong is refused with a message naming the GPU and the reason.
+// commits to its products and opens the entries chosen afterwards; the controller's side
+// (sched/ctld/gpu_verify.h) checks both answers. Every way an answer can be wrong, including a
+// node that commits to a C it did not compute and then opens correct values, is refused with a
+// message naming the GPU and the reason.
 #include "sched/ctld/gpu_verify.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +10,8 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/gemm_commit.h"
+#include "kernels/gemm_verify.h"
 #include "launcher/gpu_check.h"
 
 namespace corral::ctld {
@@ -28,7 +32,7 @@ NodeProfile TwoGpus() {
 
 VerifyPolicy Policy() {
   VerifyPolicy p;
-  p.cpu_size = 48;
+  p.cpu_size = 300;  // two leaves per row, the second partial
   p.samples = 12;
   return p;
 }
@@ -37,24 +41,39 @@ class GpuVerify : public ::testing::Test {
  protected:
   void SetUp() override {
     sent = MakeChallenge(Policy(), 0x1234, 0x5678);
-    report = RunGpuChecks(sent, node);
+    checks = std::make_unique<GpuChecks>(GpuChecks::Run(sent, node));
+    report = checks->report();
     ASSERT_EQ(report.gpus_size(), 2);
+    open.set_round(sent.round());
+    open.set_challenge(0x9abc);
+    opening = checks->Open(open);
+    ASSERT_EQ(opening.gpus_size(), 2);
   }
-  // The reason a report is refused ("" when it passes).
-  std::string Refusal(const v1::VerifyReport& r, bool allow = true) {
-    auto out = CheckReport(sent, node, r, allow);
+  // Why the first answer is refused ("" when it passes).
+  std::string CommitRefusal(const v1::VerifyReport& r, bool allow = true) {
+    auto out = CheckCommitments(sent, node, r, allow);
     if (out.ok()) return "";
     EXPECT_EQ(out.status().code(), Status::Code::kInvalid);
     return out.status().message();
   }
+  // Why the second answer is refused, against `committed`.
+  std::string OpenRefusal(const v1::VerifyOpening& o, const v1::VerifyReport* committed = nullptr) {
+    Status st = CheckOpenings(sent, node, committed ? *committed : report, open.challenge(), o);
+    if (st.ok()) return "";
+    EXPECT_EQ(st.code(), Status::Code::kInvalid);
+    return st.message();
+  }
 
   NodeProfile node = TwoGpus();
   v1::GemmChallenge sent;
+  std::unique_ptr<GpuChecks> checks;
   v1::VerifyReport report;
+  v1::GemmOpen open;
+  v1::VerifyOpening opening;
 };
 
-TEST_F(GpuVerify, SimulatedGpusPassWhereAllowed) {
-  auto out = CheckReport(sent, node, report, true);
+TEST_F(GpuVerify, AnHonestNodePassesBothRounds) {
+  auto out = CheckCommitments(sent, node, report, true);
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_TRUE(out->simulated);
   ASSERT_EQ(out->gpus.size(), 2u);
@@ -62,93 +81,134 @@ TEST_F(GpuVerify, SimulatedGpusPassWhereAllowed) {
     EXPECT_EQ(out->gpus[i].index(), i);
     EXPECT_EQ(out->gpus[i].engine(), "cpu");
     EXPECT_GT(out->gpus[i].tflops(), 0);
-    EXPECT_EQ(report.gpus(i).size(), 48);
-    EXPECT_EQ(report.gpus(i).sample_values_size(), 12);
+    EXPECT_EQ(report.gpus(i).size(), 300);
+    EXPECT_EQ(report.gpus(i).root().size(), 32u);
+    EXPECT_EQ(opening.gpus(i).leaves_size(), 12);
   }
+  EXPECT_EQ(OpenRefusal(opening), "");
 }
 
 TEST_F(GpuVerify, SimulatedGpusFailWhereNotAllowed) {
-  const std::string why = Refusal(report, false);
+  const std::string why = CommitRefusal(report, false);
   EXPECT_NE(why.find("GPU 0 (h100) was checked on the CPU"), std::string::npos) << why;
 }
 
-TEST_F(GpuVerify, OneWrongEntryIsCaught) {
-  for (int s = 0; s < 12; ++s) {
-    v1::VerifyReport bad = report;
-    bad.mutable_gpus(1)->set_sample_values(s, bad.gpus(1).sample_values(s) + 0.015625f);
-    const std::string why = Refusal(bad);
-    EXPECT_NE(why.find("GPU 1 (h100)"), std::string::npos) << why;
-    EXPECT_NE(why.find("wrong result"), std::string::npos) << why;
-  }
+// A node that commits to C with one wrong entry is caught when that entry is opened; one that
+// commits to nothing it computed and then opens the right values is caught by the root.
+TEST_F(GpuVerify, ForgedProductsAreCaughtAtOpening) {
+  kernels::GemmSpec spec;
+  spec.m = spec.n = spec.k = 300;
+  spec.seed = sent.seed();
+  spec.challenge = open.challenge();
+  spec.samples = sent.samples();
+  const auto positions = kernels::SamplePositions(spec);
+  const std::vector<float> right = kernels::GemmCpu(spec);
+  // Commits to `c` for GPU 1 (GPU 0 stays honest) and opens every sample from `shown`.
+  auto forge = [&](const std::vector<float>& c, const std::vector<float>& shown) {
+    const kernels::GemmCommitment tree = kernels::GemmCommitment::Build(c.data(), 300, 300);
+    const kernels::GemmCommitment shown_tree =
+        kernels::GemmCommitment::Build(shown.data(), 300, 300);
+    v1::VerifyReport r = report;
+    r.mutable_gpus(1)->set_root(std::string(tree.root().begin(), tree.root().end()));
+    v1::VerifyOpening o = opening;
+    auto* g = o.mutable_gpus(1);
+    g->clear_leaves();
+    for (const auto& [row, col] : positions) {
+      // The path is the committed tree's; the values are what the node wants to show.
+      kernels::LeafOpening leaf = tree.Open(c.data(), row, col);
+      leaf.values = shown_tree.Open(shown.data(), row, col).values;
+      auto* l = g->add_leaves();
+      l->set_leaf(leaf.leaf);
+      for (float v : leaf.values) l->add_values(v);
+      for (const auto& h : leaf.path) l->add_path(std::string(h.begin(), h.end()));
+    }
+    EXPECT_EQ(CommitRefusal(r), "");  // a commitment alone proves nothing yet
+    return OpenRefusal(o, &r);
+  };
+  std::vector<float> one_wrong = right;
+  one_wrong[static_cast<size_t>(positions[5].first * 300 + positions[5].second)] += 0.015625f;
+  std::string why = forge(one_wrong, one_wrong);
+  EXPECT_NE(why.find("GPU 1 (h100)"), std::string::npos) << why;
+  EXPECT_NE(why.find("wrong result"), std::string::npos) << why;
+  const std::vector<float> nothing(right.size(), 0.0f);
+  why = forge(nothing, right);
+  EXPECT_NE(why.find("does not lead to the committed root"), std::string::npos) << why;
+  EXPECT_EQ(forge(right, right), "");  // the forger's harness itself is sound
 }
 
-TEST_F(GpuVerify, AnswersToAnotherChallengeAreRefused) {
+TEST_F(GpuVerify, OpeningsMustAnswerTheRoundForEveryCommittedGpu) {
+  v1::VerifyOpening other = opening;
+  other.set_round(sent.round() + 1);
+  EXPECT_NE(OpenRefusal(other).find("not the one open"), std::string::npos);
+  v1::VerifyOpening missing = opening;
+  missing.mutable_gpus()->RemoveLast();
+  EXPECT_NE(OpenRefusal(missing).find("1 GPUs opened, 2 committed"), std::string::npos);
+  v1::VerifyOpening twice = opening;
+  twice.mutable_gpus(1)->set_index(0);
+  EXPECT_NE(OpenRefusal(twice).find("opened twice"), std::string::npos);
+  v1::VerifyOpening unknown = opening;
+  unknown.mutable_gpus(1)->set_index(7);
+  EXPECT_NE(OpenRefusal(unknown).find("was not committed"), std::string::npos);
+  v1::VerifyOpening fewer = opening;
+  fewer.mutable_gpus(0)->mutable_leaves()->RemoveLast();
+  EXPECT_NE(OpenRefusal(fewer).find("11 leaves opened"), std::string::npos);
+  // A leaf moved to another sample's place is the wrong leaf for that entry.
+  v1::VerifyOpening moved = opening;
+  moved.mutable_gpus(0)->mutable_leaves()->SwapElements(0, 1);
+  EXPECT_NE(OpenRefusal(moved).find("opening: leaf"), std::string::npos) << OpenRefusal(moved);
+  v1::VerifyOpening bad_hash = opening;
+  bad_hash.mutable_gpus(0)->mutable_leaves(0)->set_path(0, "short");
+  EXPECT_NE(OpenRefusal(bad_hash).find("not 32 bytes"), std::string::npos);
+  v1::VerifyOpening flipped = opening;
+  std::string h = flipped.gpus(0).leaves(0).path(0);
+  h[0] = static_cast<char>(h[0] ^ 1);
+  flipped.mutable_gpus(0)->mutable_leaves(0)->set_path(0, h);
+  EXPECT_NE(OpenRefusal(flipped).find("does not lead"), std::string::npos);
+}
+
+TEST_F(GpuVerify, EveryDeclaredGpuCommitsExactlyOnce) {
   v1::VerifyReport stale = report;
-  stale.set_challenge(sent.challenge() + 1);
-  EXPECT_NE(Refusal(stale).find("not the one sent"), std::string::npos);
-  // Computed from another seed, under this challenge's number: the entries are wrong.
-  v1::GemmChallenge other = sent;
-  other.set_seed(sent.seed() + 1);
-  v1::VerifyReport wrong_seed = RunGpuChecks(other, node);
-  EXPECT_NE(Refusal(wrong_seed).find("expected"), std::string::npos);
-}
-
-TEST_F(GpuVerify, EveryDeclaredGpuExactlyOnce) {
+  stale.set_round(sent.round() + 1);
+  EXPECT_NE(CommitRefusal(stale).find("not the one sent"), std::string::npos);
   v1::VerifyReport missing = report;
   missing.mutable_gpus()->RemoveLast();
-  EXPECT_NE(Refusal(missing).find("1 GPU checks for 2 declared GPUs"), std::string::npos);
+  EXPECT_NE(CommitRefusal(missing).find("1 GPU checks for 2 declared GPUs"), std::string::npos);
   v1::VerifyReport twice = report;
   twice.mutable_gpus(1)->set_index(0);
-  EXPECT_NE(Refusal(twice).find("GPU 0 (h100) is checked twice"), std::string::npos);
+  EXPECT_NE(CommitRefusal(twice).find("GPU 0 (h100) is checked twice"), std::string::npos);
   for (int index : {-1, 2, 1 << 30}) {
     v1::VerifyReport unknown = report;
     unknown.mutable_gpus(1)->set_index(index);
-    EXPECT_NE(Refusal(unknown).find("is not one of the node's 2"), std::string::npos) << index;
+    EXPECT_NE(CommitRefusal(unknown).find("is not one of the node's 2"), std::string::npos)
+        << index;
   }
   v1::VerifyReport empty;
-  empty.set_challenge(sent.challenge());
-  EXPECT_NE(Refusal(empty).find("0 GPU checks"), std::string::npos);
+  empty.set_round(sent.round());
+  EXPECT_NE(CommitRefusal(empty).find("0 GPU checks"), std::string::npos);
+  v1::VerifyReport err = report;
+  err.mutable_gpus(1)->set_error("cudaMalloc: out of memory");
+  EXPECT_NE(CommitRefusal(err).find("GPU 1 (h100): the check did not run: cudaMalloc"),
+            std::string::npos);
 }
 
-TEST_F(GpuVerify, ShapesAndFiguresMustBeTheOnesAskedFor) {
+TEST_F(GpuVerify, ShapesFiguresAndRootsMustBeTheOnesAskedFor) {
   v1::VerifyReport small = report;
   small.mutable_gpus(0)->set_engine("wmma");  // a GPU engine must run the GPU size
-  EXPECT_NE(Refusal(small).find("asked for 4096 on a GPU"), std::string::npos) << Refusal(small);
+  EXPECT_NE(CommitRefusal(small).find("asked for 4096 on a GPU"), std::string::npos);
   v1::VerifyReport odd = report;
   odd.mutable_gpus(0)->set_size(47);
-  EXPECT_NE(Refusal(odd).find("ran size 47"), std::string::npos);
+  EXPECT_NE(CommitRefusal(odd).find("ran size 47"), std::string::npos);
   for (double t : {-1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
     v1::VerifyReport r = report;
     r.mutable_gpus(0)->set_tflops(t);
-    EXPECT_NE(Refusal(r).find("finite"), std::string::npos) << t;
+    EXPECT_NE(CommitRefusal(r).find("finite"), std::string::npos) << t;
   }
   v1::VerifyReport none = report;
   none.mutable_gpus(0)->set_iterations(0);
-  EXPECT_NE(Refusal(none).find("finite"), std::string::npos);
-}
-
-TEST_F(GpuVerify, SamplesMustBeCompleteAndConsistent) {
-  v1::VerifyReport fewer = report;
-  auto* g = fewer.mutable_gpus(0);
-  g->mutable_sample_rows()->RemoveLast();
-  g->mutable_sample_cols()->RemoveLast();
-  g->mutable_sample_values()->RemoveLast();
-  EXPECT_NE(Refusal(fewer).find("11 sampled entries"), std::string::npos) << Refusal(fewer);
-  v1::VerifyReport ragged = report;
-  ragged.mutable_gpus(0)->mutable_sample_values()->RemoveLast();
-  EXPECT_NE(Refusal(ragged).find("differ in number"), std::string::npos);
-  v1::VerifyReport moved = report;
-  moved.mutable_gpus(0)->set_sample_rows(0, moved.gpus(0).sample_rows(0) + 1);
-  EXPECT_NE(Refusal(moved).find("the challenge asked for"), std::string::npos);
-}
-
-TEST_F(GpuVerify, ANodeThatCouldNotRunItsCheckFails) {
-  v1::VerifyReport err = report;
-  err.mutable_gpus(1)->set_error("cudaMalloc: out of memory");
-  const std::string why = Refusal(err);
-  EXPECT_NE(why.find("GPU 1 (h100): the check did not run: cudaMalloc: out of memory"),
-            std::string::npos)
-      << why;
+  EXPECT_NE(CommitRefusal(none).find("finite"), std::string::npos);
+  v1::VerifyReport rootless = report;
+  rootless.mutable_gpus(1)->clear_root();
+  EXPECT_NE(CommitRefusal(rootless).find("32-byte root"), std::string::npos);
 }
 
 TEST(GpuVerifyPolicy, RefusesSizesOutsideTheVerifiersLimits) {
