@@ -7,6 +7,7 @@
 
 #include "gpu_skip.h"
 #include "kernels/dense.h"
+#include "kernels/gemm_commit.h"
 #include "kernels/gemm_device.h"
 #include "kernels/gemm_verify.h"
 #include "kernels/mlp.h"
@@ -139,6 +140,26 @@ TEST(GpuGemm, Sm90SerialPipelineMatchesTwin) {
     EXPECT_EQ(wrong, 0u) << s.m << "x" << s.n << "x" << s.k;
   }
 #endif
+}
+
+// What corral-node commits to at attach: the GPU's whole C, read back, has the very root of the
+// CPU twin's C (both are exact), so any leaf of it opens against the twin's commitment.
+TEST(GpuGemm, CommittedProductHasTheTwinsRoot) {
+  CORRAL_REQUIRE_GPU();
+  GemmSpec s = Spec(512, 512, 512, GemmPrecision::kBf16);
+  s.samples = 0;
+  std::vector<float> c;
+  auto gpu = RunVerificationGemm(s, Device::kGpu, &c);
+  ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
+  ASSERT_EQ(c.size(), 512u * 512u);
+  const std::vector<float> want = GemmCpu(s);
+  const GemmCommitment ours = GemmCommitment::Build(c.data(), 512, 512);
+  EXPECT_EQ(HexDigest(ours.root()), HexDigest(GemmCommitment::Build(want.data(), 512, 512).root()))
+      << "engine " << gpu->engine;
+  float v = 0;
+  EXPECT_TRUE(
+      VerifyLeafOpening(ours.root(), 512, 512, 300, 400, ours.Open(c.data(), 300, 400), &v).ok());
+  EXPECT_EQ(v, want[300 * 512 + 400]);
 }
 
 TEST(GpuGemm, VerificationRunAgreesWithCpuAndIsChecked) {
