@@ -96,7 +96,8 @@ TEST(Place, GpusComeFromOneNumaNode) {
   ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
   EXPECT_EQ(p.alloc[0].node, "h100-0");
   ASSERT_EQ(p.alloc[0].gpu_indices.size(), 2u);
-  const auto& gpus = Cluster()[2].gpus;
+  const std::vector<NodeProfile> cluster = Cluster();  // kept: gpus refers into it
+  const auto& gpus = cluster[2].gpus;
   EXPECT_EQ(gpus[p.alloc[0].gpu_indices[0]].numa, gpus[p.alloc[0].gpu_indices[1]].numa);
 }
 
