@@ -1,4 +1,5 @@
 // corral queue, nodes and acct: the read-only listings.
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -44,6 +45,17 @@ bool ParseIds(const std::string& cmd, const std::vector<std::string>& in,
     }
   }
   return true;
+}
+
+// "-" without GPUs; "verified, 612 TFLOP/s per GPU" (the mean the node measured); else the state.
+std::string GpuCheckText(const v1::NodeInfo& n) {
+  if (n.verification().empty()) return "-";
+  if (n.verification() != "verified" || n.gpu_checks_size() == 0) return n.verification();
+  double sum = 0;
+  for (const auto& g : n.gpu_checks()) sum += g.tflops();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "verified, %.0f TFLOP/s per GPU", sum / n.gpu_checks_size());
+  return buf;
 }
 
 }  // namespace
@@ -168,7 +180,7 @@ int Nodes(const Args& args) {
     t.Add(p.name(), n.state(), std::to_string(n.alloc_cpus()) + "/" + std::to_string(p.cpus()),
           std::to_string(n.alloc_mem_mib()) + "/" + std::to_string(p.mem_mib()),
           std::to_string(n.alloc_gpus()) + "/" + std::to_string(p.gpus_size()), m.empty() ? "-" : m,
-          std::to_string(p.numa_nodes()), n.verification().empty() ? "-" : n.verification());
+          std::to_string(p.numa_nodes()), GpuCheckText(n));
   }
   t.Print(std::cout);
   return kExitOk;
