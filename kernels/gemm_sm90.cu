@@ -409,9 +409,10 @@ namespace {
 
 template <typename T, bool kOverlap>
 Status LaunchTyped(const Plan& p, float* c, cudaStream_t stream) {
-  static const cudaError_t configured = cudaFuncSetAttribute(
-      GemmKernel<T, kOverlap>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
-  CORRAL_CUDA_TRY(configured);
+  // Per device (a function attribute belongs to the device's context), so set at every launch:
+  // a microsecond, against a product of milliseconds.
+  CORRAL_CUDA_TRY(cudaFuncSetAttribute(GemmKernel<T, kOverlap>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
   const unsigned blocks = static_cast<unsigned>((p.m / kBlockM) * (p.n / kBlockN));
   GemmKernel<T, kOverlap>
       <<<blocks, kThreads, kSmemBytes, stream>>>(p.map_a, p.map_b, c, p.m, p.n, p.k);

@@ -1,5 +1,8 @@
 #include "launcher/gpu_check.h"
 
+#include <optional>
+#include <thread>
+
 #include "common/log.h"
 #include "kernels/device.h"
 #include "kernels/gemm_verify.h"
@@ -25,8 +28,13 @@ GpuChecks GpuChecks::Run(const v1::GemmChallenge& c, const NodeProfile& profile)
   out.challenge_ = c;
   out.report_.set_round(c.round());
   const int devices = kernels::GpuCount();
-  for (size_t i = 0; i < profile.gpus.size(); ++i) {
-    v1::GpuCheck* g = out.report_.add_gpus();
+  struct One {
+    v1::GpuCheck check;
+    std::optional<Kept> kept;
+  };
+  auto run_one = [&](size_t i) {
+    One one;
+    v1::GpuCheck* g = &one.check;
     g->set_index(static_cast<int32_t>(i));
     const int32_t ordinal = profile.gpus[i].index;
     const bool on_device = ordinal >= 0 && ordinal < devices;
@@ -36,7 +44,7 @@ GpuChecks GpuChecks::Run(const v1::GemmChallenge& c, const NodeProfile& profile)
     Kept kept;
     Result<kernels::GemmReport> r = Status::Internal("not run");
     if (on_device) {
-      Status sel = kernels::SelectGpu(ordinal);
+      Status sel = kernels::SelectGpu(ordinal);  // this thread's device
       r = sel.ok() ? kernels::RunVerificationGemm(spec, kernels::Device::kGpu, &kept.c)
                    : Result<kernels::GemmReport>(sel);
     } else {
@@ -45,7 +53,7 @@ GpuChecks GpuChecks::Run(const v1::GemmChallenge& c, const NodeProfile& profile)
     if (!r.ok()) {
       g->set_error(r.status().message());
       spdlog::warn("GPU check of GPU {}: {}", i, r.status().message());
-      continue;
+      return one;
     }
     kept.index = static_cast<int32_t>(i);
     kept.size = spec.m;
@@ -60,7 +68,24 @@ GpuChecks GpuChecks::Run(const v1::GemmChallenge& c, const NodeProfile& profile)
     spdlog::info("GPU check of GPU {} ({}): {}^3 on {}, {:.3g} TFLOP/s, root {}", i,
                  profile.gpus[i].model, spec.m, r->engine, r->tflops,
                  kernels::HexDigest(root).substr(0, 16));
-    out.kept_.push_back(std::move(kept));
+    one.kept = std::move(kept);
+    return one;
+  };
+  // Devices in parallel, a thread each (8 GPUs take one GPU's time); CPU stand-ins in turn.
+  std::vector<One> results(profile.gpus.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < profile.gpus.size(); ++i) {
+    const int32_t ordinal = profile.gpus[i].index;
+    if (ordinal >= 0 && ordinal < devices) {
+      threads.emplace_back([&, i] { results[i] = run_one(i); });
+    } else {
+      results[i] = run_one(i);
+    }
+  }
+  for (auto& t : threads) t.join();
+  for (One& one : results) {
+    *out.report_.add_gpus() = std::move(one.check);
+    if (one.kept) out.kept_.push_back(std::move(*one.kept));
   }
   return out;
 }

@@ -12,12 +12,12 @@ namespace corral {
 
 class GpuChecks {
  public:
-  // Round one: runs the verification GEMM on each GPU of `profile`, in order, and commits to
-  // each C. A GPU runs on the device at its CUDA ordinal when this process sees one there, else
-  // on the CPU twin at the challenge's cpu_size (a declared GPU with no device behind it: a
-  // simulated node, which only a controller started with --allow-simulated-gpus accepts). A GPU
-  // whose check cannot run gets its error in the report. Keeps each C (size² floats, on the
-  // host) for round two.
+  // Round one: runs the verification GEMM on each GPU of `profile` (the devices in parallel,
+  // a thread each) and commits to each C. A GPU runs on the device at its CUDA ordinal when this
+  // process sees one there, else on the CPU twin at the challenge's cpu_size (a declared GPU with
+  // no device behind it: a simulated node, which only a controller started with
+  // --allow-simulated-gpus accepts). A GPU whose check cannot run gets its error in the report.
+  // Keeps each C (size² floats, on the host) for round two.
   static GpuChecks Run(const v1::GemmChallenge& challenge, const NodeProfile& profile);
 
   const v1::VerifyReport& report() const { return report_; }
