@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -197,11 +198,17 @@ TEST_F(GpuCheck, RealControllersFailSimulatedGpus) {
   const std::string d = cluster_->dir() + "/strict";
   const std::string bin = BinDir();
   CmdResult start = cluster_->Shell(
-      "mkdir -p " + d + " && " + bin + "/corrald --state-dir " + d + "/state --listen " +
+      // Not "mkdir && corrald &": that backgrounds a subshell, and $! would be its pid.
+      "mkdir -p " + d + "; " + bin + "/corrald --state-dir " + d + "/state --listen " +
       "127.0.0.1:0 --address-file " + d + "/addr >" + d + "/corrald.log 2>&1 & echo $! >" + d +
       "/corrald.pid; for i in $(seq 200); do [ -s " + d + "/addr ] && break; sleep 0.05; done; " +
       bin + "/corral-node --controller $(cat " + d + "/addr) --name fake --gpus 2xH100@numa0 " +
       "--spool-dir " + d + "/spool >" + d + "/node.log 2>&1 & echo $! >" + d + "/node.pid");
+  // Stopped however the test ends (an ASSERT returns early).
+  struct Stop {
+    std::function<void()> fn;
+    ~Stop() { fn(); }
+  } stop{[&] { cluster_->Shell("kill $(cat " + d + "/node.pid) $(cat " + d + "/corrald.pid)"); }};
   ASSERT_EQ(start.code, 0) << start.err;
   const std::string addr = cluster_->ReadFile(d + "/addr");
   ASSERT_FALSE(addr.empty()) << cluster_->ReadFile(d + "/corrald.log");
@@ -217,7 +224,6 @@ TEST_F(GpuCheck, RealControllersFailSimulatedGpus) {
   EXPECT_TRUE(WaitFor([&] { return !(why = verification()).empty(); }, 20000))
       << cluster_->ReadFile(d + "/corrald.log") << cluster_->ReadFile(d + "/node.log");
   EXPECT_NE(why.find("was checked on the CPU"), std::string::npos) << why;
-  cluster_->Shell("kill $(cat " + d + "/node.pid) $(cat " + d + "/corrald.pid); wait");
 }
 
 }  // namespace
