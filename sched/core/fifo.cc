@@ -18,7 +18,8 @@ PassResult ScheduleFifo(const std::vector<QueuedJob>& queue, std::vector<NodeVie
       have_up = true;
     }
     if (Status st = CheckFeasible(*q.spec, up); !st.ok()) {
-      r.unavailable.emplace_back(q.id, "ReqNodeNotAvail: " + st.message());
+      r.unavailable.emplace_back(
+          q.id, "ReqNodeNotAvail (nodes down, being checked or failed): " + st.message());
       continue;
     }
     r.blocked = q.id;

@@ -26,7 +26,7 @@ struct PassResult {
   JobId blocked = 0;           // the first job that could not start (0 = none)
   std::string blocked_reason;  // why; every job after it waits behind it ("Priority")
   // Jobs passed over because no set of up nodes could ever hold them, with the reason
-  // ("ReqNodeNotAvail: ...").
+  // ("ReqNodeNotAvail (nodes down, being checked or failed): ...").
   std::vector<std::pair<JobId, std::string>> unavailable;
 };
 

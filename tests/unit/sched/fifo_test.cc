@@ -61,7 +61,7 @@ TEST(Fifo, JobsForNodesThatAreNotUpBlockNobody) {
   EXPECT_EQ(r.starts[0].id, 2);
   ASSERT_EQ(r.unavailable.size(), 1u);
   EXPECT_EQ(r.unavailable[0].first, 1);
-  EXPECT_EQ(r.unavailable[0].second.rfind("ReqNodeNotAvail: ", 0), 0u) << r.unavailable[0].second;
+  EXPECT_EQ(r.unavailable[0].second.rfind("ReqNodeNotAvail (", 0), 0u) << r.unavailable[0].second;
   EXPECT_NE(r.unavailable[0].second.find("b200"), std::string::npos) << r.unavailable[0].second;
   EXPECT_EQ(r.blocked, 3);  // fits the up nodes, just not now: it still blocks job 4
   // Once the GPU node is up the job is placed there.
