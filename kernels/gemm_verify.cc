@@ -24,6 +24,10 @@ std::string FloatText(float v) {
 
 }  // namespace
 
+GemmPrecision ParseGemmPrecision(std::string_view name) {
+  return name == "fp16" ? GemmPrecision::kFp16 : GemmPrecision::kBf16;
+}
+
 Status ValidateGemmSpec(const GemmSpec& s) {
   if (s.m < 1 || s.m > kMaxMn) return Status::Invalid("gemm m: must be in [1, 65536]");
   if (s.n < 1 || s.n > kMaxMn) return Status::Invalid("gemm n: must be in [1, 65536]");

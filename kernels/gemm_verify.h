@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -60,6 +61,9 @@ struct GemmReport {
   double tflops = 0;                  // 2·m·n·k·iterations / seconds / 1e12
   std::string engine;                 // "cpu", "sm90-wgmma-tma" or "wmma"
 };
+
+// "fp16" is kFp16; anything else kBf16 (the name a GemmChallenge carries).
+GemmPrecision ParseGemmPrecision(std::string_view name);
 
 // Limits: 1 ≤ m, n ≤ 65536; 1 ≤ k ≤ 32768 (the exactness bound); 0 ≤ samples ≤ 4096;
 // 0 ≤ seconds ≤ 3600. Invalid names the field otherwise.

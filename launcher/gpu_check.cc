@@ -14,8 +14,7 @@ namespace {
 kernels::GemmSpec SpecFor(const v1::GemmChallenge& c, int64_t size) {
   kernels::GemmSpec spec;
   spec.m = spec.n = spec.k = size;
-  spec.precision =
-      c.precision() == "fp16" ? kernels::GemmPrecision::kFp16 : kernels::GemmPrecision::kBf16;
+  spec.precision = kernels::ParseGemmPrecision(c.precision());
   spec.seed = c.seed();
   spec.samples = 0;  // the entries are opened later, from the commitment
   return spec;
@@ -28,6 +27,9 @@ GpuChecks GpuChecks::Run(const v1::GemmChallenge& c, const NodeProfile& profile)
   out.challenge_ = c;
   out.report_.set_round(c.round());
   const int devices = kernels::GpuCount();
+  auto on_device = [&](size_t i) {
+    return profile.gpus[i].index >= 0 && profile.gpus[i].index < devices;
+  };
   struct One {
     v1::GpuCheck check;
     std::optional<Kept> kept;
@@ -36,15 +38,14 @@ GpuChecks GpuChecks::Run(const v1::GemmChallenge& c, const NodeProfile& profile)
     One one;
     v1::GpuCheck* g = &one.check;
     g->set_index(static_cast<int32_t>(i));
-    const int32_t ordinal = profile.gpus[i].index;
-    const bool on_device = ordinal >= 0 && ordinal < devices;
-    kernels::GemmSpec spec = SpecFor(c, on_device ? c.size() : c.cpu_size());
-    spec.seconds = on_device ? c.seconds() : 0;
+    const bool device = on_device(i);
+    kernels::GemmSpec spec = SpecFor(c, device ? c.size() : c.cpu_size());
+    spec.seconds = device ? c.seconds() : 0;
     g->set_size(spec.m);
     Kept kept;
     Result<kernels::GemmReport> r = Status::Internal("not run");
-    if (on_device) {
-      Status sel = kernels::SelectGpu(ordinal);  // this thread's device
+    if (device) {
+      Status sel = kernels::SelectGpu(profile.gpus[i].index);  // this thread's device
       r = sel.ok() ? kernels::RunVerificationGemm(spec, kernels::Device::kGpu, &kept.c)
                    : Result<kernels::GemmReport>(sel);
     } else {
@@ -75,8 +76,7 @@ GpuChecks GpuChecks::Run(const v1::GemmChallenge& c, const NodeProfile& profile)
   std::vector<One> results(profile.gpus.size());
   std::vector<std::thread> threads;
   for (size_t i = 0; i < profile.gpus.size(); ++i) {
-    const int32_t ordinal = profile.gpus[i].index;
-    if (ordinal >= 0 && ordinal < devices) {
+    if (on_device(i)) {
       threads.emplace_back([&, i] { results[i] = run_one(i); });
     } else {
       results[i] = run_one(i);

@@ -685,11 +685,7 @@ void NodeAgent::Run() {
   I.cv.notify_all();
   reaper.detach();
   watcher.join();
-  {
-    std::lock_guard<std::mutex> l(I.verify_mu);
-    I.verify_cv.notify_all();
-  }
-  if (I.verifier.joinable()) I.verifier.join();
+  if (I.verifier.joinable()) I.verifier.join();  // Stop() woke it
 }
 
 void NodeAgent::Stop() {

@@ -35,13 +35,13 @@ struct NodeEntry {
   std::string verification;
   v1::GemmChallenge challenge;  // the one sent, while pending
   TimeMs verify_deadline_ms = 0;
-  // While pending: once the node has committed, its report, what it showed, and the challenge
-  // sent to open entries of its products.
-  bool awaiting_opening = false;
+  // While pending: once the node has committed (its report holds one check per GPU), what it
+  // showed, and the challenge sent to open entries of its products.
   v1::VerifyReport committed;
   VerifyOutcome committed_outcome;
   uint64_t open_challenge = 0;
   std::vector<v1::GpuCheckResult> gpu_checks;
+  bool AwaitingOpening() const { return committed.gpus_size() > 0; }
   bool Usable() const {
     return connected &&
            (verification.empty() || verification == "verified" || verification == "simulated");
@@ -604,7 +604,7 @@ void Controller::Impl::Tick(Batch& b, TimeMs now) {
   for (auto& [name, n] : nodes) {
     if (n.connected && n.verification == "pending" && now > n.verify_deadline_ms) {
       FailCheck(name, n,
-                std::string("no ") + (n.awaiting_opening ? "opening" : "answer") +
+                std::string("no ") + (n.AwaitingOpening() ? "opening" : "answer") +
                     " to the GPU check within " + std::to_string(opts.verify.timeout_ms / 1000) +
                     " s",
                 b);
@@ -837,7 +837,6 @@ void Controller::Impl::FailCheck(const std::string& name, NodeEntry& n, const st
                                  Batch& b) {
   n.verification = "failed: " + why;
   n.gpu_checks.clear();
-  n.awaiting_opening = false;
   n.committed.Clear();
   spdlog::warn("node {}: GPU check failed: {}", name, why);
   b.nodes_changed = true;
@@ -845,14 +844,13 @@ void Controller::Impl::FailCheck(const std::string& name, NodeEntry& n, const st
 
 void Controller::Impl::ApplyVerifyReport(const std::string& name, NodeEntry& n,
                                          const v1::VerifyReport& report, Batch& b) {
-  if (n.verification != "pending" || n.awaiting_opening || report.round() != n.challenge.round()) {
+  if (n.verification != "pending" || n.AwaitingOpening() || report.round() != n.challenge.round()) {
     spdlog::warn("node {}: a GPU check report that answers no open round; ignored", name);
     return;
   }
   auto outcome = CheckCommitments(n.challenge, n.profile, report, opts.verify.allow_simulated);
   if (!outcome.ok()) return FailCheck(name, n, outcome.status().message(), b);
   // Committed: only now are the entries to open chosen.
-  n.awaiting_opening = true;
   n.committed = report;
   n.committed_outcome = *outcome;
   n.open_challenge = challenge_rng();
@@ -864,7 +862,7 @@ void Controller::Impl::ApplyVerifyReport(const std::string& name, NodeEntry& n,
 
 void Controller::Impl::ApplyVerifyOpening(const std::string& name, NodeEntry& n,
                                           const v1::VerifyOpening& opening, Batch& b) {
-  if (n.verification != "pending" || !n.awaiting_opening ||
+  if (n.verification != "pending" || !n.AwaitingOpening() ||
       opening.round() != n.challenge.round()) {
     spdlog::warn("node {}: a GPU check opening that answers no open round; ignored", name);
     return;
@@ -873,7 +871,6 @@ void Controller::Impl::ApplyVerifyOpening(const std::string& name, NodeEntry& n,
   if (!st.ok()) return FailCheck(name, n, st.message(), b);
   n.verification = n.committed_outcome.simulated ? "simulated" : "verified";
   n.gpu_checks = n.committed_outcome.gpus;
-  n.awaiting_opening = false;
   n.committed.Clear();
   std::string figures;
   for (const auto& g : n.gpu_checks) {
@@ -1193,7 +1190,6 @@ void Controller::NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<Node
       n.challenge = MakeChallenge(I.opts.verify, I.challenge_rng(), I.challenge_rng());
       n.verification = "pending";
       n.gpu_checks.clear();
-      n.awaiting_opening = false;
       n.committed.Clear();
       n.verify_deadline_ms = now + I.opts.verify.timeout_ms;
       *ok.mutable_verify() = n.challenge;

@@ -137,8 +137,7 @@ Status CheckOpenings(const v1::GemmChallenge& sent, const NodeProfile& node,
     const v1::GpuCheck& g = *committed[static_cast<size_t>(i)];
     kernels::GemmSpec spec;
     spec.m = spec.n = spec.k = g.size();
-    spec.precision =
-        sent.precision() == "fp16" ? kernels::GemmPrecision::kFp16 : kernels::GemmPrecision::kBf16;
+    spec.precision = kernels::ParseGemmPrecision(sent.precision());
     spec.seed = sent.seed();
     spec.challenge = open_challenge;
     spec.samples = sent.samples();
