@@ -44,6 +44,8 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
   out["hold"] = s.hold();
   out["dependencies"] = deps;
   out["interactive"] = s.interactive();
+  out["requeue"] = !s.no_requeue();
+  out["restarts"] = j.restarts();
   return out;
 }
 

@@ -462,6 +462,18 @@ constexpr OptionDef kOptions[] = {
        s->spec.hold = true;
        return Status::Ok();
      }},
+    {"requeue", '\0', nullptr, Group::kPlacement,
+     "if the job's node is lost, put it back in the queue (the default)",
+     [](std::string_view, const std::string&, Settings* s) {
+       s->spec.requeue = true;
+       return Status::Ok();
+     }},
+    {"no-requeue", '\0', nullptr, Group::kPlacement,
+     "if the job's node is lost, end it NODE_FAIL instead of requeueing it",
+     [](std::string_view, const std::string&, Settings* s) {
+       s->spec.requeue = false;
+       return Status::Ok();
+     }},
     {"wrap", '\0', "COMMAND", Group::kCliOnly, "run COMMAND with /bin/sh; no script file",
      [](std::string_view o, const std::string& v, Settings* s) {
        if (v.empty()) return Status::Invalid(std::string(o) + ": the command is empty");

@@ -46,6 +46,9 @@ struct JobSpec {
   };
   std::vector<Dependency> dependencies;  // -d/--dependency
   bool interactive = false;              // corral run: no batch script
+  // --requeue (the default, as Slurm's JobRequeue=1) / --no-requeue: whether a batch job whose
+  // node is lost goes back to the queue, or ends NODE_FAIL.
+  bool requeue = true;
   // A heterogeneous job (`#CORRAL hetjob`): the resources of components 1.. (component 0 is
   // this spec's own nodes/ntasks/cpus/mem/gpus). All components start together or not at all.
   struct HetComponent {

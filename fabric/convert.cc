@@ -26,6 +26,7 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
   out->set_array_job_id(in.array_job_id);
   out->set_array_task_id(in.array_task_id);
   out->set_hold(in.hold);
+  out->set_no_requeue(!in.requeue);
   out->set_interactive(in.interactive);
   out->clear_dependencies();
   for (const auto& d : in.dependencies) {
@@ -83,6 +84,7 @@ JobSpec FromProto(const v1::JobSpec& in, bool with_env) {
   // proto3 has no "unset": a task id only means something for an array task.
   s.array_task_id = in.array_job_id() > 0 ? in.array_task_id() : -1;
   s.hold = in.hold();
+  s.requeue = !in.no_requeue();
   s.interactive = in.interactive();
   for (const auto& d : in.dependencies()) s.dependencies.push_back({d.type(), d.job_id()});
   for (const auto& h : in.het()) {

@@ -17,7 +17,7 @@ namespace po = boost::program_options;
 using namespace corral;
 
 int main(int argc, char** argv) {
-  std::string controller, name, topology, gpus, spool, log_level;
+  std::string controller, name, topology, gpus, spool, state_dir, log_level;
   bool shared_host = false, print_profile = false;
   po::options_description opts(
       "corral-node: profiles this machine (or a simulated node) with hwloc, dials corrald and "
@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
       "gpus", po::value(&gpus),
       "GPUs of a simulated node, e.g. \"2xH100@numa0,2xH100@numa1\" or \"8xA100\"")(
       "spool-dir", po::value(&spool), "where job scripts live (default /tmp/corral-node-NAME)")(
+      "state-dir", po::value(&state_dir),
+      "what must survive a restart of corral-node: the journal of jobs whose end the controller "
+      "has not acknowledged (default SPOOL-DIR/state)")(
       "shared-host", po::bool_switch(&shared_host),
       "several simulated nodes share this host: set the MPI settings that needs")(
       "print-profile", po::bool_switch(&print_profile), "print the node profile and exit")(
@@ -77,12 +80,17 @@ int main(int argc, char** argv) {
   ao.profile = *profile;
   ao.spool_dir = spool.empty() ? "/tmp/corral-node-" + profile->name : spool;
   ao.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
+  ao.state_dir = state_dir;
   ao.shared_host = shared_host;
   NodeAgent agent(ao);
   OnTerminationSignal([&agent](int s) {
     spdlog::info("signal {}: stopping", s);
     agent.Stop();
   });
-  agent.Run();
+  if (Status s = agent.Run(); !s.ok()) {
+    spdlog::critical("{}", s.message());
+    std::cerr << "corral-node: " << s.message() << "\n";
+    return 1;
+  }
   return 0;
 }

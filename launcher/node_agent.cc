@@ -20,12 +20,14 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "common/log.h"
 #include "common/time.h"
 #include "fabric/channel.h"
 #include "fabric/convert.h"
 #include "launcher/gpu_check.h"
+#include "launcher/journal.h"
 #include "launcher/process.h"
 
 namespace corral {
@@ -35,7 +37,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct LocalJob {
-  v1::JobInfo info;  // includes the full spec
+  v1::JobInfo info;  // includes the full spec; info.restarts() names this run of the job
   EnvList env;       // the job's complete environment on this node
   bool batch_host = false;
   pid_t pid = 0;        // batch script, when this node runs it
@@ -102,7 +104,9 @@ class NodeAgent::Impl {
   std::map<int64_t, LocalJob> jobs;
   std::map<int64_t, LocalStep> steps;          // by step id
   std::map<int64_t, v1::JobFinished> unacked;  // finishes not yet acknowledged
-  std::map<pid_t, int64_t> batch_pids;         // pid -> job id
+  std::map<int64_t, v1::LostJob> lost;         // lost by a restart of this agent; not yet told
+  std::optional<JobJournal> journal;           // set by Run() before anything starts
+  std::map<pid_t, std::pair<int64_t, int32_t>> batch_pids;  // pid -> job id, restarts
   std::map<pid_t, int64_t> step_pids;          // pid -> step id
   std::multimap<TimeMs, int64_t> sweeps;       // monotonic time -> job to sweep again then
 
@@ -176,7 +180,16 @@ class NodeAgent::Impl {
   void StartStep(const v1::StartStep& s);
   void ReapLoop();
   void WatchLoop();
-  void OnBatchExit(int64_t job_id, int status);
+  void OnBatchExit(int64_t job_id, int32_t restarts, int status);
+  // Records a job's end in the journal and in `unacked`, then reports it. Called without `mu`.
+  void ReportFinished(const v1::JobFinished& f, bool batch_host);
+  // Reads the journal left by an earlier agent: its finishes are to be reported, the jobs it
+  // was running are lost (their processes are killed).
+  void Recover();
+  void Journal(const v1::NodeJournalEntry& e);
+  // Under `mu`: the controller has the end (or loss) of job_id's run `restarts` (-1: whichever
+  // is pending); its journal entry goes, unless a newer run of the job holds it.
+  void Forget(int64_t job_id, int32_t restarts);
   void SweepLeftovers(int64_t job_id);
   EnvList NodeEnv(const v1::LaunchJob& l, const std::string& dir) const;
 };
@@ -274,7 +287,29 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
     j.deadline = MonotonicNowMs() + info.spec().time_limit_ms();
   }
   std::unique_lock<std::mutex> lk(mu);
-  if (jobs.count(id)) return;  // a duplicate launch after a reconnect
+  if (auto it = jobs.find(id); it != jobs.end()) {
+    if (it->second.info.restarts() == info.restarts()) return;  // a launch sent again
+    // A new run of a requeued job while the earlier one is still being stopped here: the
+    // earlier one's end is reported under its own restarts, which the controller ignores.
+    spdlog::warn("job {}: run {} replaces run {} still on this node", id, info.restarts(),
+                 it->second.info.restarts());
+  }
+  if (auto it = unacked.find(id); it != unacked.end() && it->second.restarts() == info.restarts()) {
+    // This run already ended here and the controller has not taken its end yet: tell it again
+    // rather than run the job twice.
+    spdlog::warn("job {}: launched again after it ended here; reporting its end again", id);
+    v1::NodeMessage m;
+    *m.mutable_finished() = it->second;
+    lk.unlock();
+    Send(m);
+    return;
+  }
+  v1::NodeJournalEntry entry;
+  entry.set_job_id(id);
+  entry.set_restarts(info.restarts());
+  entry.set_session(session);
+  entry.set_batch_host(j.batch_host);
+  Journal(entry);  // before the script starts: a restart of this agent then knows it lost it
   if (!j.batch_host) {
     jobs[id] = std::move(j);
     return;
@@ -297,19 +332,18 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
     spdlog::error("job {}: {}", id, pid.status().message());
     v1::JobFinished f;
     f.set_job_id(id);
+    f.set_restarts(info.restarts());
     f.set_state("FAILED");
     f.set_exit_code(1);
     f.set_end_ms(WallNowMs());
     f.set_reason(pid.status().message());
-    unacked[id] = f;
+    jobs.erase(id);
     lk.unlock();
-    v1::NodeMessage m;
-    *m.mutable_finished() = f;
-    Send(m);
+    ReportFinished(f, true);
     return;
   }
   j.pid = *pid;
-  batch_pids[*pid] = id;
+  batch_pids[*pid] = {id, info.restarts()};
   jobs[id] = std::move(j);
   cv.notify_all();
   spdlog::info("job {}: started pid {}", id, *pid);
@@ -337,6 +371,7 @@ void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget) {
       auto it = jobs.find(job_id);
       if (it != jobs.end() && it->second.pid == 0) {
         RemoveJobDir(it->second.dir);
+        if (!it->second.batch_host) journal->Remove(job_id);  // a batch host's end removes it
         jobs.erase(it);
       }
     }
@@ -440,7 +475,7 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
   }).detach();
 }
 
-void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
+void NodeAgent::Impl::OnBatchExit(int64_t job_id, int32_t restarts, int status) {
   v1::JobFinished f;
   std::string dir;
   {
@@ -449,7 +484,13 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
     if (it == jobs.end()) return;
     LocalJob& j = it->second;
     int code = ExitCodeOf(status);
+    if (j.info.restarts() != restarts) {
+      // An earlier run, replaced by a new launch (see Launch): nobody waits for its end.
+      spdlog::info("job {}: earlier run {} ended (exit {})", job_id, restarts, code);
+      return;
+    }
     f.set_job_id(job_id);
+    f.set_restarts(restarts);
     f.set_exit_code(code);
     f.set_end_ms(WallNowMs());
     if (j.timed_out) {
@@ -460,7 +501,6 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
     } else {
       f.set_state(code == 0 ? "COMPLETED" : "FAILED");
     }
-    unacked[job_id] = f;
     dir = j.dir;
     jobs.erase(it);
   }
@@ -469,15 +509,82 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int status) {
   // an exec can hide its environment for a moment, so look again a little later.
   SweepLeftovers(job_id);
   RemoveJobDir(dir);
-  v1::NodeMessage m;
-  *m.mutable_finished() = f;
-  Send(m);
+  ReportFinished(f, true);
   {
     // WatchLoop sweeps again at these times (a thread per job cost more than the job).
     std::lock_guard<std::mutex> l(mu);
     TimeMs now = MonotonicNowMs();
     sweeps.emplace(now + 200, job_id);
     sweeps.emplace(now + 1200, job_id);
+  }
+}
+
+void NodeAgent::Impl::Journal(const v1::NodeJournalEntry& e) {
+  if (Status s = journal->Put(e); !s.ok()) {
+    // The job still runs and its end is still reported; only a restart of this agent before
+    // the controller has that end would lose it.
+    spdlog::error("job {}: journal: {}", e.job_id(), s.message());
+  }
+}
+
+void NodeAgent::Impl::ReportFinished(const v1::JobFinished& f, bool batch_host) {
+  v1::NodeJournalEntry e;
+  e.set_job_id(f.job_id());
+  e.set_restarts(f.restarts());
+  e.set_session(session);
+  e.set_batch_host(batch_host);
+  *e.mutable_finished() = f;
+  Journal(e);  // before it is sent: an acknowledgement may come back at once
+  {
+    std::lock_guard<std::mutex> l(mu);
+    unacked[f.job_id()] = f;
+  }
+  v1::NodeMessage m;
+  *m.mutable_finished() = f;
+  Send(m);
+}
+
+void NodeAgent::Impl::Forget(int64_t job_id, int32_t restarts) {
+  bool gone = false;
+  if (auto it = unacked.find(job_id);
+      it != unacked.end() && (restarts < 0 || it->second.restarts() == restarts)) {
+    unacked.erase(it);
+    gone = true;
+  }
+  if (auto it = lost.find(job_id);
+      it != lost.end() && (restarts < 0 || it->second.restarts() == restarts)) {
+    lost.erase(it);
+    gone = true;
+  }
+  if (gone && !jobs.count(job_id)) journal->Remove(job_id);
+}
+
+void NodeAgent::Impl::Recover() {
+  std::vector<std::string> skipped;
+  auto entries = journal->Load(&skipped);
+  for (const auto& why : skipped) spdlog::warn("journal: skipped {}", why);
+  for (const auto& e : entries) {
+    if (e.has_finished()) {
+      spdlog::info("job {}: ended {} before this agent started; reporting it", e.job_id(),
+                   e.finished().state());
+      unacked[e.job_id()] = e.finished();
+      continue;
+    }
+    // The earlier agent ran it and cannot tell how it ends: whatever is left of it goes.
+    int n = SignalJobProcesses(e.job_id(), e.session(), {}, SIGKILL);
+    RemoveJobDir(opts.spool_dir + "/job-" + std::to_string(e.job_id()));
+    if (!e.batch_host()) {
+      // Only steps ran here; the controller sends the job again, as to a node that never had it.
+      journal->Remove(e.job_id());
+      continue;
+    }
+    spdlog::warn("job {}: lost by a restart of corral-node ({} process(es) killed)", e.job_id(),
+                 n);
+    v1::LostJob l;
+    l.set_job_id(e.job_id());
+    l.set_restarts(e.restarts());
+    l.set_reason("corral-node on " + opts.profile.name + " restarted while the job ran");
+    lost[e.job_id()] = l;
   }
 }
 
@@ -503,10 +610,11 @@ void NodeAgent::Impl::ReapLoop() {
       continue;
     }
     int64_t job_id = -1;
+    int32_t restarts = 0;
     {
       std::lock_guard<std::mutex> l(mu);
       if (auto it = batch_pids.find(pid); it != batch_pids.end()) {
-        job_id = it->second;
+        std::tie(job_id, restarts) = it->second;
         batch_pids.erase(it);
       } else if (auto st = step_pids.find(pid); st != step_pids.end()) {
         auto& s = steps[st->second];
@@ -516,7 +624,7 @@ void NodeAgent::Impl::ReapLoop() {
         cv.notify_all();
       }
     }
-    if (job_id >= 0) OnBatchExit(job_id, status);
+    if (job_id >= 0) OnBatchExit(job_id, restarts, status);
   }
 }
 
@@ -570,7 +678,7 @@ void NodeAgent::Impl::Dispatch(const v1::ControllerMessage& m) {
     QueueVerifyWork(m);
   } else if (m.has_ack_finished()) {
     std::lock_guard<std::mutex> l(mu);
-    unacked.erase(m.ack_finished().job_id());
+    Forget(m.ack_finished().job_id(), -1);
   }
 }
 
@@ -578,24 +686,29 @@ void NodeAgent::Impl::RunOnce() {
   auto channel = DialController(opts.controller);
   auto stub = v1::NodeLink::NewStub(channel);
   grpc::ClientContext context;
+  // What this node knows, in its registration: the jobs it runs, the ends the controller has not
+  // acknowledged and the jobs a restart of this agent lost. The controller applies them all
+  // before it judges anything lost; its reply acknowledges the ends and losses listed.
+  v1::NodeMessage reg;
+  auto* r = reg.mutable_register_();
+  ToProto(opts.profile, r->mutable_profile());
   {
+    std::lock_guard<std::mutex> l(mu);
+    for (const auto& [id, j] : jobs) {
+      auto* run = r->add_running();
+      run->set_job_id(id);
+      run->set_restarts(j.info.restarts());
+    }
+    for (const auto& [id, f] : unacked) *r->add_finished() = f;
+    for (const auto& [id, l] : lost) *r->add_lost() = l;
+  }
+  bool ok;
+  {
+    // The registration is the stream's first message: nothing else may be written before it.
     std::lock_guard<std::mutex> l(link_mu);
     ctx = &context;
     stream = stub->Connect(&context);
-  }
-  v1::NodeMessage reg;
-  ToProto(opts.profile, reg.mutable_register_()->mutable_profile());
-  std::vector<v1::JobFinished> resend;
-  {
-    std::lock_guard<std::mutex> l(mu);
-    for (const auto& [id, j] : jobs) reg.mutable_register_()->add_running()->set_job_id(id);
-    for (const auto& [id, f] : unacked) resend.push_back(f);
-  }
-  bool ok = Send(reg);
-  for (const auto& f : resend) {
-    v1::NodeMessage m;
-    *m.mutable_finished() = f;
-    ok = ok && Send(m);
+    ok = stream->Write(reg);
   }
   // Heartbeats until the link ends; woken at once then, so that a lost link is redialled
   // without waiting out the interval.
@@ -625,6 +738,9 @@ void NodeAgent::Impl::RunOnce() {
     if (in.has_registered() && !registered) {
       registered = true;
       spdlog::info("registered with {} as {}", opts.controller, opts.profile.name);
+      std::lock_guard<std::mutex> l(mu);
+      for (const auto& f : r->finished()) Forget(f.job_id(), f.restarts());
+      for (const auto& lj : r->lost()) Forget(lj.job_id(), lj.restarts());
     }
     Dispatch(in);
   }
@@ -652,8 +768,13 @@ void NodeAgent::Impl::RunOnce() {
 NodeAgent::NodeAgent(AgentOptions opts) : impl_(std::make_unique<Impl>(std::move(opts))) {}
 NodeAgent::~NodeAgent() = default;
 
-void NodeAgent::Run() {
+Status NodeAgent::Run() {
   Impl& I = *impl_;
+  std::string state = I.opts.state_dir.empty() ? I.opts.spool_dir + "/state" : I.opts.state_dir;
+  auto journal = JobJournal::Open(state + "/jobs");
+  if (!journal.ok()) return journal.status();
+  I.journal = std::move(*journal);
+  I.Recover();
   // Orphaned descendants of jobs come back to us, so they can be reaped and found.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   std::error_code ec;
@@ -686,6 +807,7 @@ void NodeAgent::Run() {
   reaper.detach();
   watcher.join();
   if (I.verifier.joinable()) I.verifier.join();  // Stop() woke it
+  return Status::Ok();
 }
 
 void NodeAgent::Stop() {

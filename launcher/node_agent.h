@@ -1,6 +1,8 @@
 // corral-node's agent: dials corrald (outbound only), registers the node profile, heartbeats,
-// runs batch scripts and steps, and reports their ends. Reconnects after a controller restart
-// and re-sends finishes the controller has not acknowledged. See docs/protocol.md.
+// runs batch scripts and steps, and reports their ends. Reconnects after a controller restart;
+// its registration carries the finishes the controller has not acknowledged, also those from
+// before a restart of corral-node itself (kept in the job journal), and the jobs such a restart
+// lost. See docs/protocol.md.
 #pragma once
 
 #include <memory>
@@ -15,6 +17,8 @@ struct AgentOptions {
   std::string controller;  // host:port
   NodeProfile profile;
   std::string spool_dir;     // per-job scripts and host files
+  // What must outlive this process: the job journal (launcher/journal.h). Empty: spool_dir/state.
+  std::string state_dir;
   std::string bin_dir;       // where corral, corral-rsh live (put on the jobs' PATH)
   bool shared_host = false;  // several simulated nodes share this host: MPI settings for that
   int kill_grace_ms = 2000;
@@ -24,8 +28,9 @@ class NodeAgent {
  public:
   explicit NodeAgent(AgentOptions opts);
   ~NodeAgent();
-  // Runs until Stop(); reconnecting as needed.
-  void Run();
+  // Runs until Stop(); reconnecting as needed. Fails at once if the state directory cannot be
+  // used.
+  Status Run();
   // Asks Run() to return; kills running jobs.
   void Stop();
 

@@ -1,68 +1,19 @@
+// The controller's writer loop, its scheduling shell and the commands of the RPC API. What nodes
+// report is applied in node_events.cc.
 #include "sched/ctld/controller.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <future>
-#include <map>
-#include <mutex>
-#include <random>
-#include <set>
-#include <shared_mutex>
-#include <thread>
-#include <unordered_map>
 
-#include "accounting/hdf5_writer.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "fabric/convert.h"
 #include "sched/core/fifo.h"
+#include "sched/ctld/controller_impl.h"
 #include "sched/ctld/job_env.h"
-#include "sched/ctld/job_view.h"
-#include "sched/ctld/store.h"
 
 namespace corral::ctld {
 
 namespace {
-
-struct NodeEntry {
-  NodeProfile profile;
-  bool connected = false;
-  // The GPU check: "" (no GPUs), "pending", "verified", "simulated" or "failed: <why>". Only
-  // nodes without GPUs or with checked ones get jobs. Kept while the controller runs: a node
-  // that reconnects with the same GPUs is not checked again.
-  std::string verification;
-  v1::GemmChallenge challenge;  // the one sent, while pending
-  TimeMs verify_deadline_ms = 0;
-  // While pending: once the node has committed (its report holds one check per GPU), what it
-  // showed, and the challenge sent to open entries of its products.
-  v1::VerifyReport committed;
-  VerifyOutcome committed_outcome;
-  uint64_t open_challenge = 0;
-  std::vector<v1::GpuCheckResult> gpu_checks;
-  bool AwaitingOpening() const { return committed.gpus_size() > 0; }
-  bool Usable() const {
-    return connected &&
-           (verification.empty() || verification == "verified" || verification == "simulated");
-  }
-  TimeMs last_seen_ms = 0;
-  TimeMs down_since_ms = 0;
-  std::shared_ptr<NodeChannel> channel;
-  std::set<JobId> jobs;
-  sched::NodeView free;  // free resources, kept in step with `jobs`
-};
-
-// Work collected while a batch of commands is applied; acted on after the commit.
-struct Batch {
-  std::set<JobId> changed_jobs;
-  bool nodes_changed = false;
-  bool schedule = false;
-  std::vector<std::pair<std::shared_ptr<NodeChannel>, v1::ControllerMessage>> outbox;
-  std::vector<std::function<void()>> after_commit;
-};
-
-using Command = std::function<void(Batch&)>;
 
 JobRecord ToRecord(const Job& j) {
   JobRecord r;
@@ -112,138 +63,6 @@ void FillAcct(const JobRecord& r, v1::AcctRecord* o) {
 
 }  // namespace
 
-class Controller::Impl {
- public:
-  ControllerOptions opts;
-  std::mt19937_64 challenge_rng{std::random_device{}()};  // seeds and challenges of GPU checks
-  std::unique_ptr<Store> store;
-  std::unique_ptr<AccountingWriter> acct;
-  mutable std::mutex acct_mu;
-
-  // ---- Writer-thread state. ----
-  std::map<JobId, Job> jobs;  // every job; ordered by id, which is submission order
-  // PENDING jobs are in exactly one of these; only `pending` is walked by a scheduling pass,
-  // so held jobs and jobs waiting on others cost nothing per pass.
-  std::set<JobId> pending;   // eligible: not held, dependencies met
-  std::set<JobId> held;      // -H, until released
-  std::set<JobId> dep_wait;  // dependencies not met yet; looked at when a job starts or ends
-  bool deps_dirty = false;
-  std::map<std::string, NodeEntry> nodes;
-  JobId next_id = 1;
-  TimeMs started_ms = 0;
-  std::vector<JobId> to_account;               // finished, not yet in HDF5
-  std::vector<JobId> accounted;                // in HDF5, flag not yet stored
-  std::map<JobId, std::vector<JobId>> arrays;  // an array's first id -> its task ids
-  std::map<JobId, int32_t> array_running;      // an array's first id -> tasks running
-  JobId payload_cache_id = 0;  // the payload last loaded for a launch, and its script/env/args
-  JobSpec payload_cache;
-  // The payload last stored, encoded, and its id: a job submitted with the same script,
-  // environment and arguments (a loop of `corral submit`, a batch of equal jobs) shares it.
-  // Payload rows are never deleted, so the id stays valid; it is forgotten at restart.
-  std::string last_payload;
-  JobId last_payload_id = 0;
-
-  // ---- Command queue. ----
-  std::mutex q_mu;
-  std::condition_variable q_cv;
-  std::deque<Command> queue;
-  bool stopping = false;
-  std::thread writer;
-
-  // ---- Published view. ----
-  mutable std::shared_mutex view_mu;
-  // Wait calls not answered yet, by deadline; under view_mu. Publish answers those whose jobs
-  // got there, the timer thread those whose deadline passed: no thread waits per call.
-  struct Waiter {
-    std::vector<JobId> ids;
-    size_t first_open = 0;  // ids before it have reached the goal already
-    bool until_running = false;
-    std::function<void(Result<v1::WaitReply>)> done;
-  };
-  using WaitClock = std::chrono::steady_clock;
-  // An answer due to a Wait call, given once no lock is held.
-  using WaitAnswered = std::pair<std::function<void(Result<v1::WaitReply>)>, v1::WaitReply>;
-  std::multimap<WaitClock::time_point, std::shared_ptr<Waiter>> waiters;
-  std::condition_variable_any timer_cv;
-  bool timer_stop = false;
-  std::thread timer;
-  std::unordered_map<JobId, JobView> view_jobs;
-  std::set<JobId> view_active;  // pending or running, for the queue listing
-  std::unordered_map<JobId, std::vector<JobId>> view_arrays;  // arrays never change
-  // The unfiltered queue listing (every active job's brief, in id order), built on demand and
-  // dropped by Publish. Set under a shared view_mu plus stream_mu; Publish, which holds view_mu
-  // exclusively, cannot run meanwhile, so the cache always matches the view.
-  mutable std::mutex stream_mu;
-  mutable std::shared_ptr<const std::string> active_stream;
-  std::vector<v1::NodeInfo> view_nodes;
-  std::string address;
-
-  // Runs `fn` on the writer thread inside a transaction; after the commit, `done` gets its
-  // result there. Nothing waits.
-  template <typename T>
-  void RunAsync(std::function<T(Batch&)> fn, std::function<void(T)> done) {
-    Enqueue([fn = std::move(fn), done = std::move(done)](Batch& b) {
-      auto value = std::make_shared<T>(fn(b));
-      b.after_commit.push_back([done, value] { done(std::move(*value)); });
-    });
-  }
-
-  // Starts an asynchronous call (`start` passes it the `done` to give its result to) and waits
-  // for that result.
-  template <typename T>
-  static T Await(const std::function<void(std::function<void(T)>)>& start) {
-    auto prom = std::make_shared<std::promise<T>>();
-    auto fut = prom->get_future();
-    start([prom](T value) { prom->set_value(std::move(value)); });
-    return fut.get();
-  }
-
-  // Runs `fn` on the writer thread inside a transaction and waits for its commit.
-  template <typename T>
-  T Run(std::function<T(Batch&)> fn) {
-    return Await<T>([&](std::function<void(T)> done) { RunAsync<T>(std::move(fn), done); });
-  }
-
-  void Enqueue(Command c) {
-    {
-      std::lock_guard<std::mutex> l(q_mu);
-      queue.push_back(std::move(c));
-    }
-    q_cv.notify_one();
-  }
-
-  Status Load();
-  void ReconcileAccounting();
-  void WriterLoop();
-  void ApplyBatch(std::deque<Command>& cmds, bool tick);
-  void Schedule(Batch& b, TimeMs now);
-  void Tick(Batch& b, TimeMs now);
-  void Finish(Job& j, JobState st, int32_t exit_code, TimeMs end, const std::string& reason,
-              Batch& b);
-  void Persist(const Job& j, Batch& b);
-  void Publish(const Batch& b);
-  v1::JobInfo MakeInfo(const Job& j) const;
-  // Wait calls, under view_mu: whether `w` got there (advancing first_open), and its answer.
-  bool Reached(Waiter& w) const;
-  v1::WaitReply WaitAnswer(const Waiter& w) const;
-  void TimerLoop();
-  v1::NodeInfo MakeNodeInfo(const NodeEntry& n) const;
-  std::string CheckSpec(const JobSpec& s) const;
-  void ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg, Batch& b);
-  void ApplyVerifyReport(const std::string& name, NodeEntry& n, const v1::VerifyReport& report,
-                         Batch& b);
-  void ApplyVerifyOpening(const std::string& name, NodeEntry& n, const v1::VerifyOpening& opening,
-                          Batch& b);
-  void FailCheck(const std::string& name, NodeEntry& n, const std::string& why, Batch& b);
-  // Files a PENDING job under pending, held or dep_wait.
-  void FileJob(const Job& j);
-  enum class Deps { kReady, kWait, kNever };
-  Deps EvaluateDeps(const Job& j) const;
-  void Start(Job& j, Allocation alloc, TimeMs now, Batch& b);
-  void StopOnNodes(const Job& j, const std::string& except, Batch& b);
-  // The ids an id stands for: an array's first id means all its tasks.
-  std::vector<JobId> Expand(JobId id) const;
-};
 
 Status Controller::Impl::Load() {
   auto loaded_nodes = store->LoadNodes();
@@ -404,21 +223,26 @@ void Controller::Impl::Finish(Job& j, JobState st, int32_t exit_code, TimeMs end
     dep_wait.erase(j.id);
   }
   deps_dirty = true;
-  if (old == JobState::kRunning && j.spec.array_job_id > 0) array_running[j.spec.array_job_id]--;
-  if (old == JobState::kRunning) {
-    for (const auto& a : j.alloc) {
-      auto it = nodes.find(a.node);
-      if (it == nodes.end()) continue;
-      std::vector<sched::NodeView> v{it->second.free};
-      sched::Unreserve({a}, &v);
-      it->second.free = v[0];
-      it->second.jobs.erase(j.id);
-    }
-    b.nodes_changed = true;
-  }
+  if (old == JobState::kRunning) ReleaseNodes(j, b);
   Persist(j, b);
   to_account.push_back(j.id);
   b.schedule = true;
+}
+
+void Controller::Impl::ReleaseNodes(const Job& j, Batch& b) {
+  if (j.spec.array_job_id > 0) array_running[j.spec.array_job_id]--;
+  for (const auto& a : j.alloc) {
+    auto it = nodes.find(a.node);
+    if (it == nodes.end() || !it->second.jobs.count(j.id)) continue;
+    std::vector<sched::NodeView> v{it->second.free};
+    sched::Unreserve({a}, &v);
+    it->second.free = v[0];
+  }
+  for (const auto& a : j.alloc) {
+    auto it = nodes.find(a.node);
+    if (it != nodes.end()) it->second.jobs.erase(j.id);
+  }
+  b.nodes_changed = true;
 }
 
 Controller::Impl::Deps Controller::Impl::EvaluateDeps(const Job& j) const {
@@ -460,6 +284,16 @@ void Controller::Impl::Start(Job& j, Allocation alloc, TimeMs now, Batch& b) {
   if (j.spec.array_job_id > 0) array_running[j.spec.array_job_id]++;
   Persist(j, b);
   b.nodes_changed = true;
+  std::set<std::string> told;
+  for (const auto& a : j.alloc) {
+    NodeEntry& n = nodes[a.node];
+    n.jobs.insert(j.id);
+    if (!told.insert(a.node).second) continue;  // one launch per node
+    b.outbox.emplace_back(n.channel, LaunchMessage(j, a.node));
+  }
+}
+
+v1::ControllerMessage Controller::Impl::LaunchMessage(const Job& j, const std::string& node) {
   // The node needs the script, environment and arguments, which are kept in the store.
   // The tasks of an array share one payload and usually start one after another: keep the
   // last one loaded.
@@ -474,26 +308,18 @@ void Controller::Impl::Start(Job& j, Allocation alloc, TimeMs now, Batch& b) {
   full.script = payload_cache.script;
   full.env = payload_cache.env;
   full.args = payload_cache.args;
-  auto env = JobEnvironment(j, address);
-  auto info = MakeInfo(j);
-  std::set<std::string> told;
-  for (size_t k = 0; k < j.alloc.size(); ++k) {
-    NodeEntry& n = nodes[j.alloc[k].node];
-    n.jobs.insert(j.id);
-    if (!told.insert(j.alloc[k].node).second) continue;  // one launch per node
-    v1::ControllerMessage m;
-    auto* l = m.mutable_launch();
-    *l->mutable_job() = info;
-    ToProto(full, l->mutable_job()->mutable_spec());
-    for (const auto& [key, val] : env) {
-      auto* e = l->add_env();
-      e->set_key(key);
-      e->set_value(val);
-    }
-    // `corral run` allocations run no script: their steps come through Exec.
-    l->set_batch_host(k == 0 && !j.spec.interactive);
-    b.outbox.emplace_back(n.channel, std::move(m));
+  v1::ControllerMessage m;
+  auto* l = m.mutable_launch();
+  *l->mutable_job() = MakeInfo(j);
+  ToProto(full, l->mutable_job()->mutable_spec());
+  for (const auto& [key, val] : JobEnvironment(j, address)) {
+    auto* e = l->add_env();
+    e->set_key(key);
+    e->set_value(val);
   }
+  // `corral run` allocations run no script: their steps come through Exec.
+  l->set_batch_host(!j.alloc.empty() && j.alloc[0].node == node && !j.spec.interactive);
+  return m;
 }
 
 void Controller::Impl::StopOnNodes(const Job& j, const std::string& except, Batch& b) {
@@ -618,9 +444,7 @@ void Controller::Impl::Tick(Batch& b, TimeMs now) {
     }
     if (!n.connected && !n.jobs.empty() && now - n.down_since_ms > opts.node_timeout_ms) {
       std::vector<JobId> lost(n.jobs.begin(), n.jobs.end());
-      for (JobId id : lost) {
-        Finish(jobs[id], JobState::kNodeFail, 1, now, "node " + name + " is down", b);
-      }
+      for (JobId id : lost) LoseJob(jobs[id], "node " + name + " is down", now, b);
     }
   }
 }
@@ -674,6 +498,7 @@ v1::JobInfo Controller::Impl::MakeInfo(const Job& j) const {
   info.set_start_ms(j.start_ms);
   info.set_end_ms(j.end_ms);
   info.set_exit_code(j.exit_code);
+  info.set_restarts(j.restarts);
   for (const auto& a : j.alloc) ToProto(a, info.add_alloc());
   info.set_nodelist(j.Nodelist());
   std::string first = j.alloc.empty() ? "" : j.alloc[0].node;
@@ -802,85 +627,6 @@ void Controller::Impl::TimerLoop() {
   }
 }
 
-void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg,
-                                        Batch& b) {
-  auto nit = nodes.find(node);
-  if (nit == nodes.end()) return;
-  NodeEntry& n = nit->second;
-  n.last_seen_ms = WallNowMs();
-  if (msg.has_verify()) {
-    ApplyVerifyReport(node, n, msg.verify(), b);
-  } else if (msg.has_verify_opening()) {
-    ApplyVerifyOpening(node, n, msg.verify_opening(), b);
-  } else if (msg.has_finished()) {
-    const auto& f = msg.finished();
-    auto it = jobs.find(f.job_id());
-    // A node reports only for itself: the job must have been placed on it.
-    bool mine =
-        it != jobs.end() && std::any_of(it->second.alloc.begin(), it->second.alloc.end(),
-                                        [&](const NodeAllocation& a) { return a.node == node; });
-    if (mine && it->second.state == JobState::kRunning) {
-      JobState st = JobState::kFailed;
-      if (!ParseJobState(f.state(), &st) || !IsTerminal(st)) st = JobState::kFailed;
-      Finish(it->second, st, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(), f.reason(),
-             b);
-      // Other nodes of the job stop its steps and clean up.
-      StopOnNodes(it->second, node, b);
-    }
-    v1::ControllerMessage ack;
-    ack.mutable_ack_finished()->set_job_id(f.job_id());
-    b.outbox.emplace_back(n.channel, std::move(ack));
-  }
-}
-
-void Controller::Impl::FailCheck(const std::string& name, NodeEntry& n, const std::string& why,
-                                 Batch& b) {
-  n.verification = "failed: " + why;
-  n.gpu_checks.clear();
-  n.committed.Clear();
-  spdlog::warn("node {}: GPU check failed: {}", name, why);
-  b.nodes_changed = true;
-}
-
-void Controller::Impl::ApplyVerifyReport(const std::string& name, NodeEntry& n,
-                                         const v1::VerifyReport& report, Batch& b) {
-  if (n.verification != "pending" || n.AwaitingOpening() || report.round() != n.challenge.round()) {
-    spdlog::warn("node {}: a GPU check report that answers no open round; ignored", name);
-    return;
-  }
-  auto outcome = CheckCommitments(n.challenge, n.profile, report, opts.verify.allow_simulated);
-  if (!outcome.ok()) return FailCheck(name, n, outcome.status().message(), b);
-  // Committed: only now are the entries to open chosen.
-  n.committed = report;
-  n.committed_outcome = *outcome;
-  n.open_challenge = challenge_rng();
-  v1::ControllerMessage open;
-  open.mutable_verify_open()->set_round(n.challenge.round());
-  open.mutable_verify_open()->set_challenge(n.open_challenge);
-  b.outbox.emplace_back(n.channel, std::move(open));
-}
-
-void Controller::Impl::ApplyVerifyOpening(const std::string& name, NodeEntry& n,
-                                          const v1::VerifyOpening& opening, Batch& b) {
-  if (n.verification != "pending" || !n.AwaitingOpening() ||
-      opening.round() != n.challenge.round()) {
-    spdlog::warn("node {}: a GPU check opening that answers no open round; ignored", name);
-    return;
-  }
-  Status st = CheckOpenings(n.challenge, n.profile, n.committed, n.open_challenge, opening);
-  if (!st.ok()) return FailCheck(name, n, st.message(), b);
-  n.verification = n.committed_outcome.simulated ? "simulated" : "verified";
-  n.gpu_checks = n.committed_outcome.gpus;
-  n.committed.Clear();
-  std::string figures;
-  for (const auto& g : n.gpu_checks) {
-    figures += fmt::format("{}{}: {:.3g} TFLOP/s ({})", figures.empty() ? "" : ", ", g.index(),
-                           g.tflops(), g.engine());
-  }
-  spdlog::info("node {}: GPUs {}: {}", name, n.verification, figures);
-  b.schedule = true;
-  b.nodes_changed = true;
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -1136,101 +882,6 @@ Status Controller::Complete(const v1::CompleteRequest& req) {
   });
 }
 
-void Controller::NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<NodeChannel> channel,
-                               std::function<void(Result<v1::Registered>)> done) {
-  NodeProfile p = FromProto(reg.profile());
-  if (p.name.empty() || p.name.size() > 64) {
-    return done(Status::Invalid("register: node name must be 1 to 64 characters"));
-  }
-  if (p.cpus <= 0 || p.mem_mib < 0) {
-    return done(Status::Invalid("register: node " + p.name + " reports no CPUs"));
-  }
-  for (size_t i = 0; i < p.gpus.size(); ++i) p.gpus[i].index = static_cast<int32_t>(i);
-  using R = Result<v1::Registered>;
-  auto apply = [this, p, reg, channel](Batch& b) -> R {
-    Impl& I = *impl_;
-    TimeMs now = WallNowMs();
-    auto it = I.nodes.find(p.name);
-    if (it != I.nodes.end() && it->second.connected && it->second.channel &&
-        it->second.channel != channel) {
-      spdlog::warn("node {}: a second connection replaces the first", p.name);
-    }
-    NodeEntry& n = I.nodes[p.name];
-    bool changed_shape = n.profile.cpus != p.cpus || n.profile.gpus.size() != p.gpus.size() ||
-                         n.profile.mem_mib != p.mem_mib;
-    bool same_gpus = n.profile.gpus.size() == p.gpus.size();
-    for (size_t i = 0; same_gpus && i < p.gpus.size(); ++i) {
-      same_gpus = n.profile.gpus[i].model == p.gpus[i].model;
-    }
-    n.profile = p;
-    if (changed_shape && n.jobs.empty()) n.free = sched::NodeView::Idle(p);
-    n.connected = true;
-    n.channel = channel;
-    n.last_seen_ms = now;
-    if (Status s = I.store->PutNode(p, now); !s.ok()) return s;
-    // Jobs the controller believes run here but the node does not: lost.
-    std::set<JobId> reported;
-    for (const auto& r : reg.running()) reported.insert(r.job_id());
-    std::vector<JobId> lost;
-    for (JobId id : n.jobs)
-      if (!reported.count(id)) lost.push_back(id);
-    for (JobId id : lost) {
-      I.Finish(I.jobs[id], JobState::kNodeFail, 1, now,
-               "node " + p.name + " restarted and no longer runs it", b);
-    }
-    v1::Registered ok;
-    ok.set_heartbeat_ms(I.opts.heartbeat_ms);
-    // GPUs are checked when first seen, when they change, and after a failed or unanswered
-    // check; GPUs that passed in this controller's lifetime are not checked again.
-    bool passed = n.verification == "verified" || n.verification == "simulated";
-    if (p.gpus.empty()) {
-      n.verification.clear();
-      n.gpu_checks.clear();
-    } else if (!passed || !same_gpus) {
-      n.challenge = MakeChallenge(I.opts.verify, I.challenge_rng(), I.challenge_rng());
-      n.verification = "pending";
-      n.gpu_checks.clear();
-      n.committed.Clear();
-      n.verify_deadline_ms = now + I.opts.verify.timeout_ms;
-      *ok.mutable_verify() = n.challenge;
-    }
-    for (JobId id : reported) {
-      auto jt = I.jobs.find(id);
-      if (jt == I.jobs.end() || jt->second.state != JobState::kRunning || !n.jobs.count(id)) {
-        ok.add_orphaned(id);
-      }
-    }
-    b.nodes_changed = true;
-    b.schedule = true;
-    spdlog::info("node {} registered: {} cpus, {} MiB, {} gpus", p.name, p.cpus, p.mem_mib,
-                 p.gpus.size());
-    return ok;
-  };
-  impl_->RunAsync<R>(std::move(apply), std::move(done));
-}
-
-void Controller::NodeDisconnected(const std::string& node, const NodeChannel* channel) {
-  impl_->Enqueue([this, node, channel](Batch& b) {
-    auto it = impl_->nodes.find(node);
-    if (it == impl_->nodes.end() || it->second.channel.get() != channel) return;
-    it->second.connected = false;
-    it->second.channel.reset();
-    it->second.down_since_ms = WallNowMs();
-    b.nodes_changed = true;
-    spdlog::warn("node {} disconnected", node);
-  });
-}
-
-void Controller::NodeMessage(const std::string& node, const v1::NodeMessage& msg) {
-  if (msg.has_heartbeat()) {
-    impl_->Enqueue([this, node](Batch&) {
-      auto it = impl_->nodes.find(node);
-      if (it != impl_->nodes.end()) it->second.last_seen_ms = WallNowMs();
-    });
-    return;
-  }
-  impl_->Enqueue([this, node, msg](Batch& b) { impl_->ApplyNodeMessage(node, msg, b); });
-}
 
 v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
   v1::ListJobsReply reply;

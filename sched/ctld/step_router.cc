@@ -3,7 +3,11 @@
 #include <utility>
 #include <vector>
 
+#include "common/time.h"
+
 namespace corral::ctld {
+
+StepRouter::StepRouter() : next_(WallNowMs() << 20) {}
 
 int64_t StepRouter::Open(const std::string& node, Sink sink) {
   auto s = std::make_shared<Step>();

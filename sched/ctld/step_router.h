@@ -19,7 +19,11 @@ class StepRouter {
   // step's lock held, so it must not call back into the router.
   using Sink = std::function<void(v1::ExecEvent ev, bool last)>;
 
-  // A new step on `node`: its id, unique in this process.
+  // Step ids are unique across restarts of the controller too (they start from the wall clock
+  // at construction, shifted left by 20 bits), so that a node's news of a step started by an
+  // earlier controller never reaches a step of this one.
+  StepRouter();
+  // A new step on `node`: its id.
   int64_t Open(const std::string& node, Sink sink);
   // Forgets the step; later events for it are dropped.
   void Close(int64_t id);
@@ -36,7 +40,7 @@ class StepRouter {
     bool done = false;  // the last event was delivered
   };
   std::mutex mu_;
-  int64_t next_ = 1;
+  int64_t next_;
   std::map<int64_t, std::shared_ptr<Step>> steps_;
 };
 

@@ -30,18 +30,20 @@ CREATE TABLE IF NOT EXISTS nodes(
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 'corral-1');
 )";
 
-std::string SerializeAlloc(const Allocation& alloc) {
-  v1::JobInfo info;  // reuse the repeated NodeAllocation field as the container
-  for (const auto& a : alloc) ToProto(a, info.add_alloc());
+// The `alloc` column holds the current run of a job: its allocation and how often it was
+// requeued, in a JobInfo (its alloc and restarts fields).
+std::string SerializeRun(const Job& j) {
+  v1::JobInfo info;
+  for (const auto& a : j.alloc) ToProto(a, info.add_alloc());
+  info.set_restarts(j.restarts);
   return info.SerializeAsString();
 }
 
-Allocation ParseAlloc(const void* data, int size) {
+void ParseRun(const void* data, int size, Job* j) {
   v1::JobInfo info;
-  Allocation out;
-  if (!info.ParseFromArray(data, size)) return out;
-  for (const auto& a : info.alloc()) out.push_back(FromProto(a));
-  return out;
+  if (!info.ParseFromArray(data, size)) return;
+  for (const auto& a : info.alloc()) j->alloc.push_back(FromProto(a));
+  j->restarts = info.restarts();
 }
 
 }  // namespace
@@ -120,7 +122,7 @@ Status Store::PutJob(const Job& j) {
   v1::JobSpec spec;
   ToProto(j.spec, &spec);
   std::string spec_bytes = spec.SerializeAsString();
-  std::string alloc_bytes = SerializeAlloc(j.alloc);
+  std::string alloc_bytes = SerializeRun(j);
   sqlite3_stmt* st = put_job_;
   sqlite3_reset(st);
   sqlite3_bind_int64(st, 1, j.id);
@@ -218,7 +220,7 @@ Result<std::vector<Job>> Store::LoadJobs() {
     v1::JobSpec spec;
     if (!spec.ParseFromArray(sqlite3_column_blob(st, 8), sqlite3_column_bytes(st, 8))) continue;
     j.spec = FromProto(spec);
-    j.alloc = ParseAlloc(sqlite3_column_blob(st, 9), sqlite3_column_bytes(st, 9));
+    ParseRun(sqlite3_column_blob(st, 9), sqlite3_column_bytes(st, 9), &j);
     j.payload_id = sqlite3_column_int64(st, 10);
     out.push_back(std::move(j));
   }

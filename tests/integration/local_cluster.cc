@@ -113,6 +113,13 @@ void LocalCluster::KillController() {
   ASSERT_TRUE(WaitFor([&] { return kill(p, 0) != 0; }, 5000));
 }
 
+void LocalCluster::KillNode(const std::string& name) {
+  pid_t p = atoi(ReadFile(dir_ + "/cluster/node-" + name + ".pid").c_str());
+  ASSERT_GT(p, 1) << "no pid file for node " << name;
+  ASSERT_EQ(kill(p, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor([&] { return kill(p, 0) != 0; }, 5000));
+}
+
 bool LocalCluster::Up() {
   CmdResult r = Shell(BinDir() + "/corral up -q --dir " + dir_ + "/cluster");
   if (r.code != 0) {

@@ -29,6 +29,8 @@ class LocalCluster {
   CmdResult Shell(const std::string& command) const;
   // kill -9 of corrald, as a crash would.
   void KillController();
+  // kill -9 of the corral-node of node `name` (its jobs' processes live on, as after a crash).
+  void KillNode(const std::string& name);
   // `corral up` again on the same directory.
   bool Up();
 

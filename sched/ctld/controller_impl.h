@@ -1,0 +1,213 @@
+// The inside of Controller, shared by the files that implement it (controller.cc: the writer,
+// the scheduler's shell and the RPC commands; node_events.cc: what nodes report). Everything
+// here but the published view and the command queue belongs to the writer thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "accounting/hdf5_writer.h"
+#include "sched/core/fit.h"
+#include "sched/ctld/controller.h"
+#include "sched/ctld/job_record.h"
+#include "sched/ctld/job_view.h"
+#include "sched/ctld/store.h"
+
+namespace corral::ctld {
+
+struct NodeEntry {
+  NodeProfile profile;
+  bool connected = false;
+  // The GPU check: "" (no GPUs), "pending", "verified", "simulated" or "failed: <why>". Only
+  // nodes without GPUs or with checked ones get jobs. Kept while the controller runs: a node
+  // that reconnects with the same GPUs is not checked again.
+  std::string verification;
+  v1::GemmChallenge challenge;  // the one sent, while pending
+  TimeMs verify_deadline_ms = 0;
+  // While pending: once the node has committed (its report holds one check per GPU), what it
+  // showed, and the challenge sent to open entries of its products.
+  v1::VerifyReport committed;
+  VerifyOutcome committed_outcome;
+  uint64_t open_challenge = 0;
+  std::vector<v1::GpuCheckResult> gpu_checks;
+  bool AwaitingOpening() const { return committed.gpus_size() > 0; }
+  bool Usable() const {
+    return connected &&
+           (verification.empty() || verification == "verified" || verification == "simulated");
+  }
+  TimeMs last_seen_ms = 0;
+  TimeMs down_since_ms = 0;
+  std::shared_ptr<NodeChannel> channel;
+  std::set<JobId> jobs;
+  sched::NodeView free;  // free resources, kept in step with `jobs`
+};
+
+// Work collected while a batch of commands is applied; acted on after the commit.
+struct Batch {
+  std::set<JobId> changed_jobs;
+  bool nodes_changed = false;
+  bool schedule = false;
+  std::vector<std::pair<std::shared_ptr<NodeChannel>, v1::ControllerMessage>> outbox;
+  std::vector<std::function<void()>> after_commit;
+};
+
+using Command = std::function<void(Batch&)>;
+
+class Controller::Impl {
+ public:
+  ControllerOptions opts;
+  std::mt19937_64 challenge_rng{std::random_device{}()};  // seeds and challenges of GPU checks
+  std::unique_ptr<Store> store;
+  std::unique_ptr<AccountingWriter> acct;
+  mutable std::mutex acct_mu;
+
+  // ---- Writer-thread state. ----
+  std::map<JobId, Job> jobs;  // every job; ordered by id, which is submission order
+  // PENDING jobs are in exactly one of these; only `pending` is walked by a scheduling pass,
+  // so held jobs and jobs waiting on others cost nothing per pass.
+  std::set<JobId> pending;   // eligible: not held, dependencies met
+  std::set<JobId> held;      // -H, until released
+  std::set<JobId> dep_wait;  // dependencies not met yet; looked at when a job starts or ends
+  bool deps_dirty = false;
+  std::map<std::string, NodeEntry> nodes;
+  JobId next_id = 1;
+  TimeMs started_ms = 0;
+  std::vector<JobId> to_account;               // finished, not yet in HDF5
+  std::vector<JobId> accounted;                // in HDF5, flag not yet stored
+  std::map<JobId, std::vector<JobId>> arrays;  // an array's first id -> its task ids
+  std::map<JobId, int32_t> array_running;      // an array's first id -> tasks running
+  JobId payload_cache_id = 0;  // the payload last loaded for a launch, and its script/env/args
+  JobSpec payload_cache;
+  // The payload last stored, encoded, and its id: a job submitted with the same script,
+  // environment and arguments (a loop of `corral submit`, a batch of equal jobs) shares it.
+  // Payload rows are never deleted, so the id stays valid; it is forgotten at restart.
+  std::string last_payload;
+  JobId last_payload_id = 0;
+
+  // ---- Command queue. ----
+  std::mutex q_mu;
+  std::condition_variable q_cv;
+  std::deque<Command> queue;
+  bool stopping = false;
+  std::thread writer;
+
+  // ---- Published view. ----
+  mutable std::shared_mutex view_mu;
+  // Wait calls not answered yet, by deadline; under view_mu. Publish answers those whose jobs
+  // got there, the timer thread those whose deadline passed: no thread waits per call.
+  struct Waiter {
+    std::vector<JobId> ids;
+    size_t first_open = 0;  // ids before it have reached the goal already
+    bool until_running = false;
+    std::function<void(Result<v1::WaitReply>)> done;
+  };
+  using WaitClock = std::chrono::steady_clock;
+  // An answer due to a Wait call, given once no lock is held.
+  using WaitAnswered = std::pair<std::function<void(Result<v1::WaitReply>)>, v1::WaitReply>;
+  std::multimap<WaitClock::time_point, std::shared_ptr<Waiter>> waiters;
+  std::condition_variable_any timer_cv;
+  bool timer_stop = false;
+  std::thread timer;
+  std::unordered_map<JobId, JobView> view_jobs;
+  std::set<JobId> view_active;  // pending or running, for the queue listing
+  std::unordered_map<JobId, std::vector<JobId>> view_arrays;  // arrays never change
+  // The unfiltered queue listing (every active job's brief, in id order), built on demand and
+  // dropped by Publish. Set under a shared view_mu plus stream_mu; Publish, which holds view_mu
+  // exclusively, cannot run meanwhile, so the cache always matches the view.
+  mutable std::mutex stream_mu;
+  mutable std::shared_ptr<const std::string> active_stream;
+  std::vector<v1::NodeInfo> view_nodes;
+  std::string address;
+
+  // Runs `fn` on the writer thread inside a transaction; after the commit, `done` gets its
+  // result there. Nothing waits.
+  template <typename T>
+  void RunAsync(std::function<T(Batch&)> fn, std::function<void(T)> done) {
+    Enqueue([fn = std::move(fn), done = std::move(done)](Batch& b) {
+      auto value = std::make_shared<T>(fn(b));
+      b.after_commit.push_back([done, value] { done(std::move(*value)); });
+    });
+  }
+
+  // Starts an asynchronous call (`start` passes it the `done` to give its result to) and waits
+  // for that result.
+  template <typename T>
+  static T Await(const std::function<void(std::function<void(T)>)>& start) {
+    auto prom = std::make_shared<std::promise<T>>();
+    auto fut = prom->get_future();
+    start([prom](T value) { prom->set_value(std::move(value)); });
+    return fut.get();
+  }
+
+  // Runs `fn` on the writer thread inside a transaction and waits for its commit.
+  template <typename T>
+  T Run(std::function<T(Batch&)> fn) {
+    return Await<T>([&](std::function<void(T)> done) { RunAsync<T>(std::move(fn), done); });
+  }
+
+  void Enqueue(Command c) {
+    {
+      std::lock_guard<std::mutex> l(q_mu);
+      queue.push_back(std::move(c));
+    }
+    q_cv.notify_one();
+  }
+
+  Status Load();
+  void ReconcileAccounting();
+  void WriterLoop();
+  void ApplyBatch(std::deque<Command>& cmds, bool tick);
+  void Schedule(Batch& b, TimeMs now);
+  void Tick(Batch& b, TimeMs now);
+  void Finish(Job& j, JobState st, int32_t exit_code, TimeMs end, const std::string& reason,
+              Batch& b);
+  void Persist(const Job& j, Batch& b);
+  void Publish(const Batch& b);
+  v1::JobInfo MakeInfo(const Job& j) const;
+  // Wait calls, under view_mu: whether `w` got there (advancing first_open), and its answer.
+  bool Reached(Waiter& w) const;
+  v1::WaitReply WaitAnswer(const Waiter& w) const;
+  void TimerLoop();
+  v1::NodeInfo MakeNodeInfo(const NodeEntry& n) const;
+  std::string CheckSpec(const JobSpec& s) const;
+  void ApplyNodeMessage(const std::string& node, const v1::NodeMessage& msg, Batch& b);
+  // A (re)connecting node's registration, applied in one batch: its finishes first, then the
+  // jobs it lost, then the jobs it does not name (launched again). Fills `ok`'s orphans.
+  Status ApplyRegistration(const NodeProfile& p, const v1::NodeRegister& reg,
+                           std::shared_ptr<NodeChannel> channel, v1::Registered* ok, Batch& b);
+  // A job's end as `node` reports it; ignored unless the job runs there now, in the run
+  // (restarts) the report names.
+  void ApplyFinished(const std::string& node, const v1::JobFinished& f, Batch& b);
+  // A running job whose node lost it: requeued when it allows it, else NODE_FAIL.
+  void LoseJob(Job& j, const std::string& reason, TimeMs now, Batch& b);
+  // RUNNING -> PENDING: its resources are freed, the other nodes stop it, `restarts` grows.
+  void Requeue(Job& j, const std::string& reason, Batch& b);
+  void ApplyVerifyReport(const std::string& name, NodeEntry& n, const v1::VerifyReport& report,
+                         Batch& b);
+  void ApplyVerifyOpening(const std::string& name, NodeEntry& n, const v1::VerifyOpening& opening,
+                          Batch& b);
+  void FailCheck(const std::string& name, NodeEntry& n, const std::string& why, Batch& b);
+  // Files a PENDING job under pending, held or dep_wait.
+  void FileJob(const Job& j);
+  enum class Deps { kReady, kWait, kNever };
+  Deps EvaluateDeps(const Job& j) const;
+  void Start(Job& j, Allocation alloc, TimeMs now, Batch& b);
+  // The LaunchJob of running job `j` for `node` (the payload loaded from the store).
+  v1::ControllerMessage LaunchMessage(const Job& j, const std::string& node);
+  // Frees the resources `j` holds on its nodes.
+  void ReleaseNodes(const Job& j, Batch& b);
+  void StopOnNodes(const Job& j, const std::string& except, Batch& b);
+  // The ids an id stands for: an array's first id means all its tasks.
+  std::vector<JobId> Expand(JobId id) const;
+};
+
+}  // namespace corral::ctld
