@@ -93,6 +93,16 @@ Result<pid_t> StartDaemon(const std::vector<std::string>& argv, const std::strin
   return Status::Internal(pidfile + ": the process did not start");
 }
 
+// ": <the last line of the log>", or "" if it has none: what a process said as it ended.
+std::string LastLine(const std::string& log) {
+  std::string text = ReadText(log);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  size_t nl = text.rfind('\n');
+  std::string last = text.substr(nl == std::string::npos ? 0 : nl + 1);
+  if (last.size() > 300) last = last.substr(0, 300) + "...";
+  return last.empty() ? "" : " (last words: " + last + ")";
+}
+
 std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
   std::map<std::string, std::string> m;
   std::ifstream f(path);
@@ -165,27 +175,34 @@ int Up(const Args& args) {
   auto env = ReadEnvFile(dir + "/env");
   std::string address = env.count("CORRAL_CONTROLLER") ? env["CORRAL_CONTROLLER"] : "";
 
-  if (!AlivePid(dir + "/corrald.pid", "corrald")) {
+  // corrald: the one running, or a new one on the address the cluster had.
+  bool started_ctl = false;
+  auto start_controller = [&]() -> Status {
     std::string listen = address.empty() ? "127.0.0.1:0" : address;
     fs::remove(dir + "/corrald.addr", ec);
     // The nodes' declared GPUs are simulated here: they pass the GPU check on the CPU twin.
     auto pid = StartDaemon({bin + "/corrald", "--state-dir", dir + "/state", "--listen", listen,
                             "--address-file", dir + "/corrald.addr", "--allow-simulated-gpus"},
                            dir + "/log/corrald.log", dir + "/corrald.pid");
-    if (!pid.ok()) return Fail("up", pid.status());
+    if (!pid.ok()) return pid.status();
     TimeMs deadline = MonotonicNowMs() + 15000;
     while (!fs::exists(dir + "/corrald.addr")) {
       if (MonotonicNowMs() > deadline || kill(*pid, 0) != 0) {
-        return Fail("up",
-                    Status::Unavailable("corrald did not start; see " + dir + "/log/corrald.log"));
+        return Status::Unavailable("corrald did not start" + LastLine(dir + "/log/corrald.log") +
+                                   "; see " + dir + "/log/corrald.log");
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     std::string a = ReadText(dir + "/corrald.addr");
     address = a.substr(0, a.find('\n'));
-    if (!quiet) std::cout << "corrald: started (pid " << *pid << ") on " << address << "\n";
+    started_ctl = true;
+    if (!quiet) std::cout << "corrald: started (pid " << *pid << ") on " << address << std::endl;
+    return Status::Ok();
+  };
+  if (!AlivePid(dir + "/corrald.pid", "corrald")) {
+    if (Status s = start_controller(); !s.ok()) return Fail("up", s);
   } else if (!quiet) {
-    std::cout << "corrald: already running on " << address << "\n";
+    std::cout << "corrald: already running on " << address << std::endl;
   }
   {
     std::ofstream ef(dir + "/env");
@@ -205,29 +222,57 @@ int Up(const Args& args) {
     if (!pid.ok()) return Fail("up", pid.status());
     ++started;
   }
-  // Wait until every node is registered, its GPUs checked, and up.
+  // Wait until every node is registered, its GPUs checked, and up. A corrald that was found
+  // running may be one that was being killed just then (kill -9, then `corral up` at once): if
+  // it is gone, a new one is started, once.
   Client c(address);
   TimeMs deadline = MonotonicNowMs() + wait_s * 1000;
   for (;;) {
+    if (!AlivePid(dir + "/corrald.pid", "corrald")) {
+      if (started_ctl) {
+        return Fail("up", Status::Unavailable("corrald exited while corral up waited for the nodes" +
+                                              LastLine(dir + "/log/corrald.log") + "; see " + dir +
+                                              "/log/corrald.log"));
+      }
+      if (!quiet) std::cout << "corrald: the one that was running has exited; starting another" << std::endl;
+      if (Status s = start_controller(); !s.ok()) return Fail("up", s);
+    }
     v1::ListNodesReply rep;
     Status s = c.Call(&v1::Controller::Stub::ListNodes, v1::ListNodesRequest(), &rep, 2000);
     size_t up = 0;
-    if (s.ok()) {
-      for (const auto& n : *nodes) {
-        for (const auto& r : rep.nodes()) {
-          if (r.profile().name() != n.name) continue;
-          if (r.state() == "fail") {
-            return Fail("up", Status::Internal("node " + n.name + ": " + r.verification()));
-          }
-          if (r.state() != "down" && r.state() != "verifying") ++up;
-        }
+    std::vector<std::string> waiting;  // what each node that is not up is doing
+    for (const auto& n : *nodes) {
+      const v1::NodeInfo* found = nullptr;
+      for (const auto& r : rep.nodes())
+        if (r.profile().name() == n.name) found = &r;
+      if (found && found->state() == "fail") {
+        return Fail("up", Status::Internal("node " + n.name + ": " + found->verification()));
       }
+      if (found && found->state() != "down" && found->state() != "verifying") {
+        ++up;
+        continue;
+      }
+      std::string what = !s.ok()       ? "state unknown"
+                         : !found       ? "not registered with this corrald"
+                         : found->state() == "verifying"
+                             ? "connected, its GPU check not answered yet"
+                             : "not connected (down)";
+      std::string log = dir + "/log/node-" + n.name + ".log";
+      if (pid_t p = AlivePid(dir + "/node-" + n.name + ".pid", "corral-node")) {
+        what += "; its corral-node runs as pid " + std::to_string(p);
+      } else {
+        what += "; its corral-node has exited" + LastLine(log);
+      }
+      waiting.push_back(n.name + " (" + what + ")");
     }
     if (up == nodes->size()) break;
     if (MonotonicNowMs() > deadline) {
-      return Fail("up",
-                  Status::Unavailable(std::to_string(up) + " of " + std::to_string(nodes->size()) +
-                                      " nodes registered in time; see " + dir + "/log/"));
+      std::string why = std::to_string(up) + " of " + std::to_string(nodes->size()) +
+                        " nodes up after " + std::to_string(wait_s) + " s (--wait)";
+      if (!s.ok()) why += "; corrald at " + address + " does not answer: " + s.message();
+      why += "; waiting for: ";
+      for (size_t i = 0; i < waiting.size(); ++i) why += (i ? ", " : "") + waiting[i];
+      return Fail("up", Status::Unavailable(why + ". Logs: " + dir + "/log/"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

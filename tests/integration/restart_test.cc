@@ -146,5 +146,47 @@ TEST(Restart, EqualSubmissionsShareAPayloadThatOutlivesARestart) {
   EXPECT_EQ(c->ReadFile("b.out"), "other\n");
 }
 
+// `corral up` right after a kill -9 can find the dying corrald still there: once it is gone,
+// `corral up` starts another instead of waiting out --wait for nodes that cannot register.
+TEST(Restart, CorralUpReplacesAControllerThatDiesWhileItWaits) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  pid_t p = atoi(c->ReadFile(c->dir() + "/cluster/corrald.pid").c_str());
+  ASSERT_GT(p, 1);
+  // Stopped: alive to `corral up`, but it answers nothing. Dies once `corral up` is waiting.
+  ASSERT_EQ(kill(p, SIGSTOP), 0);
+  c->Shell("(corral up --dir " + c->dir() +
+           "/cluster --wait 30 >up.out 2>&1; echo $? >up.rc) >/dev/null 2>&1 & true");
+  ASSERT_TRUE(WaitFor([&] { return c->ReadFile("up.out").find("already running") != std::string::npos; },
+                      10000))
+      << c->ReadFile("up.out");
+  ASSERT_EQ(kill(p, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor([&] { return c->ReadFile("up.rc") == "0\n"; }, 30000))
+      << c->ReadFile("up.out");
+  EXPECT_NE(c->ReadFile("up.out").find("has exited; starting another"), std::string::npos)
+      << c->ReadFile("up.out");
+  EXPECT_EQ(c->Corral("wait -q --timeout 30 " + std::to_string(SubmitOk(*c, "--wrap true"))).code,
+            0);
+}
+
+// When nodes do not come up in time, `corral up` says which, and what each was doing.
+TEST(Restart, CorralUpSaysWhatItWaitedFor) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  pid_t node = atoi(c->ReadFile(c->dir() + "/cluster/node-cpu1.pid").c_str());
+  ASSERT_GT(node, 1);
+  ASSERT_EQ(kill(node, SIGSTOP), 0);  // alive, but it cannot reconnect
+  c->KillController();
+  CmdResult r = c->Corral("up --dir " + c->dir() + "/cluster --wait 2");
+  kill(node, SIGCONT);
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("2 of 3 nodes up after 2 s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cpu1 (not connected (down); its corral-node runs as pid " +
+                       std::to_string(node) + ")"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(c->Up());
+}
+
 }  // namespace
 }  // namespace corral::testing
