@@ -230,11 +230,13 @@ int Up(const Args& args) {
   for (;;) {
     if (!AlivePid(dir + "/corrald.pid", "corrald")) {
       if (started_ctl) {
-        return Fail("up", Status::Unavailable("corrald exited while corral up waited for the nodes" +
-                                              LastLine(dir + "/log/corrald.log") + "; see " + dir +
-                                              "/log/corrald.log"));
+        return Fail("up",
+                    Status::Unavailable("corrald exited while corral up waited for the nodes" +
+                                        LastLine(dir + "/log/corrald.log") + "; see " + dir +
+                                        "/log/corrald.log"));
       }
-      if (!quiet) std::cout << "corrald: the one that was running has exited; starting another" << std::endl;
+      if (!quiet)
+        std::cout << "corrald: the one that was running has exited; starting another" << std::endl;
       if (Status s = start_controller(); !s.ok()) return Fail("up", s);
     }
     v1::ListNodesReply rep;
@@ -252,8 +254,8 @@ int Up(const Args& args) {
         ++up;
         continue;
       }
-      std::string what = !s.ok()       ? "state unknown"
-                         : !found       ? "not registered with this corrald"
+      std::string what = !s.ok()  ? "state unknown"
+                         : !found ? "not registered with this corrald"
                          : found->state() == "verifying"
                              ? "connected, its GPU check not answered yet"
                              : "not connected (down)";

@@ -107,8 +107,8 @@ class NodeAgent::Impl {
   std::map<int64_t, v1::LostJob> lost;         // lost by a restart of this agent; not yet told
   std::optional<JobJournal> journal;           // set by Run() before anything starts
   std::map<pid_t, std::pair<int64_t, int32_t>> batch_pids;  // pid -> job id, restarts
-  std::map<pid_t, int64_t> step_pids;          // pid -> step id
-  std::multimap<TimeMs, int64_t> sweeps;       // monotonic time -> job to sweep again then
+  std::map<pid_t, int64_t> step_pids;                       // pid -> step id
+  std::multimap<TimeMs, int64_t> sweeps;  // monotonic time -> job to sweep again then
 
   // The link; writes are serialised by link_mu.
   std::mutex link_mu;
@@ -578,8 +578,7 @@ void NodeAgent::Impl::Recover() {
       journal->Remove(e.job_id());
       continue;
     }
-    spdlog::warn("job {}: lost by a restart of corral-node ({} process(es) killed)", e.job_id(),
-                 n);
+    spdlog::warn("job {}: lost by a restart of corral-node ({} process(es) killed)", e.job_id(), n);
     v1::LostJob l;
     l.set_job_id(e.job_id());
     l.set_restarts(e.restarts());

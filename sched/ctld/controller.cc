@@ -63,7 +63,6 @@ void FillAcct(const JobRecord& r, v1::AcctRecord* o) {
 
 }  // namespace
 
-
 Status Controller::Impl::Load() {
   auto loaded_nodes = store->LoadNodes();
   if (!loaded_nodes.ok()) return loaded_nodes.status();
@@ -627,7 +626,6 @@ void Controller::Impl::TimerLoop() {
   }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 
 Controller::Controller(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -881,7 +879,6 @@ Status Controller::Complete(const v1::CompleteRequest& req) {
     return Status::Ok();
   });
 }
-
 
 v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
   v1::ListJobsReply reply;

@@ -27,8 +27,7 @@ void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeM
   }
 }
 
-void Controller::Impl::ApplyFinished(const std::string& node, const v1::JobFinished& f,
-                                     Batch& b) {
+void Controller::Impl::ApplyFinished(const std::string& node, const v1::JobFinished& f, Batch& b) {
   auto it = jobs.find(f.job_id());
   if (it == jobs.end()) return;
   Job& j = it->second;
@@ -71,8 +70,8 @@ void Controller::Impl::Requeue(Job& j, const std::string& reason, Batch& b) {
 }
 
 Status Controller::Impl::ApplyRegistration(const NodeProfile& p, const v1::NodeRegister& reg,
-                                           std::shared_ptr<NodeChannel> channel,
-                                           v1::Registered* ok, Batch& b) {
+                                           std::shared_ptr<NodeChannel> channel, v1::Registered* ok,
+                                           Batch& b) {
   TimeMs now = WallNowMs();
   auto it = nodes.find(p.name);
   if (it != nodes.end() && it->second.connected && it->second.channel &&

@@ -4,10 +4,10 @@
 // NODE_FAIL with --no-requeue.
 #include <gtest/gtest.h>
 
-#include <map>
-#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -54,10 +54,10 @@ TEST(Outcome, EveryAcknowledgedJobCompletesThroughAStormOfControllerKills) {
   for (int i = 0; i < kLoops; ++i) {
     // A submission that fails (corrald down) is not acknowledged: it prints no id. The loops
     // run until the storm is over (a bound on attempts keeps a broken run finite).
-    c->Shell("(n=0; while [ ! -e stop ] && [ $n -lt 20000 ]; do corral submit --parsable --wrap "
-             "true 2>/dev/null; n=$((n+1)); done >ids." +
-             std::to_string(i) + "; touch loop." + std::to_string(i) +
-             ".done) >/dev/null 2>&1 & true");
+    c->Shell(
+        "(n=0; while [ ! -e stop ] && [ $n -lt 20000 ]; do corral submit --parsable --wrap "
+        "true 2>/dev/null; n=$((n+1)); done >ids." +
+        std::to_string(i) + "; touch loop." + std::to_string(i) + ".done) >/dev/null 2>&1 & true");
   }
   auto acknowledged = [&] {
     std::vector<int64_t> all;
@@ -69,8 +69,7 @@ TEST(Outcome, EveryAcknowledgedJobCompletesThroughAStormOfControllerKills) {
   };
   auto loops_done = [&] {
     for (int i = 0; i < kLoops; ++i)
-      if (!std::filesystem::exists(c->dir() + "/loop." + std::to_string(i) + ".done"))
-        return false;
+      if (!std::filesystem::exists(c->dir() + "/loop." + std::to_string(i) + ".done")) return false;
     return true;
   };
   for (int k = 0; k < kKills; ++k) {
@@ -86,8 +85,7 @@ TEST(Outcome, EveryAcknowledgedJobCompletesThroughAStormOfControllerKills) {
   ASSERT_TRUE(WaitFor(loops_done, 60000)) << c->Diagnose();
   std::vector<int64_t> ids = acknowledged();
   ASSERT_GE(ids.size(), kKills * 15u);
-  ASSERT_TRUE(WaitFor([&] { return Jobs(*c, "queue --json").empty(); }, 120000))
-      << c->Diagnose();
+  ASSERT_TRUE(WaitFor([&] { return Jobs(*c, "queue --json").empty(); }, 120000)) << c->Diagnose();
 
   std::map<int64_t, nlohmann::json> state;
   for (const auto& j : Jobs(*c, "queue --json -a")) state[j["job_id"].get<int64_t>()] = j;
@@ -122,7 +120,8 @@ TEST(Outcome, EveryAcknowledgedJobCompletesThroughAStormOfControllerKills) {
   }
   int twice = 0;
   for (int64_t id : ids) {
-    if (starts[id] != 1 && ++twice <= 10) ADD_FAILURE() << "job " << id << " started " << starts[id] << " times";
+    if (starts[id] != 1 && ++twice <= 10)
+      ADD_FAILURE() << "job " << id << " started " << starts[id] << " times";
   }
   EXPECT_EQ(twice, 0);
   std::cout << "storm: " << kKills << " kills of corrald, " << ids.size()

@@ -157,8 +157,8 @@ TEST(Restart, CorralUpReplacesAControllerThatDiesWhileItWaits) {
   ASSERT_EQ(kill(p, SIGSTOP), 0);
   c->Shell("(corral up --dir " + c->dir() +
            "/cluster --wait 30 >up.out 2>&1; echo $? >up.rc) >/dev/null 2>&1 & true");
-  ASSERT_TRUE(WaitFor([&] { return c->ReadFile("up.out").find("already running") != std::string::npos; },
-                      10000))
+  ASSERT_TRUE(WaitFor(
+      [&] { return c->ReadFile("up.out").find("already running") != std::string::npos; }, 10000))
       << c->ReadFile("up.out");
   ASSERT_EQ(kill(p, SIGKILL), 0);
   ASSERT_TRUE(WaitFor([&] { return c->ReadFile("up.rc") == "0\n"; }, 30000))
