@@ -463,13 +463,13 @@ constexpr OptionDef kOptions[] = {
        return Status::Ok();
      }},
     {"requeue", '\0', nullptr, Group::kPlacement,
-     "if the job's node is lost, put it back in the queue (the default)",
+     "requeue the job if its node is lost (the default)",
      [](std::string_view, const std::string&, Settings* s) {
        s->spec.requeue = true;
        return Status::Ok();
      }},
     {"no-requeue", '\0', nullptr, Group::kPlacement,
-     "if the job's node is lost, end it NODE_FAIL instead of requeueing it",
+     "end NODE_FAIL if the job's node is lost; do not requeue",
      [](std::string_view, const std::string&, Settings* s) {
        s->spec.requeue = false;
        return Status::Ok();

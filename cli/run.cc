@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "fabric/convert.h"
+#include "fabric/exec_client.h"
 
 namespace corral::cli {
 
@@ -68,7 +69,6 @@ class Output {
 
 int RunTask(Client& c, const v1::JobInfo& job, const Task& t, const std::vector<std::string>& argv,
             Output* out) {
-  grpc::ClientContext ctx;
   v1::ExecRequest req;
   req.set_job_id(job.id());
   req.set_node(t.node);
@@ -85,30 +85,18 @@ int RunTask(Client& c, const v1::JobInfo& job, const Task& t, const std::vector<
   env("SLURM_NODEID", std::to_string(t.node_index));
   env("SLURM_STEP_ID", "0");
   req.set_cwd(job.spec().workdir());
-  auto reader = c.stub->Exec(&ctx, req);
-  v1::ExecEvent ev;
-  int code = 1;
   std::string out_part, err_part;
-  while (reader->Read(&ev)) {
-    if (ev.has_stdout()) {
-      out->Write(t.rank, false, ev.stdout(), &out_part);
-    } else if (ev.has_stderr()) {
-      out->Write(t.rank, true, ev.stderr(), &err_part);
-    } else if (ev.has_exit_code()) {
-      code = ev.exit_code();
-    } else if (ev.has_error()) {
-      std::cerr << "corral run: task " << t.rank << " on " << t.node << ": " << ev.error() << "\n";
-      code = 1;
-    }
-  }
+  ExecOutcome r = RunExec(
+      *c.stub, c.address, req,
+      [&](const std::string& d) { out->Write(t.rank, false, d, &out_part); },
+      [&](const std::string& d) { out->Write(t.rank, true, d, &err_part); });
   out->Flush(t.rank, false, &out_part);
   out->Flush(t.rank, true, &err_part);
-  grpc::Status st = reader->Finish();
-  if (!st.ok()) {
-    std::cerr << "corral run: task " << t.rank << ": " << FromGrpc(st, c.address).message() << "\n";
+  if (!r.error.empty()) {
+    std::cerr << "corral run: task " << t.rank << " on " << t.node << ": " << r.error << "\n";
     return 1;
   }
-  return code;
+  return r.exit_code;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -84,6 +85,20 @@ struct LocalStep {
   int status = 0;
 };
 
+// What a step sends its client through the controller. On a new link nobody follows the step
+// until its client attaches again (AttachStep): meanwhile its output is held, up to kHeldMax,
+// and its exit is kept until the controller says the client has it (AckStep) or the job ends.
+struct StepIo {
+  static constexpr size_t kHeldMax = 8 << 20;
+  int64_t job_id = 0;
+  std::mutex mu;  // orders what is sent for the step; taken after Impl::mu, never before
+  bool routed = true;
+  std::deque<v1::NodeMessage> held;
+  size_t held_bytes = 0, dropped_bytes = 0;
+  bool exited = false;
+  v1::NodeMessage exit;
+};
+
 }  // namespace
 
 class NodeAgent::Impl {
@@ -102,10 +117,11 @@ class NodeAgent::Impl {
   std::mutex mu;  // guards everything below
   std::condition_variable cv;
   std::map<int64_t, LocalJob> jobs;
-  std::map<int64_t, LocalStep> steps;          // by step id
-  std::map<int64_t, v1::JobFinished> unacked;  // finishes not yet acknowledged
-  std::map<int64_t, v1::LostJob> lost;         // lost by a restart of this agent; not yet told
-  std::optional<JobJournal> journal;           // set by Run() before anything starts
+  std::map<int64_t, LocalStep> steps;                  // by step id
+  std::map<int64_t, std::shared_ptr<StepIo>> step_io;  // by step id, until acknowledged
+  std::map<int64_t, v1::JobFinished> unacked;          // finishes not yet acknowledged
+  std::map<int64_t, v1::LostJob> lost;  // lost by a restart of this agent; not yet told
+  std::optional<JobJournal> journal;    // set by Run() before anything starts
   std::map<pid_t, std::pair<int64_t, int32_t>> batch_pids;  // pid -> job id, restarts
   std::map<pid_t, int64_t> step_pids;                       // pid -> step id
   std::multimap<TimeMs, int64_t> sweeps;  // monotonic time -> job to sweep again then
@@ -178,6 +194,11 @@ class NodeAgent::Impl {
   void Launch(const v1::LaunchJob& l);
   void CancelJob(int64_t job_id, bool forget);
   void StartStep(const v1::StartStep& s);
+  // Sends `m` for the step, or holds it while nobody follows the step.
+  void Emit(StepIo& io, v1::NodeMessage m);
+  void AttachStep(const v1::AttachStep& a);
+  // Under `mu`: forgets the steps of a job that has ended here.
+  void ForgetSteps(int64_t job_id);
   void ReapLoop();
   void WatchLoop();
   void OnBatchExit(int64_t job_id, int32_t restarts, int status);
@@ -373,6 +394,7 @@ void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget) {
         RemoveJobDir(it->second.dir);
         if (!it->second.batch_host) journal->Remove(job_id);  // a batch host's end removes it
         jobs.erase(it);
+        ForgetSteps(job_id);
       }
     }
   }).detach();
@@ -432,11 +454,14 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
   spdlog::info("job {}: step {} started pid {}", s.job_id(), s.step_id(), *pid);
   steps[s.step_id()] = LocalStep{s.job_id(), *pid, false, 0};
   step_pids[*pid] = s.step_id();
+  auto io = std::make_shared<StepIo>();
+  io->job_id = s.job_id();
+  step_io[s.step_id()] = io;
   cv.notify_all();
   lk.unlock();
   int64_t step_id = s.step_id();
   // Forward output until both pipes close, then the exit status.
-  std::thread([this, step_id, o = out_pipe[0], e = err_pipe[0]] {
+  std::thread([this, step_id, io, o = out_pipe[0], e = err_pipe[0]] {
     pollfd fds[2] = {{o, POLLIN, 0}, {e, POLLIN, 0}};
     int open_fds = 2;
     char buf[65536];
@@ -458,7 +483,7 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
         } else {
           m.mutable_step_output()->set_stderr(std::string(buf, n));
         }
-        Send(m);
+        Emit(*io, std::move(m));
       }
     }
     std::unique_lock<std::mutex> l(mu);
@@ -471,8 +496,67 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
     v1::NodeMessage m;
     m.mutable_step_exit()->set_step_id(step_id);
     m.mutable_step_exit()->set_exit_code(code);
-    Send(m);
+    std::lock_guard<std::mutex> g(io->mu);
+    io->exited = true;
+    io->exit = m;
+    if (io->routed && !Send(m)) io->routed = false;
   }).detach();
+}
+
+void NodeAgent::Impl::Emit(StepIo& io, v1::NodeMessage m) {
+  std::lock_guard<std::mutex> g(io.mu);
+  if (io.routed && Send(m)) return;
+  io.routed = false;
+  size_t n = m.step_output().stdout().size() + m.step_output().stderr().size();
+  if (io.held_bytes + n > StepIo::kHeldMax) {
+    io.dropped_bytes += n;
+    return;
+  }
+  io.held_bytes += n;
+  io.held.push_back(std::move(m));
+}
+
+void NodeAgent::Impl::AttachStep(const v1::AttachStep& a) {
+  std::shared_ptr<StepIo> io;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = step_io.find(a.step_id());
+    if (it != step_io.end() && it->second->job_id == a.job_id()) io = it->second;
+  }
+  if (!io) {
+    v1::NodeMessage m;
+    m.mutable_step_exit()->set_step_id(a.step_id());
+    m.mutable_step_exit()->set_error(
+        "step " + std::to_string(a.step_id()) + " of job " + std::to_string(a.job_id()) +
+        " is not known on node " + opts.profile.name +
+        " (its exit was delivered already, its job ended, or corral-node restarted)");
+    Send(m);
+    return;
+  }
+  std::lock_guard<std::mutex> g(io->mu);
+  if (io->dropped_bytes > 0) {
+    v1::NodeMessage note;
+    note.mutable_step_output()->set_step_id(a.step_id());
+    note.mutable_step_output()->set_stderr(
+        "corral-node: " + std::to_string(io->dropped_bytes) +
+        " bytes of this step's output were dropped while no client followed it\n");
+    if (!Send(note)) return;
+    io->dropped_bytes = 0;
+  }
+  while (!io->held.empty()) {
+    if (!Send(io->held.front())) return;  // the link dropped again: held for the next attach
+    io->held_bytes -= io->held.front().step_output().stdout().size() +
+                      io->held.front().step_output().stderr().size();
+    io->held.pop_front();
+  }
+  io->routed = true;
+  if (io->exited && !Send(io->exit)) io->routed = false;
+}
+
+void NodeAgent::Impl::ForgetSteps(int64_t job_id) {
+  for (auto it = step_io.begin(); it != step_io.end();) {
+    it = it->second->job_id == job_id ? step_io.erase(it) : std::next(it);
+  }
 }
 
 void NodeAgent::Impl::OnBatchExit(int64_t job_id, int32_t restarts, int status) {
@@ -503,6 +587,7 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int32_t restarts, int status) 
     }
     dir = j.dir;
     jobs.erase(it);
+    ForgetSteps(job_id);
   }
   spdlog::info("job {}: {} (exit {})", job_id, f.state(), f.exit_code());
   // Whatever the script left behind on this node ends with it. A child caught in the middle of
@@ -675,6 +760,11 @@ void NodeAgent::Impl::Dispatch(const v1::ControllerMessage& m) {
     if (it != steps.end() && !it->second.exited) kill(-it->second.pid, SIGKILL);
   } else if (m.has_verify_open()) {
     QueueVerifyWork(m);
+  } else if (m.has_attach_step()) {
+    AttachStep(m.attach_step());
+  } else if (m.has_ack_step()) {
+    std::lock_guard<std::mutex> l(mu);
+    step_io.erase(m.ack_step().step_id());
   } else if (m.has_ack_finished()) {
     std::lock_guard<std::mutex> l(mu);
     Forget(m.ack_finished().job_id(), -1);
@@ -693,6 +783,12 @@ void NodeAgent::Impl::RunOnce() {
   ToProto(opts.profile, r->mutable_profile());
   {
     std::lock_guard<std::mutex> l(mu);
+    // A new link, maybe to a new controller: a step's output is held until its client follows
+    // it again there.
+    for (auto& [id, io] : step_io) {
+      std::lock_guard<std::mutex> g(io->mu);
+      io->routed = false;
+    }
     for (const auto& [id, j] : jobs) {
       auto* run = r->add_running();
       run->set_job_id(id);

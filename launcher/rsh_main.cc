@@ -1,13 +1,15 @@
 // corral-rsh: Open MPI's plm_rsh_agent for Corral. mpirun calls it like ssh:
 //   corral-rsh [ssh options] HOST COMMAND...
 // It asks corrald to start COMMAND (through /bin/sh -c, as sshd would) on HOST, inside the job
-// named by $CORRAL_JOB_ID, relays its output, and exits with its exit code.
+// named by $CORRAL_JOB_ID, relays its output, and exits with its exit code. A restart of corrald
+// meanwhile does not end it: it follows the step on the next controller.
 #include <unistd.h>
 
 #include <iostream>
 #include <string>
 
 #include "fabric/channel.h"
+#include "fabric/exec_client.h"
 
 using namespace corral;
 
@@ -39,7 +41,6 @@ int main(int argc, char** argv) {
     return 255;
   }
   auto stub = v1::Controller::NewStub(DialController(ctl));
-  grpc::ClientContext ctx;
   v1::ExecRequest req;
   req.set_job_id(job_id);
   req.set_node(host);
@@ -48,25 +49,13 @@ int main(int argc, char** argv) {
   req.add_argv(command);
   char cwd[4096];
   if (getcwd(cwd, sizeof cwd)) req.set_cwd(cwd);
-  auto reader = stub->Exec(&ctx, req);
-  v1::ExecEvent ev;
-  int code = 255;
-  while (reader->Read(&ev)) {
-    if (ev.has_stdout()) {
-      std::cout << ev.stdout() << std::flush;
-    } else if (ev.has_stderr()) {
-      std::cerr << ev.stderr() << std::flush;
-    } else if (ev.has_exit_code()) {
-      code = ev.exit_code();
-    } else if (ev.has_error()) {
-      std::cerr << "corral-rsh: " << host << ": " << ev.error() << "\n";
-      code = 255;
-    }
-  }
-  grpc::Status st = reader->Finish();
-  if (!st.ok()) {
-    std::cerr << "corral-rsh: " << host << ": " << FromGrpc(st, ctl).message() << "\n";
+  // Followed across a restart of corrald: mpirun must not lose its daemon meanwhile.
+  ExecOutcome r = RunExec(
+      *stub, ctl, req, [](const std::string& d) { std::cout << d << std::flush; },
+      [](const std::string& d) { std::cerr << d << std::flush; });
+  if (!r.error.empty()) {
+    std::cerr << "corral-rsh: " << host << ": " << r.error << "\n";
     return 255;
   }
-  return code;
+  return r.exit_code;
 }

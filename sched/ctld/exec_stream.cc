@@ -1,7 +1,9 @@
 #include "sched/ctld/exec_stream.h"
 
+#include <functional>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "fabric/channel.h"
 #include "sched/ctld/stream_writer.h"
@@ -11,9 +13,10 @@ namespace corral::ctld {
 class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
  public:
   ExecStream(ExecStreams* owner, const v1::ExecRequest* req)
-      : owner_(owner), state_(std::make_shared<State>(owner->ctl_, owner->router_, this)) {
+      : owner_(owner),
+        state_(std::make_shared<State>(owner->ctl_, owner->router_, &owner->ending_, this)) {
     owner->calls_.Add(this);
-    if (req->argv_size() == 0) {
+    if (req->argv_size() == 0 && req->attach_step() == 0) {
       state_->writer.Close(ToGrpc(Status::Invalid("exec: argv is empty")));
       return;
     }
@@ -25,6 +28,11 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
   }
 
   void OnWriteDone(bool ok) override { state_->writer.WriteDone(ok); }
+  // What ends this call when the controller stops (the client follows the step again on the
+  // next one); it outlives the call.
+  std::function<void(const std::string&)> Ender() const {
+    return [st = state_](const std::string& why) { st->Leave(why); };
+  }
   void OnCancel() override { state_->ClientGone(); }
   void OnDone() override {
     state_->writer.Detach();
@@ -35,7 +43,8 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
 
  private:
   struct State : std::enable_shared_from_this<State> {
-    State(Controller* c, StepRouter* r, ExecStream* s) : ctl(c), router(r), writer(s) {}
+    State(Controller* c, StepRouter* r, const std::atomic<bool>* e, ExecStream* s)
+        : ctl(c), router(r), ending(e), writer(s) {}
 
     // The node and job were looked up: start the step there (Controller writer thread).
     void Begin(const v1::ExecRequest& req, const Result<Controller::StepTarget>& t) {
@@ -48,10 +57,31 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
       channel = t->channel;
       job_id = req.job_id();
       interactive = t->job.spec().interactive();
-      step_id = router->Open(req.node(), [self = shared_from_this()](v1::ExecEvent ev, bool last) {
+      auto sink = [self = shared_from_this()](v1::ExecEvent ev, bool last) {
         self->writer.Send(std::move(ev));
         if (last) self->writer.Close(grpc::Status::OK, /*drain=*/true);
-      });
+      };
+      if (req.attach_step() != 0) {
+        if (!router->Attach(req.attach_step(), req.node(), std::move(sink))) {
+          writer.Close(ToGrpc(Status::AlreadyExists("step " + std::to_string(req.attach_step()) +
+                                                    " is followed by another client")));
+          return;
+        }
+        step_id = req.attach_step();
+        v1::ControllerMessage m;
+        m.mutable_attach_step()->set_step_id(step_id);
+        m.mutable_attach_step()->set_job_id(job_id);
+        if (!channel->Send(m)) {
+          router->Close(step_id);
+          step_id = 0;
+          writer.Close(ToGrpc(Status::Unavailable("node " + req.node() + " is not connected")));
+        }
+        return;
+      }
+      step_id = router->Open(req.node(), std::move(sink));
+      v1::ExecEvent named;
+      named.set_step_id(step_id);
+      writer.Send(std::move(named));
       v1::ControllerMessage m;
       auto* s = m.mutable_start_step();
       s->set_step_id(step_id);
@@ -67,8 +97,14 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
     }
 
     // The client cancelled or went away: kill the step, and end a `corral run` allocation.
+    // Unless the controller is stopping: then the step runs on for its client to follow again.
     void ClientGone() {
       int64_t id = TakeStep();
+      if (ending->load()) {
+        if (id != 0) router->Close(id);
+        writer.Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "corrald is shutting down"));
+        return;
+      }
       if (id != 0) {
         v1::ControllerMessage k;
         k.mutable_kill_step()->set_step_id(id);
@@ -81,6 +117,11 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
         }
       }
       writer.Close(grpc::Status::CANCELLED);
+    }
+
+    void Leave(const std::string& why) {
+      if (int64_t id = TakeStep(); id != 0) router->Close(id);
+      writer.Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, why));
     }
 
     // The call is done: the router forgets the step (and with it the sink that holds this).
@@ -97,6 +138,7 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
 
     Controller* ctl;
     StepRouter* router;
+    const std::atomic<bool>* ending;
     StreamWriter<ExecStream, v1::ExecEvent> writer;
     std::mutex mu;
     bool gone = false;    // the call ended or the client left: start nothing more
@@ -112,6 +154,15 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
 
 grpc::ServerWriteReactor<v1::ExecEvent>* ExecStreams::Start(const v1::ExecRequest* req) {
   return new ExecStream(this, req);
+}
+
+void ExecStreams::EndAll(const std::string& why) {
+  ending_ = true;
+  // Ended outside the registry's lock, as gRPC may run reactions on this thread; a call may be
+  // done, and deleted, once the lock is released: each is ended through its state.
+  std::vector<std::function<void(const std::string&)>> enders;
+  calls_.ForEach([&](ExecStream* s) { enders.push_back(s->Ender()); });
+  for (auto& end : enders) end(why);
 }
 
 void ExecStreams::WaitForStreams() {

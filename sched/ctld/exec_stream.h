@@ -1,10 +1,14 @@
 // Controller.Exec on gRPC's callback API: starts a step (a process inside a running job, such as
 // an MPI daemon) on one of the job's nodes and streams its output and exit back, with no corrald
 // thread waiting on it. A client that goes away kills the step, and ends a `corral run`
-// allocation, as the end of srun does.
+// allocation, as the end of srun does. The first event names the step; after a restart of the
+// controller the client follows it again with ExecRequest.attach_step.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <string>
 
 #include "fabric/proto/corral.grpc.pb.h"
 #include "sched/ctld/controller.h"
@@ -20,6 +24,9 @@ class ExecStreams {
   ExecStreams(Controller* c, StepRouter* r) : ctl_(c), router_(r) {}
   // The reactor for one Exec call; it deletes itself when the call is done.
   grpc::ServerWriteReactor<v1::ExecEvent>* Start(const v1::ExecRequest* req);
+  // The controller is stopping: ends every call with UNAVAILABLE (`why`), leaving the steps
+  // running for their clients to follow again on the next controller. Later calls end so too.
+  void EndAll(const std::string& why);
   // Blocks until every Exec call has ended. Call after the server's Shutdown, which cancels
   // them, and before the Controller and StepRouter go away.
   void WaitForStreams();
@@ -30,6 +37,7 @@ class ExecStreams {
   Controller* ctl_;
   StepRouter* router_;
   OpenCalls<ExecStream> calls_;
+  std::atomic<bool> ending_{false};
 };
 
 }  // namespace corral::ctld

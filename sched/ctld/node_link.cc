@@ -104,7 +104,12 @@ class NodeStream final : public Reactor {
       } else {
         ev.set_exit_code(x.exit_code());
       }
-      router_->Deliver(name_, x.step_id(), std::move(ev), true);
+      if (router_->Deliver(name_, x.step_id(), std::move(ev), true)) {
+        // Its client has the exit: the node may forget the step.
+        v1::ControllerMessage ack;
+        ack.mutable_ack_step()->set_step_id(x.step_id());
+        channel_->Send(ack);
+      }
     } else if (in_.has_register_()) {
       // Re-registration on the same stream is not allowed; ignore it.
     } else {

@@ -120,6 +120,9 @@ class ServerImpl : public Server {
   void Shutdown() override {
     // Node streams never end by themselves: end them now rather than after the grace period
     // that in-flight calls get, so the nodes go on to reconnect at once.
+    // Exec calls first: their clients follow their steps again on the next controller, rather
+    // than hear that the steps' nodes disconnected.
+    exec_.EndAll("corrald is shutting down");
     link_svc_.EndAll("corrald is shutting down");
     waits_.EndAll("corrald is shutting down");
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

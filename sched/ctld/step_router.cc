@@ -19,24 +19,33 @@ int64_t StepRouter::Open(const std::string& node, Sink sink) {
   return id;
 }
 
+bool StepRouter::Attach(int64_t id, const std::string& node, Sink sink) {
+  auto s = std::make_shared<Step>();
+  s->node = node;
+  s->sink = std::move(sink);
+  std::lock_guard<std::mutex> l(mu_);
+  return steps_.emplace(id, std::move(s)).second;
+}
+
 void StepRouter::Close(int64_t id) {
   std::lock_guard<std::mutex> l(mu_);
   steps_.erase(id);
 }
 
-void StepRouter::Deliver(const std::string& node, int64_t id, v1::ExecEvent ev, bool last) {
+bool StepRouter::Deliver(const std::string& node, int64_t id, v1::ExecEvent ev, bool last) {
   std::shared_ptr<Step> s;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = steps_.find(id);
-    if (it == steps_.end() || it->second->node != node) return;
+    if (it == steps_.end() || it->second->node != node) return false;
     s = it->second;
   }
   // Under the step's lock, so that events reach the sink in the order they were delivered.
   std::lock_guard<std::mutex> l(s->mu);
-  if (s->done) return;
+  if (s->done) return false;
   s->done = last;
   s->sink(std::move(ev), last);
+  return true;
 }
 
 void StepRouter::FailNode(const std::string& node) {

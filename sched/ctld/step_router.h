@@ -25,10 +25,14 @@ class StepRouter {
   StepRouter();
   // A new step on `node`: its id.
   int64_t Open(const std::string& node, Sink sink);
+  // Routes an existing step (one a client follows again) to `sink`. False if it is routed
+  // already: one client follows a step.
+  bool Attach(int64_t id, const std::string& node, Sink sink);
   // Forgets the step; later events for it are dropped.
   void Close(int64_t id);
   // Delivers an event from `node`; ignored unless that node runs the step, or after its last.
-  void Deliver(const std::string& node, int64_t id, v1::ExecEvent ev, bool last);
+  // Returns whether it reached a sink.
+  bool Deliver(const std::string& node, int64_t id, v1::ExecEvent ev, bool last);
   // Ends every step on `node` with an error (the node went away).
   void FailNode(const std::string& node);
 

@@ -3,6 +3,7 @@
 // controller's acknowledgement of it. A job whose node really lost it is requeued, or ends
 // NODE_FAIL with --no-requeue.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <iostream>
@@ -188,6 +189,33 @@ TEST(Outcome, AJobLostByARestartOfItsNodeIsRequeuedOrEndsNodeFail) {
   // The first runs' processes went with the restart.
   CmdResult left = c->Shell("pgrep -f 'slee[p] 317' | wc -l");
   EXPECT_EQ(left.out, "0\n") << c->Shell("ps -ef | grep 'slee[p] 317'").out;
+}
+
+// A step (here `corral run`'s task) outlives a restart of corrald: its client follows it on the
+// next controller and gets what it wrote meanwhile and its exit code. Once after kill -9, once
+// after a clean stop (SIGTERM), which ends the Exec streams without killing their steps.
+TEST(Outcome, AStepIsFollowedAcrossARestartOfTheController) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  for (int sig : {SIGKILL, SIGTERM}) {
+    std::string tag = sig == SIGKILL ? "kill" : "term";
+    c->Shell("(corral run -n 1 sh -c 'echo before; while [ ! -e go." + tag +
+             " ]; do sleep 0.05; done; echo after; exit 7' >run." + tag + ".out 2>run." + tag +
+             ".err; echo $? >run." + tag + ".rc) >/dev/null 2>&1 & true");
+    ASSERT_TRUE(WaitFor([&] { return c->ReadFile("run." + tag + ".out") == "before\n"; }, 15000))
+        << c->ReadFile("run." + tag + ".err") << c->Diagnose();
+    pid_t p = atoi(c->ReadFile(c->dir() + "/cluster/corrald.pid").c_str());
+    ASSERT_GT(p, 1);
+    ASSERT_EQ(kill(p, sig), 0);
+    ASSERT_TRUE(WaitFor([&] { return kill(p, 0) != 0; }, 10000));
+    c->Shell("touch go." + tag);  // the step ends while no controller runs
+    ASSERT_TRUE(c->Up()) << c->Diagnose();
+    ASSERT_TRUE(WaitFor([&] { return !c->ReadFile("run." + tag + ".rc").empty(); }, 30000))
+        << c->ReadFile("run." + tag + ".err") << c->Diagnose();
+    EXPECT_EQ(c->ReadFile("run." + tag + ".rc"), "7\n") << c->ReadFile("run." + tag + ".err");
+    EXPECT_EQ(c->ReadFile("run." + tag + ".out"), "before\nafter\n")
+        << c->ReadFile("run." + tag + ".err");
+  }
 }
 
 }  // namespace

@@ -151,16 +151,24 @@ TEST(Restart, EqualSubmissionsShareAPayloadThatOutlivesARestart) {
 TEST(Restart, CorralUpReplacesAControllerThatDiesWhileItWaits) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);
-  pid_t p = atoi(c->ReadFile(c->dir() + "/cluster/corrald.pid").c_str());
-  ASSERT_GT(p, 1);
-  // Stopped: alive to `corral up`, but it answers nothing. Dies once `corral up` is waiting.
-  ASSERT_EQ(kill(p, SIGSTOP), 0);
+  c->KillController();
+  // In its place, a process that looks like corrald to `corral up` and answers nothing: the
+  // dying controller. It goes once `corral up` is waiting.
+  pid_t fake =
+      atoi(c->Shell("bash -c 'exec -a corrald sleep 300' >/dev/null 2>&1 & echo $!").out.c_str());
+  ASSERT_GT(fake, 1);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return c->ReadFile("/proc/" + std::to_string(fake) + "/cmdline").rfind("corrald", 0) == 0;
+      },
+      5000));
+  c->Shell("echo " + std::to_string(fake) + " >" + c->dir() + "/cluster/corrald.pid");
   c->Shell("(corral up --dir " + c->dir() +
            "/cluster --wait 30 >up.out 2>&1; echo $? >up.rc) >/dev/null 2>&1 & true");
   ASSERT_TRUE(WaitFor(
       [&] { return c->ReadFile("up.out").find("already running") != std::string::npos; }, 10000))
       << c->ReadFile("up.out");
-  ASSERT_EQ(kill(p, SIGKILL), 0);
+  ASSERT_EQ(kill(fake, SIGKILL), 0);
   ASSERT_TRUE(WaitFor([&] { return c->ReadFile("up.rc") == "0\n"; }, 30000))
       << c->ReadFile("up.out");
   EXPECT_NE(c->ReadFile("up.out").find("has exited; starting another"), std::string::npos)
