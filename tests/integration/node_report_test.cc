@@ -95,6 +95,20 @@ class NodeReport : public ::testing::Test {
     return f;
   }
 
+  // Submits a job (with `options`) that only "big" can hold, takes its launch, and reconnects
+  // saying a restart of corral-node lost it.
+  std::unique_ptr<Link> LaunchThenReconnectLosingIt(const std::string& options, int64_t* id) {
+    auto l = Connect();
+    *id = SubmitOk(*cluster_, std::string(kBig) + " " + options + " --wrap true");
+    EXPECT_EQ(NextLaunch(*l).job().id(), *id);
+    Drop(l);
+    v1::NodeRegister reg;
+    auto* lost = reg.add_lost();
+    lost->set_job_id(*id);
+    lost->set_reason("corral-node on big restarted while the job ran");
+    return Connect(reg);
+  }
+
   std::unique_ptr<LocalCluster> cluster_;
   std::unique_ptr<v1::NodeLink::Stub> link_;
   std::vector<v1::LaunchJob> early_;
@@ -143,15 +157,8 @@ TEST_F(NodeReport, ALaunchThatNeverArrivedIsSentAgain) {
 }
 
 TEST_F(NodeReport, ALostJobIsRequeuedAndNewsOfItsEarlierRunIsIgnored) {
-  auto l = Connect();
-  int64_t id = SubmitOk(*cluster_, std::string(kBig) + " --wrap true");
-  ASSERT_EQ(NextLaunch(*l).job().id(), id);
-  Drop(l);
-  v1::NodeRegister reg;
-  auto* lost = reg.add_lost();
-  lost->set_job_id(id);
-  lost->set_reason("corral-node on big restarted while the job ran");
-  l = Connect(reg);
+  int64_t id = 0;
+  auto l = LaunchThenReconnectLosingIt("", &id);
   // Requeued, and started again here (the only node it fits), as run 1.
   v1::LaunchJob again = NextLaunch(*l);
   EXPECT_EQ(again.job().id(), id);
@@ -171,15 +178,8 @@ TEST_F(NodeReport, ALostJobIsRequeuedAndNewsOfItsEarlierRunIsIgnored) {
 }
 
 TEST_F(NodeReport, ALostJobThatMayNotBeRequeuedEndsNodeFail) {
-  auto l = Connect();
-  int64_t id = SubmitOk(*cluster_, std::string(kBig) + " --no-requeue --wrap true");
-  ASSERT_EQ(NextLaunch(*l).job().id(), id);
-  Drop(l);
-  v1::NodeRegister reg;
-  auto* lost = reg.add_lost();
-  lost->set_job_id(id);
-  lost->set_reason("corral-node on big restarted while the job ran");
-  l = Connect(reg);
+  int64_t id = 0;
+  auto l = LaunchThenReconnectLosingIt("--no-requeue", &id);
   ASSERT_TRUE(WaitFor([&] { return StateIs(id, "NODE_FAIL"); }, 10000)) << Job(id).dump();
   EXPECT_EQ(Job(id)["reason"], "corral-node on big restarted while the job ran");
   EXPECT_EQ(Job(id)["requeue"], false);
