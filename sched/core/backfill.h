@@ -1,0 +1,73 @@
+// Backfill: jobs start in priority order, and lower-priority jobs start early into the gaps so
+// long as they delay no reservation. EASY protects the first job that has to wait; conservative
+// protects every waiting job. Both work on an AvailabilityProfile (profile.h) over a planning
+// window; placement is PlaceJob's (fit.h). Pure (DESIGN.md rule 1): a pass is a function of its
+// arguments.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sched/core/fifo.h"
+#include "sched/core/profile.h"
+
+namespace corral::sched {
+
+// A job that waits, and where and when it is planned to start: no lower-priority job started by
+// the pass takes what `alloc` needs over [start, start + its runtime).
+struct Reservation {
+  JobId id = 0;
+  TimeMs start = 0;
+  Allocation alloc;
+};
+
+struct PendingJob {
+  JobId id = 0;
+  const JobSpec* spec = nullptr;  // owned by the caller; must outlive the call
+  TimeMs runtime_ms = 0;          // the runtime estimate; <= 0: unlimited (see default_runtime_ms)
+  // Conservative mode: this job's reservation from the previous pass, or null (owned by the
+  // caller). The pass keeps it free while it decides the other jobs, so the job starts no later
+  // than it unless running jobs overrun their expected ends. Without it a pass re-plans every
+  // job from scratch, and a job re-placed on other nodes may take a lower-priority job's slot.
+  // One that no longer fits (a node went down, a job overran) is dropped. EASY ignores it.
+  const Reservation* held = nullptr;
+};
+
+enum class BackfillMode { kEasy, kConservative };
+
+struct BackfillConfig {
+  BackfillMode mode = BackfillMode::kEasy;
+  TimeMs window_ms = 7 * 24 * 3600 * 1000LL;  // no reservation starts later than now + this
+  // The estimate for a job whose runtime_ms <= 0; if this is <= 0 too, such a job is planned as
+  // running forever.
+  TimeMs default_runtime_ms = 365 * 24 * 3600 * 1000LL;
+};
+
+struct BackfillResult {
+  std::vector<StartDecision> starts;      // start now, in the order decided
+  std::vector<Reservation> reservations;  // EASY: at most one; conservative: one per waiting job
+  // Why each pending job that does not start waits, as Slurm names it: "Resources" for a job
+  // that no higher-priority job's reservation is ahead of (it holds the first reservation, or
+  // got none within the window), "Priority" for one behind a higher-priority reservation, and
+  // "ReqNodeNotAvail (nodes down, being checked or failed): ..." for a job that the up nodes
+  // could never hold (fifo.h); such a job blocks nobody.
+  std::vector<std::pair<JobId, std::string>> reasons;
+};
+
+// One backfill pass at `now`. `free_now` holds every node's free resources now (nodes that are
+// not up take no jobs), `running` the running jobs, `queue` the pending jobs in priority order,
+// highest first; every one of them is considered.
+//  - A job that fits now for its whole runtime, given the starts and reservations already
+//    decided in this pass, starts now.
+//  - EASY: the first job that does not (and gets a start within the window) is reserved at its
+//    earliest start; later jobs only start now or wait.
+//  - Conservative: every job that does not start now is reserved at its earliest start within
+//    the window, in priority order, around the slots the jobs after it hold (PendingJob::held).
+// Decisions are taken in priority order, so `starts` can be applied in order; they do not
+// over-allocate `free_now`. Jobs whose runtime is unknown use cfg.default_runtime_ms.
+BackfillResult Backfill(TimeMs now, const std::vector<NodeView>& free_now,
+                        const std::vector<RunningJob>& running,
+                        const std::vector<PendingJob>& queue, const BackfillConfig& cfg);
+
+}  // namespace corral::sched

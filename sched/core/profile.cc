@@ -1,0 +1,481 @@
+#include "sched/core/profile.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace corral::sched {
+
+TimeMs AddMs(TimeMs a, TimeMs b) {
+  TimeMs r;
+  if (__builtin_add_overflow(a, b, &r) || r == kForever) return kForever;
+  return r;
+}
+
+namespace {
+
+constexpr size_t kMaxGpus = 64;
+
+TimeMs SubMs(TimeMs a, TimeMs b) {
+  TimeMs r;
+  if (__builtin_sub_overflow(a, b, &r)) return std::numeric_limits<TimeMs>::min();
+  return r;
+}
+
+uint64_t Bit(size_t i) {
+  return i < kMaxGpus ? uint64_t{1} << i : 0;
+}
+
+uint64_t Bits(const std::vector<bool>& free) {
+  uint64_t b = 0;
+  for (size_t i = 0; i < free.size(); ++i)
+    if (free[i]) b |= Bit(i);
+  return b;
+}
+
+// Sets a view's free resources to `cpus`, `mem` and the GPUs in `gpus`.
+void SetFree(NodeView* v, int32_t cpus, int64_t mem, uint64_t gpus) {
+  v->free_cpus = cpus;
+  v->free_mem_mib = mem;
+  v->gpu_free.resize(v->profile.gpus.size());
+  for (size_t g = 0; g < v->gpu_free.size(); ++g) v->gpu_free[g] = (gpus & Bit(g)) != 0;
+}
+
+}  // namespace
+
+AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>& free_now,
+                                         const std::vector<RunningJob>& running)
+    : now_(now) {
+  times_.insert(now);
+  for (const NodeView& v : free_now) {
+    if (!v.up || index_.count(v.profile.name)) continue;  // a repeated name: the first one counts
+    Node n;
+    const auto& gpus = v.profile.gpus;
+    for (size_t g = 0; g < gpus.size() && g < kMaxGpus; ++g) {
+      auto [it, fresh] = models_.try_emplace(gpus[g].model, static_cast<int32_t>(models_.size()));
+      if (n.model_gpus.size() <= static_cast<size_t>(it->second)) {
+        n.model_gpus.resize(it->second + 1, 0);
+      }
+      n.model_gpus[it->second] |= Bit(g);
+      n.capacity.gpus |= Bit(g);
+    }
+    n.capacity.cpus = v.profile.cpus;
+    n.capacity.mem_mib = v.profile.mem_mib;
+    n.steps.push_back({now, {v.free_cpus, v.free_mem_mib, Bits(v.gpu_free) & n.capacity.gpus}});
+    index_.emplace(v.profile.name, nodes_.size());
+    if (v.free_cpus > 0) open_now_.push_back(nodes_.size());
+    nodes_.push_back(std::move(n));
+    views_.push_back(v);
+    views_.back().up = false;
+  }
+  // What each node gets back, and when.
+  std::vector<std::vector<std::pair<TimeMs, Level>>> back(nodes_.size());
+  for (const RunningJob& r : running) {
+    TimeMs end = r.expected_end <= now ? now + 1 : r.expected_end;
+    for (const NodeAllocation& a : r.alloc) {
+      auto it = index_.find(a.node);
+      if (it == index_.end()) continue;
+      uint64_t g = 0;
+      for (int32_t i : a.gpu_indices)
+        if (i >= 0) g |= Bit(static_cast<size_t>(i));
+      back[it->second].push_back({end, {a.cpus, a.mem_mib, g}});
+    }
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    auto& b = back[i];
+    std::sort(b.begin(), b.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    Node& n = nodes_[i];
+    Level cur = n.steps[0].free;
+    for (size_t k = 0; k < b.size(); ++k) {
+      cur.cpus = std::min(cur.cpus + b[k].second.cpus, n.capacity.cpus);
+      cur.mem_mib = std::min(cur.mem_mib + b[k].second.mem_mib, n.capacity.mem_mib);
+      cur.gpus = (cur.gpus | b[k].second.gpus) & n.capacity.gpus;
+      if (k + 1 < b.size() && b[k + 1].first == b[k].first) continue;
+      n.steps.push_back({b[k].first, cur});
+      times_.insert(b[k].first);
+    }
+  }
+}
+
+std::vector<NodeProfile> AvailabilityProfile::UpProfiles() const {
+  std::vector<NodeProfile> out;
+  out.reserve(views_.size());
+  for (const NodeView& v : views_) out.push_back(v.profile);
+  return out;
+}
+
+std::vector<AvailabilityProfile::Need> AvailabilityProfile::Needs(const JobSpec& spec) const {
+  std::vector<Need> out;
+  for (size_t c = 0; c < spec.NumComponents(); ++c) {
+    // Only the resource fields: JobSpec::Component would copy the script and environment too.
+    JobSpec r;
+    if (c == 0) {
+      r.nodes = spec.nodes, r.ntasks = spec.ntasks, r.cpus_per_task = spec.cpus_per_task;
+      r.gpus = spec.gpus, r.gpus_per_node = spec.gpus_per_node;
+    } else {
+      const JobSpec::HetComponent& h = spec.het[c - 1];
+      r.nodes = h.nodes, r.ntasks = h.ntasks, r.cpus_per_task = h.cpus_per_task;
+      r.gpus = h.gpus, r.gpus_per_node = h.gpus_per_node;
+    }
+    const std::string& model = c == 0 ? spec.gpu_model : spec.het[c - 1].gpu_model;
+    Need n;
+    n.nodes = r.nodes;
+    n.cpus = r.CpusPerNode();
+    n.gpus = r.GpusPerNode();
+    n.mem_mib = c == 0 ? spec.mem_mib : spec.het[c - 1].mem_mib;
+    if (!model.empty()) {
+      auto it = models_.find(model);
+      n.model = it == models_.end() ? -2 : it->second;
+    }
+    if (n.nodes < 1) return {};  // malformed: CheckFeasible says why
+    out.push_back(n);
+  }
+  return out;
+}
+
+uint64_t AvailabilityProfile::ModelMask(const Node& n, const Need& need) const {
+  if (need.model == -1) return n.capacity.gpus;
+  if (need.model < 0 || static_cast<size_t>(need.model) >= n.model_gpus.size()) return 0;
+  return n.model_gpus[need.model];
+}
+
+// The same per-node test as Place's (fit.cc): enough free CPUs, memory and GPUs of the model.
+// Here it only narrows the nodes a snapshot holds; Place decides.
+bool AvailabilityProfile::Fits(size_t i, const Need& need, const Level& free) const {
+  return free.cpus >= need.cpus && free.mem_mib >= need.mem_mib &&
+         (need.gpus <= 0 || std::popcount(free.gpus & ModelMask(nodes_[i], need)) >= need.gpus);
+}
+
+AvailabilityProfile::Level AvailabilityProfile::FreeOver(size_t i, TimeMs start, TimeMs end) const {
+  const auto& s = nodes_[i].steps;
+  size_t j = StepAt(i, start);
+  Level l = s[j].free;
+  for (size_t k = j + 1; k < s.size() && s[k].t < end; ++k) {
+    l.cpus = std::min(l.cpus, s[k].free.cpus);
+    l.mem_mib = std::min(l.mem_mib, s[k].free.mem_mib);
+    l.gpus &= s[k].free.gpus;
+  }
+  return l;
+}
+
+std::vector<NodeView> AvailabilityProfile::FreeThroughout(TimeMs start, TimeMs end) const {
+  std::vector<NodeView> out = views_;
+  for (size_t i = 0; i < out.size(); ++i) {
+    Level l = FreeOver(i, start, end);
+    SetFree(&out[i], l.cpus, l.mem_mib, l.gpus);
+    out[i].up = true;
+  }
+  return out;
+}
+
+const std::vector<size_t>& AvailabilityProfile::OpenNow() const {
+  std::erase_if(open_now_, [&](size_t i) { return nodes_[i].steps[0].free.cpus <= 0; });
+  return open_now_;
+}
+
+std::optional<Allocation> AvailabilityProfile::PlaceAt(const JobSpec& spec, TimeMs start,
+                                                       TimeMs end) const {
+  std::vector<Need> needs = Needs(spec);
+  if (needs.empty() || start < now_ || end <= start) return std::nullopt;
+  // Every job needs a CPU on each of its nodes, so at `now` only nodes with one free can serve.
+  std::vector<size_t> all;
+  if (start != now_) {
+    all.resize(nodes_.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  }
+  return PlaceOn(spec, needs, start == now_ ? OpenNow() : all, start, end);
+}
+
+std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
+                                                       const std::vector<Need>& needs,
+                                                       const std::vector<size_t>& candidates,
+                                                       TimeMs start, TimeMs end) const {
+  struct Fit {
+    size_t node;
+    Level free;
+  };
+  std::vector<Fit> fits;
+  std::vector<int32_t> count(needs.size(), 0);
+  auto any_fits = [&](size_t i, const Level& l) {
+    for (const Need& n : needs)
+      if (Fits(i, n, l)) return true;
+    return false;
+  };
+  for (size_t i : candidates) {
+    // What is free at `now` bounds what is free from then on: a cheap first test.
+    const Node& n = nodes_[i];
+    if (start == now_ && !any_fits(i, n.steps[0].free)) continue;
+    Level l = start == now_ && n.rising ? n.steps[0].free : FreeOver(i, start, end);
+    bool any = false;
+    for (size_t c = 0; c < needs.size(); ++c) {
+      if (Fits(i, needs[c], l)) ++count[c], any = true;
+    }
+    if (any) fits.push_back({i, l});
+  }
+  for (size_t c = 0; c < needs.size(); ++c)
+    if (count[c] < needs[c].nodes) return std::nullopt;
+  // Place on a snapshot of the nodes that could serve; nodes it leaves out are nodes Place would
+  // pass over, so its choice is the one it makes on every node. A plain job uses the views in
+  // place (no copies) when many nodes fit; a heterogeneous one needs a copy (PlaceJob copies).
+  Placement p;
+  if (spec.het.empty() && fits.size() * 16 >= nodes_.size()) {
+    for (const Fit& f : fits) {
+      SetFree(&views_[f.node], f.free.cpus, f.free.mem_mib, f.free.gpus);
+      views_[f.node].up = true;
+    }
+    p = PlaceJob(spec, views_);
+    for (const Fit& f : fits) views_[f.node].up = false;
+  } else {
+    compact_.resize(fits.size());
+    for (size_t k = 0; k < fits.size(); ++k) {
+      compact_[k] = views_[fits[k].node];
+      SetFree(&compact_[k], fits[k].free.cpus, fits[k].free.mem_mib, fits[k].free.gpus);
+      compact_[k].up = true;
+    }
+    p = PlaceJob(spec, compact_);
+  }
+  if (p.kind != Placement::Kind::kPlaced) return std::nullopt;
+  return std::move(p.alloc);
+}
+
+size_t AvailabilityProfile::StepAt(size_t i, TimeMs t) const {
+  const auto& s = nodes_[i].steps;
+  auto it =
+      std::upper_bound(s.begin(), s.end(), t, [](TimeMs x, const Step& st) { return x < st.t; });
+  return it == s.begin() ? 0 : static_cast<size_t>(it - s.begin()) - 1;
+}
+
+std::optional<AvailabilityProfile::Window> AvailabilityProfile::NextWindow(
+    size_t i, const Need& need, TimeMs duration, TimeMs from, TimeMs latest, size_t j) const {
+  const auto& s = nodes_[i].steps;
+  for (; j < s.size(); ++j) {
+    TimeMs a = std::max(s[j].t, from);
+    if (a > latest) break;
+    if (!Fits(i, need, s[j].free)) continue;
+    TimeMs last = std::min(j + 1 < s.size() ? s[j + 1].t - 1 : kForever, latest);
+    // Starts t in [a, last] also see step k once t > s[k].t - duration.
+    Level acc = s[j].free;
+    for (size_t k = j + 1; k < s.size(); ++k) {
+      TimeMs unseen_until = SubMs(s[k].t, duration);
+      if (last <= unseen_until) break;
+      acc.cpus = std::min(acc.cpus, s[k].free.cpus);
+      acc.mem_mib = std::min(acc.mem_mib, s[k].free.mem_mib);
+      acc.gpus &= s[k].free.gpus;
+      if (!Fits(i, need, acc)) {
+        last = unseen_until;
+        break;
+      }
+    }
+    if (last >= a) return Window{a, last, i, j};
+  }
+  return std::nullopt;
+}
+
+std::vector<AvailabilityProfile::Window> AvailabilityProfile::Windows(const Need& need,
+                                                                      TimeMs duration, TimeMs from,
+                                                                      TimeMs latest) const {
+  std::vector<Window> out;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (!Fits(i, need, nodes_[i].capacity)) continue;
+    for (auto w = NextWindow(i, need, duration, from, latest, StepAt(i, from)); w;
+         w = NextWindow(i, need, duration, from, latest, w->step + 1)) {
+      out.push_back(*w);
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<TimeMs, TimeMs>> AvailabilityProfile::Covered(
+    const std::vector<Window>& windows, int32_t count) {
+  std::vector<std::pair<TimeMs, int32_t>> events;
+  for (const Window& w : windows) {
+    events.push_back({w.first, 1});
+    if (w.last != kForever) events.push_back({w.last + 1, -1});
+  }
+  std::sort(events.begin(), events.end());
+  std::vector<std::pair<TimeMs, TimeMs>> out;
+  int32_t n = 0;
+  bool in = false;
+  TimeMs in_from = 0;
+  for (size_t e = 0; e < events.size();) {
+    TimeMs t = events[e].first;
+    for (; e < events.size() && events[e].first == t; ++e) n += events[e].second;
+    if (!in && n >= count) {
+      in = true, in_from = t;
+    } else if (in && n < count) {
+      in = false;
+      out.push_back({in_from, t - 1});
+    }
+  }
+  if (in) out.push_back({in_from, kForever});  // only windows without end are left open
+  return out;
+}
+
+namespace {
+std::vector<std::pair<TimeMs, TimeMs>> Intersect(const std::vector<std::pair<TimeMs, TimeMs>>& a,
+                                                 const std::vector<std::pair<TimeMs, TimeMs>>& b) {
+  std::vector<std::pair<TimeMs, TimeMs>> out;
+  for (size_t i = 0, j = 0; i < a.size() && j < b.size();) {
+    TimeMs lo = std::max(a[i].first, b[j].first), hi = std::min(a[i].second, b[j].second);
+    if (lo <= hi) out.push_back({lo, hi});
+    if (a[i].second < b[j].second) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::optional<Slot> AvailabilityProfile::EarliestStart(const JobSpec& spec, TimeMs duration,
+                                                       TimeMs from, TimeMs latest) const {
+  std::vector<Need> needs = Needs(spec);
+  if (needs.empty() || duration <= 0 || from < now_ || from > latest) return std::nullopt;
+  if (needs.size() == 1) return EarliestPlain(spec, needs[0], duration, from, latest);
+  // A hetjob: the times at which every component has enough nodes, tried in order; its
+  // components compete for nodes, so one such time may not place and a later one may.
+  std::vector<size_t> candidates;
+  std::vector<std::pair<TimeMs, TimeMs>> ok;
+  for (size_t c = 0; c < needs.size(); ++c) {
+    std::vector<Window> w = Windows(needs[c], duration, from, latest);
+    for (const Window& x : w) candidates.push_back(x.node);
+    auto covered = Covered(w, needs[c].nodes);
+    ok = c == 0 ? std::move(covered) : Intersect(ok, covered);
+    if (ok.empty()) return std::nullopt;
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  for (const auto& [first, last] : ok) {
+    for (TimeMs t = first; t <= last && t <= latest;) {
+      if (auto alloc = PlaceOn(spec, needs, candidates, t, AddMs(t, duration))) {
+        return Slot{t, std::move(*alloc)};
+      }
+      auto next = times_.upper_bound(t);
+      if (next == times_.end()) break;
+      t = *next;
+    }
+  }
+  return std::nullopt;
+}
+
+// A plain job places wherever need.nodes nodes can each hold its share (counting is exact), so
+// the earliest start is the first window start at which that many windows are open. Windows
+// come from a heap by start holding each node's next one, so a node's skyline is read only up
+// to the answer.
+std::optional<Slot> AvailabilityProfile::EarliestPlain(const JobSpec& spec, const Need& need,
+                                                       TimeMs duration, TimeMs from,
+                                                       TimeMs latest) const {
+  auto later_start = [](const Window& a, const Window& b) { return a.first > b.first; };
+  auto earlier_end = [](const Window& a, const Window& b) { return a.last > b.last; };
+  std::vector<Window> next;  // each node's next window not yet begun
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (!Fits(i, need, nodes_[i].capacity)) continue;
+    if (auto w = NextWindow(i, need, duration, from, latest, StepAt(i, from))) next.push_back(*w);
+  }
+  if (static_cast<int32_t>(next.size()) < need.nodes) return std::nullopt;
+  std::make_heap(next.begin(), next.end(), later_start);
+  std::vector<Window> open;   // windows begun, by end; a node's windows are disjoint
+  std::vector<Window> begun;  // those that began at t: their nodes' next windows come after
+  while (!next.empty()) {
+    const TimeMs t = next.front().first;
+    begun.clear();
+    while (!next.empty() && next.front().first == t) {
+      std::pop_heap(next.begin(), next.end(), later_start);
+      begun.push_back(next.back());
+      next.pop_back();
+      open.push_back(begun.back());
+      std::push_heap(open.begin(), open.end(), earlier_end);
+    }
+    while (!open.empty() && open.front().last < t) {
+      std::pop_heap(open.begin(), open.end(), earlier_end);
+      open.pop_back();
+    }
+    if (static_cast<int32_t>(open.size()) >= need.nodes) {
+      std::vector<size_t> at;  // the nodes that can serve from t: one open window each
+      for (const Window& w : open) at.push_back(w.node);
+      std::sort(at.begin(), at.end());
+      if (auto alloc = PlaceOn(spec, {need}, at, t, AddMs(t, duration))) {
+        return Slot{t, std::move(*alloc)};
+      }
+    }
+    for (const Window& w : begun) {
+      if (auto n = NextWindow(w.node, need, duration, from, latest, w.step + 1)) {
+        next.push_back(*n);
+        std::push_heap(next.begin(), next.end(), later_start);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+size_t AvailabilityProfile::SplitAt(Node& n, TimeMs t) {
+  auto it = std::upper_bound(n.steps.begin(), n.steps.end(), t,
+                             [](TimeMs x, const Step& st) { return x < st.t; });
+  size_t j = static_cast<size_t>(it - n.steps.begin()) - 1;  // steps[0].t == now <= t
+  if (n.steps[j].t == t) return j;
+  n.steps.insert(n.steps.begin() + static_cast<std::ptrdiff_t>(j + 1), Step{t, n.steps[j].free});
+  return j + 1;
+}
+
+std::optional<std::vector<std::pair<size_t, AvailabilityProfile::Level>>>
+AvailabilityProfile::PerNode(const Allocation& alloc) const {
+  std::vector<std::pair<size_t, Level>> out;
+  for (const NodeAllocation& a : alloc) {
+    auto it = index_.find(a.node);
+    if (it == index_.end()) return std::nullopt;
+    uint64_t g = 0;
+    for (int32_t i : a.gpu_indices) {
+      if (i < 0 || static_cast<size_t>(i) >= kMaxGpus || (g & Bit(i))) return std::nullopt;
+      g |= Bit(i);
+    }
+    auto same =
+        std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == it->second; });
+    if (same == out.end()) {
+      out.push_back({it->second, {a.cpus, a.mem_mib, g}});
+      continue;
+    }
+    if (same->second.gpus & g) return std::nullopt;
+    same->second.cpus += a.cpus, same->second.mem_mib += a.mem_mib, same->second.gpus |= g;
+  }
+  return out;
+}
+
+void AvailabilityProfile::Apply(size_t i, const Level& l, TimeMs start, TimeMs end, int sign) {
+  Node& n = nodes_[i];
+  if (sign < 0 && start > now_) n.rising = false;
+  size_t j0 = SplitAt(n, start);
+  size_t j1 = end == kForever ? n.steps.size() : SplitAt(n, end);
+  for (size_t k = j0; k < j1; ++k) {
+    Level& f = n.steps[k].free;
+    f.cpus += sign * l.cpus;
+    f.mem_mib += sign * l.mem_mib;
+    f.gpus = sign < 0 ? f.gpus & ~l.gpus : f.gpus | l.gpus;
+  }
+  times_.insert(start);
+  if (end != kForever) times_.insert(end);
+  if (sign > 0 && start == now_ && n.steps[0].free.cpus > 0) {
+    auto it = std::lower_bound(open_now_.begin(), open_now_.end(), i);
+    if (it == open_now_.end() || *it != i) open_now_.insert(it, i);
+  }
+}
+
+bool AvailabilityProfile::Reserve(const Allocation& alloc, TimeMs start, TimeMs end) {
+  if (start < now_ || end <= start) return false;
+  auto per_node = PerNode(alloc);
+  if (!per_node) return false;
+  for (const auto& [i, l] : *per_node) {
+    Level f = FreeOver(i, start, end);
+    if (f.cpus < l.cpus || f.mem_mib < l.mem_mib || (f.gpus & l.gpus) != l.gpus) return false;
+  }
+  for (const auto& [i, l] : *per_node) Apply(i, l, start, end, -1);
+  return true;
+}
+
+void AvailabilityProfile::Unreserve(const Allocation& alloc, TimeMs start, TimeMs end) {
+  if (start < now_ || end <= start) return;
+  auto per_node = PerNode(alloc);
+  if (!per_node) return;
+  for (const auto& [i, l] : *per_node) Apply(i, l, start, end, +1);
+}
+
+}  // namespace corral::sched

@@ -1,0 +1,150 @@
+// The availability profile: for each up node, the CPUs, memory and GPUs that are free over time,
+// as a skyline that changes only at the ends of running jobs and at the edges of reservations.
+// Placement stays PlaceJob's (fit.h): a question "where would this job go over [start, end)" is
+// answered by PlaceJob on NodeView snapshots of what is free throughout that interval.
+// Pure (DESIGN.md rule 1). Not thread-safe: queries reuse scratch buffers held by the profile.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/job.h"
+#include "common/time.h"
+#include "sched/core/fit.h"
+
+namespace corral::sched {
+
+// A time no job reaches: the end of a job that runs without a limit.
+inline constexpr TimeMs kForever = std::numeric_limits<TimeMs>::max();
+
+// a + b for a time and a non-negative duration, kForever instead of overflowing.
+TimeMs AddMs(TimeMs a, TimeMs b);
+
+// A running job, as the profile needs it: what it holds and when it is expected to give it back.
+struct RunningJob {
+  JobId id = 0;
+  Allocation alloc;
+  TimeMs expected_end = 0;  // at or before `now`: overdue, it may end at any moment (now + 1)
+};
+
+// A place and a time for a job: `alloc` over [start, start + its duration).
+struct Slot {
+  TimeMs start = 0;
+  Allocation alloc;
+};
+
+class AvailabilityProfile {
+ public:
+  // The profile of the up nodes of `free_now` (free resources at `now`): each running job's
+  // allocation comes back to its nodes at its expected end, or at now + 1 when that has passed.
+  // Allocations on nodes that are not up or not listed are ignored; a node never gets back more
+  // than it has. GPUs are tracked by index, at most 64 per node: a node's GPUs past the 64th are
+  // never offered (no node today has more than 16).
+  AvailabilityProfile(TimeMs now, const std::vector<NodeView>& free_now,
+                      const std::vector<RunningJob>& running);
+
+  TimeMs now() const { return now_; }
+  // The up nodes' profiles, in input order: the node set for CheckFeasible.
+  std::vector<NodeProfile> UpProfiles() const;
+  // Every time at which some node's free resources change, `now` included, ascending.
+  std::vector<TimeMs> ChangePoints() const { return {times_.begin(), times_.end()}; }
+  // What each up node has free throughout [start, end), in input order (for tests, `corral
+  // queue --explain` and checks). Requires now <= start < end.
+  std::vector<NodeView> FreeThroughout(TimeMs start, TimeMs end) const;
+
+  // The allocation PlaceJob chooses on what is free throughout [start, end), or nullopt when the
+  // job (every component of it) does not fit there. Requires now <= start < end.
+  std::optional<Allocation> PlaceAt(const JobSpec& spec, TimeMs start, TimeMs end) const;
+
+  // The earliest start in [from, latest] at which the whole job fits for `duration` (> 0), with
+  // its allocation, or nullopt when there is none. Starts are tried at `from` and at the change
+  // points after it, ascending. Requires now <= from.
+  std::optional<Slot> EarliestStart(const JobSpec& spec, TimeMs duration, TimeMs from,
+                                    TimeMs latest) const;
+
+  // Takes `alloc` out of what is free over [start, end), so later queries see it. Returns false,
+  // changing nothing, if any part of it (entries on one node added up) is not free throughout.
+  bool Reserve(const Allocation& alloc, TimeMs start, TimeMs end);
+  // Gives back what Reserve(alloc, start, end) took. The exact inverse of a successful Reserve.
+  void Unreserve(const Allocation& alloc, TimeMs start, TimeMs end);
+
+ private:
+  struct Level {
+    int32_t cpus = 0;
+    int64_t mem_mib = 0;
+    uint64_t gpus = 0;  // bit i: GPU i is free
+  };
+  struct Step {
+    TimeMs t = 0;  // this level holds from t to the next step's t (the last one: forever)
+    Level free;
+  };
+  struct Node {
+    Level capacity;
+    std::vector<uint64_t> model_gpus;  // per interned model id: which GPUs are of that model
+    std::vector<Step> steps;           // ascending t; steps[0].t == now
+    // No step falls below steps[0] (nothing is reserved to start after now): what is free now
+    // is then free throughout any interval from now.
+    bool rising = true;
+  };
+  // One component's request, resolved against the interned GPU models.
+  struct Need {
+    int32_t nodes = 1, cpus = 0, gpus = 0;
+    int64_t mem_mib = 0;
+    int32_t model = -1;  // interned model id; -1: any model; -2: a model no node has
+  };
+
+  // The components' requests; empty when the spec is malformed (fewer than one node).
+  std::vector<Need> Needs(const JobSpec& spec) const;
+  uint64_t ModelMask(const Node& n, const Need& need) const;
+  // What node `i` has free throughout [start, end).
+  Level FreeOver(size_t i, TimeMs start, TimeMs end) const;
+  bool Fits(size_t i, const Need& need, const Level& free) const;
+  // PlaceAt restricted to `candidates` (ascending node positions): nodes outside it must be
+  // nodes that cannot serve any component over [start, end).
+  std::optional<Allocation> PlaceOn(const JobSpec& spec, const std::vector<Need>& needs,
+                                    const std::vector<size_t>& candidates, TimeMs start,
+                                    TimeMs end) const;
+  // Start times in [from, latest] at which node `node` could hold one node's share of a
+  // component for the whole duration, all within the skyline segment of steps[step].
+  struct Window {
+    TimeMs first, last;
+    size_t node, step;
+  };
+  // The index of the step that holds time t on node i.
+  size_t StepAt(size_t i, TimeMs t) const;
+  // Node i's first window in the segments from steps[j] on, if any.
+  std::optional<Window> NextWindow(size_t i, const Need& need, TimeMs duration, TimeMs from,
+                                   TimeMs latest, size_t j) const;
+  // Every window of every node, ascending per node (disjoint, not merged).
+  std::vector<Window> Windows(const Need& need, TimeMs duration, TimeMs from, TimeMs latest) const;
+  // The times covered by at least `count` windows, as disjoint ascending [first, last].
+  static std::vector<std::pair<TimeMs, TimeMs>> Covered(const std::vector<Window>& windows,
+                                                        int32_t count);
+  std::optional<Slot> EarliestPlain(const JobSpec& spec, const Need& need, TimeMs duration,
+                                    TimeMs from, TimeMs latest) const;
+  // An allocation's entries added up per node; nullopt if a node is unknown or a GPU is named
+  // twice or out of range.
+  std::optional<std::vector<std::pair<size_t, Level>>> PerNode(const Allocation& alloc) const;
+  // Takes (sign -1) or gives back (+1) `l` on node i over [start, end).
+  void Apply(size_t i, const Level& l, TimeMs start, TimeMs end, int sign);
+  // The index of the step that starts at t, splitting the one that holds t if needed.
+  static size_t SplitAt(Node& n, TimeMs t);
+  const std::vector<size_t>& OpenNow() const;
+
+  TimeMs now_ = 0;
+  std::vector<Node> nodes_;
+  std::unordered_map<std::string, size_t> index_;  // node name -> position in nodes_
+  std::unordered_map<std::string, int32_t> models_;
+  std::set<TimeMs> times_;
+  // Scratch: one view per node, each `up = false` except while a query has it set.
+  mutable std::vector<NodeView> views_;
+  mutable std::vector<NodeView> compact_;
+  mutable std::vector<size_t> open_now_;  // ascending; nodes with a free CPU at now, pruned lazily
+};
+
+}  // namespace corral::sched

@@ -1,0 +1,225 @@
+// The availability profile: the skyline it builds, reserve/unreserve balance, GPUs free
+// throughout an interval, and EarliestStart against a brute force over every change point.
+#include "sched/core/profile.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+namespace corral::sched {
+namespace {
+
+constexpr TimeMs kNow = 100;
+
+NodeProfile Node(const std::string& name, int cpus, int64_t mem, int gpus = 0,
+                 const std::string& model = "h100") {
+  NodeProfile p;
+  p.name = name;
+  p.cpus = cpus;
+  p.mem_mib = mem;
+  for (int i = 0; i < gpus; ++i) p.gpus.push_back({i, model, 81920, i < gpus / 2 ? 0 : 1, ""});
+  return p;
+}
+
+JobSpec Job(int nodes, int ntasks, int cpt, int64_t mem = 0, int gpus = 0,
+            const std::string& model = "") {
+  JobSpec s;
+  s.nodes = nodes;
+  s.ntasks = ntasks;
+  s.cpus_per_task = cpt;
+  s.mem_mib = mem;
+  s.gpus = gpus;
+  s.gpu_model = model;
+  return s;
+}
+
+NodeAllocation On(const std::string& node, int cpus, int64_t mem = 0,
+                  std::vector<int32_t> gpus = {}) {
+  NodeAllocation a;
+  a.node = node;
+  a.cpus = cpus;
+  a.mem_mib = mem;
+  a.gpu_indices = std::move(gpus);
+  return a;
+}
+
+// "n1 n2[0,1] c1#1": nodes, their GPUs and (when not 0) the hetjob component, sorted.
+std::string Where(const Allocation& alloc) {
+  std::vector<std::string> parts;
+  for (const auto& a : alloc) {
+    std::string s = a.node;
+    if (!a.gpu_indices.empty()) {
+      s += "[";
+      for (size_t i = 0; i < a.gpu_indices.size(); ++i) {
+        s += (i ? "," : "") + std::to_string(a.gpu_indices[i]);
+      }
+      s += "]";
+    }
+    if (a.component) s += "#" + std::to_string(a.component);
+    parts.push_back(s);
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
+TEST(Profile, SkylineFromFreeNowAndRunningJobs) {
+  NodeView v = NodeView::Idle(Node("n1", 8, 1000, 2));
+  v.free_cpus = 2;
+  v.free_mem_mib = 200;
+  v.gpu_free = {false, true};
+  AvailabilityProfile p(kNow, {v},
+                        {{1, {On("n1", 4, 500, {0})}, 300}, {2, {On("n1", 2, 300)}, 200}});
+  EXPECT_EQ(p.ChangePoints(), (std::vector<TimeMs>{100, 200, 300}));
+  struct {
+    TimeMs from, to;
+    int cpus;
+    int64_t mem;
+    std::vector<bool> gpus;
+  } want[] = {{100, 150, 2, 200, {false, true}},
+              {200, 250, 4, 500, {false, true}},
+              {300, 400, 8, 1000, {true, true}},
+              {150, 350, 2, 200, {false, true}}};
+  for (const auto& w : want) {
+    auto f = p.FreeThroughout(w.from, w.to);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].free_cpus, w.cpus) << w.from << ".." << w.to;
+    EXPECT_EQ(f[0].free_mem_mib, w.mem) << w.from << ".." << w.to;
+    EXPECT_EQ(f[0].gpu_free, w.gpus) << w.from << ".." << w.to;
+  }
+}
+
+TEST(Profile, OverdueJobsEndAtNowPlusOneAndDownNodesAreLeftOut) {
+  NodeView busy = NodeView::Idle(Node("n1", 8, 0));
+  busy.free_cpus = 0;
+  NodeView down = NodeView::Idle(Node("n2", 8, 0));
+  down.up = false;
+  AvailabilityProfile p(kNow, {busy, down}, {{1, {On("n1", 8), On("n2", 8)}, 50}});
+  EXPECT_EQ(p.ChangePoints(), (std::vector<TimeMs>{100, 101}));
+  ASSERT_EQ(p.UpProfiles().size(), 1u);
+  EXPECT_FALSE(p.PlaceAt(Job(1, 1, 1), kNow, kNow + 10));
+  auto slot = p.EarliestStart(Job(1, 1, 8), 10, kNow, kNow + 1000);
+  ASSERT_TRUE(slot);
+  EXPECT_EQ(slot->start, 101);
+  EXPECT_EQ(Where(slot->alloc), "n1");
+}
+
+TEST(Profile, ReserveAndUnreserveBalanceExactly) {
+  AvailabilityProfile p(kNow, {NodeView::Idle(Node("n1", 8, 1000, 2))}, {});
+  auto before = p.FreeThroughout(kNow, kForever);
+  Allocation a{On("n1", 3, 400, {1})};
+  ASSERT_TRUE(p.Reserve(a, 200, 300));
+  EXPECT_EQ(p.FreeThroughout(kNow, 200)[0].free_cpus, 8);
+  EXPECT_EQ(p.FreeThroughout(200, 300)[0].free_cpus, 5);
+  EXPECT_EQ(p.FreeThroughout(250, 260)[0].gpu_free, (std::vector<bool>{true, false}));
+  EXPECT_EQ(p.FreeThroughout(300, 301)[0].free_mem_mib, 1000);
+  // Two entries on one node that do not fit together fail, and change nothing.
+  auto mid = p.FreeThroughout(kNow, kForever);
+  EXPECT_FALSE(p.Reserve({On("n1", 3), On("n1", 3)}, 150, 250));
+  EXPECT_FALSE(p.Reserve({On("n1", 1, 0, {1})}, 250, 400));  // GPU 1 is taken at 250
+  EXPECT_FALSE(p.Reserve({On("n9", 1)}, 150, 250));          // no such node
+  for (TimeMs t : {100, 150, 200, 250, 300}) {
+    EXPECT_EQ(p.FreeThroughout(t, t + 1)[0].free_cpus, t >= 200 && t < 300 ? 5 : 8) << t;
+  }
+  EXPECT_EQ(p.FreeThroughout(kNow, kForever)[0].free_cpus, mid[0].free_cpus);
+  p.Unreserve(a, 200, 300);
+  for (TimeMs t : {100, 200, 250, 300}) {
+    auto f = p.FreeThroughout(t, t + 1);
+    EXPECT_EQ(f[0].free_cpus, before[0].free_cpus);
+    EXPECT_EQ(f[0].free_mem_mib, before[0].free_mem_mib);
+    EXPECT_EQ(f[0].gpu_free, before[0].gpu_free);
+  }
+}
+
+// A GPU must be free for the whole interval: GPU 0 is free now but reserved from 200, GPU 1 is
+// busy until 200, so no single GPU is free over [100, 400); from 200 GPU 1 is.
+TEST(Profile, GpusMustBeFreeThroughout) {
+  NodeView v = NodeView::Idle(Node("g1", 8, 0, 2));
+  v.free_cpus = 7;
+  v.gpu_free = {true, false};
+  AvailabilityProfile p(kNow, {v}, {{1, {On("g1", 1, 0, {1})}, 200}});
+  ASSERT_TRUE(p.Reserve({On("g1", 1, 0, {0})}, 200, 400));
+  JobSpec one = Job(1, 1, 1, 0, 1);
+  EXPECT_FALSE(p.PlaceAt(one, kNow, kNow + 300));
+  auto slot = p.EarliestStart(one, 300, kNow, kNow + 10000);
+  ASSERT_TRUE(slot);
+  EXPECT_EQ(slot->start, 200);
+  EXPECT_EQ(Where(slot->alloc), "g1[1]");
+  // Short enough to end before the reservation: GPU 0 now.
+  auto now = p.PlaceAt(one, kNow, 200);
+  ASSERT_TRUE(now);
+  EXPECT_EQ(Where(*now), "g1[0]");
+}
+
+TEST(Profile, NoStartWithinTheWindow) {
+  NodeView v = NodeView::Idle(Node("n1", 8, 0));
+  v.free_cpus = 0;
+  AvailabilityProfile p(kNow, {v}, {{1, {On("n1", 8)}, 5000}});
+  EXPECT_FALSE(p.EarliestStart(Job(1, 1, 1), 10, kNow, 4999));
+  auto slot = p.EarliestStart(Job(1, 1, 1), 10, kNow, 5000);
+  ASSERT_TRUE(slot);
+  EXPECT_EQ(slot->start, 5000);
+}
+
+// EarliestStart against the definition: the first of `from` and the change points after it at
+// which PlaceJob places the job on what is free throughout [t, t + duration), with the same
+// allocation, on random profiles with random reservations, plain and heterogeneous jobs.
+TEST(Profile, EarliestStartMatchesABruteForceOverChangePoints) {
+  std::mt19937 rng(20240611);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<NodeView> nodes;
+    int n = pick(1, 6);
+    for (int i = 0; i < n; ++i) {
+      int gpus = pick(0, 2) == 0 ? 2 * pick(1, 2) : 0;
+      NodeView v = NodeView::Idle(Node("n" + std::to_string(i), 4 * pick(1, 4), 1000 * pick(1, 4),
+                                       gpus, pick(0, 1) ? "h100" : "a100"));
+      v.up = pick(0, 9) != 0;
+      nodes.push_back(v);
+    }
+    AvailabilityProfile p(kNow, nodes, {});
+    // Random reservations stand in for running jobs and earlier decisions.
+    for (int r = 0; r < pick(0, 12); ++r) {
+      const NodeView& v = nodes[pick(0, n - 1)];
+      std::vector<int32_t> g;
+      for (size_t k = 0; k < v.profile.gpus.size(); ++k)
+        if (pick(0, 2) == 0) g.push_back(static_cast<int32_t>(k));
+      TimeMs s = kNow + 10 * pick(0, 30);
+      p.Reserve({On(v.profile.name, pick(1, v.profile.cpus), 250 * pick(0, 3), g)}, s,
+                s + 10 * pick(1, 30));
+    }
+    JobSpec spec = Job(pick(1, 3), 0, pick(1, 4), 250 * pick(0, 4));
+    spec.ntasks = spec.nodes * pick(1, 2);
+    if (pick(0, 2) == 0) spec.gpus = pick(1, 3), spec.gpu_model = pick(0, 1) ? "h100" : "";
+    if (pick(0, 4) == 0) spec.het.push_back({pick(1, 2), 2, pick(1, 3), 0, "", 0, 0});
+    TimeMs duration = 5 * pick(1, 80);
+    TimeMs from = kNow + pick(0, 1) * 5 * pick(0, 20);
+    TimeMs latest = kNow + 10 * pick(0, 60);
+
+    std::optional<Slot> want;
+    std::vector<TimeMs> times{from};
+    for (TimeMs t : p.ChangePoints())
+      if (t > from) times.push_back(t);
+    for (TimeMs t : times) {
+      if (t > latest) break;
+      Placement pl = PlaceJob(spec, p.FreeThroughout(t, t + duration));
+      if (pl.kind == Placement::Kind::kPlaced) {
+        want = Slot{t, pl.alloc};
+        break;
+      }
+    }
+    auto got = p.EarliestStart(spec, duration, from, latest);
+    ASSERT_EQ(got.has_value(), want.has_value()) << "trial " << trial;
+    if (!got) continue;
+    EXPECT_EQ(got->start, want->start) << "trial " << trial;
+    EXPECT_EQ(Where(got->alloc), Where(want->alloc)) << "trial " << trial;
+    auto at = p.PlaceAt(spec, got->start, got->start + duration);
+    ASSERT_TRUE(at) << "trial " << trial;
+    EXPECT_EQ(Where(*at), Where(got->alloc)) << "trial " << trial;
+  }
+}
+
+}  // namespace
+}  // namespace corral::sched
