@@ -2,6 +2,7 @@
 // process exit code (cli/client.h ExitCode).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,8 @@ using Args = std::vector<std::string>;
 
 int Submit(const Args& args);
 int Queue(const Args& args);
+// corral queue --explain JOBID (cli/explain.cc).
+int QueueExplain(int64_t job_id, const std::string& controller, bool json);
 int Cancel(const Args& args);
 int Nodes(const Args& args);
 int Acct(const Args& args);

@@ -46,6 +46,8 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
   out["interactive"] = s.interactive();
   out["requeue"] = !s.no_requeue();
   out["restarts"] = j.restarts();
+  out["nice"] = s.nice();
+  out["expected_start_ms"] = j.expected_start_ms();
   return out;
 }
 

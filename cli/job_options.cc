@@ -462,6 +462,14 @@ constexpr OptionDef kOptions[] = {
        s->spec.hold = true;
        return Status::Ok();
      }},
+    {"nice", '\0', "N", Group::kPlacement, "lower the job's priority by N (0 to 10000000)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       int32_t n = 0;
+       if (Status st = SetCount(o, v, 0, &n); !st.ok()) return st;
+       if (n > 10000000) return BadValue(o, v, "must be at most 10000000");
+       s->spec.nice = n;
+       return Status::Ok();
+     }},
     {"requeue", '\0', nullptr, Group::kPlacement,
      "requeue the job if its node is lost (the default)",
      [](std::string_view, const std::string&, Settings* s) {

@@ -70,18 +70,29 @@ int Queue(const Args& args) {
   std::string controller, user;
   std::vector<std::string> ids;
   bool json = false, all = false;
+  int64_t explain = 0;
   d.add_options()("controller", po::value(&controller), "corrald address")(
       "json", po::bool_switch(&json), "print JSON")("all,a", po::bool_switch(&all),
                                                     "include finished jobs")(
+      "explain", po::value(&explain)->value_name("JOBID"),
+      "why the job waits: its priority factor by factor, its place and expected start")(
       "user,u", po::value(&user), "only this user's jobs")("jobs,j", po::value(&ids)->multitoken(),
                                                            "only these job ids (comma separated)");
   po::variables_map vm;
   int exit = 0;
   if (!ParseArgs("queue",
-                 "Usage: corral queue [-j IDS] [-u USER] [--all] [--json]\n\n"
+                 "Usage: corral queue [-j IDS] [-u USER] [--all] [--json]\n"
+                 "       corral queue --explain JOBID [--json]\n\n"
                  "Lists pending and running jobs, like squeue.",
                  args, d, nullptr, &vm, &exit)) {
     return exit;
+  }
+  if (vm.count("explain")) {
+    if (explain <= 0) {
+      std::cerr << "corral queue: --explain " << explain << ": not a job id\n";
+      return kExitUsage;
+    }
+    return QueueExplain(explain, ResolveController(controller), json);
   }
   v1::ListJobsRequest req;
   std::vector<int64_t> idv;

@@ -27,6 +27,7 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
   out->set_array_task_id(in.array_task_id);
   out->set_hold(in.hold);
   out->set_no_requeue(!in.requeue);
+  out->set_nice(in.nice);
   out->set_interactive(in.interactive);
   out->clear_dependencies();
   for (const auto& d : in.dependencies) {
@@ -85,6 +86,7 @@ JobSpec FromProto(const v1::JobSpec& in, bool with_env) {
   s.array_task_id = in.array_job_id() > 0 ? in.array_task_id() : -1;
   s.hold = in.hold();
   s.requeue = !in.no_requeue();
+  s.nice = in.nice();
   s.interactive = in.interactive();
   for (const auto& d : in.dependencies()) s.dependencies.push_back({d.type(), d.job_id()});
   for (const auto& h : in.het()) {

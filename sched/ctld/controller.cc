@@ -356,56 +356,101 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now) {
       jobs[id].reason = "Priority";
       b.changed_jobs.insert(id);
     }
+    // As Slurm does (without kill_invalid_depend): the job stays pending, saying why, until it
+    // is cancelled.
     for (JobId id : never) {
-      Finish(jobs[id], JobState::kCancelled, 0, now, "DependencyNeverSatisfied", b);
+      Job& j = jobs[id];
+      if (j.reason != "DependencyNeverSatisfied") {
+        j.reason = "DependencyNeverSatisfied";
+        b.changed_jobs.insert(id);
+      }
     }
   }
   if (pending.empty()) return;
-  std::vector<sched::NodeView> views;
-  views.reserve(nodes.size());
-  int64_t free_cpus = 0;
+  // The snapshot the pure scheduler works on (sched/core/schedule.h), then its decisions.
+  sched::SchedulerState st;
+  st.now = now;
+  st.nodes.reserve(nodes.size());
+  bool any_up = false;
   for (auto& [name, n] : nodes) {
-    views.push_back(n.free);
-    views.back().up = n.Usable();
-    if (n.Usable()) free_cpus += n.free.free_cpus;
+    st.nodes.push_back(n.free);
+    st.nodes.back().up = n.Usable();
+    any_up = any_up || n.Usable();
   }
-  auto set_reason = [&](Job& j, const char* r) {
+  if (!any_up) return;  // nothing can start; the reasons stay as they are
+  for (const auto& [name, n] : nodes) {
+    for (JobId id : n.jobs) {
+      const Job& j = jobs[id];
+      if (j.alloc.empty() || j.alloc[0].node != name) continue;  // once per job
+      st.running.push_back({id, j.alloc,
+                            j.spec.time_limit_ms > 0
+                                ? sched::AddMs(j.start_ms, j.spec.time_limit_ms)
+                                : sched::kForever});
+    }
+  }
+  st.array_running.insert(array_running.begin(), array_running.end());
+  st.pending.reserve(pending.size());
+  for (JobId id : pending) {
+    const Job& j = jobs[id];
+    sched::WaitingJob w;
+    w.id = id;
+    w.spec = &j.spec;
+    w.priority = PriorityInputsOf(j);
+    if (auto h = reserved.find(id); h != reserved.end()) w.held = &h->second;
+    st.pending.push_back(w);
+  }
+  sched::Decisions d = sched::Schedule(st, opts.scheduler);
+  auto set_reason = [&](Job& j, const std::string& r) {
     if (j.reason != r) {
       j.reason = r;
       b.changed_jobs.insert(j.id);  // shown in the queue; not worth a write
     }
   };
-  // The eligible prefix of the queue: FIFO stops at the first job that does not fit, and no
-  // more than free CPUs + 1 jobs can be looked at, so a long queue costs little per pass.
-  std::vector<sched::QueuedJob> queue;
-  std::map<JobId, int32_t> array_slots;
-  auto it = pending.begin();
-  while (it != pending.end() && static_cast<int64_t>(queue.size()) <= free_cpus) {
-    Job& j = jobs[*it];
-    if (j.spec.array_throttle > 0) {
-      JobId a = j.spec.array_job_id;
-      auto [slot, fresh] = array_slots.try_emplace(a, j.spec.array_throttle - array_running[a]);
-      if (slot->second <= 0) {
-        // The rest of this array waits too: jump past its last task.
-        set_reason(j, "JobArrayTaskLimit");
-        it = pending.upper_bound(arrays[a].back());
-        continue;
-      }
-      --slot->second;
+  for (const auto& [id, why] : d.reasons) set_reason(jobs[id], why);
+  // Planned starts: kept for the next pass (conservative backfill holds them) and shown.
+  std::map<JobId, sched::Reservation> planned;
+  for (auto& r : d.reservations) planned.emplace(r.id, std::move(r));
+  for (auto& [id, r] : reserved) {
+    if (!planned.count(id) && jobs[id].expected_start_ms != 0) {
+      jobs[id].expected_start_ms = 0;
+      b.changed_jobs.insert(id);
     }
-    queue.push_back({*it, &j.spec});
-    ++it;
   }
-  sched::PassResult r = sched::ScheduleFifo(queue, &views);
-  if (r.blocked != 0) set_reason(jobs[r.blocked], r.blocked_reason.c_str());
-  for (const auto& [id, why] : r.unavailable) set_reason(jobs[id], why.c_str());
-  size_t vi = 0;
-  for (auto& [name, n] : nodes) {
-    bool up = n.free.up;
-    n.free = views[vi++];
-    n.free.up = up;
+  for (auto& [id, r] : planned) {
+    if (jobs[id].expected_start_ms != r.start) {
+      jobs[id].expected_start_ms = r.start;
+      b.changed_jobs.insert(id);
+    }
   }
-  for (auto& d : r.starts) Start(jobs[d.id], std::move(d.alloc), now, b);
+  reserved = std::move(planned);
+  for (auto& s : d.starts) {
+    Job& j = jobs[s.id];
+    // The decisions are against the snapshot: take them out of the nodes' free resources.
+    for (const auto& a : s.alloc) {
+      NodeEntry& n = nodes[a.node];
+      std::vector<sched::NodeView> v{n.free};
+      if (!sched::Reserve({a}, &v)) {
+        spdlog::critical("scheduler: job {} was placed on {} beyond its free resources", s.id,
+                         a.node);
+        std::abort();
+      }
+      n.free = v[0];
+    }
+    j.expected_start_ms = 0;
+    Start(j, std::move(s.alloc), now, b);
+  }
+}
+
+sched::PriorityInputs Controller::Impl::PriorityInputsOf(const Job& j) const {
+  sched::PriorityInputs in;
+  in.eligible_ms = j.submit_ms;
+  for (size_t c = 0; c < j.spec.NumComponents(); ++c) {
+    JobSpec part = j.spec.Component(c);
+    in.cpus += static_cast<int64_t>(part.CpusPerNode()) * part.nodes;
+    in.gpus += static_cast<int64_t>(part.GpusPerNode()) * part.nodes;
+  }
+  in.nice = j.spec.nice;
+  return in;
 }
 
 void Controller::Impl::Tick(Batch& b, TimeMs now) {
@@ -481,6 +526,10 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
   if (s.script.size() > (4 << 20)) return "script: larger than 4 MiB";
   if (!s.workdir.empty() && s.workdir[0] != '/') return "--chdir: must be an absolute path";
   if (s.time_limit_ms < 0) return "--time: must not be negative";
+  if (s.nice < 0 || s.nice > 10000000) {
+    return "--nice: must be 0 to 10000000 (it lowers the job's priority; raising it is for "
+           "admins)";
+  }
   return "";
 }
 
@@ -498,6 +547,7 @@ v1::JobInfo Controller::Impl::MakeInfo(const Job& j) const {
   info.set_end_ms(j.end_ms);
   info.set_exit_code(j.exit_code);
   info.set_restarts(j.restarts);
+  info.set_expected_start_ms(j.expected_start_ms);
   for (const auto& a : j.alloc) ToProto(a, info.add_alloc());
   info.set_nodelist(j.Nodelist());
   std::string first = j.alloc.empty() ? "" : j.alloc[0].node;
@@ -989,6 +1039,53 @@ Result<v1::AcctReply> Controller::Accounting(const v1::AcctRequest& req) const {
     FillAcct(r, reply.add_records());
   }
   return reply;
+}
+
+Result<v1::ExplainReply> Controller::Explain(int64_t job_id) const {
+  using R = Result<v1::ExplainReply>;
+  return impl_->Run<R>([this, job_id](Batch&) -> R {
+    const Impl& I = *impl_;
+    auto it = I.jobs.find(job_id);
+    if (it == I.jobs.end()) {
+      return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
+    }
+    const Job& j = it->second;
+    const sched::SchedulerConfig& cfg = I.opts.scheduler;
+    v1::ExplainReply r;
+    *r.mutable_job() = I.MakeInfo(j);
+    r.set_backfill(cfg.backfill.mode == sched::BackfillMode::kEasy ? "easy" : "conservative");
+    std::vector<sched::NodeView> views;
+    for (const auto& [name, n] : I.nodes) {
+      views.push_back(n.free);
+      views.back().up = n.Usable();
+    }
+    sched::ClusterTotals totals = sched::Totals(views);
+    TimeMs now = WallNowMs();
+    sched::Priority p = sched::ComputePriority(now, I.PriorityInputsOf(j), totals, cfg.weights);
+    r.set_priority(p.value);
+    r.set_nice(p.nice);
+    for (const auto& f : sched::Factors(p, cfg.weights)) {
+      auto* o = r.add_factors();
+      o->set_name(f.name);
+      o->set_factor_ppm(f.factor);
+      o->set_weight(f.weight);
+      o->set_contribution(f.contribution);
+    }
+    r.set_eligible(static_cast<int32_t>(I.pending.size()));
+    if (I.pending.count(job_id)) {
+      // Its place: the eligible jobs ahead of it in the order a pass takes them.
+      int32_t ahead = 0;
+      for (JobId other : I.pending) {
+        if (other == job_id) continue;
+        int64_t q =
+            sched::ComputePriority(now, I.PriorityInputsOf(I.jobs.at(other)), totals, cfg.weights)
+                .value;
+        if (q > p.value || (q == p.value && other < job_id)) ++ahead;
+      }
+      r.set_position(ahead + 1);
+    }
+    return r;
+  });
 }
 
 void Controller::FindStepTarget(int64_t job_id, const std::string& node,

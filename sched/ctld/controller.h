@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "fabric/proto/corral.pb.h"
+#include "sched/core/schedule.h"
 #include "sched/ctld/gpu_verify.h"
 
 namespace corral::ctld {
@@ -30,6 +31,7 @@ struct ControllerOptions {
   int64_t heartbeat_ms = 1000;      // how often nodes heartbeat
   int64_t node_timeout_ms = 30000;  // a node silent this long is down; its jobs fail
   VerifyPolicy verify;              // the GPU check of nodes that declare GPUs
+  sched::SchedulerConfig scheduler;  // priority weights and backfill (sched/core/schedule.h)
 };
 
 class Controller {
@@ -68,6 +70,9 @@ class Controller {
   // thread): it must not block, nor call the Controller.
   void Wait(const v1::WaitRequest& req, std::function<void(Result<v1::WaitReply>)> done) const;
   Result<v1::AcctReply> Accounting(const v1::AcctRequest& req) const;
+  // The job's priority factors and place in the queue, as the writer sees them now. NotFound
+  // names an unknown id.
+  Result<v1::ExplainReply> Explain(int64_t job_id) const;
 
   // ---- Steps (processes started inside a running job, e.g. MPI daemons). ----
   struct StepTarget {

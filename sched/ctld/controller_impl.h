@@ -78,6 +78,8 @@ class Controller::Impl {
   std::set<JobId> held;      // -H, until released
   std::set<JobId> dep_wait;  // dependencies not met yet; looked at when a job starts or ends
   bool deps_dirty = false;
+  // The last pass's reservations (planned starts of waiting jobs), by job.
+  std::map<JobId, sched::Reservation> reserved;
   std::map<std::string, NodeEntry> nodes;
   JobId next_id = 1;
   TimeMs started_ms = 0;
@@ -167,6 +169,7 @@ class Controller::Impl {
   void WriterLoop();
   void ApplyBatch(std::deque<Command>& cmds, bool tick);
   void Schedule(Batch& b, TimeMs now);
+  sched::PriorityInputs PriorityInputsOf(const Job& j) const;
   void Tick(Batch& b, TimeMs now);
   void Finish(Job& j, JobState st, int32_t exit_code, TimeMs end, const std::string& reason,
               Batch& b);

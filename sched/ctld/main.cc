@@ -67,6 +67,29 @@ int main(int argc, char** argv) {
       "verify-timeout", po::value(&verify_timeout_s)->default_value(verify_timeout_s),
       "seconds a node has to answer before it fails the check");
   opts.add(gpu);
+  sched::SchedulerConfig sc;
+  std::string backfill = "easy";
+  double window_h = static_cast<double>(sc.backfill.window_ms) / 3600000;
+  double max_age_h = static_cast<double>(sc.weights.max_age_ms) / 3600000;
+  po::options_description sched_opts(
+      "Scheduling (priority = sum of weight x factor, each factor 0..1, minus nice; then "
+      "backfill)");
+  sched_opts.add_options()(
+      "backfill", po::value(&backfill)->default_value(backfill),
+      "easy: lower-priority jobs start early if they delay the first waiting job; conservative: "
+      "if they delay no waiting job")("backfill-window-hours",
+                                      po::value(&window_h)->default_value(window_h),
+                                      "how far ahead reservations are planned")(
+      "priority-weight-age", po::value(&sc.weights.age)->default_value(sc.weights.age),
+      "weight of the time a job has waited (factor 1 at --priority-max-age-hours)")(
+      "priority-max-age-hours", po::value(&max_age_h)->default_value(max_age_h),
+      "the wait at which the age factor reaches 1")(
+      "priority-weight-job-size",
+      po::value(&sc.weights.job_size)->default_value(sc.weights.job_size),
+      "weight of the share of the cluster's CPUs a job asks for")(
+      "priority-weight-gpu", po::value(&sc.weights.gpu)->default_value(sc.weights.gpu),
+      "weight of the share of the cluster's GPUs a job asks for");
+  opts.add(sched_opts);
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -91,6 +114,35 @@ int main(int argc, char** argv) {
     std::cerr << "corrald: " << st.message() << "\n";
     return 2;
   }
+  if (backfill == "easy") {
+    sc.backfill.mode = sched::BackfillMode::kEasy;
+  } else if (backfill == "conservative") {
+    sc.backfill.mode = sched::BackfillMode::kConservative;
+  } else {
+    std::cerr << "corrald: --backfill " << backfill << ": must be easy or conservative\n";
+    return 2;
+  }
+  auto hours = [](const char* name, double h, TimeMs* out) {
+    if (!(h > 0 && h <= 24 * 3650)) {
+      std::cerr << "corrald: --" << name << " " << h << ": must be above 0 and at most 87600\n";
+      return false;
+    }
+    *out = static_cast<TimeMs>(h * 3600000);
+    return true;
+  };
+  if (!hours("backfill-window-hours", window_h, &sc.backfill.window_ms) ||
+      !hours("priority-max-age-hours", max_age_h, &sc.weights.max_age_ms)) {
+    return 2;
+  }
+  for (auto [name, w] : {std::pair{"age", sc.weights.age},
+                         {"job-size", sc.weights.job_size},
+                         {"gpu", sc.weights.gpu}}) {
+    if (w < 0 || w > (int64_t{1} << 31)) {
+      std::cerr << "corrald: --priority-weight-" << name << " " << w
+                << ": must be 0 to 2147483648\n";
+      return 2;
+    }
+  }
   InitLogging("corrald", log_level);
   mkdir(state_dir.c_str(), 0755);
 
@@ -101,6 +153,7 @@ int main(int argc, char** argv) {
   co.heartbeat_ms = heartbeat_ms;
   co.node_timeout_ms = node_timeout_ms;
   co.verify = verify;
+  co.scheduler = sc;
   auto ctl = ctld::Controller::Open(co);
   if (!ctl.ok()) {
     std::cerr << "corrald: " << ctl.status().message() << "\n";

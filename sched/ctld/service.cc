@@ -73,6 +73,13 @@ class ControllerService final
                         v1::CompleteReply*) override {
     return ToGrpc(ctl_->Complete(*req));
   }
+  grpc::Status Explain(grpc::ServerContext*, const v1::ExplainRequest* req,
+                       v1::ExplainReply* reply) override {
+    auto r = ctl_->Explain(req->job_id());
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
   grpc::Status Ping(grpc::ServerContext*, const v1::PingRequest*, v1::PingReply* r) override {
     r->set_version("corral 0.1");
     r->set_now_ms(WallNowMs());

@@ -1,0 +1,58 @@
+// The scheduler's one pure call (DESIGN.md "Scheduling"): corrald and the simulator build a
+// SchedulerState, call Schedule, and apply the Decisions; neither holds a policy of its own.
+// A pass runs these phases, each a policy of its own file:
+//   1. eligible: array throttles (`--array=...%N`) hold back the tasks beyond N (here);
+//   2. order: multifactor priority (priority.h), ties to the lower job id;
+//   3. backfill: start now what fits, reserve for what waits (backfill.h, EASY or conservative).
+// Every pending job is considered in every pass.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sched/core/backfill.h"
+#include "sched/core/priority.h"
+
+namespace corral::sched {
+
+struct WaitingJob {
+  JobId id = 0;
+  const JobSpec* spec = nullptr;  // owned by the caller
+  PriorityInputs priority;
+  // Conservative backfill: this job's reservation from the last pass (owned by the caller).
+  const Reservation* held = nullptr;
+};
+
+struct SchedulerState {
+  TimeMs now = 0;
+  std::vector<NodeView> nodes;      // every node, with what is free now (`up` = takes jobs)
+  std::vector<RunningJob> running;  // with their expected ends
+  std::vector<WaitingJob> pending;  // eligible to start (not held, dependencies met), any order
+  std::map<JobId, int32_t> array_running;  // an array's first id -> its tasks running now
+};
+
+struct SchedulerConfig {
+  PriorityWeights weights;
+  BackfillConfig backfill;
+};
+
+struct Decisions {
+  std::vector<StartDecision> starts;      // in the order to apply them
+  std::vector<Reservation> reservations;  // where and when waiting jobs are planned to start
+  // Why each pending job that does not start waits (Slurm's reason names: Priority, Resources,
+  // JobArrayTaskLimit, ReqNodeNotAvail ...).
+  std::vector<std::pair<JobId, std::string>> reasons;
+};
+
+Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config);
+
+// The cluster's totals over the up nodes, for the size factors.
+ClusterTotals Totals(const std::vector<NodeView>& nodes);
+
+// Phase 2 alone: the positions of `pending` in the order a pass considers them.
+std::vector<size_t> PriorityOrder(TimeMs now, const std::vector<WaitingJob>& pending,
+                                  const ClusterTotals& totals, const PriorityWeights& w);
+
+}  // namespace corral::sched
