@@ -1,0 +1,93 @@
+// The pipeline of one pass (schedule.h): array throttles, then priority, then backfill.
+#include "sched/core/schedule.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace corral::sched {
+namespace {
+
+NodeView Node(const std::string& name, int cpus) {
+  NodeProfile p;
+  p.name = name;
+  p.cpus = cpus;
+  p.mem_mib = 1024;
+  return NodeView::Idle(p);
+}
+
+TEST(Schedule, AThrottledArrayStartsNoMoreThanItsLimit) {
+  SchedulerState st;
+  st.now = 1000;
+  st.nodes = {Node("a", 8), Node("b", 8)};
+  JobSpec task;
+  task.array_job_id = 1;
+  task.array_throttle = 2;
+  std::vector<JobSpec> specs(6, task);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    st.pending.push_back({static_cast<JobId>(i + 1), &specs[i], {}, nullptr});
+  }
+  Decisions d = Schedule(st, {});
+  ASSERT_EQ(d.starts.size(), 2u);
+  EXPECT_EQ(d.starts[0].id, 1);
+  EXPECT_EQ(d.starts[1].id, 2);
+  std::map<JobId, std::string> why(d.reasons.begin(), d.reasons.end());
+  for (JobId id = 3; id <= 6; ++id) EXPECT_EQ(why[id], "JobArrayTaskLimit") << id;
+  // With one task running, one more may start.
+  st.array_running[1] = 1;
+  st.pending.erase(st.pending.begin());
+  d = Schedule(st, {});
+  ASSERT_EQ(d.starts.size(), 1u);
+  EXPECT_EQ(d.starts[0].id, 2);
+}
+
+TEST(Schedule, PriorityDecidesWhoGetsTheLastCpus) {
+  SchedulerState st;
+  st.now = 10 * 24 * 3600 * 1000LL;
+  st.nodes = {Node("a", 4)};
+  JobSpec big;
+  big.ntasks = 4;
+  std::vector<JobSpec> specs(2, big);
+  st.pending.push_back({1, &specs[0], {}, nullptr});
+  st.pending.push_back({2, &specs[1], {}, nullptr});
+  st.pending[0].priority.eligible_ms = st.now;  // id 1: just now
+  st.pending[1].priority.eligible_ms = 0;       // id 2: waited ten days
+  SchedulerConfig cfg;
+  Decisions d = Schedule(st, cfg);
+  ASSERT_EQ(d.starts.size(), 1u);
+  EXPECT_EQ(d.starts[0].id, 2);
+  ASSERT_EQ(d.reasons.size(), 1u);
+  EXPECT_EQ(d.reasons[0].first, 1);
+}
+
+TEST(Schedule, ASmallShortJobBackfillsAroundAWideOneWithoutDelayingIt) {
+  SchedulerState st;
+  st.now = 0;
+  st.nodes = {Node("a", 8), Node("b", 8)};
+  // A job holds node a for 100 s.
+  st.running.push_back({9, {{"a", 8, 0, {}, 0}}, 100000});
+  NodeView& a = st.nodes[0];
+  a.free_cpus = 0;
+  JobSpec wide, small_short, small_long;
+  wide.nodes = 2;
+  wide.ntasks = 16;
+  wide.time_limit_ms = 50000;
+  small_short.ntasks = 4;
+  small_short.time_limit_ms = 60000;  // ends before the wide job's start
+  small_long.ntasks = 4;
+  small_long.time_limit_ms = 200000;  // would delay it
+  st.pending = {
+      {1, &wide, {}, nullptr}, {2, &small_short, {}, nullptr}, {3, &small_long, {}, nullptr}};
+  Decisions d = Schedule(st, {});
+  ASSERT_EQ(d.starts.size(), 1u);
+  EXPECT_EQ(d.starts[0].id, 2);
+  ASSERT_EQ(d.reservations.size(), 1u);
+  EXPECT_EQ(d.reservations[0].id, 1);
+  EXPECT_EQ(d.reservations[0].start, 100000);
+  std::map<JobId, std::string> why(d.reasons.begin(), d.reasons.end());
+  EXPECT_EQ(why[1], "Resources");
+  EXPECT_EQ(why[3], "Priority");
+}
+
+}  // namespace
+}  // namespace corral::sched
