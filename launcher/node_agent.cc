@@ -589,12 +589,13 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int32_t restarts, int status) 
     jobs.erase(it);
     ForgetSteps(job_id);
   }
-  spdlog::info("job {}: {} (exit {})", job_id, f.state(), f.exit_code());
   // Whatever the script left behind on this node ends with it. A child caught in the middle of
   // an exec can hide its environment for a moment, so look again a little later.
   SweepLeftovers(job_id);
   RemoveJobDir(dir);
   ReportFinished(f, true);
+  // Logged once the end is in the journal: from here on a restart of this agent reports it.
+  spdlog::info("job {}: {} (exit {})", job_id, f.state(), f.exit_code());
   {
     // WatchLoop sweeps again at these times (a thread per job cost more than the job).
     std::lock_guard<std::mutex> l(mu);

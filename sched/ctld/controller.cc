@@ -139,8 +139,10 @@ void Controller::Impl::WriterLoop() {
     std::deque<Command> cmds;
     {
       std::unique_lock<std::mutex> l(q_mu);
-      q_cv.wait_for(l, std::chrono::milliseconds(opts.heartbeat_ms),
-                    [&] { return stopping || !queue.empty(); });
+      // A deferred scheduling pass is due sooner than the next tick.
+      auto wake = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.heartbeat_ms);
+      if (pass_due) wake = std::min(wake, next_pass_at);
+      q_cv.wait_until(l, wake, [&] { return stopping || !queue.empty(); });
       if (stopping && queue.empty()) return;
       // Group commit: take up to 4096 waiting commands into one transaction.
       while (!queue.empty() && cmds.size() < 4096) {
@@ -171,7 +173,21 @@ void Controller::Impl::ApplyBatch(std::deque<Command>& cmds, bool tick) {
   for (auto& c : cmds) c(b);
   TimeMs now = WallNowMs();
   if (tick) Tick(b, now);
-  if (b.schedule || tick) Schedule(b, now);
+  if (b.schedule || tick || pass_due) {
+    // A pass looks at every pending job, so its cost grows with the queue. Passes are spaced so
+    // that they take at most a fifth of the writer's time: the next one runs no sooner than 4x
+    // the last one's cost after it ends; one asked for meanwhile runs then (WriterLoop wakes
+    // for it). With a short queue the gap is microseconds.
+    auto t0 = std::chrono::steady_clock::now();
+    if (t0 >= next_pass_at) {
+      Schedule(b, now);
+      auto t1 = std::chrono::steady_clock::now();
+      next_pass_at = t1 + 4 * (t1 - t0);
+      pass_due = false;
+    } else {
+      pass_due = true;
+    }
+  }
   if (Status s = store->Commit(); !s.ok()) {
     // Nothing in this batch was acknowledged; the process restarts from the last commit.
     spdlog::critical("state store: commit failed: {}", s.message());

@@ -3,6 +3,7 @@
 // here but the published view and the command queue belongs to the writer thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -78,6 +79,9 @@ class Controller::Impl {
   std::set<JobId> held;      // -H, until released
   std::set<JobId> dep_wait;  // dependencies not met yet; looked at when a job starts or ends
   bool deps_dirty = false;
+  // When the next scheduling pass may run, and whether one was asked for before then.
+  std::chrono::steady_clock::time_point next_pass_at;
+  bool pass_due = false;
   // The last pass's reservations (planned starts of waiting jobs), by job.
   std::map<JobId, sched::Reservation> reserved;
   std::map<std::string, NodeEntry> nodes;

@@ -666,7 +666,7 @@ TEST(ParseSubmit, MalformedInputIsAnErrorNamingWhatAndWhere) {
       {{"job.sh"}, sh + "#SBATCH -J \"my job\n", "job.sh: line 2: unterminated double quote"},
       {{"job.sh"},
        sh + "#SBATCH --n=2\n",
-       "job.sh: line 2: option '--n=2' is ambiguous and matches '--no-requeue', '--nodes', and '--ntasks'"},
+       "job.sh: line 2: option '--n=2' is ambiguous and matches '--nice', '--no-requeue', '--nodes', and '--ntasks'"},
       {{"job.sh"}, sh + "#SBATCH -J \"\"\n", "job.sh: line 2: --job-name: the value is empty"},
       {{"job.sh"},
        sh + "#SBATCH -J \"a\tb\"\n",
