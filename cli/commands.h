@@ -22,5 +22,6 @@ int Release(const Args& args);
 int Run(const Args& args);
 int Up(const Args& args);
 int Down(const Args& args);
+int Admin(const Args& args);
 
 }  // namespace corral::cli

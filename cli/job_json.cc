@@ -47,6 +47,7 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
   out["requeue"] = !s.no_requeue();
   out["restarts"] = j.restarts();
   out["nice"] = s.nice();
+  out["qos"] = s.qos().empty() ? "normal" : s.qos();
   out["expected_start_ms"] = j.expected_start_ms();
   return out;
 }

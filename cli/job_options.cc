@@ -462,6 +462,10 @@ constexpr OptionDef kOptions[] = {
        s->spec.hold = true;
        return Status::Ok();
      }},
+    {"qos", 'q', "NAME", Group::kPlacement, "quality of service: its priority and limits",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetText(o, v, &s->spec.qos);
+     }},
     {"nice", '\0', "N", Group::kPlacement, "lower the job's priority by N (0 to 10000000)",
      [](std::string_view o, const std::string& v, Settings* s) {
        int32_t n = 0;

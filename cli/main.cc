@@ -27,6 +27,7 @@ Commands:
   acct     show finished jobs from accounting (like sacct)
   up       start a local cluster in the background (corrald + simulated nodes)
   down     stop a cluster started with `up`
+  admin    what admins manage: `corral admin qos add|modify|remove|list` (like sacctmgr)
 
 The Slurm names sbatch, srun, squeue, scancel, sinfo and sacct (symlinks in bin/slurm-shims;
 put that folder on PATH to use them) run submit, run, queue, cancel, nodes and acct.
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
       {"nodes", corral::cli::Nodes},     {"acct", corral::cli::Acct},
       {"up", corral::cli::Up},           {"run", corral::cli::Run},
       {"release", corral::cli::Release}, {"down", corral::cli::Down},
+      {"admin", corral::cli::Admin},
   };
   // Slurm names: `sbatch job.sh` is `corral submit job.sh`, and so on (symlinks in bin/).
   const std::map<std::string, std::string> shims = {{"sbatch", "submit"},  {"squeue", "queue"},

@@ -49,6 +49,7 @@ struct JobSpec {
   // --requeue (the default, as Slurm's JobRequeue=1) / --no-requeue: whether a batch job whose
   // node is lost goes back to the queue, or ends NODE_FAIL.
   bool requeue = true;
+  std::string qos;   // --qos; empty = "normal"
   int32_t nice = 0;  // --nice: subtracted from the job's priority; 0..10000000
   // A heterogeneous job (`#CORRAL hetjob`): the resources of components 1.. (component 0 is
   // this spec's own nodes/ntasks/cpus/mem/gpus). All components start together or not at all.

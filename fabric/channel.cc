@@ -36,6 +36,8 @@ Status FromGrpc(const grpc::Status& s, const std::string& address) {
       return Status::PermissionDenied(s.error_message());
     case grpc::StatusCode::FAILED_PRECONDITION:
       return Status::FailedPrecondition(s.error_message());
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return Status::AlreadyExists(s.error_message());
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
     case grpc::StatusCode::CANCELLED:  // clients here cancel nothing: the controller stopped

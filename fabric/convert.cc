@@ -28,6 +28,7 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
   out->set_hold(in.hold);
   out->set_no_requeue(!in.requeue);
   out->set_nice(in.nice);
+  out->set_qos(in.qos);
   out->set_interactive(in.interactive);
   out->clear_dependencies();
   for (const auto& d : in.dependencies) {
@@ -87,6 +88,7 @@ JobSpec FromProto(const v1::JobSpec& in, bool with_env) {
   s.hold = in.hold();
   s.requeue = !in.no_requeue();
   s.nice = in.nice();
+  s.qos = in.qos();
   s.interactive = in.interactive();
   for (const auto& d : in.dependencies()) s.dependencies.push_back({d.type(), d.job_id()});
   for (const auto& h : in.het()) {

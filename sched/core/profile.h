@@ -30,6 +30,7 @@ struct RunningJob {
   JobId id = 0;
   Allocation alloc;
   TimeMs expected_end = 0;  // at or before `now`: overdue, it may end at any moment (now + 1)
+  const JobSpec* spec = nullptr;  // what it asked for (QOS limits count it); may be null
 };
 
 // A place and a time for a job: `alloc` over [start, start + its duration).

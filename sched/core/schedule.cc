@@ -34,11 +34,16 @@ std::vector<size_t> PriorityOrder(TimeMs now, const std::vector<WaitingJob>& pen
 Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
   Decisions d;
   const ClusterTotals totals = Totals(state.nodes);
-  // Phase 1 and 2: in priority order, the tasks of a throttled array beyond its limit (those
-  // running count against it) wait as JobArrayTaskLimit and take no part in the pass.
+  // Phases 1 and 2: in priority order, the tasks of a throttled array beyond its limit (those
+  // running count against it) wait as JobArrayTaskLimit, and the jobs beyond their QOS's
+  // limits with its reason; neither takes part in the backfill.
   std::vector<PendingJob> queue;
   queue.reserve(state.pending.size());
   std::map<JobId, int32_t> slots;
+  LimitTracker limits(state.qos);
+  for (const RunningJob& r : state.running) {
+    if (r.spec) limits.AddRunning(*r.spec);
+  }
   for (size_t i : PriorityOrder(state.now, state.pending, totals, config.weights)) {
     const WaitingJob& w = state.pending[i];
     const JobSpec& s = *w.spec;
@@ -53,6 +58,12 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
         continue;
       }
       --it->second;
+    }
+    if (!state.qos.empty()) {
+      if (std::string why = limits.Admit(s); !why.empty()) {
+        d.reasons.emplace_back(w.id, std::move(why));
+        continue;
+      }
     }
     queue.push_back({w.id, w.spec, s.time_limit_ms, w.held});
   }

@@ -1,8 +1,9 @@
 // The scheduler's one pure call (DESIGN.md "Scheduling"): corrald and the simulator build a
 // SchedulerState, call Schedule, and apply the Decisions; neither holds a policy of its own.
 // A pass runs these phases, each a policy of its own file:
-//   1. eligible: array throttles (`--array=...%N`) hold back the tasks beyond N (here);
-//   2. order: multifactor priority (priority.h), ties to the lower job id;
+//   1. order: multifactor priority (priority.h), ties to the lower job id;
+//   2. eligible: array throttles (`--array=...%N`) hold back the tasks beyond N (here), and QOS
+//      limits the jobs beyond them (limits.h), both in priority order;
 //   3. backfill: start now what fits, reserve for what waits (backfill.h, EASY or conservative).
 // Every pending job is considered in every pass.
 #pragma once
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "sched/core/backfill.h"
+#include "sched/core/limits.h"
 #include "sched/core/priority.h"
 
 namespace corral::sched {
@@ -31,6 +33,7 @@ struct SchedulerState {
   std::vector<RunningJob> running;  // with their expected ends
   std::vector<WaitingJob> pending;  // eligible to start (not held, dependencies met), any order
   std::map<JobId, int32_t> array_running;  // an array's first id -> its tasks running now
+  std::map<std::string, Qos> qos;          // by name; jobs name theirs (QosOf)
 };
 
 struct SchedulerConfig {

@@ -401,10 +401,12 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now) {
       st.running.push_back({id, j.alloc,
                             j.spec.time_limit_ms > 0
                                 ? sched::AddMs(j.start_ms, j.spec.time_limit_ms)
-                                : sched::kForever});
+                                : sched::kForever,
+                            &j.spec});
     }
   }
   st.array_running.insert(array_running.begin(), array_running.end());
+  st.qos = qos;
   st.pending.reserve(pending.size());
   for (JobId id : pending) {
     const Job& j = jobs[id];
@@ -466,6 +468,10 @@ sched::PriorityInputs Controller::Impl::PriorityInputsOf(const Job& j) const {
     in.gpus += static_cast<int64_t>(part.GpusPerNode()) * part.nodes;
   }
   in.nice = j.spec.nice;
+  int64_t top = 0;
+  for (const auto& [name, q] : qos) top = std::max(top, q.priority);
+  auto q = qos.find(sched::QosOf(j.spec));
+  if (q != qos.end() && top > 0) in.qos = q->second.priority * sched::kOne / top;
   return in;
 }
 
@@ -542,6 +548,11 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
   if (s.script.size() > (4 << 20)) return "script: larger than 4 MiB";
   if (!s.workdir.empty() && s.workdir[0] != '/') return "--chdir: must be an absolute path";
   if (s.time_limit_ms < 0) return "--time: must not be negative";
+  if (!qos.count(sched::QosOf(s))) {
+    std::string known;
+    for (const auto& [name, q] : qos) known += (known.empty() ? "" : ", ") + name;
+    return "--qos: no QOS named \"" + s.qos.substr(0, 64) + "\" (defined: " + known + ")";
+  }
   if (s.nice < 0 || s.nice > 10000000) {
     return "--nice: must be 0 to 10000000 (it lowers the job's priority; raising it is for "
            "admins)";
@@ -726,6 +737,7 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   if (!acct.ok()) return acct.status();
   impl->acct = std::move(*acct);
   if (Status s = impl->Load(); !s.ok()) return s;
+  if (Status s = impl->LoadQos(); !s.ok()) return s;
   impl->ReconcileAccounting();
   // Publish everything loaded before serving.
   Batch all;

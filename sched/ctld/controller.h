@@ -50,6 +50,10 @@ class Controller {
   void Cancel(const v1::CancelRequest& req, std::function<void(v1::CancelReply)> done);
   // Releases held jobs (an array's first id releases all its tasks).
   v1::ReleaseReply Release(const v1::ReleaseRequest& req);
+  // `corral admin qos`: adds, modifies, removes or lists QOSes (admin_qos.cc). Invalid,
+  // AlreadyExists, NotFound or FailedPrecondition name the field or the reason; nothing changes
+  // then.
+  Result<v1::AdminQosReply> AdminQos(const v1::AdminQosRequest& req);
   // Ends a running `corral run` allocation: COMPLETED for exit code 0, else FAILED.
   Status Complete(const v1::CompleteRequest& req);
   // A node (re)connected. `done` gets what to answer in Registered: once the registration is

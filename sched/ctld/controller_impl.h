@@ -79,6 +79,7 @@ class Controller::Impl {
   std::set<JobId> held;      // -H, until released
   std::set<JobId> dep_wait;  // dependencies not met yet; looked at when a job starts or ends
   bool deps_dirty = false;
+  std::map<std::string, sched::Qos> qos;  // by name; "normal" always there (admin_qos.cc)
   // When the next scheduling pass may run, and whether one was asked for before then.
   std::chrono::steady_clock::time_point next_pass_at;
   bool pass_due = false;
@@ -169,6 +170,7 @@ class Controller::Impl {
   }
 
   Status Load();
+  Status LoadQos();
   void ReconcileAccounting();
   void WriterLoop();
   void ApplyBatch(std::deque<Command>& cmds, bool tick);

@@ -80,6 +80,13 @@ class ControllerService final
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
+  grpc::Status AdminQos(grpc::ServerContext*, const v1::AdminQosRequest* req,
+                        v1::AdminQosReply* reply) override {
+    auto r = ctl_->AdminQos(*req);
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
   grpc::Status Ping(grpc::ServerContext*, const v1::PingRequest*, v1::PingReply* r) override {
     r->set_version("corral 0.1");
     r->set_now_ms(WallNowMs());

@@ -27,6 +27,11 @@ CREATE TABLE IF NOT EXISTS nodes(
   name TEXT PRIMARY KEY,
   profile BLOB NOT NULL,
   last_seen_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS admin(
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  spec BLOB NOT NULL,
+  PRIMARY KEY(kind, name));
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 'corral-1');
 )";
 
@@ -223,6 +228,54 @@ Result<std::vector<Job>> Store::LoadJobs() {
     ParseRun(sqlite3_column_blob(st, 9), sqlite3_column_bytes(st, 9), &j);
     j.payload_id = sqlite3_column_int64(st, 10);
     out.push_back(std::move(j));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));
+  return out;
+}
+
+Status Store::PutAdmin(const std::string& kind, const std::string& name,
+                       const std::string& bytes) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO admin(kind,name,spec) VALUES(?,?,?)", -1,
+                         &st, nullptr) != SQLITE_OK) {
+    return Status::Internal(sqlite3_errmsg(db_));
+  }
+  sqlite3_bind_text(st, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(st, 3, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? Status::Ok() : Status::Internal(sqlite3_errmsg(db_));
+}
+
+Status Store::DeleteAdmin(const std::string& kind, const std::string& name) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM admin WHERE kind=? AND name=?", -1, &st, nullptr) !=
+      SQLITE_OK) {
+    return Status::Internal(sqlite3_errmsg(db_));
+  }
+  sqlite3_bind_text(st, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? Status::Ok() : Status::Internal(sqlite3_errmsg(db_));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::LoadAdmin(
+    const std::string& kind) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT name,spec FROM admin WHERE kind=? ORDER BY name", -1, &st,
+                         nullptr) != SQLITE_OK) {
+    return Status::Internal(sqlite3_errmsg(db_));
+  }
+  sqlite3_bind_text(st, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char* name = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    const char* blob = static_cast<const char*>(sqlite3_column_blob(st, 1));
+    out.emplace_back(name ? name : "", std::string(blob ? blob : "", sqlite3_column_bytes(st, 1)));
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));

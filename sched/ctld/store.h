@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/node.h"
@@ -36,6 +37,11 @@ class Store {
   Status GetPayload(JobId id, JobSpec* spec);
   Result<std::vector<Job>> LoadJobs();
   Result<std::vector<NodeProfile>> LoadNodes();
+  // Admin objects (QOS today; accounts, partitions, reservations later): one encoded row per
+  // (kind, name).
+  Status PutAdmin(const std::string& kind, const std::string& name, const std::string& bytes);
+  Status DeleteAdmin(const std::string& kind, const std::string& name);
+  Result<std::vector<std::pair<std::string, std::string>>> LoadAdmin(const std::string& kind);
   // The largest job id ever stored (0 when none), so ids are never reused.
   Result<JobId> MaxJobId();
 

@@ -1,0 +1,165 @@
+// corral admin: what a centre's admins manage. Today `corral admin qos add|modify|remove|list`
+// (like sacctmgr add/modify/delete/show qos).
+#include <iostream>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "cli/job_json.h"
+#include "cli/job_options.h"
+#include "cli/options.h"
+#include "cli/table.h"
+#include "common/time.h"
+
+namespace corral::cli {
+
+namespace {
+
+constexpr const char* kQosUsage =
+    "Usage: corral admin qos list [--json]\n"
+    "       corral admin qos add NAME [LIMITS]\n"
+    "       corral admin qos modify NAME [LIMITS]   (what is not given stays)\n"
+    "       corral admin qos remove NAME\n\n"
+    "A QOS gives its jobs (submitted with --qos NAME; without it, \"normal\") a priority factor "
+    "and limits: a job that would exceed one waits, with the reason Slurm gives (e.g. "
+    "QOSMaxJobsPerUserLimit). A limit of -1 means none.";
+
+nlohmann::json QosJson(const v1::QosSpec& q) {
+  return {{"name", q.name()},
+          {"priority", q.priority()},
+          {"max_jobs_per_user", q.max_jobs_per_user()},
+          {"max_gpus_per_user", q.max_gpus_per_user()},
+          {"max_jobs_per_account", q.max_jobs_per_account()},
+          {"max_gpus_per_account", q.max_gpus_per_account()},
+          {"max_wall_ms", q.max_wall_ms()}};
+}
+
+std::string Limit(int64_t v) {
+  return v < 0 ? "-" : std::to_string(v);
+}
+
+int Qos(const Args& args) {
+  po::options_description d("Options");
+  std::string controller, max_wall;
+  std::vector<std::string> words;
+  bool json = false;
+  int64_t priority = 0;
+  int32_t jobs_user = -1, gpus_user = -1, jobs_account = -1, gpus_account = -1;
+  d.add_options()("controller", po::value(&controller), "corrald address")(
+      "json", po::bool_switch(&json), "print JSON")(
+      "priority", po::value(&priority), "its priority (the QOS factor is this over the highest)")(
+      "max-jobs-per-user", po::value(&jobs_user), "jobs a user may run at once under it")(
+      "max-gpus-per-user", po::value(&gpus_user), "GPUs a user's jobs may hold at once")(
+      "max-jobs-per-account", po::value(&jobs_account), "jobs an account may run at once")(
+      "max-gpus-per-account", po::value(&gpus_account), "GPUs an account's jobs may hold")(
+      "max-wall", po::value(&max_wall),
+      "the longest --time a job may ask for (MIN, HH:MM:SS, D-HH, ...; UNLIMITED for none)")(
+      "words", po::value(&words)->multitoken(), "OP [NAME]");
+  po::positional_options_description pos;
+  pos.add("words", -1);
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs("admin qos", kQosUsage, args, d, &pos, &vm, &exit)) return exit;
+  if (words.empty()) {
+    std::cerr << "corral admin qos: give an operation: list, add, modify or remove\n";
+    return kExitUsage;
+  }
+  const std::string op = words[0];
+  v1::AdminQosRequest req;
+  req.set_op(op);
+  Client c(ResolveController(controller));
+  if (op != "list") {
+    if (words.size() != 2) {
+      std::cerr << "corral admin qos " << op << ": give one QOS name\n";
+      return kExitUsage;
+    }
+    req.mutable_qos()->set_name(words[1]);
+  } else if (words.size() != 1) {
+    std::cerr << "corral admin qos list: takes no name\n";
+    return kExitUsage;
+  }
+  if (op == "modify") {
+    // Start from what it is now: what is not given stays.
+    v1::AdminQosRequest list;
+    list.set_op("list");
+    v1::AdminQosReply now;
+    if (Status s = c.Call(&v1::Controller::Stub::AdminQos, list, &now); !s.ok()) {
+      return Fail("admin qos", s);
+    }
+    bool found = false;
+    for (const auto& q : now.qos()) {
+      if (q.name() == words[1]) {
+        *req.mutable_qos() = q;
+        found = true;
+      }
+    }
+    if (!found) {
+      std::cerr << "corral admin qos modify: no QOS named " << words[1] << "\n";
+      return kExitRejected;
+    }
+  } else if (op == "add") {
+    auto* q = req.mutable_qos();
+    q->set_max_jobs_per_user(-1);
+    q->set_max_gpus_per_user(-1);
+    q->set_max_jobs_per_account(-1);
+    q->set_max_gpus_per_account(-1);
+    q->set_max_wall_ms(-1);
+  }
+  auto* q = req.mutable_qos();
+  if (vm.count("priority")) q->set_priority(priority);
+  if (vm.count("max-jobs-per-user")) q->set_max_jobs_per_user(jobs_user);
+  if (vm.count("max-gpus-per-user")) q->set_max_gpus_per_user(gpus_user);
+  if (vm.count("max-jobs-per-account")) q->set_max_jobs_per_account(jobs_account);
+  if (vm.count("max-gpus-per-account")) q->set_max_gpus_per_account(gpus_account);
+  if (vm.count("max-wall")) {
+    Result<int64_t> ms = ParseTimeLimitMs(max_wall);
+    if (!ms.ok()) {
+      std::cerr << "corral admin qos: --max-wall " << max_wall << ": " << ms.status().message()
+                << "\n";
+      return kExitUsage;
+    }
+    q->set_max_wall_ms(*ms == 0 ? -1 : *ms);
+  }
+  v1::AdminQosReply rep;
+  if (Status s = c.Call(&v1::Controller::Stub::AdminQos, req, &rep); !s.ok()) {
+    return Fail("admin qos", s);
+  }
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& x : rep.qos()) arr.push_back(QosJson(x));
+    std::cout << nlohmann::json{{"qos", arr}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (op != "list") {
+    std::cout << "qos " << words[1] << ": "
+              << (op == "add"      ? "added"
+                  : op == "modify" ? "modified"
+                                   : "removed")
+              << "\n";
+    return kExitOk;
+  }
+  Table t(
+      {"NAME", "PRIORITY", "MAX_JOBS_PU", "MAX_GPUS_PU", "MAX_JOBS_PA", "MAX_GPUS_PA", "MAX_WALL"});
+  for (const auto& x : rep.qos()) {
+    t.Add(x.name(), std::to_string(x.priority()), Limit(x.max_jobs_per_user()),
+          Limit(x.max_gpus_per_user()), Limit(x.max_jobs_per_account()),
+          Limit(x.max_gpus_per_account()),
+          x.max_wall_ms() < 0 ? std::string("-") : FormatDuration(x.max_wall_ms()));
+  }
+  t.Print(std::cout);
+  return kExitOk;
+}
+
+}  // namespace
+
+int Admin(const Args& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << "Usage: corral admin qos ...   (corral admin qos --help)\n\n"
+                 "What admins manage: QOS today (priorities and limits).\n";
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  if (args[0] == "qos") return Qos(Args(args.begin() + 1, args.end()));
+  std::cerr << "corral admin: unknown object \"" << args[0] << "\" (qos)\n";
+  return kExitUsage;
+}
+
+}  // namespace corral::cli
