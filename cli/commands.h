@@ -19,6 +19,7 @@ int Nodes(const Args& args);
 int Acct(const Args& args);
 int Wait(const Args& args);
 int Release(const Args& args);
+int Requeue(const Args& args);
 int Run(const Args& args);
 int Up(const Args& args);
 int Down(const Args& args);

@@ -61,6 +61,15 @@ int Release(const Args& args) {
       args, &v1::Controller::Stub::Release);
 }
 
+int Requeue(const Args& args) {
+  return ActOnIds<v1::RequeueRequest, v1::RequeueReply>(
+      "requeue",
+      "Usage: corral requeue JOBID...\n\nPuts running batch jobs back in the queue (an array's "
+      "id requeues its running tasks), like scontrol requeue: their processes are stopped and "
+      "they run again from the start.",
+      args, &v1::Controller::Stub::Requeue);
+}
+
 int Wait(const Args& args) {
   po::options_description d("Options");
   std::string controller;

@@ -22,6 +22,7 @@ Commands:
   queue    list pending and running jobs (like squeue)
   cancel   cancel jobs (like scancel)
   release  release held jobs (submitted with --hold)
+  requeue  put running jobs back in the queue (like scontrol requeue)
   wait     block until jobs end; exits with the job's exit code
   nodes    list nodes (like sinfo -N)
   acct     show finished jobs from accounting (like sacct)
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
       {"nodes", corral::cli::Nodes},     {"acct", corral::cli::Acct},
       {"up", corral::cli::Up},           {"run", corral::cli::Run},
       {"release", corral::cli::Release}, {"down", corral::cli::Down},
-      {"admin", corral::cli::Admin},
+      {"admin", corral::cli::Admin},     {"requeue", corral::cli::Requeue},
   };
   // Slurm names: `sbatch job.sh` is `corral submit job.sh`, and so on (symlinks in bin/).
   const std::map<std::string, std::string> shims = {{"sbatch", "submit"},  {"squeue", "queue"},

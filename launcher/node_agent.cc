@@ -111,7 +111,10 @@ class NodeAgent::Impl {
   }
 
   AgentOptions opts;
-  std::string session;  // CORRAL_NODE_SESSION: tags this agent's job processes
+  std::string session;  // tags this agent's job processes, with the run: RunTag
+  // CORRAL_NODE_SESSION of a run of a job: unique to this agent and the run, so that stopping
+  // an earlier run of a requeued job never touches the new one.
+  std::string RunTag(int32_t restarts) const { return session + "." + std::to_string(restarts); }
   std::atomic<bool> stopping{false};
 
   std::mutex mu;  // guards everything below
@@ -124,7 +127,8 @@ class NodeAgent::Impl {
   std::optional<JobJournal> journal;    // set by Run() before anything starts
   std::map<pid_t, std::pair<int64_t, int32_t>> batch_pids;  // pid -> job id, restarts
   std::map<pid_t, int64_t> step_pids;                       // pid -> step id
-  std::multimap<TimeMs, int64_t> sweeps;  // monotonic time -> job to sweep again then
+  // Monotonic time -> a job's run (id, its RunTag) to sweep again then.
+  std::multimap<TimeMs, std::pair<int64_t, std::string>> sweeps;
 
   // The link; writes are serialised by link_mu.
   std::mutex link_mu;
@@ -211,7 +215,7 @@ class NodeAgent::Impl {
   // Under `mu`: the controller has the end (or loss) of job_id's run `restarts` (-1: whichever
   // is pending); its journal entry goes, unless a newer run of the job holds it.
   void Forget(int64_t job_id, int32_t restarts);
-  void SweepLeftovers(int64_t job_id);
+  void SweepLeftovers(int64_t job_id, const std::string& tag);
   EnvList NodeEnv(const v1::LaunchJob& l, const std::string& dir) const;
 };
 
@@ -222,7 +226,7 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
   for (const auto& e : l.env()) env[e.key()] = e.value();
   const std::string& me = opts.profile.name;
   env["CORRAL_NODENAME"] = me;
-  env["CORRAL_NODE_SESSION"] = session;
+  env["CORRAL_NODE_SESSION"] = RunTag(job.restarts());
   env["SLURMD_NODENAME"] = me;
   env["CORRAL_JOB_DIR"] = dir;
   // A private TMPDIR per job and node, removed when the job ends there. Open MPI keeps its
@@ -328,7 +332,7 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
   v1::NodeJournalEntry entry;
   entry.set_job_id(id);
   entry.set_restarts(info.restarts());
-  entry.set_session(session);
+  entry.set_session(RunTag(info.restarts()));
   entry.set_batch_host(j.batch_host);
   Journal(entry);  // before the script starts: a restart of this agent then knows it lost it
   if (!j.batch_host) {
@@ -372,25 +376,26 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
 
 void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget) {
   std::vector<pid_t> leaders;
+  int32_t run = -1;
   {
     std::lock_guard<std::mutex> l(mu);
     auto it = jobs.find(job_id);
-    if (it != jobs.end()) {
-      it->second.cancelled = true;
-      if (it->second.pid > 0) leaders.push_back(it->second.pid);
-    }
+    if (it == jobs.end()) return;  // nothing of it runs here
+    it->second.cancelled = true;
+    run = it->second.info.restarts();
+    if (it->second.pid > 0) leaders.push_back(it->second.pid);
     for (const auto& [sid, s] : steps)
       if (s.job_id == job_id && !s.exited) leaders.push_back(s.pid);
   }
   // Off the link thread: the grace period must not stall message handling.
-  std::string node = session;
+  std::string tag = RunTag(run);
   int grace = opts.kill_grace_ms;
-  std::thread([this, job_id, node, leaders, grace, forget] {
-    KillJobProcesses(job_id, node, leaders, grace);
+  std::thread([this, job_id, run, tag, leaders, grace, forget] {
+    KillJobProcesses(job_id, tag, leaders, grace);
     if (forget) {
       std::lock_guard<std::mutex> l(mu);
       auto it = jobs.find(job_id);
-      if (it != jobs.end() && it->second.pid == 0) {
+      if (it != jobs.end() && it->second.pid == 0 && it->second.info.restarts() == run) {
         RemoveJobDir(it->second.dir);
         if (!it->second.batch_host) journal->Remove(job_id);  // a batch host's end removes it
         jobs.erase(it);
@@ -591,7 +596,7 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int32_t restarts, int status) 
   }
   // Whatever the script left behind on this node ends with it. A child caught in the middle of
   // an exec can hide its environment for a moment, so look again a little later.
-  SweepLeftovers(job_id);
+  SweepLeftovers(job_id, RunTag(restarts));
   RemoveJobDir(dir);
   ReportFinished(f, true);
   // Logged once the end is in the journal: from here on a restart of this agent reports it.
@@ -600,8 +605,8 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int32_t restarts, int status) 
     // WatchLoop sweeps again at these times (a thread per job cost more than the job).
     std::lock_guard<std::mutex> l(mu);
     TimeMs now = MonotonicNowMs();
-    sweeps.emplace(now + 200, job_id);
-    sweeps.emplace(now + 1200, job_id);
+    sweeps.emplace(now + 200, std::pair{job_id, RunTag(restarts)});
+    sweeps.emplace(now + 1200, std::pair{job_id, RunTag(restarts)});
   }
 }
 
@@ -617,7 +622,7 @@ void NodeAgent::Impl::ReportFinished(const v1::JobFinished& f, bool batch_host) 
   v1::NodeJournalEntry e;
   e.set_job_id(f.job_id());
   e.set_restarts(f.restarts());
-  e.set_session(session);
+  e.set_session(RunTag(f.restarts()));
   e.set_batch_host(batch_host);
   *e.mutable_finished() = f;
   Journal(e);  // before it is sent: an acknowledgement may come back at once
@@ -673,14 +678,14 @@ void NodeAgent::Impl::Recover() {
   }
 }
 
-void NodeAgent::Impl::SweepLeftovers(int64_t job_id) {
+void NodeAgent::Impl::SweepLeftovers(int64_t job_id, const std::string& tag) {
   std::set<pid_t> tracked;
   {
     std::lock_guard<std::mutex> l(mu);
     for (const auto& [pid, id] : batch_pids) tracked.insert(pid);
     for (const auto& [pid, id] : step_pids) tracked.insert(pid);
   }
-  int n = KillLeftovers(job_id, session, tracked);
+  int n = KillLeftovers(job_id, tag, tracked);
   if (n > 0) spdlog::info("job {}: killed {} process(es) it left behind", job_id, n);
 }
 
@@ -717,7 +722,8 @@ void NodeAgent::Impl::WatchLoop() {
   // Time limits: SIGTERM the job at its limit, SIGKILL after the grace period. And the later
   // leftover sweeps of finished jobs.
   while (!stopping) {
-    std::vector<int64_t> expired, due;
+    std::vector<int64_t> expired;
+    std::vector<std::pair<int64_t, std::string>> due;
     {
       std::unique_lock<std::mutex> l(mu);
       cv.wait_for(l, std::chrono::milliseconds(200));
@@ -737,7 +743,7 @@ void NodeAgent::Impl::WatchLoop() {
       spdlog::info("job {}: time limit reached", id);
       CancelJob(id, false);
     }
-    for (int64_t id : due) SweepLeftovers(id);
+    for (const auto& [id, tag] : due) SweepLeftovers(id, tag);
   }
 }
 
@@ -893,11 +899,13 @@ Status NodeAgent::Run() {
   }
   for (int64_t id : ids) {
     std::vector<pid_t> leaders;
+    std::string tag;
     {
       std::lock_guard<std::mutex> l(I.mu);
       if (I.jobs[id].pid > 0) leaders.push_back(I.jobs[id].pid);
+      tag = I.RunTag(I.jobs[id].info.restarts());
     }
-    KillJobProcesses(id, I.session, leaders, 1000);
+    KillJobProcesses(id, tag, leaders, 1000);
   }
   I.cv.notify_all();
   reaper.detach();

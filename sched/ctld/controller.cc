@@ -935,6 +935,24 @@ v1::ReleaseReply Controller::Release(const v1::ReleaseRequest& req) {
   });
 }
 
+v1::RequeueReply Controller::Requeue(const v1::RequeueRequest& req) {
+  return impl_->Run<v1::RequeueReply>([this, req](Batch& b) {
+    Impl& I = *impl_;
+    v1::RequeueReply reply;
+    ForEachNamedJob(I, req.ids(), req.user(), reply.mutable_errors(), [&](Job& j) {
+      if (j.state != JobState::kRunning) {
+        return std::string("is ") + JobStateName(j.state) + "; only running jobs are requeued";
+      }
+      if (j.spec.interactive) return std::string("is a corral run allocation; it is not requeued");
+      if (!j.spec.requeue) return std::string("was submitted with --no-requeue");
+      I.Requeue(j, "Requeued: by request", b);
+      reply.add_requeued(j.id);
+      return std::string();
+    });
+    return reply;
+  });
+}
+
 Status Controller::Complete(const v1::CompleteRequest& req) {
   return impl_->Run<Status>([this, req](Batch& b) -> Status {
     Impl& I = *impl_;

@@ -50,6 +50,10 @@ class Controller {
   void Cancel(const v1::CancelRequest& req, std::function<void(v1::CancelReply)> done);
   // Releases held jobs (an array's first id releases all its tasks).
   v1::ReleaseReply Release(const v1::ReleaseRequest& req);
+  // Puts running batch jobs back in the queue: their processes are stopped, they wait again
+  // with their priority, and run again from the start (restarts grows). Refused, per job, for a
+  // job that is not running, a `corral run` allocation, or one submitted with --no-requeue.
+  v1::RequeueReply Requeue(const v1::RequeueRequest& req);
   // `corral admin qos`: adds, modifies, removes or lists QOSes (admin_qos.cc). Invalid,
   // AlreadyExists, NotFound or FailedPrecondition name the field or the reason; nothing changes
   // then.

@@ -69,6 +69,12 @@ class ControllerService final
     *reply = ctl_->Release(*req);
     return grpc::Status::OK;
   }
+  grpc::Status Requeue(grpc::ServerContext*, const v1::RequeueRequest* req,
+                       v1::RequeueReply* reply) override {
+    if (req->ids_size() == 0) return ToGrpc(Status::Invalid("requeue: no job ids given"));
+    *reply = ctl_->Requeue(*req);
+    return grpc::Status::OK;
+  }
   grpc::Status Complete(grpc::ServerContext*, const v1::CompleteRequest* req,
                         v1::CompleteReply*) override {
     return ToGrpc(ctl_->Complete(*req));

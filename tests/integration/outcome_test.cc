@@ -218,5 +218,46 @@ TEST(Outcome, AStepIsFollowedAcrossARestartOfTheController) {
   }
 }
 
+// `corral requeue`: a running job is stopped and runs again from the start, once more in the
+// queue; what cannot be requeued is refused, naming the job and why.
+TEST(Outcome, ARequeuedJobRunsAgainFromTheStart) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  int64_t id = SubmitOk(*c,
+                        "--wrap 'n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) >count; "
+                        "[ $n -ge 1 ] || sleep 317'");
+  ASSERT_TRUE(
+      WaitFor([&] { return StateIs(*c, id, "RUNNING") && c->ReadFile("count") == "1\n"; }, 15000))
+      << c->Diagnose();
+  CmdResult r = c->Corral("requeue " + std::to_string(id));
+  EXPECT_EQ(r.code, 0) << r.err;
+  ASSERT_TRUE(WaitFor([&] { return StateIs(*c, id, "COMPLETED"); }, 30000)) << c->Diagnose();
+  EXPECT_EQ(c->ReadFile("count"), "2\n");
+  EXPECT_EQ(Job(*c, id)["restarts"], 1);
+  EXPECT_EQ(Jobs(*c, "acct --json -j " + std::to_string(id)).size(), 1u);
+
+  int64_t once = SubmitOk(*c, "--no-requeue --wrap 'sleep 317'");
+  ASSERT_TRUE(WaitFor([&] { return StateIs(*c, once, "RUNNING"); }, 15000));
+  struct Case {
+    std::string args;
+    int code;
+    std::string says;
+  };
+  const Case cases[] = {
+      {"requeue " + std::to_string(id), 4, "is COMPLETED; only running jobs are requeued"},
+      {"requeue " + std::to_string(once), 4, "was submitted with --no-requeue"},
+      {"requeue 987654", 4, "job 987654: no such job"},
+      {"requeue", 2, "give at least one job id"},
+      {"requeue abc", 2, "not a positive integer"},
+  };
+  for (const Case& k : cases) {
+    CmdResult e = c->Corral(k.args);
+    EXPECT_EQ(e.code, k.code) << k.args << ": " << e.err;
+    EXPECT_NE(e.err.find(k.says), std::string::npos) << k.args << ": " << e.err;
+  }
+  EXPECT_TRUE(StateIs(*c, once, "RUNNING"));
+  EXPECT_EQ(c->Corral("cancel " + std::to_string(once)).code, 0);
+}
+
 }  // namespace
 }  // namespace corral::testing
