@@ -17,6 +17,35 @@ int32_t JobSpec::CpusPerNode() const {
   return tasks_per_node * std::max(cpus_per_task, 1);
 }
 
+namespace {
+
+int64_t CpusOver(int32_t nodes, int32_t ntasks, int32_t cpus_per_task) {
+  int32_t n = std::max(nodes, 1);
+  int64_t tasks_per_node = (std::max(ntasks, 1) + n - 1) / n;
+  return tasks_per_node * std::max(cpus_per_task, 1) * n;
+}
+
+int64_t GpusOver(int32_t nodes, int32_t gpus, int32_t gpus_per_node) {
+  int32_t n = std::max(nodes, 1);
+  if (gpus_per_node > 0) return static_cast<int64_t>(gpus_per_node) * n;
+  if (gpus <= 0) return 0;
+  return static_cast<int64_t>((gpus + n - 1) / n) * n;
+}
+
+}  // namespace
+
+int64_t JobSpec::TotalCpus() const {
+  int64_t c = CpusOver(nodes, ntasks, cpus_per_task);
+  for (const auto& h : het) c += CpusOver(h.nodes, h.ntasks, h.cpus_per_task);
+  return c;
+}
+
+int64_t JobSpec::TotalGpus() const {
+  int64_t g = GpusOver(nodes, gpus, gpus_per_node);
+  for (const auto& h : het) g += GpusOver(h.nodes, h.gpus, h.gpus_per_node);
+  return g;
+}
+
 JobSpec JobSpec::Component(size_t i) const {
   JobSpec c = *this;
   c.het.clear();

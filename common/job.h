@@ -67,6 +67,10 @@ struct JobSpec {
   // CPUs wanted on each allocated node: tasks are spread evenly, rounded up.
   int32_t CpusPerNode() const;
   size_t NumComponents() const { return 1 + het.size(); }
+  // CPUs and GPUs over every node of every component (no copies: a pass asks this of every
+  // pending job).
+  int64_t TotalCpus() const;
+  int64_t TotalGpus() const;
   // The resource request of component i (0 = this spec) as a spec of its own, without `het`.
   JobSpec Component(size_t i) const;
 };

@@ -1,12 +1,17 @@
-// corral-node's job journal: what this node must not forget across its own restart. One small
-// file per job under DIR (a NodeJournalEntry): written before the job starts, rewritten with its
-// end when it ends, removed once the controller has acknowledged that end. A file is replaced
-// by rename, so a kill -9 at any moment leaves either the old entry or the new one. Files are
+// corral-node's job journal: what this node must not forget across its own restart. An
+// append-only log, DIR/journal, of NodeJournalEntry records (each preceded by its length): one
+// written before a job starts, one when it ends, one to forget it once the controller has
+// acknowledged that end. A record is one write() to a file opened O_APPEND, so a kill -9 leaves
+// whole records and at most a torn last one, which Load drops. The live entries are rewritten
+// to a fresh log (by rename) at Load and whenever forgotten records outnumber them. Records are
 // not fsync'ed: they survive the process, not a power cut (which takes the jobs with it).
-// Thread-safe: each call touches only its job's file.
+// Thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,24 +22,33 @@ namespace corral {
 
 class JobJournal {
  public:
-  // Uses DIR (created if missing, with its parents). Fails naming DIR if it cannot be created.
-  static Result<JobJournal> Open(const std::string& dir);
+  // Uses DIR (created if missing, with its parents). Fails naming DIR if it cannot be created
+  // or its log cannot be opened.
+  static Result<std::unique_ptr<JobJournal>> Open(const std::string& dir);
+  ~JobJournal();
 
-  // Every entry in DIR, in job id order. An unreadable or truncated file is reported in
-  // `skipped` (its path and why) and removed: it cannot name a job to recover.
-  std::vector<v1::NodeJournalEntry> Load(std::vector<std::string>* skipped = nullptr) const;
+  // The live entries (the latest record of each job not forgotten), in job id order, and
+  // compacts the log to them. A torn or malformed record ends the replay there; what was
+  // dropped is described in `skipped`.
+  std::vector<v1::NodeJournalEntry> Load(std::vector<std::string>* skipped = nullptr);
 
-  // Writes (or replaces) the entry of entry.job_id().
-  Status Put(const v1::NodeJournalEntry& entry) const;
-  // Removes the entry of `job_id`; nothing if there is none.
-  void Remove(int64_t job_id) const;
+  // Records (or replaces) the entry of entry.job_id().
+  Status Put(const v1::NodeJournalEntry& entry);
+  // Forgets the entry of `job_id`; nothing if there is none.
+  void Remove(int64_t job_id);
 
   const std::string& dir() const { return dir_; }
 
  private:
-  explicit JobJournal(std::string dir) : dir_(std::move(dir)) {}
-  std::string PathOf(int64_t job_id) const;
+  JobJournal(std::string dir, int fd) : dir_(std::move(dir)), fd_(fd) {}
+  Status Append(const std::string& record);
+  // Rewrites the log to hold only `live_` (under mu_).
+  Status Compact();
   std::string dir_;
+  std::mutex mu_;
+  int fd_;
+  std::map<int64_t, std::string> live_;  // job id -> its latest record, encoded
+  size_t records_ = 0;                   // in the log now
 };
 
 }  // namespace corral

@@ -124,7 +124,7 @@ class NodeAgent::Impl {
   std::map<int64_t, std::shared_ptr<StepIo>> step_io;  // by step id, until acknowledged
   std::map<int64_t, v1::JobFinished> unacked;          // finishes not yet acknowledged
   std::map<int64_t, v1::LostJob> lost;  // lost by a restart of this agent; not yet told
-  std::optional<JobJournal> journal;    // set by Run() before anything starts
+  std::unique_ptr<JobJournal> journal;  // set by Run() before anything starts
   std::map<pid_t, std::pair<int64_t, int32_t>> batch_pids;  // pid -> job id, restarts
   std::map<pid_t, int64_t> step_pids;                       // pid -> step id
   // Monotonic time -> a job's run (id, its RunTag) to sweep again then.

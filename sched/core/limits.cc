@@ -8,16 +8,13 @@ const std::string& QosOf(const JobSpec& spec) {
 }
 
 int64_t GpusOf(const JobSpec& spec) {
-  int64_t n = 0;
-  for (size_t c = 0; c < spec.NumComponents(); ++c) {
-    JobSpec part = spec.Component(c);
-    n += static_cast<int64_t>(part.GpusPerNode()) * part.nodes;
-  }
-  return n;
+  return spec.TotalGpus();
 }
 
 void LimitTracker::AddRunning(const JobSpec& spec) {
   const std::string& q = QosOf(spec);
+  auto it = qos_.find(q);
+  if (it == qos_.end() || !it->second.Limits()) return;  // nothing to count against
   int64_t gpus = GpusOf(spec);
   Use& u = by_user_[{q, spec.user}];
   u.jobs++;
@@ -32,6 +29,7 @@ std::string LimitTracker::Admit(const JobSpec& spec) {
   auto it = qos_.find(name);
   if (it == qos_.end()) return "InvalidQOS";
   const Qos& q = it->second;
+  if (!q.Limits()) return "";
   if (q.max_wall_ms >= 0 && (spec.time_limit_ms <= 0 || spec.time_limit_ms > q.max_wall_ms)) {
     return "QOSMaxWallDurationPerJobLimit";
   }

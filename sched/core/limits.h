@@ -23,6 +23,11 @@ struct Qos {
   int32_t max_jobs_per_account = -1;  // MaxJobsPerAccount
   int32_t max_gpus_per_account = -1;  // MaxTRESPerAccount=gres/gpu
   TimeMs max_wall_ms = -1;            // MaxWallDurationPerJob; a job without -t exceeds it
+
+  bool Limits() const {
+    return max_jobs_per_user >= 0 || max_gpus_per_user >= 0 || max_jobs_per_account >= 0 ||
+           max_gpus_per_account >= 0 || max_wall_ms >= 0;
+  }
 };
 
 // The QOS every job without --qos has.

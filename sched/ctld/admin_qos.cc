@@ -83,6 +83,7 @@ Status Controller::Impl::LoadQos() {
     }
     qos[normal.name] = normal;
   }
+  for (const auto& [n, q] : qos) qos_top = std::max(qos_top, q.priority);
   return Status::Ok();
 }
 
@@ -131,6 +132,8 @@ Result<v1::AdminQosReply> Controller::AdminQos(const v1::AdminQosRequest& req) {
       return Status::Invalid("qos: unknown operation \"" + op.substr(0, 32) +
                              "\" (add, modify, remove or list)");
     }
+    I.qos_top = 0;
+    for (const auto& [n, q] : I.qos) I.qos_top = std::max(I.qos_top, q.priority);
     v1::AdminQosReply reply;
     for (const auto& [n, q] : I.qos) *reply.add_qos() = ToSpec(q);
     return reply;

@@ -180,7 +180,7 @@ void Controller::Impl::ApplyBatch(std::deque<Command>& cmds, bool tick) {
     // for it). With a short queue the gap is microseconds.
     auto t0 = std::chrono::steady_clock::now();
     if (t0 >= next_pass_at) {
-      Schedule(b, now);
+      Schedule(b, now, tick);
       auto t1 = std::chrono::steady_clock::now();
       next_pass_at = t1 + 4 * (t1 - t0);
       pass_due = false;
@@ -357,7 +357,7 @@ void Controller::Impl::FileJob(const Job& j) {
   }
 }
 
-void Controller::Impl::Schedule(Batch& b, TimeMs now) {
+void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
   if (deps_dirty && !dep_wait.empty()) {
     deps_dirty = false;
     std::vector<JobId> ready, never;
@@ -394,6 +394,12 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now) {
     any_up = any_up || n.Usable();
   }
   if (!any_up) return;  // nothing can start; the reasons stay as they are
+  // Every job needs a CPU: with none free, a pass started by a command could start nothing,
+  // and the plan it would redo is redone at the next tick.
+  if (!tick && std::none_of(st.nodes.begin(), st.nodes.end(),
+                            [](const sched::NodeView& v) { return v.up && v.free_cpus > 0; })) {
+    return;
+  }
   for (const auto& [name, n] : nodes) {
     for (JobId id : n.jobs) {
       const Job& j = jobs[id];
@@ -409,7 +415,7 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now) {
   st.qos = qos;
   st.pending.reserve(pending.size());
   for (JobId id : pending) {
-    const Job& j = jobs[id];
+    const Job& j = jobs.find(id)->second;  // one lookup (operator[] would insert if missing)
     sched::WaitingJob w;
     w.id = id;
     w.spec = &j.spec;
@@ -462,16 +468,13 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now) {
 sched::PriorityInputs Controller::Impl::PriorityInputsOf(const Job& j) const {
   sched::PriorityInputs in;
   in.eligible_ms = j.submit_ms;
-  for (size_t c = 0; c < j.spec.NumComponents(); ++c) {
-    JobSpec part = j.spec.Component(c);
-    in.cpus += static_cast<int64_t>(part.CpusPerNode()) * part.nodes;
-    in.gpus += static_cast<int64_t>(part.GpusPerNode()) * part.nodes;
-  }
+  in.cpus = j.spec.TotalCpus();
+  in.gpus = j.spec.TotalGpus();
   in.nice = j.spec.nice;
-  int64_t top = 0;
-  for (const auto& [name, q] : qos) top = std::max(top, q.priority);
-  auto q = qos.find(sched::QosOf(j.spec));
-  if (q != qos.end() && top > 0) in.qos = q->second.priority * sched::kOne / top;
+  if (qos_top > 0) {
+    auto q = qos.find(sched::QosOf(j.spec));
+    if (q != qos.end()) in.qos = q->second.priority * sched::kOne / qos_top;
+  }
   return in;
 }
 

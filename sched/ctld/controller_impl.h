@@ -80,6 +80,7 @@ class Controller::Impl {
   std::set<JobId> dep_wait;  // dependencies not met yet; looked at when a job starts or ends
   bool deps_dirty = false;
   std::map<std::string, sched::Qos> qos;  // by name; "normal" always there (admin_qos.cc)
+  int64_t qos_top = 0;                    // the highest QOS priority, kept with `qos`
   // When the next scheduling pass may run, and whether one was asked for before then.
   std::chrono::steady_clock::time_point next_pass_at;
   bool pass_due = false;
@@ -174,7 +175,8 @@ class Controller::Impl {
   void ReconcileAccounting();
   void WriterLoop();
   void ApplyBatch(std::deque<Command>& cmds, bool tick);
-  void Schedule(Batch& b, TimeMs now);
+  // One scheduling pass (sched::Schedule) and its decisions; `tick`: the periodic one.
+  void Schedule(Batch& b, TimeMs now, bool tick);
   sched::PriorityInputs PriorityInputsOf(const Job& j) const;
   void Tick(Batch& b, TimeMs now);
   void Finish(Job& j, JobState st, int32_t exit_code, TimeMs end, const std::string& reason,

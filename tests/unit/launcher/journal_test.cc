@@ -1,6 +1,6 @@
-// The job journal of corral-node: entries survive the process, replace each other whole, and
-// files that are not entries (truncated, foreign, left from a write cut short) are dropped with
-// a word, never taken for a job.
+// The job journal of corral-node: entries survive the process, the latest record of a job wins,
+// forgotten jobs stay forgotten, the log is compacted, and a torn or foreign tail (a kill in the
+// middle of a write, a damaged file) is dropped with a word, never taken for a job.
 #include "launcher/journal.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <fstream>
+
+#include "fabric/delimited.h"
 
 namespace corral {
 namespace {
@@ -20,69 +22,102 @@ class JournalTest : public ::testing::Test {
     dir_ = tmpl;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  void Write(const std::string& name, const std::string& bytes) {
-    std::ofstream(dir_ + "/jobs/" + name, std::ios::binary) << bytes;
+  std::string Log() const { return dir_ + "/jobs/journal"; }
+  void AppendRaw(const std::string& bytes) {
+    std::ofstream(Log(), std::ios::binary | std::ios::app) << bytes;
   }
   static v1::NodeJournalEntry Entry(int64_t id, int32_t restarts) {
     v1::NodeJournalEntry e;
     e.set_job_id(id);
     e.set_restarts(restarts);
-    e.set_session("abc");
+    e.set_session("abc.0");
     e.set_batch_host(true);
     return e;
   }
   std::string dir_;
 };
 
-TEST_F(JournalTest, EntriesAreReadBackInJobOrderAndReplacedWhole) {
-  auto j = JobJournal::Open(dir_ + "/jobs");
-  ASSERT_TRUE(j.ok()) << j.status().message();
-  ASSERT_TRUE(j->Put(Entry(12, 0)).ok());
-  ASSERT_TRUE(j->Put(Entry(3, 1)).ok());
-  v1::NodeJournalEntry ended = Entry(12, 0);
-  ended.mutable_finished()->set_job_id(12);
-  ended.mutable_finished()->set_state("COMPLETED");
-  ASSERT_TRUE(j->Put(ended).ok());
+TEST_F(JournalTest, TheLatestRecordOfEachJobIsReadBackInJobOrder) {
+  {
+    auto j = JobJournal::Open(dir_ + "/jobs");
+    ASSERT_TRUE(j.ok()) << j.status().message();
+    ASSERT_TRUE((*j)->Put(Entry(12, 0)).ok());
+    ASSERT_TRUE((*j)->Put(Entry(3, 1)).ok());
+    ASSERT_TRUE((*j)->Put(Entry(7, 0)).ok());
+    v1::NodeJournalEntry ended = Entry(12, 0);
+    ended.mutable_finished()->set_job_id(12);
+    ended.mutable_finished()->set_state("COMPLETED");
+    ASSERT_TRUE((*j)->Put(ended).ok());
+    (*j)->Remove(7);
+    (*j)->Remove(7);    // twice: nothing
+    (*j)->Remove(999);  // never there: nothing
+  }
   // A second journal on the same directory, as after a restart.
   auto again = JobJournal::Open(dir_ + "/jobs");
   ASSERT_TRUE(again.ok());
-  auto entries = again->Load();
+  std::vector<std::string> skipped;
+  auto entries = (*again)->Load(&skipped);
+  EXPECT_TRUE(skipped.empty());
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].job_id(), 3);
   EXPECT_EQ(entries[0].restarts(), 1);
   EXPECT_FALSE(entries[0].has_finished());
   EXPECT_EQ(entries[1].job_id(), 12);
   EXPECT_EQ(entries[1].finished().state(), "COMPLETED");
-  again->Remove(3);
-  again->Remove(3);    // twice: nothing
-  again->Remove(999);  // never there: nothing
-  EXPECT_EQ(again->Load().size(), 1u);
+  // Load compacted the log to the two live entries.
+  EXPECT_EQ(std::filesystem::file_size(Log()),
+            EncodeDelimited(entries[0]).size() + EncodeDelimited(entries[1]).size());
 }
 
-TEST_F(JournalTest, FilesThatAreNotEntriesAreDroppedAndNamed) {
+TEST_F(JournalTest, ManyJobsComeAndGoAndTheLogStaysSmall) {
   auto j = JobJournal::Open(dir_ + "/jobs");
   ASSERT_TRUE(j.ok());
-  ASSERT_TRUE(j->Put(Entry(5, 0)).ok());
-  std::string good = Entry(7, 0).SerializeAsString();
-  Write("job-7", good.substr(0, good.size() / 2));    // truncated mid-field
-  Write("job-8", Entry(9, 0).SerializeAsString());    // names another job
-  Write("job-x1", "");                                // not a job id
-  Write("job--4", Entry(-4, 0).SerializeAsString());  // not a positive id
-  Write("job-6", "\xff\xff\xff\xff garbage");
-  Write(".tmp-job-5", "a write cut short by a kill");
-  std::vector<std::string> skipped;
-  auto entries = j->Load(&skipped);
-  ASSERT_EQ(entries.size(), 1u);
-  EXPECT_EQ(entries[0].job_id(), 5);
-  EXPECT_EQ(skipped.size(), 5u);
-  for (const auto& s : skipped) EXPECT_NE(s.find(dir_), std::string::npos) << s;
-  // Dropped from the directory too: the next start does not trip on them again.
-  size_t files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/jobs")) {
-    (void)e;
-    ++files;
+  for (int64_t id = 1; id <= 20000; ++id) {
+    ASSERT_TRUE((*j)->Put(Entry(id, 0)).ok());
+    v1::NodeJournalEntry e = Entry(id, 0);
+    e.mutable_finished()->set_state("COMPLETED");
+    ASSERT_TRUE((*j)->Put(e).ok());
+    if (id != 777) (*j)->Remove(id);
   }
-  EXPECT_EQ(files, 1u);
+  EXPECT_LT(std::filesystem::file_size(Log()), 4096u * 64);  // compacted along the way
+  auto again = JobJournal::Open(dir_ + "/jobs");
+  auto entries = (*again)->Load();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].job_id(), 777);
+}
+
+TEST_F(JournalTest, ATornOrForeignTailIsDroppedAndNamed) {
+  {
+    auto j = JobJournal::Open(dir_ + "/jobs");
+    ASSERT_TRUE(j.ok());
+    ASSERT_TRUE((*j)->Put(Entry(5, 0)).ok());
+    ASSERT_TRUE((*j)->Put(Entry(6, 0)).ok());
+  }
+  std::string whole = EncodeDelimited(Entry(8, 0));
+  AppendRaw(whole.substr(0, whole.size() - 3));  // a write cut short by a kill
+  auto j = JobJournal::Open(dir_ + "/jobs");
+  std::vector<std::string> skipped;
+  auto entries = (*j)->Load(&skipped);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].job_id(), 5);
+  EXPECT_EQ(entries[1].job_id(), 6);
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_NE(skipped[0].find("record 3 is torn or malformed"), std::string::npos) << skipped[0];
+  // Garbage, and a record that names no job.
+  v1::NodeJournalEntry nobody;
+  nobody.set_restarts(4);
+  AppendRaw(EncodeDelimited(nobody));
+  AppendRaw("\xff\xff\xff\xff\x0f garbage");
+  skipped.clear();
+  auto again = JobJournal::Open(dir_ + "/jobs");
+  entries = (*again)->Load(&skipped);
+  EXPECT_EQ(entries.size(), 2u);
+  EXPECT_EQ(skipped.size(), 2u);
+  // The next start finds a clean log.
+  skipped.clear();
+  auto third = JobJournal::Open(dir_ + "/jobs");
+  EXPECT_EQ((*third)->Load(&skipped).size(), 2u);
+  EXPECT_TRUE(skipped.empty());
 }
 
 TEST_F(JournalTest, ADirectoryThatCannotBeMadeIsAClearError) {

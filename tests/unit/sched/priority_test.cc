@@ -64,6 +64,29 @@ TEST(Priority, HostileInputsStayInRange) {
   EXPECT_EQ(ComputePriority(0, in, {1, 0}, w).age, 0);
 }
 
+TEST(JobTotals, CountEveryNodeOfEveryComponentAsPlacementWould) {
+  JobSpec s;
+  s.nodes = 2;
+  s.ntasks = 3;  // 2 tasks per node, rounded up
+  s.cpus_per_task = 2;
+  s.gpus = 3;  // 2 per node, rounded up
+  JobSpec::HetComponent h;
+  h.nodes = 1;
+  h.ntasks = 4;
+  h.gpus_per_node = 1;
+  s.het.push_back(h);
+  EXPECT_EQ(s.TotalCpus(), 2 * 2 * 2 + 4);
+  EXPECT_EQ(s.TotalGpus(), 2 * 2 + 1);
+  int64_t cpus = 0, gpus = 0;
+  for (size_t c = 0; c < s.NumComponents(); ++c) {
+    JobSpec part = s.Component(c);
+    cpus += static_cast<int64_t>(part.CpusPerNode()) * part.nodes;
+    gpus += static_cast<int64_t>(part.GpusPerNode()) * part.nodes;
+  }
+  EXPECT_EQ(s.TotalCpus(), cpus);
+  EXPECT_EQ(s.TotalGpus(), gpus);
+}
+
 TEST(PriorityOrder, HigherFirstTiesToTheLowerId) {
   JobSpec s;
   std::vector<WaitingJob> jobs(4);
