@@ -1,0 +1,185 @@
+// The inside of NodeAgent, shared by the files that implement it: node_agent.cc (the link to
+// corrald and the agent's life), node_jobs.cc (jobs: launch, end, cancel, the journal, time
+// limits, leftovers) and node_steps.cc (steps started through Exec). Everything below is
+// guarded by Impl::mu unless its comment says otherwise.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/time.h"
+#include "fabric/channel.h"
+#include "launcher/gpu_check.h"
+#include "launcher/journal.h"
+#include "launcher/node_agent.h"
+#include "launcher/process.h"
+
+namespace corral {
+
+struct LocalJob {
+  v1::JobInfo info;  // includes the full spec; info.restarts() names this run of the job
+  EnvList env;       // the job's complete environment on this node
+  bool batch_host = false;
+  pid_t pid = 0;        // batch script, when this node runs it
+  TimeMs deadline = 0;  // monotonic; 0 = none
+  bool cancelled = false, timed_out = false;
+  std::string dir;
+};
+
+// A job's directory holds its script and hostfile, and is its TMPDIR (node_jobs.cc).
+void MakeJobDir(const std::string& dir);
+void RemoveJobDir(const std::string& dir);
+bool WriteNewFile(const std::string& path, const std::string& data, mode_t mode);
+
+struct LocalStep {
+  int64_t job_id = 0;
+  pid_t pid = 0;
+  bool exited = false;
+  int status = 0;
+};
+
+// What a step sends its client through the controller. On a new link nobody follows the step
+// until its client attaches again (AttachStep): meanwhile its output is held, up to kHeldMax,
+// and its exit is kept until the controller says the client has it (AckStep) or the job ends.
+struct StepIo {
+  static constexpr size_t kHeldMax = 8 << 20;
+  int64_t job_id = 0;
+  std::mutex mu;  // orders what is sent for the step; taken after Impl::mu, never before
+  bool routed = true;
+  std::deque<v1::NodeMessage> held;
+  size_t held_bytes = 0, dropped_bytes = 0;
+  bool exited = false;
+  v1::NodeMessage exit;
+};
+
+class NodeAgent::Impl {
+ public:
+  explicit Impl(AgentOptions o) : opts(std::move(o)) {
+    std::random_device rd;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+    session = buf;
+  }
+
+  AgentOptions opts;
+  std::string session;  // tags this agent's job processes, with the run: RunTag
+  // CORRAL_NODE_SESSION of a run of a job: unique to this agent and the run, so that stopping
+  // an earlier run of a requeued job never touches the new one.
+  std::string RunTag(int32_t restarts) const { return session + "." + std::to_string(restarts); }
+  std::atomic<bool> stopping{false};
+
+  std::mutex mu;  // guards everything below
+  std::condition_variable cv;
+  std::map<int64_t, LocalJob> jobs;
+  std::map<int64_t, LocalStep> steps;                  // by step id
+  std::map<int64_t, std::shared_ptr<StepIo>> step_io;  // by step id, until acknowledged
+  std::map<int64_t, v1::JobFinished> unacked;          // finishes not yet acknowledged
+  std::map<int64_t, v1::LostJob> lost;  // lost by a restart of this agent; not yet told
+  std::unique_ptr<JobJournal> journal;  // set by Run() before anything starts
+  std::map<pid_t, std::pair<int64_t, int32_t>> batch_pids;  // pid -> job id, restarts
+  std::map<pid_t, int64_t> step_pids;                       // pid -> step id
+  // Monotonic time -> a job's run (id, its RunTag) to sweep again then.
+  std::multimap<TimeMs, std::pair<int64_t, std::string>> sweeps;
+
+  // The link; writes are serialised by link_mu.
+  std::mutex link_mu;
+  grpc::ClientContext* ctx = nullptr;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::NodeMessage, v1::ControllerMessage>> stream;
+  int64_t heartbeat_ms = 1000;
+
+  // The GPU check runs on a thread of its own, so the link keeps reading and heartbeating: the
+  // latest challenge not yet run waits in verify_next, the latest request to open in open_next.
+  // `checks` (the verifier thread's alone) keeps the last round's products until they are
+  // opened.
+  std::mutex verify_mu;
+  std::condition_variable verify_cv;
+  std::optional<v1::GemmChallenge> verify_next;
+  std::optional<v1::GemmOpen> open_next;
+  std::thread verifier;
+  std::unique_ptr<GpuChecks> checks;
+
+  void QueueVerifyWork(const v1::ControllerMessage& m) {
+    std::lock_guard<std::mutex> l(verify_mu);
+    if (m.has_verify_open()) {
+      open_next = m.verify_open();
+    } else {
+      verify_next = m.registered().verify();
+    }
+    if (!verifier.joinable()) verifier = std::thread([this] { VerifyLoop(); });
+    verify_cv.notify_all();
+  }
+
+  void VerifyLoop() {
+    std::unique_lock<std::mutex> l(verify_mu);
+    for (;;) {
+      verify_cv.wait(l, [&] { return verify_next || open_next || stopping; });
+      if (stopping) return;
+      v1::NodeMessage m;
+      if (verify_next) {
+        v1::GemmChallenge c = *verify_next;
+        verify_next.reset();
+        l.unlock();
+        spdlog::info("checking {} GPU(s) for the controller", opts.profile.gpus.size());
+        checks = std::make_unique<GpuChecks>(GpuChecks::Run(c, opts.profile));
+        *m.mutable_verify() = checks->report();
+      } else {
+        v1::GemmOpen o = *open_next;
+        open_next.reset();
+        l.unlock();
+        if (checks && o.round() == checks->report().round()) {
+          *m.mutable_verify_opening() = checks->Open(o);
+          checks.reset();  // one opening per round: the products are no longer needed
+        } else {
+          spdlog::warn("the controller asked to open a GPU check this node does not hold");
+        }
+      }
+      // Lost with the link if it dropped meanwhile: the next registration brings a new round.
+      if (!stopping && m.msg_case() != v1::NodeMessage::MSG_NOT_SET) Send(m);
+      l.lock();
+    }
+  }
+
+  bool Send(const v1::NodeMessage& m) {
+    std::lock_guard<std::mutex> l(link_mu);
+    return stream && stream->Write(m);
+  }
+
+  void RunOnce();
+  void Dispatch(const v1::ControllerMessage& m);
+  void Launch(const v1::LaunchJob& l);
+  void CancelJob(int64_t job_id, bool forget);
+  void StartStep(const v1::StartStep& s);
+  // Sends `m` for the step, or holds it while nobody follows the step.
+  void Emit(StepIo& io, v1::NodeMessage m);
+  void AttachStep(const v1::AttachStep& a);
+  // Under `mu`: forgets the steps of a job that has ended here.
+  void ForgetSteps(int64_t job_id);
+  void ReapLoop();
+  void WatchLoop();
+  void OnBatchExit(int64_t job_id, int32_t restarts, int status);
+  // Records a job's end in the journal and in `unacked`, then reports it. Called without `mu`.
+  void ReportFinished(const v1::JobFinished& f, bool batch_host);
+  // Reads the journal left by an earlier agent: its finishes are to be reported, the jobs it
+  // was running are lost (their processes are killed).
+  void Recover();
+  void Journal(const v1::NodeJournalEntry& e);
+  // Under `mu`: the controller has the end (or loss) of job_id's run `restarts` (-1: whichever
+  // is pending); its journal entry goes, unless a newer run of the job holds it.
+  void Forget(int64_t job_id, int32_t restarts);
+  void SweepLeftovers(int64_t job_id, const std::string& tag);
+  EnvList NodeEnv(const v1::LaunchJob& l, const std::string& dir) const;
+};
+
+}  // namespace corral
