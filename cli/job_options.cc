@@ -349,6 +349,45 @@ struct OptionDef {
   ApplyFn apply;
 };
 
+// --signal=[B:]SIG[@SECS], as sbatch takes it: SIG by name (with or without SIG) or number.
+Status ParseSignalFor(std::string_view option, const std::string& value, JobSpec* spec) {
+  std::string v = value;
+  bool batch = false;
+  if (v.rfind("B:", 0) == 0) {
+    batch = true;
+    v = v.substr(2);
+  }
+  int32_t secs = 60;
+  if (size_t at = v.find('@'); at != std::string::npos) {
+    Result<int32_t> n = ParseCount(option, v.substr(at + 1), 0);
+    if (!n.ok()) return n.status();
+    if (*n > 65535) return BadValue(option, value, "SECS must be at most 65535");
+    secs = *n;
+    v = v.substr(0, at);
+  }
+  static const std::pair<const char*, int> kNames[] = {
+      {"HUP", 1},   {"INT", 2},   {"QUIT", 3},    {"ABRT", 6},  {"KILL", 9},
+      {"USR1", 10}, {"SEGV", 11}, {"USR2", 12},   {"PIPE", 13}, {"ALRM", 14},
+      {"TERM", 15}, {"CONT", 18}, {"STOP", 19},   {"TSTP", 20}, {"URG", 23},
+      {"XCPU", 24}, {"XFSZ", 25}, {"VTALRM", 26}, {"PROF", 27}, {"WINCH", 28}};
+  std::string name = v.rfind("SIG", 0) == 0 ? v.substr(3) : v;
+  int sig = 0;
+  for (const auto& [n, num] : kNames) {
+    if (name == n) sig = num;
+  }
+  if (sig == 0 && !name.empty() && name.find_first_not_of("0123456789") == std::string::npos &&
+      name.size() <= 2) {
+    sig = std::stoi(name);
+  }
+  if (sig <= 0 || sig > 64) {
+    return BadValue(option, value, "is not [B:]SIG[@SECS] with SIG a signal name or number 1-64");
+  }
+  spec->signal = sig;
+  spec->signal_secs = secs;
+  spec->signal_batch_only = batch;
+  return Status::Ok();
+}
+
 Status SetCount(std::string_view option, const std::string& value, int32_t min, int32_t* out) {
   Result<int32_t> n = ParseCount(option, value, min);
   if (!n.ok()) return n.status();
@@ -465,6 +504,11 @@ constexpr OptionDef kOptions[] = {
     {"qos", 'q', "NAME", Group::kPlacement, "quality of service: its priority and limits",
      [](std::string_view o, const std::string& v, Settings* s) {
        return SetText(o, v, &s->spec.qos);
+     }},
+    {"signal", '\0', "[B:]SIG[@SECS]", Group::kPlacement,
+     "signal SECS (60) before the time limit; B: batch script only",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return ParseSignalFor(o, v, &s->spec);
      }},
     {"nice", '\0', "N", Group::kPlacement, "lower the job's priority by N (0 to 10000000)",
      [](std::string_view o, const std::string& v, Settings* s) {

@@ -50,6 +50,10 @@ struct JobSpec {
   // node is lost goes back to the queue, or ends NODE_FAIL.
   bool requeue = true;
   std::string qos;   // --qos; empty = "normal"
+  // --signal=[B:]SIG[@SECS]: SIG (0 = none) SECS seconds before the time limit, to the batch
+  // script alone (B:) or to every process of the job.
+  int32_t signal = 0, signal_secs = 60;
+  bool signal_batch_only = false;
   int32_t nice = 0;  // --nice: subtracted from the job's priority; 0..10000000
   // A heterogeneous job (`#CORRAL hetjob`): the resources of components 1.. (component 0 is
   // this spec's own nodes/ntasks/cpus/mem/gpus). All components start together or not at all.

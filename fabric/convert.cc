@@ -29,6 +29,9 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
   out->set_no_requeue(!in.requeue);
   out->set_nice(in.nice);
   out->set_qos(in.qos);
+  out->set_signal(in.signal);
+  out->set_signal_secs(in.signal_secs);
+  out->set_signal_batch_only(in.signal_batch_only);
   out->set_interactive(in.interactive);
   out->clear_dependencies();
   for (const auto& d : in.dependencies) {
@@ -89,6 +92,9 @@ JobSpec FromProto(const v1::JobSpec& in, bool with_env) {
   s.requeue = !in.no_requeue();
   s.nice = in.nice();
   s.qos = in.qos();
+  s.signal = in.signal();
+  s.signal_secs = in.signal_secs();
+  s.signal_batch_only = in.signal_batch_only();
   s.interactive = in.interactive();
   for (const auto& d : in.dependencies()) s.dependencies.push_back({d.type(), d.job_id()});
   for (const auto& h : in.het()) {

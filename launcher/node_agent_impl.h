@@ -32,8 +32,9 @@ struct LocalJob {
   v1::JobInfo info;  // includes the full spec; info.restarts() names this run of the job
   EnvList env;       // the job's complete environment on this node
   bool batch_host = false;
-  pid_t pid = 0;        // batch script, when this node runs it
-  TimeMs deadline = 0;  // monotonic; 0 = none
+  pid_t pid = 0;         // batch script, when this node runs it
+  TimeMs deadline = 0;   // monotonic; 0 = none
+  TimeMs signal_at = 0;  // monotonic: when --signal is due; 0 = none, or sent
   bool cancelled = false, timed_out = false;
   std::string dir;
 };

@@ -144,6 +144,9 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
   }
   if (info.spec().time_limit_ms() > 0) {
     j.deadline = MonotonicNowMs() + info.spec().time_limit_ms();
+    if (info.spec().signal() > 0) {
+      j.signal_at = std::max<TimeMs>(j.deadline - int64_t{info.spec().signal_secs()} * 1000, 1);
+    }
   }
   std::unique_lock<std::mutex> lk(mu);
   if (auto it = jobs.find(id); it != jobs.end()) {
@@ -399,6 +402,14 @@ void NodeAgent::Impl::WatchLoop() {
   while (!stopping) {
     std::vector<int64_t> expired;
     std::vector<std::pair<int64_t, std::string>> due;
+    struct Signal {
+      int64_t job;
+      std::string tag;
+      pid_t pid;
+      int sig;
+      bool batch_only;
+    };
+    std::vector<Signal> signals;
     {
       std::unique_lock<std::mutex> l(mu);
       cv.wait_for(l, std::chrono::milliseconds(200));
@@ -408,11 +419,21 @@ void NodeAgent::Impl::WatchLoop() {
         sweeps.erase(sweeps.begin());
       }
       for (auto& [id, j] : jobs) {
+        if (j.pid > 0 && j.signal_at > 0 && now >= j.signal_at) {
+          j.signal_at = 0;  // once
+          signals.push_back({id, RunTag(j.info.restarts()), j.pid, j.info.spec().signal(),
+                             j.info.spec().signal_batch_only()});
+        }
         if (j.pid > 0 && j.deadline > 0 && now >= j.deadline && !j.timed_out) {
           j.timed_out = true;
           expired.push_back(id);
         }
       }
+    }
+    for (const Signal& s : signals) {
+      int n = s.batch_only ? (kill(s.pid, s.sig) == 0 ? 1 : 0)
+                           : SignalJobProcesses(s.job, s.tag, {s.pid}, s.sig);
+      spdlog::info("job {}: signal {} before its time limit ({} process(es))", s.job, s.sig, n);
     }
     for (int64_t id : expired) {
       spdlog::info("job {}: time limit reached", id);

@@ -551,6 +551,9 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
   if (s.script.size() > (4 << 20)) return "script: larger than 4 MiB";
   if (!s.workdir.empty() && s.workdir[0] != '/') return "--chdir: must be an absolute path";
   if (s.time_limit_ms < 0) return "--time: must not be negative";
+  if (s.signal < 0 || s.signal > 64 || s.signal_secs < 0 || s.signal_secs > 65535) {
+    return "--signal: SIG must be 1 to 64 and SECS 0 to 65535";
+  }
   if (!qos.count(sched::QosOf(s))) {
     std::string known;
     for (const auto& [name, q] : qos) known += (known.empty() ? "" : ", ") + name;

@@ -100,6 +100,34 @@ TEST(Jobs, WaitExitsWithTheJobsExitCodeAndTimeLimitsHold) {
   EXPECT_EQ(nlohmann::json::parse(w.out)["jobs"][0]["state"], "TIMEOUT") << w.out;
 }
 
+// --signal: SIG before the time limit, to every process of the job, or with B: to the batch
+// script alone; a job that ends on it ends as it exits.
+TEST(Jobs, SignalBeforeTheTimeLimitReachesTheJob) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  // The batch script starts a child; each writes its name to sig.$T when USR1 reaches it.
+  c->Shell(
+      "cat >sig.sh <<'EOF'\n"
+      "#!/bin/sh\n"
+      "sh -c 'trap \"echo child >>sig.$T; exit 0\" USR1; while :; do sleep 0.05; done' &\n"
+      "trap 'echo batch >>sig.$T; kill $! 2>/dev/null; wait; exit 0' USR1\n"
+      "while :; do sleep 0.05; done\n"
+      "EOF\n"
+      "true");
+  int64_t all = SubmitOk(*c, "-t 0:04 --signal=USR1@3 --export=ALL,T=all sig.sh");
+  int64_t batch = SubmitOk(*c, "-t 0:04 --signal=B:USR1@3 --export=ALL,T=batch sig.sh");
+  CmdResult w =
+      c->Corral("wait -q --timeout 30 " + std::to_string(all) + " " + std::to_string(batch));
+  EXPECT_EQ(w.code, 0) << w.err << c->Diagnose();
+  std::string to_all = c->ReadFile("sig.all"), to_batch = c->ReadFile("sig.batch");
+  EXPECT_NE(to_all.find("child"), std::string::npos) << to_all;
+  EXPECT_NE(to_all.find("batch"), std::string::npos) << to_all;
+  EXPECT_EQ(to_batch, "batch\n");
+  CmdResult bad = c->Corral("submit --signal=NOPE --wrap true");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--signal"), std::string::npos) << bad.err;
+}
+
 TEST(Jobs, WaitingJobShowsItsReason) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);

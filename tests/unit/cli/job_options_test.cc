@@ -934,3 +934,32 @@ TEST(ParseSubmit, RandomArgumentsNeverCrash) {
 
 }  // namespace
 }  // namespace corral
+
+namespace corral::cli {
+namespace {
+
+TEST(ParseSubmit, SignalBeforeTheTimeLimit) {
+  struct Case {
+    std::string value;
+    int sig, secs;
+    bool batch;
+  };
+  const Case good[] = {{"USR1", 10, 60, false},   {"SIGUSR2@30", 12, 30, false},
+                       {"B:TERM@5", 15, 5, true}, {"10@0", 10, 0, false},
+                       {"B:INT", 2, 60, true},    {"KILL@65535", 9, 65535, false}};
+  for (const Case& k : good) {
+    Result<SubmitCommand> r = Submit({"--signal=" + k.value, "job.sh"});
+    ASSERT_TRUE(r.ok()) << k.value << ": " << r.status().message();
+    EXPECT_EQ(r->spec.signal, k.sig) << k.value;
+    EXPECT_EQ(r->spec.signal_secs, k.secs) << k.value;
+    EXPECT_EQ(r->spec.signal_batch_only, k.batch) << k.value;
+  }
+  for (const char* bad : {"", "FOO", "B:", "USR1@", "USR1@-3", "USR1@70000", "99", "0", "USR1@1@2",
+                          "B:B:USR1", "usr1x", "@5"}) {
+    std::string e = Error({std::string("--signal=") + bad, "job.sh"});
+    EXPECT_NE(e.find("--signal"), std::string::npos) << bad << ": " << e;
+  }
+}
+
+}  // namespace
+}  // namespace corral::cli
