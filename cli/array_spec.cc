@@ -75,19 +75,26 @@ Result<ArraySpec> ParseArraySpec(std::string_view option, const std::string& val
 }
 
 Result<std::vector<JobSpec::Dependency>> ParseDependencies(std::string_view option,
-                                                           const std::string& value) {
+                                                           const std::string& value, bool* any) {
   std::vector<JobSpec::Dependency> out;
   if (value.empty()) return Bad(option, value, "empty");
-  if (value.find('?') != std::string::npos) {
-    return Bad(option, value, "'?' (any of) is not supported; use ',' (all of)");
+  bool commas = value.find(',') != std::string::npos, marks = value.find('?') != std::string::npos;
+  if (commas && marks) {
+    return Bad(option, value, "use ',' (all of them) or '?' (any of them), not both");
   }
+  const char sep = marks ? '?' : ',';
+  if (any) *any = marks;
   std::string_view rest = value;
   while (!rest.empty()) {
-    size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    if (item.empty() || (comma != std::string_view::npos && rest.empty())) {
-      return Bad(option, value, "an empty item between commas");
+    size_t cut = rest.find(sep);
+    std::string_view item = rest.substr(0, cut);
+    rest = cut == std::string_view::npos ? std::string_view() : rest.substr(cut + 1);
+    if (item.empty() || (cut != std::string_view::npos && rest.empty())) {
+      return Bad(option, value, std::string("an empty item between '") + sep + "'s");
+    }
+    if (item == "singleton") {
+      out.push_back({"singleton", 0});
+      continue;
     }
     size_t colon = item.find(':');
     std::string type = "afterany";
@@ -96,10 +103,11 @@ Result<std::vector<JobSpec::Dependency>> ParseDependencies(std::string_view opti
       type = std::string(item.substr(0, colon));
       ids = item.substr(colon + 1);
     }
-    if (type != "after" && type != "afterok" && type != "afternotok" && type != "afterany") {
+    if (type != "after" && type != "afterok" && type != "afternotok" && type != "afterany" &&
+        type != "aftercorr") {
       return Bad(option, value,
                  "unknown type \"" + type.substr(0, 20) +
-                     "\" (use after, afterok, afternotok or afterany)");
+                     "\" (use after, afterok, afternotok, afterany, aftercorr or singleton)");
     }
     if (ids.empty()) return Bad(option, value, "no job id after " + type);
     while (!ids.empty()) {

@@ -22,9 +22,11 @@ inline constexpr size_t kMaxArrayTasks = 1000000;
 // Errors name `option` and the value, e.g. `--array: "5-1": the range runs backwards`.
 Result<ArraySpec> ParseArraySpec(std::string_view option, const std::string& value);
 
-// "afterok:12:13,afterany:14" (types after, afterok, afternotok, afterany; a bare id means
-// afterany). `?` (any-of) is not supported and is refused with a message.
+// "afterok:12:13,afterany:14" (types after, afterok, afternotok, afterany, aftercorr; a bare id
+// means afterany; "singleton" takes no id). ',' joins them as all of them, '?' as any of them
+// (*any is set then); the two do not mix.
 Result<std::vector<JobSpec::Dependency>> ParseDependencies(std::string_view option,
-                                                           const std::string& value);
+                                                           const std::string& value,
+                                                           bool* any = nullptr);
 
 }  // namespace corral

@@ -489,9 +489,9 @@ constexpr OptionDef kOptions[] = {
        return Status::Ok();
      }},
     {"dependency", 'd', "TYPE:ID[:ID],...", Group::kPlacement,
-     "start after other jobs: after, afterok, afternotok, afterany",
+     "after[ok|notok|any|corr]:ID, singleton; ',' all, '?' any",
      [](std::string_view o, const std::string& v, Settings* s) {
-       auto d = ParseDependencies(o, v);
+       auto d = ParseDependencies(o, v, &s->spec.dependency_any);
        if (!d.ok()) return d.status();
        s->spec.dependencies = std::move(d).value();
        return Status::Ok();

@@ -45,6 +45,7 @@ struct JobSpec {
     bool operator==(const Dependency&) const = default;
   };
   std::vector<Dependency> dependencies;  // -d/--dependency
+  bool dependency_any = false;           // joined by '?' (any of them), not ',' (all)
   bool interactive = false;              // corral run: no batch script
   // --requeue (the default, as Slurm's JobRequeue=1) / --no-requeue: whether a batch job whose
   // node is lost goes back to the queue, or ends NODE_FAIL.

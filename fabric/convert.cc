@@ -26,6 +26,7 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
   out->set_array_job_id(in.array_job_id);
   out->set_array_task_id(in.array_task_id);
   out->set_hold(in.hold);
+  out->set_dependency_any(in.dependency_any);
   out->set_no_requeue(!in.requeue);
   out->set_nice(in.nice);
   out->set_qos(in.qos);
@@ -89,6 +90,7 @@ JobSpec FromProto(const v1::JobSpec& in, bool with_env) {
   // proto3 has no "unset": a task id only means something for an array task.
   s.array_task_id = in.array_job_id() > 0 ? in.array_task_id() : -1;
   s.hold = in.hold();
+  s.dependency_any = in.dependency_any();
   s.requeue = !in.no_requeue();
   s.nice = in.nice();
   s.qos = in.qos();

@@ -88,6 +88,7 @@ Status Controller::Impl::Load() {
       }
     }
     if (IsTerminal(j.state) && !j.accounted) to_account.push_back(j.id);
+    if (!IsTerminal(j.state)) NoteActive(j, true);
     if (j.spec.array_job_id > 0) {
       arrays[j.spec.array_job_id].push_back(j.id);
       if (j.state == JobState::kRunning) array_running[j.spec.array_job_id]++;
@@ -239,6 +240,7 @@ void Controller::Impl::Finish(Job& j, JobState st, int32_t exit_code, TimeMs end
   }
   deps_dirty = true;
   if (old == JobState::kRunning) ReleaseNodes(j, b);
+  NoteActive(j, false);
   Persist(j, b);
   to_account.push_back(j.id);
   b.schedule = true;
@@ -258,29 +260,6 @@ void Controller::Impl::ReleaseNodes(const Job& j, Batch& b) {
     if (it != nodes.end()) it->second.jobs.erase(j.id);
   }
   b.nodes_changed = true;
-}
-
-Controller::Impl::Deps Controller::Impl::EvaluateDeps(const Job& j) const {
-  for (const auto& d : j.spec.dependencies) {
-    for (JobId t : Expand(d.job_id)) {
-      auto it = jobs.find(t);
-      if (it == jobs.end()) return Deps::kNever;
-      JobState st = it->second.state;
-      bool done = IsTerminal(st), ok = st == JobState::kCompleted;
-      if (d.type == "after") {
-        if (st == JobState::kPending) return Deps::kWait;
-      } else if (d.type == "afterok") {
-        if (done && !ok) return Deps::kNever;
-        if (!done) return Deps::kWait;
-      } else if (d.type == "afternotok") {
-        if (ok) return Deps::kNever;
-        if (!done) return Deps::kWait;
-      } else if (!done) {
-        return Deps::kWait;  // afterany
-      }
-    }
-  }
-  return Deps::kReady;
 }
 
 std::vector<JobId> Controller::Impl::Expand(JobId id) const {
@@ -540,8 +519,12 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
   if (s.array_throttle < 0) return "--array: the %limit must not be negative";
   if (s.dependencies.size() > 1000) return "--dependency: more than 1000 jobs";
   for (const auto& d : s.dependencies) {
+    if (d.type == "singleton") {
+      if (d.job_id != 0) return "--dependency: singleton takes no job id";
+      continue;
+    }
     if (d.type != "after" && d.type != "afterok" && d.type != "afternotok" &&
-        d.type != "afterany") {
+        d.type != "afterany" && d.type != "aftercorr") {
       return "--dependency: unknown type \"" + d.type.substr(0, 32) + "\"";
     }
     if (!jobs.count(d.job_id)) {
@@ -850,6 +833,7 @@ Result<std::vector<int64_t>> Controller::Submit(
         j.reason = reason;
         I.Persist(j, b);
         I.FileJob(j);
+        I.NoteActive(j, true);
         JobId id = j.id;
         I.jobs.emplace(id, std::move(j));
         return id;

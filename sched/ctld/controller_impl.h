@@ -79,6 +79,8 @@ class Controller::Impl {
   std::set<JobId> held;      // -H, until released
   std::set<JobId> dep_wait;  // dependencies not met yet; looked at when a job starts or ends
   bool deps_dirty = false;
+  // The jobs not ended yet, by (user, name): what singleton dependencies wait on.
+  std::map<std::pair<std::string, std::string>, std::set<JobId>> active_names;
   std::map<std::string, sched::Qos> qos;  // by name; "normal" always there (admin_qos.cc)
   int64_t qos_top = 0;                    // the highest QOS priority, kept with `qos`
   // When the next scheduling pass may run, and whether one was asked for before then.
@@ -211,6 +213,10 @@ class Controller::Impl {
   void FileJob(const Job& j);
   enum class Deps { kReady, kWait, kNever };
   Deps EvaluateDeps(const Job& j) const;
+  Deps EvaluateDep(const Job& j, const JobSpec::Dependency& d) const;
+  // Keeps active_names: `active` when the job is submitted (or loaded unfinished), not when it
+  // ends.
+  void NoteActive(const Job& j, bool active);
   void Start(Job& j, Allocation alloc, TimeMs now, Batch& b);
   // The LaunchJob of running job `j` for `node` (the payload loaded from the store).
   v1::ControllerMessage LaunchMessage(const Job& j, const std::string& node);

@@ -72,6 +72,45 @@ TEST(Dependencies, AfterokWaitsForAWholeArrayAndFailureLeavesItPending) {
       << unknown.err;
 }
 
+// singleton waits for the earlier jobs of its name and user; '?' is any of; aftercorr pairs
+// the tasks of two arrays by index.
+TEST(Dependencies, SingletonAnyOfAndAftercorr) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  auto job = [&](const std::string& id) {
+    CmdResult q = c->Corral("queue --json -a -j " + id);
+    const nlohmann::json all = nlohmann::json::parse(q.out);
+    return all["jobs"].empty() ? nlohmann::json() : all["jobs"][0];
+  };
+  std::string first = FirstLine(c->Corral("submit --parsable -J same --wrap 'sleep 1'"));
+  std::string second = FirstLine(c->Corral("submit --parsable -J same -d singleton --wrap true"));
+  std::string other = FirstLine(c->Corral("submit --parsable -J other -d singleton --wrap true"));
+  ASSERT_EQ(c->Corral("wait -q --timeout 30 " + first + " " + second + " " + other).code, 0);
+  EXPECT_GE(job(second)["start_ms"].get<int64_t>(), job(first)["end_ms"].get<int64_t>());
+  EXPECT_LT(job(other)["start_ms"].get<int64_t>(), job(first)["end_ms"].get<int64_t>());
+
+  std::string bad = FirstLine(c->Corral("submit --parsable --wrap 'exit 3'"));
+  std::string good = FirstLine(c->Corral("submit --parsable --wrap true"));
+  std::string either = FirstLine(
+      c->Corral("submit --parsable -d afterok:" + bad + "?afterok:" + good + " --wrap true"));
+  std::string neither = FirstLine(
+      c->Corral("submit --parsable -d afterok:" + bad + "?afternotok:" + good + " --wrap true"));
+  EXPECT_EQ(c->Corral("wait -q --timeout 30 " + either).code, 0);
+  EXPECT_TRUE(WaitFor([&] { return job(neither)["reason"] == "DependencyNeverSatisfied"; }, 10000))
+      << job(neither).dump();
+  EXPECT_EQ(job(neither)["state"], "PENDING");
+
+  std::string x =
+      FirstLine(c->Corral("submit --parsable --array=1-3 --wrap 'sleep 0.$SLURM_ARRAY_TASK_ID; "
+                          "echo x >x-$SLURM_ARRAY_TASK_ID'"));
+  std::string y = FirstLine(c->Corral("submit --parsable --array=1-3 -d aftercorr:" + x +
+                                      " --wrap 'cat x-$SLURM_ARRAY_TASK_ID'"));
+  EXPECT_EQ(c->Corral("wait -q --timeout 30 " + y).code, 0) << c->Diagnose();
+  CmdResult bad_dep = c->Corral("submit -d 'singleton:3' --wrap true");
+  EXPECT_EQ(bad_dep.code, 2);
+  EXPECT_NE(bad_dep.err.find("--dependency"), std::string::npos) << bad_dep.err;
+}
+
 TEST(Hold, HeldJobsWaitForRelease) {
   auto c = LocalCluster::Start();
   ASSERT_TRUE(c);

@@ -59,11 +59,23 @@ TEST(Dependencies, Forms) {
   std::vector<JobSpec::Dependency> want = {
       {"afterok", 12}, {"afterok", 13}, {"afterany", 14}, {"afterany", 15}};
   EXPECT_EQ(*r, want);
+  bool any = true;
+  r = ParseDependencies("--dependency", "singleton,aftercorr:7", &any);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(any);
+  want = {{"singleton", 0}, {"aftercorr", 7}};
+  EXPECT_EQ(*r, want);
+  r = ParseDependencies("--dependency", "afterok:1?afternotok:2:3", &any);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(any);
+  want = {{"afterok", 1}, {"afternotok", 2}, {"afternotok", 3}};
+  EXPECT_EQ(*r, want);
 }
 
 TEST(Dependencies, HostileValues) {
   for (const char* in : {"", "afterok", "afterok:", "afterok:x", "sometimes:3", "afterok:-1",
-                         "afterok:1?afterany:2", "afterok:0", ",", "afterok:1,"}) {
+                         "afterok:1?afterany:2,afterok:3", "afterok:0", ",", "afterok:1,", "?",
+                         "afterok:1?", "singleton:4", "aftercorr:"}) {
     auto r = ParseDependencies("--dependency", in);
     EXPECT_FALSE(r.ok()) << in;
     if (!r.ok()) {
