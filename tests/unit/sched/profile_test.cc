@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <random>
 
+#include "tests/unit/sched/where.h"
+
 namespace corral::sched {
 namespace {
 
@@ -44,26 +46,7 @@ NodeAllocation On(const std::string& node, int cpus, int64_t mem = 0,
   return a;
 }
 
-// "n1 n2[0,1] c1#1": nodes, their GPUs and (when not 0) the hetjob component, sorted.
-std::string Where(const Allocation& alloc) {
-  std::vector<std::string> parts;
-  for (const auto& a : alloc) {
-    std::string s = a.node;
-    if (!a.gpu_indices.empty()) {
-      s += "[";
-      for (size_t i = 0; i < a.gpu_indices.size(); ++i) {
-        s += (i ? "," : "") + std::to_string(a.gpu_indices[i]);
-      }
-      s += "]";
-    }
-    if (a.component) s += "#" + std::to_string(a.component);
-    parts.push_back(s);
-  }
-  std::sort(parts.begin(), parts.end());
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
-  return out;
-}
+using testing::Where;
 
 TEST(Profile, SkylineFromFreeNowAndRunningJobs) {
   NodeView v = NodeView::Idle(Node("n1", 8, 1000, 2));

@@ -1,0 +1,33 @@
+// Test helper for the scheduler's unit tests: an allocation as one short, sorted string.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "common/job.h"
+
+namespace corral::sched::testing {
+
+// "n1 n2[0,1] c1#1": nodes, their GPUs and (when not 0) the hetjob component, sorted.
+inline std::string Where(const Allocation& alloc) {
+  std::vector<std::string> parts;
+  for (const auto& a : alloc) {
+    std::string s = a.node;
+    if (!a.gpu_indices.empty()) {
+      s += "[";
+      for (size_t i = 0; i < a.gpu_indices.size(); ++i) {
+        s += (i ? "," : "") + std::to_string(a.gpu_indices[i]);
+      }
+      s += "]";
+    }
+    if (a.component) s += "#" + std::to_string(a.component);
+    parts.push_back(s);
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
+}  // namespace corral::sched::testing
