@@ -65,7 +65,7 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
         continue;
       }
     }
-    queue.push_back({w.id, w.spec, s.time_limit_ms, w.held});
+    queue.push_back({w.id, w.spec, w.runtime_ms > 0 ? w.runtime_ms : s.time_limit_ms, w.held});
   }
   // Phase 3.
   BackfillResult r = Backfill(state.now, state.nodes, state.running, queue, config.backfill);

@@ -16,6 +16,7 @@
 #include "sched/core/backfill.h"
 #include "sched/core/limits.h"
 #include "sched/core/priority.h"
+#include "sched/core/runtime_model.h"
 
 namespace corral::sched {
 
@@ -25,6 +26,8 @@ struct WaitingJob {
   PriorityInputs priority;
   // Conservative backfill: this job's reservation from the last pass (owned by the caller).
   const Reservation* held = nullptr;
+  // How long it is planned to run (runtime_model.h); 0: its time limit.
+  TimeMs runtime_ms = 0;
 };
 
 struct SchedulerState {
@@ -39,6 +42,7 @@ struct SchedulerState {
 struct SchedulerConfig {
   PriorityWeights weights;
   BackfillConfig backfill;
+  RuntimeModel runtime_model = RuntimeModel::kLimit;  // applied by whoever builds the state
 };
 
 struct Decisions {

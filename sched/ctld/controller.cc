@@ -89,6 +89,9 @@ Status Controller::Impl::Load() {
     }
     if (IsTerminal(j.state) && !j.accounted) to_account.push_back(j.id);
     if (!IsTerminal(j.state)) NoteActive(j, true);
+    if (j.state == JobState::kCompleted && j.start_ms > 0 && j.end_ms > j.start_ms) {
+      runtimes.Record(j.spec.user, j.end_ms - j.start_ms);
+    }
     if (j.spec.array_job_id > 0) {
       arrays[j.spec.array_job_id].push_back(j.id);
       if (j.state == JobState::kRunning) array_running[j.spec.array_job_id]++;
@@ -240,6 +243,9 @@ void Controller::Impl::Finish(Job& j, JobState st, int32_t exit_code, TimeMs end
   }
   deps_dirty = true;
   if (old == JobState::kRunning) ReleaseNodes(j, b);
+  if (st == JobState::kCompleted && j.start_ms > 0 && end > j.start_ms) {
+    runtimes.Record(j.spec.user, end - j.start_ms);
+  }
   NoteActive(j, false);
   Persist(j, b);
   to_account.push_back(j.id);
@@ -272,6 +278,8 @@ void Controller::Impl::Start(Job& j, Allocation alloc, TimeMs now, Batch& b) {
   j.state = JobState::kRunning;
   j.alloc = std::move(alloc);
   j.start_ms = now;
+  j.estimate_ms =
+      runtimes.Estimate(opts.scheduler.runtime_model, j.spec.user, j.spec.time_limit_ms);
   j.reason.clear();
   pending.erase(j.id);
   deps_dirty = true;  // "after" dependencies wait for a start
@@ -383,10 +391,9 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
     for (JobId id : n.jobs) {
       const Job& j = jobs[id];
       if (j.alloc.empty() || j.alloc[0].node != name) continue;  // once per job
+      TimeMs planned = j.estimate_ms > 0 ? j.estimate_ms : j.spec.time_limit_ms;
       st.running.push_back({id, j.alloc,
-                            j.spec.time_limit_ms > 0
-                                ? sched::AddMs(j.start_ms, j.spec.time_limit_ms)
-                                : sched::kForever,
+                            planned > 0 ? sched::AddMs(j.start_ms, planned) : sched::kForever,
                             &j.spec});
     }
   }
@@ -399,6 +406,8 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
     w.id = id;
     w.spec = &j.spec;
     w.priority = PriorityInputsOf(j);
+    w.runtime_ms =
+        runtimes.Estimate(opts.scheduler.runtime_model, j.spec.user, j.spec.time_limit_ms);
     if (auto h = reserved.find(id); h != reserved.end()) w.held = &h->second;
     st.pending.push_back(w);
   }

@@ -83,6 +83,7 @@ class Controller::Impl {
   std::map<std::pair<std::string, std::string>, std::set<JobId>> active_names;
   std::map<std::string, sched::Qos> qos;  // by name; "normal" always there (admin_qos.cc)
   int64_t qos_top = 0;                    // the highest QOS priority, kept with `qos`
+  sched::RuntimeHistory runtimes;         // users' completed runs, for --runtime-model history
   // When the next scheduling pass may run, and whether one was asked for before then.
   std::chrono::steady_clock::time_point next_pass_at;
   bool pass_due = false;

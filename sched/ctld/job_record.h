@@ -16,6 +16,7 @@ struct Job {
   int32_t exit_code = 0;
   Allocation alloc;
   int32_t restarts = 0;
+  TimeMs estimate_ms = 0;        // running: how long it was planned to run when it started
   TimeMs expected_start_ms = 0;  // pending: where the last pass planned its start (0: none)    // times requeued after its node was lost (Slurm's Restarts)
   bool accounted = false;  // its row is in the HDF5 /jobs table
   // The script, environment and arguments live in the store under this id (shared by the

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
       "seconds a node has to answer before it fails the check");
   opts.add(gpu);
   sched::SchedulerConfig sc;
-  std::string backfill = "easy";
+  std::string backfill = "easy", runtime_model = "limit";
   double window_h = static_cast<double>(sc.backfill.window_ms) / 3600000;
   double max_age_h = static_cast<double>(sc.weights.max_age_ms) / 3600000;
   po::options_description sched_opts(
@@ -80,6 +80,9 @@ int main(int argc, char** argv) {
       "if they delay no waiting job")("backfill-window-hours",
                                       po::value(&window_h)->default_value(window_h),
                                       "how far ahead reservations are planned")(
+      "runtime-model", po::value(&runtime_model)->default_value(runtime_model),
+      "limit: plan each job to run for its time limit; history: for the mean of its user's last "
+      "two completed jobs, at most the limit (EASY++; the job is still killed at its limit)")(
       "priority-weight-age", po::value(&sc.weights.age)->default_value(sc.weights.age),
       "weight of the time a job has waited (factor 1 at --priority-max-age-hours)")(
       "priority-max-age-hours", po::value(&max_age_h)->default_value(max_age_h),
@@ -120,6 +123,14 @@ int main(int argc, char** argv) {
     sc.backfill.mode = sched::BackfillMode::kConservative;
   } else {
     std::cerr << "corrald: --backfill " << backfill << ": must be easy or conservative\n";
+    return 2;
+  }
+  if (runtime_model == "limit") {
+    sc.runtime_model = sched::RuntimeModel::kLimit;
+  } else if (runtime_model == "history") {
+    sc.runtime_model = sched::RuntimeModel::kHistory;
+  } else {
+    std::cerr << "corrald: --runtime-model " << runtime_model << ": must be limit or history\n";
     return 2;
   }
   auto hours = [](const char* name, double h, TimeMs* out) {

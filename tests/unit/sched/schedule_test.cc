@@ -91,3 +91,50 @@ TEST(Schedule, ASmallShortJobBackfillsAroundAWideOneWithoutDelayingIt) {
 
 }  // namespace
 }  // namespace corral::sched
+
+namespace corral::sched {
+namespace {
+
+TEST(RuntimeHistory, EasyPlusPlusUsesTheMeanOfTheLastTwoRunsCappedAtTheLimit) {
+  RuntimeHistory h;
+  EXPECT_EQ(h.Estimate(RuntimeModel::kHistory, "ann", 60000), 60000);  // no history: the limit
+  h.Record("ann", 10000);
+  h.Record("ann", 20000);
+  h.Record("ann", 4000);  // only the last two count: 20 s and 4 s
+  EXPECT_EQ(h.Estimate(RuntimeModel::kHistory, "ann", 60000), 12000);
+  EXPECT_EQ(h.Estimate(RuntimeModel::kHistory, "ann", 5000), 5000);  // never above the limit
+  EXPECT_EQ(h.Estimate(RuntimeModel::kHistory, "ann", 0), 12000);    // unlimited: the mean
+  EXPECT_EQ(h.Estimate(RuntimeModel::kLimit, "ann", 60000), 60000);
+  EXPECT_EQ(h.Estimate(RuntimeModel::kHistory, "bob", 60000), 60000);  // others' runs don't count
+  h.Record("bob", -5);  // a clock gone wrong: at least 1 ms
+  EXPECT_EQ(h.Estimate(RuntimeModel::kHistory, "bob", 60000), 1);
+}
+
+// With a short estimate, a job whose limit would delay the reservation backfills anyway.
+TEST(Schedule, AShortEstimateLetsAJobBackfill) {
+  SchedulerState st;
+  st.now = 0;
+  NodeProfile a, b;
+  a.name = "a";
+  b.name = "b";
+  a.cpus = b.cpus = 8;
+  a.mem_mib = b.mem_mib = 1024;
+  st.nodes = {NodeView::Idle(a), NodeView::Idle(b)};
+  st.nodes[0].free_cpus = 0;
+  st.running.push_back({9, {{"a", 8, 0, {}, 0}}, 100000, nullptr});
+  JobSpec wide, small;
+  wide.nodes = 2;
+  wide.ntasks = 16;
+  wide.time_limit_ms = 50000;
+  small.ntasks = 4;
+  small.time_limit_ms = 200000;  // its limit would delay the wide job
+  st.pending = {{1, &wide, {}, nullptr, 0}, {2, &small, {}, nullptr, 0}};
+  EXPECT_TRUE(Schedule(st, {}).starts.empty());
+  st.pending[1].runtime_ms = 30000;  // its user's jobs take 30 s
+  Decisions d = Schedule(st, {});
+  ASSERT_EQ(d.starts.size(), 1u);
+  EXPECT_EQ(d.starts[0].id, 2);
+}
+
+}  // namespace
+}  // namespace corral::sched
