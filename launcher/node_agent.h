@@ -16,7 +16,7 @@ namespace corral {
 struct AgentOptions {
   std::string controller;  // host:port
   NodeProfile profile;
-  std::string spool_dir;     // per-job scripts and host files
+  std::string spool_dir;  // per-job scripts and host files
   // What must outlive this process: the job journal (launcher/journal.h). Empty: spool_dir/state.
   std::string state_dir;
   std::string bin_dir;       // where corral, corral-rsh live (put on the jobs' PATH)

@@ -29,7 +29,7 @@ TimeMs AddMs(TimeMs a, TimeMs b);
 struct RunningJob {
   JobId id = 0;
   Allocation alloc;
-  TimeMs expected_end = 0;  // at or before `now`: overdue, it may end at any moment (now + 1)
+  TimeMs expected_end = 0;        // at or before `now`: overdue, it may end at any moment (now + 1)
   const JobSpec* spec = nullptr;  // what it asked for (QOS limits count it); may be null
 };
 

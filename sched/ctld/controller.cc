@@ -1,5 +1,6 @@
-// The controller's writer loop, its scheduling shell and the commands of the RPC API. What nodes
-// report is applied in node_events.cc.
+// The controller's writer loop, the job life cycle and the commands of the RPC API. What nodes
+// report is in node_events.cc, the scheduling pass's shell in scheduling.cc, dependencies in
+// dependencies.cc, QOS in admin_qos.cc.
 #include "sched/ctld/controller.h"
 
 #include <algorithm>
@@ -286,12 +287,15 @@ void Controller::Impl::Start(Job& j, Allocation alloc, TimeMs now, Batch& b) {
   if (j.spec.array_job_id > 0) array_running[j.spec.array_job_id]++;
   Persist(j, b);
   b.nodes_changed = true;
+  // Built once: the nodes' launches differ only in which runs the batch script.
+  v1::ControllerMessage launch = LaunchMessage(j, j.alloc.empty() ? "" : j.alloc[0].node);
   std::set<std::string> told;
   for (const auto& a : j.alloc) {
     NodeEntry& n = nodes[a.node];
     n.jobs.insert(j.id);
     if (!told.insert(a.node).second) continue;  // one launch per node
-    b.outbox.emplace_back(n.channel, LaunchMessage(j, a.node));
+    launch.mutable_launch()->set_batch_host(a.node == j.alloc[0].node && !j.spec.interactive);
+    b.outbox.emplace_back(n.channel, launch);
   }
 }
 
@@ -342,128 +346,6 @@ void Controller::Impl::FileJob(const Job& j) {
   } else {
     pending.insert(j.id);
   }
-}
-
-void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
-  if (deps_dirty && !dep_wait.empty()) {
-    deps_dirty = false;
-    std::vector<JobId> ready, never;
-    for (JobId id : dep_wait) {
-      Deps d = EvaluateDeps(jobs[id]);
-      if (d == Deps::kReady) ready.push_back(id);
-      if (d == Deps::kNever) never.push_back(id);
-    }
-    for (JobId id : ready) {
-      dep_wait.erase(id);
-      pending.insert(id);
-      jobs[id].reason = "Priority";
-      b.changed_jobs.insert(id);
-    }
-    // As Slurm does (without kill_invalid_depend): the job stays pending, saying why, until it
-    // is cancelled.
-    for (JobId id : never) {
-      Job& j = jobs[id];
-      if (j.reason != "DependencyNeverSatisfied") {
-        j.reason = "DependencyNeverSatisfied";
-        b.changed_jobs.insert(id);
-      }
-    }
-  }
-  if (pending.empty()) return;
-  // The snapshot the pure scheduler works on (sched/core/schedule.h), then its decisions.
-  sched::SchedulerState st;
-  st.now = now;
-  st.nodes.reserve(nodes.size());
-  bool any_up = false;
-  for (auto& [name, n] : nodes) {
-    st.nodes.push_back(n.free);
-    st.nodes.back().up = n.Usable();
-    any_up = any_up || n.Usable();
-  }
-  if (!any_up) return;  // nothing can start; the reasons stay as they are
-  // Every job needs a CPU: with none free, a pass started by a command could start nothing,
-  // and the plan it would redo is redone at the next tick.
-  if (!tick && std::none_of(st.nodes.begin(), st.nodes.end(),
-                            [](const sched::NodeView& v) { return v.up && v.free_cpus > 0; })) {
-    return;
-  }
-  for (const auto& [name, n] : nodes) {
-    for (JobId id : n.jobs) {
-      const Job& j = jobs[id];
-      if (j.alloc.empty() || j.alloc[0].node != name) continue;  // once per job
-      TimeMs planned = j.estimate_ms > 0 ? j.estimate_ms : j.spec.time_limit_ms;
-      st.running.push_back({id, j.alloc,
-                            planned > 0 ? sched::AddMs(j.start_ms, planned) : sched::kForever,
-                            &j.spec});
-    }
-  }
-  st.array_running.insert(array_running.begin(), array_running.end());
-  st.qos = qos;
-  st.pending.reserve(pending.size());
-  for (JobId id : pending) {
-    const Job& j = jobs.find(id)->second;  // one lookup (operator[] would insert if missing)
-    sched::WaitingJob w;
-    w.id = id;
-    w.spec = &j.spec;
-    w.priority = PriorityInputsOf(j);
-    w.runtime_ms =
-        runtimes.Estimate(opts.scheduler.runtime_model, j.spec.user, j.spec.time_limit_ms);
-    if (auto h = reserved.find(id); h != reserved.end()) w.held = &h->second;
-    st.pending.push_back(w);
-  }
-  sched::Decisions d = sched::Schedule(st, opts.scheduler);
-  auto set_reason = [&](Job& j, const std::string& r) {
-    if (j.reason != r) {
-      j.reason = r;
-      b.changed_jobs.insert(j.id);  // shown in the queue; not worth a write
-    }
-  };
-  for (const auto& [id, why] : d.reasons) set_reason(jobs[id], why);
-  // Planned starts: kept for the next pass (conservative backfill holds them) and shown.
-  std::map<JobId, sched::Reservation> planned;
-  for (auto& r : d.reservations) planned.emplace(r.id, std::move(r));
-  for (auto& [id, r] : reserved) {
-    if (!planned.count(id) && jobs[id].expected_start_ms != 0) {
-      jobs[id].expected_start_ms = 0;
-      b.changed_jobs.insert(id);
-    }
-  }
-  for (auto& [id, r] : planned) {
-    if (jobs[id].expected_start_ms != r.start) {
-      jobs[id].expected_start_ms = r.start;
-      b.changed_jobs.insert(id);
-    }
-  }
-  reserved = std::move(planned);
-  for (auto& s : d.starts) {
-    Job& j = jobs[s.id];
-    // The decisions are against the snapshot: take them out of the nodes' free resources.
-    for (const auto& a : s.alloc) {
-      NodeEntry& n = nodes[a.node];
-      std::vector<sched::NodeView> v{n.free};
-      if (!sched::Reserve({a}, &v)) {
-        spdlog::critical("scheduler: job {} was placed on {} beyond its free resources", s.id,
-                         a.node);
-        std::abort();
-      }
-      n.free = v[0];
-    }
-    j.expected_start_ms = 0;
-    Start(j, std::move(s.alloc), now, b);
-  }
-}
-
-sched::PriorityInputs Controller::Impl::PriorityInputsOf(const Job& j) const {
-  sched::PriorityInputs in;
-  in.eligible_ms = j.submit_ms;
-  in.cpus = j.spec.TotalCpus();
-  in.gpus = j.spec.TotalGpus();
-  in.nice = j.spec.nice;
-  if (qos_top > 0) {
-    auto q = qos.find(sched::QosOf(j.spec));
-    if (q != qos.end()) in.qos = q->second.priority * sched::kOne / qos_top;
-  }
-  return in;
 }
 
 void Controller::Impl::Tick(Batch& b, TimeMs now) {
@@ -572,7 +454,9 @@ v1::JobInfo Controller::Impl::MakeInfo(const Job& j) const {
   info.set_end_ms(j.end_ms);
   info.set_exit_code(j.exit_code);
   info.set_restarts(j.restarts);
-  info.set_expected_start_ms(j.expected_start_ms);
+  if (auto r = reserved.find(j.id); r != reserved.end() && j.state == JobState::kPending) {
+    info.set_expected_start_ms(r->second.start);
+  }
   for (const auto& a : j.alloc) ToProto(a, info.add_alloc());
   info.set_nodelist(j.Nodelist());
   std::string first = j.alloc.empty() ? "" : j.alloc[0].node;
@@ -1084,53 +968,6 @@ Result<v1::AcctReply> Controller::Accounting(const v1::AcctRequest& req) const {
     FillAcct(r, reply.add_records());
   }
   return reply;
-}
-
-Result<v1::ExplainReply> Controller::Explain(int64_t job_id) const {
-  using R = Result<v1::ExplainReply>;
-  return impl_->Run<R>([this, job_id](Batch&) -> R {
-    const Impl& I = *impl_;
-    auto it = I.jobs.find(job_id);
-    if (it == I.jobs.end()) {
-      return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
-    }
-    const Job& j = it->second;
-    const sched::SchedulerConfig& cfg = I.opts.scheduler;
-    v1::ExplainReply r;
-    *r.mutable_job() = I.MakeInfo(j);
-    r.set_backfill(cfg.backfill.mode == sched::BackfillMode::kEasy ? "easy" : "conservative");
-    std::vector<sched::NodeView> views;
-    for (const auto& [name, n] : I.nodes) {
-      views.push_back(n.free);
-      views.back().up = n.Usable();
-    }
-    sched::ClusterTotals totals = sched::Totals(views);
-    TimeMs now = WallNowMs();
-    sched::Priority p = sched::ComputePriority(now, I.PriorityInputsOf(j), totals, cfg.weights);
-    r.set_priority(p.value);
-    r.set_nice(p.nice);
-    for (const auto& f : sched::Factors(p, cfg.weights)) {
-      auto* o = r.add_factors();
-      o->set_name(f.name);
-      o->set_factor_ppm(f.factor);
-      o->set_weight(f.weight);
-      o->set_contribution(f.contribution);
-    }
-    r.set_eligible(static_cast<int32_t>(I.pending.size()));
-    if (I.pending.count(job_id)) {
-      // Its place: the eligible jobs ahead of it in the order a pass takes them.
-      int32_t ahead = 0;
-      for (JobId other : I.pending) {
-        if (other == job_id) continue;
-        int64_t q =
-            sched::ComputePriority(now, I.PriorityInputsOf(I.jobs.at(other)), totals, cfg.weights)
-                .value;
-        if (q > p.value || (q == p.value && other < job_id)) ++ahead;
-      }
-      r.set_position(ahead + 1);
-    }
-    return r;
-  });
 }
 
 void Controller::FindStepTarget(int64_t job_id, const std::string& node,

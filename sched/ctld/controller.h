@@ -27,10 +27,10 @@ class NodeChannel {
 
 struct ControllerOptions {
   std::string state_dir;
-  std::string address;              // where corrald listens, given to jobs as CORRAL_CONTROLLER
-  int64_t heartbeat_ms = 1000;      // how often nodes heartbeat
-  int64_t node_timeout_ms = 30000;  // a node silent this long is down; its jobs fail
-  VerifyPolicy verify;              // the GPU check of nodes that declare GPUs
+  std::string address;               // where corrald listens, given to jobs as CORRAL_CONTROLLER
+  int64_t heartbeat_ms = 1000;       // how often nodes heartbeat
+  int64_t node_timeout_ms = 30000;   // a node silent this long is down; its jobs fail
+  VerifyPolicy verify;               // the GPU check of nodes that declare GPUs
   sched::SchedulerConfig scheduler;  // priority weights and backfill (sched/core/schedule.h)
 };
 

@@ -181,6 +181,8 @@ class Controller::Impl {
   // One scheduling pass (sched::Schedule) and its decisions; `tick`: the periodic one.
   void Schedule(Batch& b, TimeMs now, bool tick);
   sched::PriorityInputs PriorityInputsOf(const Job& j) const;
+  // Sets why a job waits, publishing it if it changed.
+  void SetReason(Job& j, const std::string& reason, Batch& b);
   void Tick(Batch& b, TimeMs now);
   void Finish(Job& j, JobState st, int32_t exit_code, TimeMs end, const std::string& reason,
               Batch& b);

@@ -15,9 +15,8 @@ struct Job {
   TimeMs submit_ms = 0, start_ms = 0, end_ms = 0;
   int32_t exit_code = 0;
   Allocation alloc;
-  int32_t restarts = 0;
-  TimeMs estimate_ms = 0;        // running: how long it was planned to run when it started
-  TimeMs expected_start_ms = 0;  // pending: where the last pass planned its start (0: none)    // times requeued after its node was lost (Slurm's Restarts)
+  int32_t restarts = 0;    // times requeued after its node was lost (Slurm's Restarts)
+  TimeMs estimate_ms = 0;  // running: how long it was planned to run when it started
   bool accounted = false;  // its row is in the HDF5 /jobs table
   // The script, environment and arguments live in the store under this id (shared by the
   // tasks of an array), not in memory: spec.script/env/args are empty here.

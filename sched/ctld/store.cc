@@ -234,11 +234,10 @@ Result<std::vector<Job>> Store::LoadJobs() {
   return out;
 }
 
-Status Store::PutAdmin(const std::string& kind, const std::string& name,
-                       const std::string& bytes) {
+Status Store::PutAdmin(const std::string& kind, const std::string& name, const std::string& bytes) {
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO admin(kind,name,spec) VALUES(?,?,?)", -1,
-                         &st, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO admin(kind,name,spec) VALUES(?,?,?)", -1, &st,
+                         nullptr) != SQLITE_OK) {
     return Status::Internal(sqlite3_errmsg(db_));
   }
   sqlite3_bind_text(st, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
@@ -262,8 +261,7 @@ Status Store::DeleteAdmin(const std::string& kind, const std::string& name) {
   return rc == SQLITE_DONE ? Status::Ok() : Status::Internal(sqlite3_errmsg(db_));
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> Store::LoadAdmin(
-    const std::string& kind) {
+Result<std::vector<std::pair<std::string, std::string>>> Store::LoadAdmin(const std::string& kind) {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, "SELECT name,spec FROM admin WHERE kind=? ORDER BY name", -1, &st,
                          nullptr) != SQLITE_OK) {

@@ -1,0 +1,170 @@
+// The scheduler's shell in corrald: the snapshot a pass works on, the decisions applied, and
+// `corral queue --explain`. The policies themselves are in sched/core (schedule.h). Methods of
+// Controller (and Impl), on the writer thread.
+#include <algorithm>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "sched/ctld/controller_impl.h"
+
+namespace corral::ctld {
+
+void Controller::Impl::SetReason(Job& j, const std::string& reason, Batch& b) {
+  if (j.reason == reason) return;
+  j.reason = reason;
+  b.changed_jobs.insert(j.id);  // shown in the queue; not worth a write
+}
+
+void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
+  if (deps_dirty && !dep_wait.empty()) {
+    deps_dirty = false;
+    std::vector<JobId> ready, never;
+    for (JobId id : dep_wait) {
+      Deps d = EvaluateDeps(jobs[id]);
+      if (d == Deps::kReady) ready.push_back(id);
+      if (d == Deps::kNever) never.push_back(id);
+    }
+    for (JobId id : ready) {
+      dep_wait.erase(id);
+      pending.insert(id);
+      jobs[id].reason = "Priority";
+      b.changed_jobs.insert(id);
+    }
+    // As Slurm does (without kill_invalid_depend): the job stays pending, saying why, until it
+    // is cancelled.
+    for (JobId id : never) SetReason(jobs[id], "DependencyNeverSatisfied", b);
+  }
+  if (pending.empty()) return;
+  // The snapshot the pure scheduler works on (sched/core/schedule.h), then its decisions.
+  sched::SchedulerState st;
+  st.now = now;
+  st.nodes.reserve(nodes.size());
+  bool any_up = false;
+  for (auto& [name, n] : nodes) {
+    st.nodes.push_back(n.free);
+    st.nodes.back().up = n.Usable();
+    any_up = any_up || n.Usable();
+  }
+  if (!any_up) return;  // nothing can start; the reasons stay as they are
+  // Every job needs a CPU: with none free, a pass started by a command could start nothing,
+  // and the plan it would redo is redone at the next tick.
+  if (!tick && std::none_of(st.nodes.begin(), st.nodes.end(),
+                            [](const sched::NodeView& v) { return v.up && v.free_cpus > 0; })) {
+    return;
+  }
+  for (const auto& [name, n] : nodes) {
+    for (JobId id : n.jobs) {
+      const Job& j = jobs[id];
+      if (j.alloc.empty() || j.alloc[0].node != name) continue;  // once per job
+      TimeMs planned = j.estimate_ms > 0 ? j.estimate_ms : j.spec.time_limit_ms;
+      st.running.push_back({id, j.alloc,
+                            planned > 0 ? sched::AddMs(j.start_ms, planned) : sched::kForever,
+                            &j.spec});
+    }
+  }
+  st.array_running.insert(array_running.begin(), array_running.end());
+  st.qos = qos;
+  st.pending.reserve(pending.size());
+  for (JobId id : pending) {
+    const Job& j = jobs.find(id)->second;  // one lookup (operator[] would insert if missing)
+    sched::WaitingJob w;
+    w.id = id;
+    w.spec = &j.spec;
+    w.priority = PriorityInputsOf(j);
+    w.runtime_ms =
+        runtimes.Estimate(opts.scheduler.runtime_model, j.spec.user, j.spec.time_limit_ms);
+    if (auto h = reserved.find(id); h != reserved.end()) w.held = &h->second;
+    st.pending.push_back(w);
+  }
+  sched::Decisions d = sched::Schedule(st, opts.scheduler);
+  for (const auto& [id, why] : d.reasons) SetReason(jobs[id], why, b);
+  // Planned starts: kept for the next pass (conservative backfill holds them) and shown as
+  // expected_start_ms (MakeInfo): a job whose planned start moved changed.
+  std::map<JobId, sched::Reservation> planned;
+  for (auto& r : d.reservations) planned.emplace(r.id, std::move(r));
+  for (const auto& [id, r] : reserved) {
+    if (!planned.count(id)) b.changed_jobs.insert(id);
+  }
+  for (const auto& [id, r] : planned) {
+    auto old = reserved.find(id);
+    if (old == reserved.end() || old->second.start != r.start) b.changed_jobs.insert(id);
+  }
+  reserved = std::move(planned);
+  for (auto& s : d.starts) {
+    Job& j = jobs[s.id];
+    // The decisions are against the snapshot: take them out of the nodes' free resources.
+    for (const auto& a : s.alloc) {
+      NodeEntry& n = nodes[a.node];
+      std::vector<sched::NodeView> v{n.free};
+      if (!sched::Reserve({a}, &v)) {
+        spdlog::critical("scheduler: job {} was placed on {} beyond its free resources", s.id,
+                         a.node);
+        std::abort();
+      }
+      n.free = v[0];
+    }
+    Start(j, std::move(s.alloc), now, b);
+  }
+}
+
+sched::PriorityInputs Controller::Impl::PriorityInputsOf(const Job& j) const {
+  sched::PriorityInputs in;
+  in.eligible_ms = j.submit_ms;
+  in.cpus = j.spec.TotalCpus();
+  in.gpus = j.spec.TotalGpus();
+  in.nice = j.spec.nice;
+  if (qos_top > 0) {
+    auto q = qos.find(sched::QosOf(j.spec));
+    if (q != qos.end()) in.qos = q->second.priority * sched::kOne / qos_top;
+  }
+  return in;
+}
+
+Result<v1::ExplainReply> Controller::Explain(int64_t job_id) const {
+  using R = Result<v1::ExplainReply>;
+  return impl_->Run<R>([this, job_id](Batch&) -> R {
+    const Impl& I = *impl_;
+    auto it = I.jobs.find(job_id);
+    if (it == I.jobs.end()) {
+      return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
+    }
+    const Job& j = it->second;
+    const sched::SchedulerConfig& cfg = I.opts.scheduler;
+    v1::ExplainReply r;
+    *r.mutable_job() = I.MakeInfo(j);
+    r.set_backfill(cfg.backfill.mode == sched::BackfillMode::kEasy ? "easy" : "conservative");
+    std::vector<sched::NodeView> views;
+    for (const auto& [name, n] : I.nodes) {
+      views.push_back(n.free);
+      views.back().up = n.Usable();
+    }
+    sched::ClusterTotals totals = sched::Totals(views);
+    TimeMs now = WallNowMs();
+    sched::Priority p = sched::ComputePriority(now, I.PriorityInputsOf(j), totals, cfg.weights);
+    r.set_priority(p.value);
+    r.set_nice(p.nice);
+    for (const auto& f : sched::Factors(p, cfg.weights)) {
+      auto* o = r.add_factors();
+      o->set_name(f.name);
+      o->set_factor_ppm(f.factor);
+      o->set_weight(f.weight);
+      o->set_contribution(f.contribution);
+    }
+    r.set_eligible(static_cast<int32_t>(I.pending.size()));
+    if (I.pending.count(job_id)) {
+      // Its place: the eligible jobs ahead of it in the order a pass takes them.
+      int32_t ahead = 0;
+      for (JobId other : I.pending) {
+        if (other == job_id) continue;
+        int64_t q =
+            sched::ComputePriority(now, I.PriorityInputsOf(I.jobs.at(other)), totals, cfg.weights)
+                .value;
+        if (q > p.value || (q == p.value && other < job_id)) ++ahead;
+      }
+      r.set_position(ahead + 1);
+    }
+    return r;
+  });
+}
+
+}  // namespace corral::ctld
