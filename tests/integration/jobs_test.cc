@@ -110,7 +110,9 @@ TEST(Jobs, SignalBeforeTheTimeLimitReachesTheJob) {
       "cat >sig.sh <<'EOF'\n"
       "#!/bin/sh\n"
       "sh -c 'trap \"echo child >>sig.$T; exit 0\" USR1; while :; do sleep 0.05; done' &\n"
-      "trap 'echo batch >>sig.$T; kill $! 2>/dev/null; wait; exit 0' USR1\n"
+      // The child traps in its own time (after its sleep): give it a second before stopping it.
+      "trap 'echo batch >>sig.$T; for i in $(seq 20); do kill -0 $! 2>/dev/null || break; "
+      "sleep 0.05; done; kill $! 2>/dev/null; wait; exit 0' USR1\n"
       "while :; do sleep 0.05; done\n"
       "EOF\n"
       "true");
