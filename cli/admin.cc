@@ -1,5 +1,5 @@
-// corral admin: what a centre's admins manage. Today `corral admin qos add|modify|remove|list`
-// (like sacctmgr add/modify/delete/show qos).
+// corral admin: what a centre's admins manage: `corral admin qos add|modify|remove|list` (like
+// sacctmgr add/modify/delete/show qos) here; partitions and reservations in files of their own.
 #include <iostream>
 
 #include "cli/client.h"
@@ -153,12 +153,19 @@ int Qos(const Args& args) {
 
 int Admin(const Args& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << "Usage: corral admin qos ...   (corral admin qos --help)\n\n"
-                 "What admins manage: QOS today (priorities and limits).\n";
+    std::cout << "Usage: corral admin OBJECT OP ...   (corral admin OBJECT --help)\n\n"
+                 "What admins manage:\n"
+                 "  qos          priorities and limits per user and account\n"
+                 "  partition    node sets with limits, priority tiers and preemption\n"
+                 "  reservation  nodes kept over a time window for users, or for maintenance\n";
     return args.empty() ? kExitUsage : kExitOk;
   }
-  if (args[0] == "qos") return Qos(Args(args.begin() + 1, args.end()));
-  std::cerr << "corral admin: unknown object \"" << args[0] << "\" (qos)\n";
+  const Args rest(args.begin() + 1, args.end());
+  if (args[0] == "qos") return Qos(rest);
+  if (args[0] == "partition") return AdminPartition(rest);
+  if (args[0] == "reservation") return AdminReservation(rest);
+  std::cerr << "corral admin: unknown object \"" << args[0].substr(0, 32)
+            << "\" (qos, partition, reservation)\n";
   return kExitUsage;
 }
 

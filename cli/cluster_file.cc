@@ -18,6 +18,13 @@ Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& text,
   if (!root.IsMap() || !root["nodes"] || !root["nodes"].IsSequence()) {
     return Status::Invalid("cluster file: needs a list under `nodes:`");
   }
+  for (const auto& kv : root) {
+    const std::string k = kv.first.as<std::string>();
+    if (k != "nodes" && k != "partitions" && k != "scheduler") {
+      return Status::Invalid("cluster file: " + k.substr(0, 32) +
+                             ": unknown section (nodes, partitions, scheduler)");
+    }
+  }
   std::vector<ClusterNode> out;
   std::set<std::string> names;
   size_t i = 0;
@@ -73,6 +80,24 @@ Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& text,
   }
   if (out.empty()) return Status::Invalid("cluster file: `nodes:` is empty");
   return out;
+}
+
+std::string ControllerSections(const std::string& text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception&) {
+    return "";
+  }
+  if (!root.IsMap()) return "";
+  YAML::Node rest(YAML::NodeType::Map);
+  for (const auto& kv : root) {
+    if (kv.first.as<std::string>() != "nodes") rest[kv.first] = kv.second;
+  }
+  if (rest.size() == 0) return "";
+  YAML::Emitter e;
+  e << rest;
+  return std::string(e.c_str()) + "\n";
 }
 
 }  // namespace corral::cli

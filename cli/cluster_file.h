@@ -1,4 +1,6 @@
-// The cluster file read by `corral up` (examples/cluster.yaml): the simulated nodes to start.
+// The cluster file read by `corral up` (examples/cluster.yaml): the simulated nodes to start
+// (`nodes:`), and corrald's sections (`partitions:`, `scheduler:`), which corrald reads itself
+// (corrald --config; sched/ctld/config_file.h).
 #pragma once
 
 #include <string>
@@ -18,5 +20,8 @@ struct ClusterNode {
 // node entry and the field, e.g. "nodes[2].count: must be 1..256".
 Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& yaml_text,
                                                   const std::string& base_dir);
+
+// The file's top-level sections other than `nodes:`, as YAML text ("" when there are none).
+std::string ControllerSections(const std::string& yaml_text);
 
 }  // namespace corral::cli

@@ -164,12 +164,14 @@ int Up(const Args& args) {
   if (!nodes.ok()) return Fail("up", nodes.status());
   if (fs::canonical(cluster) != fs::path(saved)) {
     // Keep the cluster with absolute topology paths, so a re-run needs no --cluster.
+    // corrald's sections (partitions, scheduler) are kept as they are.
     std::ofstream out(saved);
     out << "nodes:\n";
     for (const auto& n : *nodes) {
       out << "  - name: " << n.name << "\n    topology: \"" << n.topology << "\"\n";
       if (!n.gpus.empty()) out << "    gpus: \"" << n.gpus << "\"\n";
     }
+    out << ControllerSections(cluster_text);
   }
   const std::string bin = BinDir();
   auto env = ReadEnvFile(dir + "/env");
@@ -181,9 +183,10 @@ int Up(const Args& args) {
     std::string listen = address.empty() ? "127.0.0.1:0" : address;
     fs::remove(dir + "/corrald.addr", ec);
     // The nodes' declared GPUs are simulated here: they pass the GPU check on the CPU twin.
-    auto pid = StartDaemon({bin + "/corrald", "--state-dir", dir + "/state", "--listen", listen,
-                            "--address-file", dir + "/corrald.addr", "--allow-simulated-gpus"},
-                           dir + "/log/corrald.log", dir + "/corrald.pid");
+    auto pid = StartDaemon(
+        {bin + "/corrald", "--state-dir", dir + "/state", "--listen", listen, "--address-file",
+         dir + "/corrald.addr", "--allow-simulated-gpus", "--config", saved},
+        dir + "/log/corrald.log", dir + "/corrald.pid");
     if (!pid.ok()) return pid.status();
     TimeMs deadline = MonotonicNowMs() + 15000;
     while (!fs::exists(dir + "/corrald.addr")) {

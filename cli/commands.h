@@ -24,5 +24,8 @@ int Run(const Args& args);
 int Up(const Args& args);
 int Down(const Args& args);
 int Admin(const Args& args);
+// corral admin partition / reservation (admin_partition.cc, admin_reservation.cc).
+int AdminPartition(const Args& args);
+int AdminReservation(const Args& args);
 
 }  // namespace corral::cli

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "cli/array_spec.h"
+#include "common/duration.h"
 
 namespace corral {
 namespace {
@@ -123,18 +124,6 @@ Result<int64_t> ParseMemFor(std::string_view option, const std::string& value) {
   return static_cast<int64_t>(mib);
 }
 
-// Splits `s` at `sep` into at most `max` fields; false when there are more.
-bool SplitFields(std::string_view s, char sep, size_t max, std::vector<std::string_view>* out) {
-  out->clear();
-  while (true) {
-    if (out->size() == max) return false;
-    const size_t p = s.find(sep);
-    out->push_back(s.substr(0, p));
-    if (p == std::string_view::npos) return true;
-    s.remove_prefix(p + 1);
-  }
-}
-
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
@@ -147,54 +136,16 @@ Result<int64_t> ParseTimeFor(std::string_view option, const std::string& value) 
   static constexpr const char* kWhat =
       "is not a time limit (use minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS or "
       "UNLIMITED)";
-  const std::string lower = AsciiLower(value);
-  if (lower == "unlimited" || lower == "infinite") return int64_t{0};
-  std::string_view v(value);
-  std::string_view days_text;
-  const size_t dash = v.find('-');
-  if (dash != std::string_view::npos) {
-    days_text = v.substr(0, dash);
-    v.remove_prefix(dash + 1);
+  int64_t ms = 0;
+  switch (ParseDurationMs(value, &ms)) {
+    case DurationParse::kOk:
+      return ms;
+    case DurationParse::kTooLarge:
+      return BadValue(option, value, "is too large");
+    case DurationParse::kSyntax:
+      break;
   }
-  std::vector<std::string_view> fields;
-  if (!SplitFields(v, ':', 3, &fields)) return BadValue(option, value, kWhat);
-  // Which unit each field has: with days "H", "H:M", "H:M:S"; without "M", "M:S", "H:M:S".
-  static constexpr uint64_t kH = 3600, kM = 60, kS = 1;
-  std::vector<uint64_t> units;
-  if (dash != std::string_view::npos) {
-    units = std::vector<uint64_t>{kH, kM, kS};
-    units.resize(fields.size());
-  } else if (fields.size() == 1) {
-    units = {kM};
-  } else if (fields.size() == 2) {
-    units = {kM, kS};
-  } else {
-    units = {kH, kM, kS};
-  }
-  uint64_t seconds = 0;
-  bool overflow = false;
-  auto add = [&](std::string_view text, uint64_t unit) -> bool {
-    uint64_t n = 0;
-    const Num r = ParseDigits(text, &n);
-    if (r == Num::kSyntax) return false;
-    uint64_t part = 0;
-    if (r == Num::kOverflow || __builtin_mul_overflow(n, unit, &part) ||
-        __builtin_add_overflow(seconds, part, &seconds)) {
-      overflow = true;
-    }
-    return true;
-  };
-  if (dash != std::string_view::npos && !add(days_text, 24 * kH)) {
-    return BadValue(option, value, kWhat);
-  }
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (!add(fields[i], units[i])) return BadValue(option, value, kWhat);
-  }
-  uint64_t ms = 0;
-  if (overflow || __builtin_mul_overflow(seconds, uint64_t{1000}, &ms) || ms > kInt64Max) {
-    return BadValue(option, value, "is too large");
-  }
-  return static_cast<int64_t>(ms);
+  return BadValue(option, value, kWhat);
 }
 
 Status ParseGpuFor(std::string_view option, const std::string& value, std::string* model,
@@ -504,6 +455,11 @@ constexpr OptionDef kOptions[] = {
     {"qos", 'q', "NAME", Group::kPlacement, "quality of service: its priority and limits",
      [](std::string_view o, const std::string& v, Settings* s) {
        return SetText(o, v, &s->spec.qos);
+     }},
+    {"reservation", '\0', "NAME", Group::kPlacement,
+     "run in this advance reservation (corral admin reservation list)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       return SetText(o, v, &s->spec.reservation);
      }},
     {"signal", '\0', "[B:]SIG[@SECS]", Group::kPlacement,
      "signal SECS (60) before the time limit; B: batch script only",

@@ -50,7 +50,8 @@ struct JobSpec {
   // --requeue (the default, as Slurm's JobRequeue=1) / --no-requeue: whether a batch job whose
   // node is lost goes back to the queue, or ends NODE_FAIL.
   bool requeue = true;
-  std::string qos;  // --qos; empty = "normal"
+  std::string qos;          // --qos; empty = "normal"
+  std::string reservation;  // --reservation: an advance reservation it runs in
   // --signal=[B:]SIG[@SECS]: SIG (0 = none) SECS seconds before the time limit, to the batch
   // script alone (B:) or to every process of the job.
   int32_t signal = 0, signal_secs = 60;

@@ -30,6 +30,7 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
   out->set_no_requeue(!in.requeue);
   out->set_nice(in.nice);
   out->set_qos(in.qos);
+  out->set_reservation(in.reservation);
   out->set_signal(in.signal);
   out->set_signal_secs(in.signal_secs);
   out->set_signal_batch_only(in.signal_batch_only);
@@ -94,6 +95,7 @@ JobSpec FromProto(const v1::JobSpec& in, bool with_env) {
   s.requeue = !in.no_requeue();
   s.nice = in.nice();
   s.qos = in.qos();
+  s.reservation = in.reservation();
   s.signal = in.signal();
   s.signal_secs = in.signal_secs();
   s.signal_batch_only = in.signal_batch_only();

@@ -1,8 +1,11 @@
 #include "sched/core/backfill.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 
@@ -122,35 +125,62 @@ TimeMs Runtime(const PendingJob& q, const BackfillConfig& cfg) {
 class Pass {
  public:
   Pass(TimeMs now, const std::vector<NodeView>& free_now, const std::vector<RunningJob>& running,
-       const BackfillConfig& cfg)
+       const BackfillConfig& cfg, const std::vector<ReservedNodes>& reserved)
       : now_(now),
         cfg_(cfg),
         latest_(AddMs(now, std::max<TimeMs>(cfg.window_ms, 0))),
-        profile_(now, free_now, running),
-        feasibility_(profile_.UpProfiles()) {}
+        reserved_nodes_(reserved) {
+    profiles_.push_back(std::make_unique<AvailabilityProfile>(now, free_now, running));
+    for (const ReservedNodes& r : reserved) {
+      for (size_t at : r.nodes) {
+        if (at < free_now.size()) profiles_[0]->Block(free_now[at].profile.name, r.start, r.end);
+      }
+      profiles_.push_back(
+          r.maintenance ? nullptr
+                        : std::make_unique<AvailabilityProfile>(now, free_now, running, &r.nodes));
+    }
+  }
 
   // Conservative: takes the held reservations that still fit out of the profile, highest
   // priority first, so nobody else is placed on them.
   void Hold(const std::vector<PendingJob>& queue) {
     for (const PendingJob& q : queue) {
-      if (!q.held) continue;
+      if (!q.held || cfg_.ModeOf(q.partition) != BackfillMode::kConservative) continue;
+      AvailabilityProfile* p = ProfileOf(q);
+      if (!p) continue;
       TimeMs start = std::max(q.held->start, now_);
       TimeMs end = AddMs(start, Runtime(q, cfg_));
-      if (profile_.Reserve(q.held->alloc, start, end)) {
-        held_.emplace(q.id, Held{start, end, &q.held->alloc});
+      if (p->Reserve(q.held->alloc, start, end)) {
+        held_.emplace(q.id, Held{start, end, &q.held->alloc, p});
       }
     }
   }
 
   void Decide(const PendingJob& q) {
     const JobSpec& spec = *q.spec;
-    std::string key = ShapeKey(spec);
+    AvailabilityProfile* profile = ProfileOf(q);
     std::optional<Held> held = Release(q.id);
-    if (const std::string* why = Unavailable(spec, key)) {
+    if (!profile) {
+      r_.reasons.emplace_back(q.id, "ReservationDeleted");
+      return;
+    }
+    Scope& scope = ScopeOf(q, *profile);
+    std::string key = ShapeKey(spec);
+    const std::string scope_key(reinterpret_cast<const char*>(&scope), sizeof(Scope*));
+    key += scope_key;
+    if (const std::string* why = Unavailable(spec, key, scope)) {
       r_.reasons.emplace_back(q.id, *why);
       return;
     }
     const TimeMs runtime = Runtime(q, cfg_);
+    // Within an advance reservation: from its start, and ending by its end.
+    TimeMs first = now_, last_end = kForever;
+    if (q.pool >= 0) {
+      first = std::max(now_, reserved_nodes_[q.pool].start);
+      last_end = reserved_nodes_[q.pool].end;
+    }
+    const TimeMs latest =
+        last_end == kForever ? latest_ : std::min(latest_, SubDuration(last_end, runtime));
     Memo scratch;
     Memo& m = spec.het.empty()
                   ? memos_[key.append(reinterpret_cast<const char*>(&runtime), sizeof runtime)]
@@ -158,40 +188,46 @@ class Pass {
     if (m.generation != generation_) m = Memo{generation_};
     const bool plain = spec.het.empty();
     const Frontier::Shape shape = Frontier::Of(spec, runtime);
-    if (plain && !m.not_now && not_now_.Covers(shape)) m.not_now = true;
+    if (plain && !m.not_now && scope.not_now.Covers(shape)) m.not_now = true;
     const TimeMs end = AddMs(now_, runtime);
-    if (!m.not_now) {
-      std::optional<Allocation> a = profile_.PlaceAt(spec, now_, end);
-      if (a && profile_.Reserve(*a, now_, end)) {
+    if (!m.not_now && first == now_ && end <= last_end) {
+      std::optional<Allocation> a = profile->PlaceAt(spec, now_, end, q.nodes);
+      if (a && profile->Reserve(*a, now_, end)) {
         r_.starts.push_back({q.id, std::move(*a)});
         return;
       }
       m.not_now = true;
-      if (plain) not_now_.Add(shape);
+      if (plain) scope.not_now.Add(shape);
     }
     // A held slot whose time has come starts even where PlaceJob would now choose otherwise (a
     // hetjob's components are placed greedily, so it may not find the slot again).
-    if (held && held->start == now_ && profile_.Reserve(*held->alloc, now_, end)) {
+    if (held && held->start == now_ && end <= last_end &&
+        profile->Reserve(*held->alloc, now_, end)) {
       r_.starts.push_back({q.id, *held->alloc});
       return;
     }
-    r_.reasons.emplace_back(q.id, reserved_ ? "Priority" : "Resources");
-    if (reserved_ && cfg_.mode == BackfillMode::kEasy) return;
-    if (plain && !m.no_start && no_start_.Covers(shape)) m.no_start = true;
+    const bool waits_behind = reserved_.count(q.partition) > 0;
+    r_.reasons.emplace_back(q.id, first > now_   ? "Reservation"
+                                  : waits_behind ? "Priority"
+                                                 : "Resources");
+    if (waits_behind && cfg_.ModeOf(q.partition) == BackfillMode::kEasy) return;
+    if (plain && !m.no_start && scope.no_start.Covers(shape)) m.no_start = true;
     std::optional<Slot> slot;
-    if (!m.no_start)
-      slot = profile_.EarliestStart(spec, runtime, std::max(m.from, now_ + 1), latest_);
+    if (!m.no_start) {
+      TimeMs from = std::max({m.from, now_ + 1, first});
+      if (from <= latest) slot = profile->EarliestStart(spec, runtime, from, latest, q.nodes);
+    }
     if (!slot) {
       m.no_start = true;
-      if (plain) no_start_.Add(shape);
+      if (plain) scope.no_start.Add(shape);
     }
     // Never later than held: the held slot is free again, but a hetjob's search may miss it, and
     // a shrunk window may end before it.
     if (held && (!slot || slot->start > held->start)) slot = Slot{held->start, *held->alloc};
-    if (!slot || !profile_.Reserve(slot->alloc, slot->start, AddMs(slot->start, runtime))) return;
+    if (!slot || !profile->Reserve(slot->alloc, slot->start, AddMs(slot->start, runtime))) return;
     if (!held) m.from = slot->start;
     r_.reservations.push_back({q.id, slot->start, std::move(slot->alloc)});
-    reserved_ = true;
+    reserved_.insert(q.partition);
   }
 
   BackfillResult Take() { return std::move(r_); }
@@ -200,7 +236,42 @@ class Pass {
   struct Held {
     TimeMs start, end;
     const Allocation* alloc;
+    AvailabilityProfile* profile;
   };
+  // What the pass learns per profile and node mask: what the nodes could ever hold, and which
+  // requests do not fit (Frontier).
+  struct Scope {
+    std::optional<Feasibility> feasibility;
+    Frontier not_now, no_start;  // this generation's
+  };
+
+  static TimeMs SubDuration(TimeMs end, TimeMs d) {
+    return d >= end ? std::numeric_limits<TimeMs>::min() : end - d;
+  }
+
+  AvailabilityProfile* ProfileOf(const PendingJob& q) const {
+    if (q.pool < 0) return profiles_[0].get();
+    if (static_cast<size_t>(q.pool) >= reserved_nodes_.size()) return nullptr;
+    return profiles_[q.pool + 1].get();
+  }
+
+  Scope& ScopeOf(const PendingJob& q, const AvailabilityProfile& profile) {
+    auto [it, fresh] = scopes_.try_emplace({q.pool, q.nodes});
+    Scope& s = it->second;
+    if (fresh) {
+      std::vector<NodeProfile> up = profile.UpProfiles();
+      if (q.nodes) {
+        std::vector<NodeProfile> in;
+        const auto& pos = profile.Positions();
+        for (size_t i = 0; i < up.size(); ++i) {
+          if (pos[i] < q.nodes->size() && (*q.nodes)[pos[i]]) in.push_back(std::move(up[i]));
+        }
+        up = std::move(in);
+      }
+      s.feasibility.emplace(up);
+    }
+    return s;
+  }
 
   // Gives a job's held slot back to the profile for its own decision.
   std::optional<Held> Release(JobId id) {
@@ -208,18 +279,17 @@ class Pass {
     if (it == held_.end()) return std::nullopt;
     Held h = it->second;
     held_.erase(it);
-    profile_.Unreserve(*h.alloc, h.start, h.end);
+    h.profile->Unreserve(*h.alloc, h.start, h.end);
     ++generation_;
-    not_now_.Clear();
-    no_start_.Clear();
+    for (auto& [k, s] : scopes_) s.not_now.Clear(), s.no_start.Clear();
     return h;
   }
 
-  // The ReqNodeNotAvail reason of a job no up node could hold, or null.
-  const std::string* Unavailable(const JobSpec& spec, const std::string& key) {
+  // The ReqNodeNotAvail reason of a job no up node (of its scope) could hold, or null.
+  const std::string* Unavailable(const JobSpec& spec, const std::string& key, Scope& scope) {
     auto [u, fresh] = unavailable_.try_emplace(key);
     if (fresh) {
-      if (Status st = feasibility_.Check(spec); !st.ok()) {
+      if (Status st = scope.feasibility->Check(spec); !st.ok()) {
         u->second = "ReqNodeNotAvail (nodes down, being checked or failed): " + st.message();
       }
     }
@@ -229,24 +299,27 @@ class Pass {
   const TimeMs now_;
   const BackfillConfig cfg_;
   const TimeMs latest_;
-  AvailabilityProfile profile_;
-  Feasibility feasibility_;
+  const std::vector<ReservedNodes>& reserved_nodes_;
+  // [0]: the cluster outside advance reservations; [k + 1]: reservation k (null: maintenance).
+  std::vector<std::unique_ptr<AvailabilityProfile>> profiles_;
+  std::map<std::pair<int32_t, const NodeMask*>, Scope> scopes_;
   BackfillResult r_;
-  bool reserved_ = false;  // a higher-priority job holds a reservation: later ones wait on it
+  // Partitions in which a higher-priority job holds a reservation: later ones wait on it.
+  std::set<int32_t> reserved_;
   std::unordered_map<JobId, Held> held_;
   int64_t generation_ = 0;
-  std::unordered_map<std::string, std::optional<std::string>> unavailable_;  // by ShapeKey
-  std::unordered_map<std::string, Memo> memos_;  // by ShapeKey + runtime
-  Frontier not_now_, no_start_;                  // this generation's
+  std::unordered_map<std::string, std::optional<std::string>> unavailable_;  // by ShapeKey+scope
+  std::unordered_map<std::string, Memo> memos_;  // by ShapeKey + scope + runtime
 };
 
 }  // namespace
 
 BackfillResult Backfill(TimeMs now, const std::vector<NodeView>& free_now,
                         const std::vector<RunningJob>& running,
-                        const std::vector<PendingJob>& queue, const BackfillConfig& cfg) {
-  Pass pass(now, free_now, running, cfg);
-  if (cfg.mode == BackfillMode::kConservative) pass.Hold(queue);
+                        const std::vector<PendingJob>& queue, const BackfillConfig& cfg,
+                        const std::vector<ReservedNodes>& reserved) {
+  Pass pass(now, free_now, running, cfg, reserved);
+  pass.Hold(queue);
   for (const PendingJob& q : queue) pass.Decide(q);
   return pass.Take();
 }

@@ -14,6 +14,17 @@
 
 namespace corral::sched {
 
+enum class BackfillMode { kEasy, kConservative };
+
+// An advance reservation as backfill sees it: whole nodes (positions in free_now) kept over
+// [start, end) for the jobs that ask for it (PendingJob::pool), and from every other job. A job
+// in it starts no earlier than `start` and ends by `end`. One with `maintenance` takes no jobs.
+struct ReservedNodes {
+  std::vector<size_t> nodes;
+  TimeMs start = 0, end = 0;
+  bool maintenance = false;
+};
+
 // A job that waits, and where and when it is planned to start: no lower-priority job started by
 // the pass takes what `alloc` needs over [start, start + its runtime).
 struct Reservation {
@@ -32,9 +43,14 @@ struct PendingJob {
   // job from scratch, and a job re-placed on other nodes may take a lower-priority job's slot.
   // One that no longer fits (a node went down, a job overran) is dropped. EASY ignores it.
   const Reservation* held = nullptr;
+  // Where it may run: the nodes its partition allows (null: every node) and, with pool >= 0,
+  // only within that advance reservation (a ReservedNodes of the call), else outside all.
+  const NodeMask* nodes = nullptr;
+  int32_t pool = -1;
+  // Its partition (its position in the caller's list), for per-partition backfill: EASY
+  // protects the first waiting job of each partition; conservative every waiting job of one.
+  int32_t partition = 0;
 };
-
-enum class BackfillMode { kEasy, kConservative };
 
 struct BackfillConfig {
   BackfillMode mode = BackfillMode::kEasy;
@@ -42,6 +58,14 @@ struct BackfillConfig {
   // The estimate for a job whose runtime_ms <= 0; if this is <= 0 too, such a job is planned as
   // running forever.
   TimeMs default_runtime_ms = 365 * 24 * 3600 * 1000LL;
+  // Per partition (PendingJob::partition), the mode if it differs from `mode`.
+  std::vector<BackfillMode> partition_modes;
+
+  BackfillMode ModeOf(int32_t partition) const {
+    return partition >= 0 && static_cast<size_t>(partition) < partition_modes.size()
+               ? partition_modes[partition]
+               : mode;
+  }
 };
 
 struct BackfillResult {
@@ -66,8 +90,11 @@ struct BackfillResult {
 //    the window, in priority order, around the slots the jobs after it hold (PendingJob::held).
 // Decisions are taken in priority order, so `starts` can be applied in order; they do not
 // over-allocate `free_now`. Jobs whose runtime is unknown use cfg.default_runtime_ms.
+// Advance reservations (`reserved`) take their nodes out of everyone else's profile over their
+// windows; each one's jobs are planned on a profile of its own nodes.
 BackfillResult Backfill(TimeMs now, const std::vector<NodeView>& free_now,
                         const std::vector<RunningJob>& running,
-                        const std::vector<PendingJob>& queue, const BackfillConfig& cfg);
+                        const std::vector<PendingJob>& queue, const BackfillConfig& cfg,
+                        const std::vector<ReservedNodes>& reserved = {});
 
 }  // namespace corral::sched

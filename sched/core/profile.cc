@@ -43,10 +43,15 @@ void SetFree(NodeView* v, int32_t cpus, int64_t mem, uint64_t gpus) {
 }  // namespace
 
 AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>& free_now,
-                                         const std::vector<RunningJob>& running)
+                                         const std::vector<RunningJob>& running,
+                                         const std::vector<size_t>* only)
     : now_(now) {
   times_.insert(now);
-  for (const NodeView& v : free_now) {
+  const size_t count = only ? only->size() : free_now.size();
+  for (size_t k = 0; k < count; ++k) {
+    const size_t at = only ? (*only)[k] : k;
+    if (at >= free_now.size()) continue;
+    const NodeView& v = free_now[at];
     if (!v.up || index_.count(v.profile.name)) continue;  // a repeated name: the first one counts
     Node n;
     const auto& gpus = v.profile.gpus;
@@ -62,6 +67,7 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
     n.capacity.mem_mib = v.profile.mem_mib;
     n.steps.push_back({now, {v.free_cpus, v.free_mem_mib, Bits(v.gpu_free) & n.capacity.gpus}});
     index_.emplace(v.profile.name, nodes_.size());
+    pos_.push_back(at);
     if (v.free_cpus > 0) open_now_.push_back(nodes_.size());
     nodes_.push_back(std::move(n));
     views_.push_back(v);
@@ -173,7 +179,7 @@ const std::vector<size_t>& AvailabilityProfile::OpenNow() const {
 }
 
 std::optional<Allocation> AvailabilityProfile::PlaceAt(const JobSpec& spec, TimeMs start,
-                                                       TimeMs end) const {
+                                                       TimeMs end, const NodeMask* mask) const {
   std::vector<Need> needs = Needs(spec);
   if (needs.empty() || start < now_ || end <= start) return std::nullopt;
   // Every job needs a CPU on each of its nodes, so at `now` only nodes with one free can serve.
@@ -182,13 +188,14 @@ std::optional<Allocation> AvailabilityProfile::PlaceAt(const JobSpec& spec, Time
     all.resize(nodes_.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   }
-  return PlaceOn(spec, needs, start == now_ ? OpenNow() : all, start, end);
+  return PlaceOn(spec, needs, start == now_ ? OpenNow() : all, start, end, mask);
 }
 
 std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
                                                        const std::vector<Need>& needs,
                                                        const std::vector<size_t>& candidates,
-                                                       TimeMs start, TimeMs end) const {
+                                                       TimeMs start, TimeMs end,
+                                                       const NodeMask* mask) const {
   struct Fit {
     size_t node;
     Level free;
@@ -201,6 +208,7 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
     return false;
   };
   for (size_t i : candidates) {
+    if (!Allowed(i, mask)) continue;
     // What is free at `now` bounds what is free from then on: a cheap first test.
     const Node& n = nodes_[i];
     if (start == now_ && !any_fits(i, n.steps[0].free)) continue;
@@ -272,10 +280,11 @@ std::optional<AvailabilityProfile::Window> AvailabilityProfile::NextWindow(
 
 std::vector<AvailabilityProfile::Window> AvailabilityProfile::Windows(const Need& need,
                                                                       TimeMs duration, TimeMs from,
-                                                                      TimeMs latest) const {
+                                                                      TimeMs latest,
+                                                                      const NodeMask* mask) const {
   std::vector<Window> out;
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (!Fits(i, need, nodes_[i].capacity)) continue;
+    if (!Allowed(i, mask) || !Fits(i, need, nodes_[i].capacity)) continue;
     for (auto w = NextWindow(i, need, duration, from, latest, StepAt(i, from)); w;
          w = NextWindow(i, need, duration, from, latest, w->step + 1)) {
       out.push_back(*w);
@@ -328,16 +337,17 @@ std::vector<std::pair<TimeMs, TimeMs>> Intersect(const std::vector<std::pair<Tim
 }  // namespace
 
 std::optional<Slot> AvailabilityProfile::EarliestStart(const JobSpec& spec, TimeMs duration,
-                                                       TimeMs from, TimeMs latest) const {
+                                                       TimeMs from, TimeMs latest,
+                                                       const NodeMask* mask) const {
   std::vector<Need> needs = Needs(spec);
   if (needs.empty() || duration <= 0 || from < now_ || from > latest) return std::nullopt;
-  if (needs.size() == 1) return EarliestPlain(spec, needs[0], duration, from, latest);
+  if (needs.size() == 1) return EarliestPlain(spec, needs[0], duration, from, latest, mask);
   // A hetjob: the times at which every component has enough nodes, tried in order; its
   // components compete for nodes, so one such time may not place and a later one may.
   std::vector<size_t> candidates;
   std::vector<std::pair<TimeMs, TimeMs>> ok;
   for (size_t c = 0; c < needs.size(); ++c) {
-    std::vector<Window> w = Windows(needs[c], duration, from, latest);
+    std::vector<Window> w = Windows(needs[c], duration, from, latest, mask);
     for (const Window& x : w) candidates.push_back(x.node);
     auto covered = Covered(w, needs[c].nodes);
     ok = c == 0 ? std::move(covered) : Intersect(ok, covered);
@@ -347,7 +357,7 @@ std::optional<Slot> AvailabilityProfile::EarliestStart(const JobSpec& spec, Time
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   for (const auto& [first, last] : ok) {
     for (TimeMs t = first; t <= last && t <= latest;) {
-      if (auto alloc = PlaceOn(spec, needs, candidates, t, AddMs(t, duration))) {
+      if (auto alloc = PlaceOn(spec, needs, candidates, t, AddMs(t, duration), mask)) {
         return Slot{t, std::move(*alloc)};
       }
       auto next = times_.upper_bound(t);
@@ -363,13 +373,13 @@ std::optional<Slot> AvailabilityProfile::EarliestStart(const JobSpec& spec, Time
 // come from a heap by start holding each node's next one, so a node's skyline is read only up
 // to the answer.
 std::optional<Slot> AvailabilityProfile::EarliestPlain(const JobSpec& spec, const Need& need,
-                                                       TimeMs duration, TimeMs from,
-                                                       TimeMs latest) const {
+                                                       TimeMs duration, TimeMs from, TimeMs latest,
+                                                       const NodeMask* mask) const {
   auto later_start = [](const Window& a, const Window& b) { return a.first > b.first; };
   auto earlier_end = [](const Window& a, const Window& b) { return a.last > b.last; };
   std::vector<Window> next;  // each node's next window not yet begun
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (!Fits(i, need, nodes_[i].capacity)) continue;
+    if (!Allowed(i, mask) || !Fits(i, need, nodes_[i].capacity)) continue;
     if (auto w = NextWindow(i, need, duration, from, latest, StepAt(i, from))) next.push_back(*w);
   }
   if (static_cast<int32_t>(next.size()) < need.nodes) return std::nullopt;
@@ -394,7 +404,7 @@ std::optional<Slot> AvailabilityProfile::EarliestPlain(const JobSpec& spec, cons
       std::vector<size_t> at;  // the nodes that can serve from t: one open window each
       for (const Window& w : open) at.push_back(w.node);
       std::sort(at.begin(), at.end());
-      if (auto alloc = PlaceOn(spec, {need}, at, t, AddMs(t, duration))) {
+      if (auto alloc = PlaceOn(spec, {need}, at, t, AddMs(t, duration), mask)) {
         return Slot{t, std::move(*alloc)};
       }
     }
@@ -457,6 +467,19 @@ void AvailabilityProfile::Apply(size_t i, const Level& l, TimeMs start, TimeMs e
     auto it = std::lower_bound(open_now_.begin(), open_now_.end(), i);
     if (it == open_now_.end() || *it != i) open_now_.insert(it, i);
   }
+}
+
+void AvailabilityProfile::Block(const std::string& name, TimeMs start, TimeMs end) {
+  start = std::max(start, now_);
+  auto it = index_.find(name);
+  if (it == index_.end() || end <= start) return;
+  Node& n = nodes_[it->second];
+  if (start > now_) n.rising = false;
+  size_t j0 = SplitAt(n, start);
+  size_t j1 = end == kForever ? n.steps.size() : SplitAt(n, end);
+  for (size_t k = j0; k < j1; ++k) n.steps[k].free = Level{};
+  times_.insert(start);
+  if (end != kForever) times_.insert(end);
 }
 
 bool AvailabilityProfile::Reserve(const Allocation& alloc, TimeMs start, TimeMs end) {

@@ -39,15 +39,22 @@ struct Slot {
   Allocation alloc;
 };
 
+// The nodes a job may use, by position in the profile's `free_now` (a partition's nodes); a
+// query given none may use every node.
+using NodeMask = std::vector<bool>;
+
 class AvailabilityProfile {
  public:
   // The profile of the up nodes of `free_now` (free resources at `now`): each running job's
   // allocation comes back to its nodes at its expected end, or at now + 1 when that has passed.
   // Allocations on nodes that are not up or not listed are ignored; a node never gets back more
   // than it has. GPUs are tracked by index, at most 64 per node: a node's GPUs past the 64th are
-  // never offered (no node today has more than 16).
+  // never offered (no node today has more than 16). With `only`, the profile holds just the
+  // nodes at those positions of `free_now` (an advance reservation's); masks still index
+  // `free_now`.
   AvailabilityProfile(TimeMs now, const std::vector<NodeView>& free_now,
-                      const std::vector<RunningJob>& running);
+                      const std::vector<RunningJob>& running,
+                      const std::vector<size_t>* only = nullptr);
 
   TimeMs now() const { return now_; }
   // The up nodes' profiles, in input order: the node set for CheckFeasible.
@@ -60,13 +67,22 @@ class AvailabilityProfile {
 
   // The allocation PlaceJob chooses on what is free throughout [start, end), or nullopt when the
   // job (every component of it) does not fit there. Requires now <= start < end.
-  std::optional<Allocation> PlaceAt(const JobSpec& spec, TimeMs start, TimeMs end) const;
+  // With `mask`, only the nodes it allows are considered (here and in EarliestStart).
+  std::optional<Allocation> PlaceAt(const JobSpec& spec, TimeMs start, TimeMs end,
+                                    const NodeMask* mask = nullptr) const;
 
   // The earliest start in [from, latest] at which the whole job fits for `duration` (> 0), with
   // its allocation, or nullopt when there is none. Starts are tried at `from` and at the change
   // points after it, ascending. Requires now <= from.
   std::optional<Slot> EarliestStart(const JobSpec& spec, TimeMs duration, TimeMs from,
-                                    TimeMs latest) const;
+                                    TimeMs latest, const NodeMask* mask = nullptr) const;
+
+  // Takes everything of node `name` out of what is free over [start, end), for good (an
+  // advance reservation kept from the other jobs). Unknown nodes and empty intervals are
+  // ignored; Unreserve never gives it back.
+  void Block(const std::string& name, TimeMs start, TimeMs end);
+  // The up nodes' positions in `free_now`, in profile order.
+  const std::vector<size_t>& Positions() const { return pos_; }
 
   // Takes `alloc` out of what is free over [start, end), so later queries see it. Returns false,
   // changing nothing, if any part of it (entries on one node added up) is not free throughout.
@@ -108,8 +124,11 @@ class AvailabilityProfile {
   // PlaceAt restricted to `candidates` (ascending node positions): nodes outside it must be
   // nodes that cannot serve any component over [start, end).
   std::optional<Allocation> PlaceOn(const JobSpec& spec, const std::vector<Need>& needs,
-                                    const std::vector<size_t>& candidates, TimeMs start,
-                                    TimeMs end) const;
+                                    const std::vector<size_t>& candidates, TimeMs start, TimeMs end,
+                                    const NodeMask* mask) const;
+  bool Allowed(size_t i, const NodeMask* mask) const {
+    return !mask || (pos_[i] < mask->size() && (*mask)[pos_[i]]);
+  }
   // Start times in [from, latest] at which node `node` could hold one node's share of a
   // component for the whole duration, all within the skyline segment of steps[step].
   struct Window {
@@ -122,12 +141,13 @@ class AvailabilityProfile {
   std::optional<Window> NextWindow(size_t i, const Need& need, TimeMs duration, TimeMs from,
                                    TimeMs latest, size_t j) const;
   // Every window of every node, ascending per node (disjoint, not merged).
-  std::vector<Window> Windows(const Need& need, TimeMs duration, TimeMs from, TimeMs latest) const;
+  std::vector<Window> Windows(const Need& need, TimeMs duration, TimeMs from, TimeMs latest,
+                              const NodeMask* mask) const;
   // The times covered by at least `count` windows, as disjoint ascending [first, last].
   static std::vector<std::pair<TimeMs, TimeMs>> Covered(const std::vector<Window>& windows,
                                                         int32_t count);
   std::optional<Slot> EarliestPlain(const JobSpec& spec, const Need& need, TimeMs duration,
-                                    TimeMs from, TimeMs latest) const;
+                                    TimeMs from, TimeMs latest, const NodeMask* mask) const;
   // An allocation's entries added up per node; nullopt if a node is unknown or a GPU is named
   // twice or out of range.
   std::optional<std::vector<std::pair<size_t, Level>>> PerNode(const Allocation& alloc) const;
@@ -139,6 +159,7 @@ class AvailabilityProfile {
 
   TimeMs now_ = 0;
   std::vector<Node> nodes_;
+  std::vector<size_t> pos_;                        // each node's position in free_now
   std::unordered_map<std::string, size_t> index_;  // node name -> position in nodes_
   std::unordered_map<std::string, int32_t> models_;
   std::set<TimeMs> times_;

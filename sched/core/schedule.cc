@@ -1,6 +1,7 @@
 #include "sched/core/schedule.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace corral::sched {
 
@@ -15,21 +16,74 @@ ClusterTotals Totals(const std::vector<NodeView>& nodes) {
 }
 
 std::vector<size_t> PriorityOrder(TimeMs now, const std::vector<WaitingJob>& pending,
-                                  const ClusterTotals& totals, const PriorityWeights& w) {
-  std::vector<std::pair<int64_t, size_t>> keyed;
+                                  const ClusterTotals& totals, const PriorityWeights& w,
+                                  const std::vector<int32_t>* tiers) {
+  struct Key {
+    int32_t tier;
+    int64_t prio;
+    size_t i;
+  };
+  std::vector<Key> keyed;
   keyed.reserve(pending.size());
   for (size_t i = 0; i < pending.size(); ++i) {
-    keyed.emplace_back(ComputePriority(now, pending[i].priority, totals, w).value, i);
+    keyed.push_back(
+        {tiers ? (*tiers)[i] : 0, ComputePriority(now, pending[i].priority, totals, w).value, i});
   }
-  std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first > b.first;
-    return pending[a.second].id < pending[b.second].id;
+  std::sort(keyed.begin(), keyed.end(), [&](const Key& a, const Key& b) {
+    if (a.tier != b.tier) return a.tier > b.tier;
+    if (a.prio != b.prio) return a.prio > b.prio;
+    return pending[a.i].id < pending[b.i].id;
   });
   std::vector<size_t> order;
   order.reserve(keyed.size());
-  for (const auto& [prio, i] : keyed) order.push_back(i);
+  for (const Key& k : keyed) order.push_back(k.i);
   return order;
 }
+
+namespace {
+
+// Where each pending job may run: its partition (index, node mask) and advance reservation.
+struct Where {
+  std::vector<int32_t> partition;  // per pending job; -1: none that takes it
+  std::vector<int32_t> tier;
+  std::vector<NodeMask> masks;  // per partition, over state.nodes
+  std::vector<ReservedNodes> reserved;
+  std::vector<size_t> reservation_of;  // state.advance index -> reserved index
+};
+
+Where Resolve(const SchedulerState& st) {
+  Where p;
+  const auto& parts = st.partitions;
+  p.masks.resize(parts.size());
+  for (size_t k = 0; k < parts.size(); ++k) {
+    p.masks[k].resize(st.nodes.size());
+    for (size_t i = 0; i < st.nodes.size(); ++i) {
+      p.masks[k][i] = parts[k].HasNode(st.nodes[i].profile.name);
+    }
+  }
+  p.partition.resize(st.pending.size(), 0);
+  p.tier.resize(st.pending.size(), 0);
+  for (size_t i = 0; i < st.pending.size() && !parts.empty(); ++i) {
+    const Partition* part = FindPartition(parts, st.pending[i].spec->partition);
+    p.partition[i] = part ? static_cast<int32_t>(part - parts.data()) : -1;
+    p.tier[i] = part ? part->priority_tier : -1;
+  }
+  p.reservation_of.assign(st.advance.size(), SIZE_MAX);
+  for (size_t k = 0; k < st.advance.size(); ++k) {
+    const AdvanceReservation& a = st.advance[k];
+    if (a.end <= st.now) continue;
+    ReservedNodes r;
+    r.start = a.start, r.end = a.end, r.maintenance = a.maintenance;
+    for (size_t i = 0; i < st.nodes.size(); ++i) {
+      if (a.HasNode(st.nodes[i].profile.name)) r.nodes.push_back(i);
+    }
+    p.reservation_of[k] = p.reserved.size();
+    p.reserved.push_back(std::move(r));
+  }
+  return p;
+}
+
+}  // namespace
 
 Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
   Decisions d;
@@ -44,9 +98,42 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
   for (const RunningJob& r : state.running) {
     if (r.spec) limits.AddRunning(*r.spec);
   }
-  for (size_t i : PriorityOrder(state.now, state.pending, totals, config.weights)) {
+  const Where where = Resolve(state);
+  BackfillConfig bf = config.backfill;
+  for (const Partition& p : state.partitions) {
+    bf.partition_modes.push_back(p.backfill.value_or(config.backfill.mode));
+  }
+  for (size_t i : PriorityOrder(state.now, state.pending, totals, config.weights,
+                                state.partitions.empty() ? nullptr : &where.tier)) {
     const WaitingJob& w = state.pending[i];
     const JobSpec& s = *w.spec;
+    PendingJob q{w.id, w.spec, w.runtime_ms > 0 ? w.runtime_ms : s.time_limit_ms, w.held};
+    if (!state.partitions.empty()) {
+      const int32_t k = where.partition[i];
+      if (k < 0) {
+        d.reasons.emplace_back(w.id, "PartitionDown");  // its partition was removed
+        continue;
+      }
+      if (std::string why = PartitionBlocks(state.partitions[k], s); !why.empty()) {
+        d.reasons.emplace_back(w.id, std::move(why));
+        continue;
+      }
+      q.partition = k;
+      q.nodes = &where.masks[k];
+    }
+    if (!s.reservation.empty()) {
+      auto a = std::find_if(state.advance.begin(), state.advance.end(),
+                            [&](const AdvanceReservation& r) { return r.name == s.reservation; });
+      if (a == state.advance.end() || where.reservation_of[a - state.advance.begin()] == SIZE_MAX) {
+        d.reasons.emplace_back(w.id, "ReservationDeleted");
+        continue;
+      }
+      if (!a->Admits(s)) {
+        d.reasons.emplace_back(w.id, "Reservation");
+        continue;
+      }
+      q.pool = static_cast<int32_t>(where.reservation_of[a - state.advance.begin()]);
+    }
     if (s.array_throttle > 0 && s.array_job_id > 0) {
       auto [it, fresh] = slots.try_emplace(s.array_job_id, 0);
       if (fresh) {
@@ -65,10 +152,10 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
         continue;
       }
     }
-    queue.push_back({w.id, w.spec, w.runtime_ms > 0 ? w.runtime_ms : s.time_limit_ms, w.held});
+    queue.push_back(q);
   }
   // Phase 3.
-  BackfillResult r = Backfill(state.now, state.nodes, state.running, queue, config.backfill);
+  BackfillResult r = Backfill(state.now, state.nodes, state.running, queue, bf, where.reserved);
   d.starts = std::move(r.starts);
   d.reservations = std::move(r.reservations);
   d.reasons.insert(d.reasons.end(), r.reasons.begin(), r.reasons.end());

@@ -1,10 +1,14 @@
 // The scheduler's one pure call (DESIGN.md "Scheduling"): corrald and the simulator build a
 // SchedulerState, call Schedule, and apply the Decisions; neither holds a policy of its own.
 // A pass runs these phases, each a policy of its own file:
-//   1. order: multifactor priority (priority.h), ties to the lower job id;
-//   2. eligible: array throttles (`--array=...%N`) hold back the tasks beyond N (here), and QOS
-//      limits the jobs beyond them (limits.h), both in priority order;
-//   3. backfill: start now what fits, reserve for what waits (backfill.h, EASY or conservative).
+//   1. order: partition tier first (partition.h), then multifactor priority (priority.h), ties
+//      to the lower job id;
+//   2. eligible: a job's partition must take it (state, time, node count, account; partition.h)
+//      and its advance reservation admit it (advance_reservation.h); array throttles
+//      (`--array=...%N`) hold back the tasks beyond N (here), and QOS limits the jobs beyond
+//      them (limits.h), all in priority order;
+//   3. backfill: start now what fits, on the partition's nodes, reserve for what waits
+//      (backfill.h, EASY or conservative per partition).
 // Every pending job is considered in every pass.
 #pragma once
 
@@ -13,8 +17,10 @@
 #include <utility>
 #include <vector>
 
+#include "sched/core/advance_reservation.h"
 #include "sched/core/backfill.h"
 #include "sched/core/limits.h"
+#include "sched/core/partition.h"
 #include "sched/core/priority.h"
 #include "sched/core/runtime_model.h"
 
@@ -37,6 +43,10 @@ struct SchedulerState {
   std::vector<WaitingJob> pending;  // eligible to start (not held, dependencies met), any order
   std::map<JobId, int32_t> array_running;  // an array's first id -> its tasks running now
   std::map<std::string, Qos> qos;          // by name; jobs name theirs (QosOf)
+  // Empty: one partition of every node, and -p is not looked at. Else a job without -p is in
+  // the default one (DefaultPartition).
+  std::vector<Partition> partitions;
+  std::vector<AdvanceReservation> advance;  // those ended are ignored
 };
 
 struct SchedulerConfig {
@@ -58,8 +68,10 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config);
 // The cluster's totals over the up nodes, for the size factors.
 ClusterTotals Totals(const std::vector<NodeView>& nodes);
 
-// Phase 2 alone: the positions of `pending` in the order a pass considers them.
+// Phase 1 alone: the positions of `pending` in the order a pass considers them. `tiers`, when
+// given, holds each job's partition tier, which ranks before priority.
 std::vector<size_t> PriorityOrder(TimeMs now, const std::vector<WaitingJob>& pending,
-                                  const ClusterTotals& totals, const PriorityWeights& w);
+                                  const ClusterTotals& totals, const PriorityWeights& w,
+                                  const std::vector<int32_t>* tiers = nullptr);
 
 }  // namespace corral::sched

@@ -349,6 +349,7 @@ void Controller::Impl::FileJob(const Job& j) {
 }
 
 void Controller::Impl::Tick(Batch& b, TimeMs now) {
+  ExpireReservations(now, b);
   // `corral run` allocations have no batch script for a node to time out: do it here.
   std::vector<JobId> expired;
   for (const auto& [name, n] : nodes) {
@@ -620,6 +621,8 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   impl->acct = std::move(*acct);
   if (Status s = impl->Load(); !s.ok()) return s;
   if (Status s = impl->LoadQos(); !s.ok()) return s;
+  if (Status s = impl->LoadPartitions(); !s.ok()) return s;
+  if (Status s = impl->LoadReservations(); !s.ok()) return s;
   impl->ReconcileAccounting();
   // Publish everything loaded before serving.
   Batch all;
@@ -678,6 +681,8 @@ Result<std::vector<int64_t>> Controller::Submit(
     Impl& I = *impl_;
     for (size_t i = 0; i < parsed.size(); ++i) {
       std::string why = I.CheckSpec(parsed[i]);
+      if (why.empty()) why = I.AdmitToPartition(parsed[i]);
+      if (why.empty()) why = I.AdmitToReservation(parsed[i]);
       if (!why.empty()) {
         return Status::Invalid(parsed.size() > 1 ? "job " + std::to_string(i) + ": " + why : why);
       }

@@ -32,6 +32,10 @@ struct ControllerOptions {
   int64_t node_timeout_ms = 30000;   // a node silent this long is down; its jobs fail
   VerifyPolicy verify;               // the GPU check of nodes that declare GPUs
   sched::SchedulerConfig scheduler;  // priority weights and backfill (sched/core/schedule.h)
+  // From corrald --config: the partitions the file defines (admin_partitions.cc says how they
+  // meet run-time changes). config_given: a file was read, even one without partitions.
+  bool config_given = false;
+  std::vector<v1::PartitionSpec> partitions;
 };
 
 class Controller {
@@ -58,6 +62,11 @@ class Controller {
   // AlreadyExists, NotFound or FailedPrecondition name the field or the reason; nothing changes
   // then.
   Result<v1::AdminQosReply> AdminQos(const v1::AdminQosRequest& req);
+  // `corral admin partition` (admin_partitions.cc) and `corral admin reservation`
+  // (admin_reservations.cc), with the same errors. A partition that jobs use, or a reservation
+  // a job runs in, is not removed; reservations never overlap.
+  Result<v1::AdminPartitionReply> AdminPartition(const v1::AdminPartitionRequest& req);
+  Result<v1::AdminReservationReply> AdminReservation(const v1::AdminReservationRequest& req);
   // Ends a running `corral run` allocation: COMPLETED for exit code 0, else FAILED.
   Status Complete(const v1::CompleteRequest& req);
   // A node (re)connected. `done` gets what to answer in Registered: once the registration is

@@ -17,7 +17,9 @@
 #include <unordered_map>
 
 #include "accounting/hdf5_writer.h"
+#include "sched/core/advance_reservation.h"
 #include "sched/core/fit.h"
+#include "sched/core/partition.h"
 #include "sched/ctld/controller.h"
 #include "sched/ctld/job_record.h"
 #include "sched/ctld/job_view.h"
@@ -81,9 +83,11 @@ class Controller::Impl {
   bool deps_dirty = false;
   // The jobs not ended yet, by (user, name): what singleton dependencies wait on.
   std::map<std::pair<std::string, std::string>, std::set<JobId>> active_names;
-  std::map<std::string, sched::Qos> qos;  // by name; "normal" always there (admin_qos.cc)
-  int64_t qos_top = 0;                    // the highest QOS priority, kept with `qos`
-  sched::RuntimeHistory runtimes;         // users' completed runs, for --runtime-model history
+  std::map<std::string, sched::Qos> qos;           // by name; "normal" always there (admin_qos.cc)
+  int64_t qos_top = 0;                             // the highest QOS priority, kept with `qos`
+  std::vector<sched::Partition> partitions;        // admin_partitions.cc; empty: one of all
+  std::vector<sched::AdvanceReservation> advance;  // admin_reservations.cc; none ended
+  sched::RuntimeHistory runtimes;  // users' completed runs, for --runtime-model history
   // When the next scheduling pass may run, and whether one was asked for before then.
   std::chrono::steady_clock::time_point next_pass_at;
   bool pass_due = false;
@@ -175,6 +179,21 @@ class Controller::Impl {
 
   Status Load();
   Status LoadQos();
+  Status LoadPartitions();
+  Status LoadReservations();
+  // Stores a partition (and clears the other's default flag when it is the default).
+  Status PutPartition(const sched::Partition& p);
+  // The jobs not ended that run or wait in `partition`, and one of them.
+  int32_t JobsIn(const std::string& partition, JobId* example) const;
+  // At submit: "" and the spec given its partition (the default one for none) and, without
+  // -t, the partition's default time; or why the partition refuses it.
+  std::string AdmitToPartition(JobSpec& s) const;
+  // At submit: "" or why the job's --reservation refuses it.
+  std::string AdmitToReservation(const JobSpec& s) const;
+  // The partition priority factor (0..kOne) of a job: its tier over the highest.
+  int64_t PartitionFactor(const JobSpec& s) const;
+  // Drops the reservations that have ended.
+  void ExpireReservations(TimeMs now, Batch& b);
   void ReconcileAccounting();
   void WriterLoop();
   void ApplyBatch(std::deque<Command>& cmds, bool tick);

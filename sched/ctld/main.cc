@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "common/log.h"
 #include "common/signals.h"
+#include "sched/ctld/config_file.h"
 #include "sched/ctld/controller.h"
 #include "sched/ctld/service.h"
 
@@ -32,7 +34,7 @@ bool WriteFileAtomic(const std::string& path, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string listen, state_dir, address_file, log_level;
+  std::string listen, state_dir, address_file, log_level, config_path;
   int64_t heartbeat_ms = 1000, node_timeout_ms = 30000;
   ctld::VerifyPolicy verify;
   double verify_timeout_s = static_cast<double>(verify.timeout_ms) / 1000;
@@ -50,7 +52,10 @@ int main(int argc, char** argv) {
       "how often nodes heartbeat and the scheduler ticks")(
       "node-timeout-ms", po::value(&node_timeout_ms)->default_value(30000),
       "a node silent this long is marked down and its jobs NODE_FAIL")(
-      "log-level", po::value(&log_level)->default_value("info"), "debug, info, warn or error");
+      "log-level", po::value(&log_level)->default_value("info"), "debug, info, warn or error")(
+      "config", po::value(&config_path),
+      "YAML file with `scheduler:` options (these flags, without --) and `partitions:`; "
+      "`corral up` passes its cluster file. Flags given here win over the file");
   po::options_description gpu(
       "GPU check (a node that declares GPUs runs a verification GEMM on "
       "each when it attaches, and gets no jobs until the result checks "
@@ -94,11 +99,29 @@ int main(int argc, char** argv) {
       "weight of the share of the cluster's GPUs a job asks for");
   opts.add(sched_opts);
   po::variables_map vm;
+  ctld::ConfigFile config;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
     if (vm.count("help")) {
       std::cout << opts << "\n";
       return 0;
+    }
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      std::stringstream text;
+      if (!in || !(text << in.rdbuf())) {
+        std::cerr << "corrald: --config " << path << ": cannot read\n";
+        return 2;
+      }
+      auto parsed = ctld::ParseConfigFile(text.str());
+      if (!parsed.ok()) {
+        std::cerr << "corrald: --config " << path << ": " << parsed.status().message() << "\n";
+        return 2;
+      }
+      config = std::move(*parsed);
+      // The file's scheduler options: a stored command-line value is kept.
+      po::store(po::command_line_parser(config.scheduler_args).options(sched_opts).run(), vm);
     }
     po::notify(vm);
   } catch (const po::error& e) {
@@ -165,6 +188,8 @@ int main(int argc, char** argv) {
   co.node_timeout_ms = node_timeout_ms;
   co.verify = verify;
   co.scheduler = sc;
+  co.config_given = !config_path.empty();
+  co.partitions = std::move(config.partitions);
   auto ctl = ctld::Controller::Open(co);
   if (!ctl.ok()) {
     std::cerr << "corrald: " << ctl.status().message() << "\n";

@@ -64,6 +64,8 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
   }
   st.array_running.insert(array_running.begin(), array_running.end());
   st.qos = qos;
+  st.partitions = partitions;
+  st.advance = advance;
   st.pending.reserve(pending.size());
   for (JobId id : pending) {
     const Job& j = jobs.find(id)->second;  // one lookup (operator[] would insert if missing)
@@ -113,6 +115,7 @@ sched::PriorityInputs Controller::Impl::PriorityInputsOf(const Job& j) const {
   in.cpus = j.spec.TotalCpus();
   in.gpus = j.spec.TotalGpus();
   in.nice = j.spec.nice;
+  in.partition = PartitionFactor(j.spec);
   if (qos_top > 0) {
     auto q = qos.find(sched::QosOf(j.spec));
     if (q != qos.end()) in.qos = q->second.priority * sched::kOne / qos_top;

@@ -93,6 +93,20 @@ class ControllerService final
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
+  grpc::Status AdminPartition(grpc::ServerContext*, const v1::AdminPartitionRequest* req,
+                              v1::AdminPartitionReply* reply) override {
+    auto r = ctl_->AdminPartition(*req);
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
+  grpc::Status AdminReservation(grpc::ServerContext*, const v1::AdminReservationRequest* req,
+                                v1::AdminReservationReply* reply) override {
+    auto r = ctl_->AdminReservation(*req);
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
   grpc::Status Ping(grpc::ServerContext*, const v1::PingRequest*, v1::PingReply* r) override {
     r->set_version("corral 0.1");
     r->set_now_ms(WallNowMs());

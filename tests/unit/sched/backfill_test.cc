@@ -102,7 +102,7 @@ void Check(const Case& c, BackfillMode mode, const std::vector<Want>& want) {
     queue.push_back({static_cast<JobId>(i + 1), &c.queue[i].spec, c.queue[i].runtime});
   }
   BackfillResult r =
-      Backfill(kNow, FreeNow(c), running, queue, {mode, c.window, c.default_runtime});
+      Backfill(kNow, FreeNow(c), running, queue, {mode, c.window, c.default_runtime, {}});
   ASSERT_EQ(want.size(), c.queue.size()) << c.what;
   EXPECT_EQ(r.starts.size() + r.reasons.size(), c.queue.size()) << c.what << " (" << m << ")";
   for (size_t i = 0; i < want.size(); ++i) {
@@ -290,7 +290,7 @@ TEST(Backfill, ConservativeKeepsHeldReservations) {
       if (v.id == id) return std::to_string(v.start) + " " + Where(v.alloc);
     return std::string("none");
   };
-  const BackfillConfig conservative{BackfillMode::kConservative, 1000000, 1000};
+  const BackfillConfig conservative{BackfillMode::kConservative, 1000000, 1000, {}};
   BackfillResult r = Backfill(kNow, free, running, queue, conservative);
   EXPECT_EQ(at(r, 1), "300 n1");
   EXPECT_EQ(at(r, 2), "200 n2");
@@ -304,7 +304,7 @@ TEST(Backfill, ConservativeKeepsHeldReservations) {
   EXPECT_EQ(at(r, 1), "251 n2");
   EXPECT_EQ(at(r, 2), "300 n1");
   // EASY ignores held slots: the first job that waits holds the one reservation.
-  r = Backfill(kNow, free, running, queue, {BackfillMode::kEasy, 1000000, 1000});
+  r = Backfill(kNow, free, running, queue, {BackfillMode::kEasy, 1000000, 1000, {}});
   EXPECT_EQ(at(r, 1), "200 n2");
   EXPECT_EQ(at(r, 2), "none");
 }
@@ -364,7 +364,7 @@ Sim RandomSim(uint32_t seed, Ends ends) {
 // later than the first reservation it was given. Returns the number of jobs started.
 int Simulate(uint32_t seed, BackfillMode mode, Ends ends, bool promises) {
   Sim sim = RandomSim(seed, ends);
-  const BackfillConfig cfg{mode, 1000000, kSimDefaultRuntime};
+  const BackfillConfig cfg{mode, 1000000, kSimDefaultRuntime, {}};
   std::string ctx = std::string(mode == BackfillMode::kEasy ? "easy" : "conservative") +
                     (ends == Ends::kAsEstimated ? ", as estimated"
                      : ends == Ends::kEarly     ? ", early"

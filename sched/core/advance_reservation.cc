@@ -1,0 +1,86 @@
+#include "sched/core/advance_reservation.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "sched/core/partition.h"
+
+namespace corral::sched {
+
+bool AdvanceReservation::HasNode(const std::string& node) const {
+  for (const std::string& pat : nodes) {
+    if (pat == "ALL" || GlobMatch(pat, node)) return true;
+  }
+  return false;
+}
+
+bool AdvanceReservation::Admits(const JobSpec& spec) const {
+  if (maintenance) return false;
+  return std::find(users.begin(), users.end(), spec.user) != users.end() ||
+         std::find(accounts.begin(), accounts.end(), spec.account) != accounts.end();
+}
+
+namespace {
+bool NameOk(const std::string& n, bool glob) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+              (glob && (c == '*' || c == '?'));
+    if (!ok) return false;
+  }
+  return true;
+}
+}  // namespace
+
+std::string CheckReservation(const AdvanceReservation& r, TimeMs now) {
+  if (!NameOk(r.name, false)) {
+    return "name: \"" + r.name.substr(0, 64) +
+           "\": must be 1 to 64 letters, digits, '_', '-' or '.'";
+  }
+  if (r.nodes.empty()) return "nodes: must name at least one node, pattern or ALL";
+  for (const std::string& n : r.nodes) {
+    if (!NameOk(n, true)) {
+      return "nodes: \"" + n.substr(0, 64) +
+             "\": must be a node name, a pattern with * or ?, or ALL";
+    }
+  }
+  if (r.start <= 0) return "start: must be a time";
+  if (r.end <= r.start) return "end: must be after start";
+  if (r.end <= now) return "end: " + FormatTime(r.end) + " has passed";
+  for (const auto& u : r.users) {
+    if (!NameOk(u, false)) return "users: \"" + u.substr(0, 64) + "\": not a user name";
+  }
+  for (const auto& a : r.accounts) {
+    if (!NameOk(a, false)) return "accounts: \"" + a.substr(0, 64) + "\": not an account name";
+  }
+  if (r.maintenance && (!r.users.empty() || !r.accounts.empty())) {
+    return "maintenance: a maintenance reservation admits no users or accounts";
+  }
+  if (!r.maintenance && r.users.empty() && r.accounts.empty()) {
+    return "users: name the users or accounts it is for (or make it a maintenance one)";
+  }
+  return "";
+}
+
+std::string FindOverlap(const AdvanceReservation& r, const std::vector<AdvanceReservation>& others,
+                        const std::vector<std::string>& node_names) {
+  for (const AdvanceReservation& o : others) {
+    if (o.name == r.name || o.end <= r.start || r.end <= o.start) continue;
+    for (const std::string& n : node_names) {
+      if (r.HasNode(n) && o.HasNode(n)) {
+        return "reservation " + o.name + " holds node " + n + " from " + FormatTime(o.start) +
+               " to " + FormatTime(o.end);
+      }
+    }
+    // Nodes not attached yet: literal names in both.
+    for (const std::string& n : r.nodes) {
+      if (n.find_first_of("*?") == std::string::npos && n != "ALL" && o.HasNode(n)) {
+        return "reservation " + o.name + " holds node " + n + " from " + FormatTime(o.start) +
+               " to " + FormatTime(o.end);
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace corral::sched

@@ -1,0 +1,60 @@
+// Partitions, as an admin defines them (Slurm's PartitionName= lines): a set of nodes with
+// limits, a priority tier and a preemption mode. A job runs in one partition, on its nodes only.
+// With no partition defined the cluster is one implicit partition of every node. Pure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/job.h"
+#include "common/time.h"
+#include "sched/core/backfill.h"
+
+namespace corral::sched {
+
+enum class PartitionState { kUp, kDown, kDrain };    // down: nothing starts; drain: no new jobs
+enum class PreemptMode { kOff, kRequeue, kCancel };  // what a preempted job of it suffers
+
+struct Partition {
+  std::string name;
+  // Node names; each may hold '*' (any run of characters) and '?' (one); "ALL" is every node.
+  std::vector<std::string> nodes;
+  bool is_default = false;  // jobs without -p go here
+  PartitionState state = PartitionState::kUp;
+  TimeMs default_time_ms = -1;        // DefaultTime for jobs without -t; -1: max_time_ms
+  TimeMs max_time_ms = -1;            // MaxTime; -1: unlimited
+  int32_t max_nodes = -1;             // MaxNodes per job; -1: unlimited
+  std::vector<std::string> accounts;  // AllowAccounts; empty: every account
+  int32_t priority_tier = 1;          // PriorityTier: higher tiers are scheduled first
+  PreemptMode preempt_mode = PreemptMode::kOff;
+  TimeMs grace_ms = 0;                   // GraceTime: a preempted job gets SIGTERM, then this long
+  std::optional<BackfillMode> backfill;  // unset: corrald's --backfill
+
+  bool HasNode(const std::string& node) const;
+  bool AllowsAccount(const std::string& account) const;
+};
+
+// Whether `name` matches `pattern` ('*' and '?' as above).
+bool GlobMatch(const std::string& pattern, const std::string& name);
+
+// "" or what is wrong with `p`, naming the field ("max-time: must be ...").
+std::string CheckPartition(const Partition& p);
+
+// The partition a job without -p goes to: the one marked default, else the first; null when
+// there is none.
+const Partition* DefaultPartition(const std::vector<Partition>& parts);
+const Partition* FindPartition(const std::vector<Partition>& parts, const std::string& name);
+
+// Why a job cannot run in its partition now, as Slurm names it (PartitionDown,
+// PartitionTimeLimit, PartitionNodeLimit, AccountNotAllowed), or "" when it can.
+std::string PartitionBlocks(const Partition& p, const JobSpec& spec);
+
+// Text forms for the admin commands and the config file, and their parsers (false: unknown).
+const char* PartitionStateName(PartitionState s);
+bool ParsePartitionState(const std::string& s, PartitionState* out);
+const char* PreemptModeName(PreemptMode m);
+bool ParsePreemptMode(const std::string& s, PreemptMode* out);
+
+}  // namespace corral::sched
