@@ -157,15 +157,19 @@ int Admin(const Args& args) {
                  "What admins manage:\n"
                  "  qos          priorities and limits per user and account\n"
                  "  partition    node sets with limits, priority tiers and preemption\n"
-                 "  reservation  nodes kept over a time window for users, or for maintenance\n";
+                 "  reservation  nodes kept over a time window for users, or for maintenance\n"
+                 "  account      the fair-share tree: accounts with shares of their parent\n"
+                 "  user         users' associations with accounts, with shares\n";
     return args.empty() ? kExitUsage : kExitOk;
   }
   const Args rest(args.begin() + 1, args.end());
   if (args[0] == "qos") return Qos(rest);
   if (args[0] == "partition") return AdminPartition(rest);
   if (args[0] == "reservation") return AdminReservation(rest);
+  if (args[0] == "account") return AdminAccount(rest, false);
+  if (args[0] == "user") return AdminAccount(rest, true);
   std::cerr << "corral admin: unknown object \"" << args[0].substr(0, 32)
-            << "\" (qos, partition, reservation)\n";
+            << "\" (qos, partition, reservation, account, user)\n";
   return kExitUsage;
 }
 

@@ -28,7 +28,9 @@ Commands:
   acct     show finished jobs from accounting (like sacct)
   up       start a local cluster in the background (corrald + simulated nodes)
   down     stop a cluster started with `up`
-  admin    what admins manage: `corral admin qos add|modify|remove|list` (like sacctmgr)
+  share    fair share: your accounts' shares, usage and priority factor (like sshare)
+  admin    what admins manage: qos, partition, reservation, account, user (like sacctmgr
+           and scontrol): `corral admin OBJECT add|modify|remove|list`
 
 The Slurm names sbatch, srun, squeue, scancel, sinfo and sacct (symlinks in bin/slurm-shims;
 put that folder on PATH to use them) run submit, run, queue, cancel, nodes and acct.
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
       {"up", corral::cli::Up},           {"run", corral::cli::Run},
       {"release", corral::cli::Release}, {"down", corral::cli::Down},
       {"admin", corral::cli::Admin},     {"requeue", corral::cli::Requeue},
+      {"share", corral::cli::Share},
   };
   // Slurm names: `sbatch job.sh` is `corral submit job.sh`, and so on (symlinks in bin/).
   const std::map<std::string, std::string> shims = {{"sbatch", "submit"},  {"squeue", "queue"},

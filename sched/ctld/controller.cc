@@ -350,6 +350,10 @@ void Controller::Impl::FileJob(const Job& j) {
 
 void Controller::Impl::Tick(Batch& b, TimeMs now) {
   ExpireReservations(now, b);
+  ChargeUsage(now);
+  if (Status s = PersistUsage(now, false); !s.ok()) {
+    spdlog::error("state store: fair-share usage: {}", s.message());
+  }
   // `corral run` allocations have no batch script for a node to time out: do it here.
   std::vector<JobId> expired;
   for (const auto& [name, n] : nodes) {
@@ -623,6 +627,7 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   if (Status s = impl->LoadQos(); !s.ok()) return s;
   if (Status s = impl->LoadPartitions(); !s.ok()) return s;
   if (Status s = impl->LoadReservations(); !s.ok()) return s;
+  if (Status s = impl->LoadFairShare(); !s.ok()) return s;
   impl->ReconcileAccounting();
   // Publish everything loaded before serving.
   Batch all;
@@ -681,6 +686,7 @@ Result<std::vector<int64_t>> Controller::Submit(
     Impl& I = *impl_;
     for (size_t i = 0; i < parsed.size(); ++i) {
       std::string why = I.CheckSpec(parsed[i]);
+      if (why.empty()) why = I.AdmitToAccount(parsed[i]);
       if (why.empty()) why = I.AdmitToPartition(parsed[i]);
       if (why.empty()) why = I.AdmitToReservation(parsed[i]);
       if (!why.empty()) {

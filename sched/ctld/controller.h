@@ -34,6 +34,11 @@ struct ControllerOptions {
   sched::SchedulerConfig scheduler;  // priority weights and backfill (sched/core/schedule.h)
   // From corrald --config: the partitions the file defines (admin_partitions.cc says how they
   // meet run-time changes). config_given: a file was read, even one without partitions.
+  struct FairShare {
+    TimeMs half_life_ms = 7LL * 24 * 3600 * 1000;  // PriorityDecayHalfLife
+    double gpu_weight = 8;              // a GPU-second counts as this many CPU-seconds of usage
+    TimeMs store_every_ms = 30 * 1000;  // how often the usage is written to the store
+  } fairshare;
   bool config_given = false;
   std::vector<v1::PartitionSpec> partitions;
 };
@@ -67,6 +72,11 @@ class Controller {
   // a job runs in, is not removed; reservations never overlap.
   Result<v1::AdminPartitionReply> AdminPartition(const v1::AdminPartitionRequest& req);
   Result<v1::AdminReservationReply> AdminReservation(const v1::AdminReservationRequest& req);
+  // `corral admin account|user` (fair_share.cc): the tree is checked whole (cycles, unknown
+  // parents, shares); an account with sub-accounts, users or jobs, or a user with jobs, stays.
+  Result<v1::AdminAccountReply> AdminAccount(const v1::AdminAccountRequest& req);
+  // `corral share`: the tree's shares, usage and Fair Tree factors.
+  Result<v1::ShareReply> Share(const v1::ShareRequest& req) const;
   // Ends a running `corral run` allocation: COMPLETED for exit code 0, else FAILED.
   Status Complete(const v1::CompleteRequest& req);
   // A node (re)connected. `done` gets what to answer in Registered: once the registration is

@@ -18,6 +18,7 @@
 
 #include "accounting/hdf5_writer.h"
 #include "sched/core/advance_reservation.h"
+#include "sched/core/fairshare.h"
 #include "sched/core/fit.h"
 #include "sched/core/partition.h"
 #include "sched/ctld/controller.h"
@@ -87,6 +88,11 @@ class Controller::Impl {
   int64_t qos_top = 0;                             // the highest QOS priority, kept with `qos`
   std::vector<sched::Partition> partitions;        // admin_partitions.cc; empty: one of all
   std::vector<sched::AdvanceReservation> advance;  // admin_reservations.cc; none ended
+  // Fair share (fair_share.cc): the tree as defined, and with its usage.
+  std::vector<sched::FairShareAccount> fs_accounts;
+  std::vector<sched::FairShareUser> fs_users;
+  std::unique_ptr<sched::FairShareTree> fs_tree;
+  TimeMs fs_charged_ms = 0, fs_persisted_ms = 0;
   sched::RuntimeHistory runtimes;  // users' completed runs, for --runtime-model history
   // When the next scheduling pass may run, and whether one was asked for before then.
   std::chrono::steady_clock::time_point next_pass_at;
@@ -181,6 +187,15 @@ class Controller::Impl {
   Status LoadQos();
   Status LoadPartitions();
   Status LoadReservations();
+  Status LoadFairShare();
+  // Charges running jobs for the time since the last charge, after decaying the usage.
+  void ChargeUsage(TimeMs now);
+  // Stores the usage, at most every 30 s unless `force`.
+  Status PersistUsage(TimeMs now, bool force);
+  int64_t FairShareFactor(const JobSpec& s) const;
+  // At submit: "" and the spec given the user's default account when it names none; or why
+  // the account tree refuses it.
+  std::string AdmitToAccount(JobSpec& s) const;
   // Stores a partition (and clears the other's default flag when it is the default).
   Status PutPartition(const sched::Partition& p);
   // The jobs not ended that run or wait in `partition`, and one of them.

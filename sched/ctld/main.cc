@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
   std::string backfill = "easy", runtime_model = "limit";
   double window_h = static_cast<double>(sc.backfill.window_ms) / 3600000;
   double max_age_h = static_cast<double>(sc.weights.max_age_ms) / 3600000;
+  ctld::ControllerOptions co;
+  double half_life_h = static_cast<double>(co.fairshare.half_life_ms) / 3600000;
+  double gpu_weight = co.fairshare.gpu_weight;
+  int64_t store_s = co.fairshare.store_every_ms / 1000;
   po::options_description sched_opts(
       "Scheduling (priority = sum of weight x factor, each factor 0..1, minus nice; then "
       "backfill)");
@@ -96,7 +100,21 @@ int main(int argc, char** argv) {
       po::value(&sc.weights.job_size)->default_value(sc.weights.job_size),
       "weight of the share of the cluster's CPUs a job asks for")(
       "priority-weight-gpu", po::value(&sc.weights.gpu)->default_value(sc.weights.gpu),
-      "weight of the share of the cluster's GPUs a job asks for");
+      "weight of the share of the cluster's GPUs a job asks for")(
+      "priority-weight-fairshare",
+      po::value(&sc.weights.fairshare)->default_value(sc.weights.fairshare),
+      "weight of the fair-share factor (Fair Tree over `corral admin account` shares)")(
+      "priority-weight-partition",
+      po::value(&sc.weights.partition)->default_value(sc.weights.partition),
+      "weight of the partition's tier over the highest tier")(
+      "priority-weight-qos", po::value(&sc.weights.qos)->default_value(sc.weights.qos),
+      "weight of the QOS's priority over the highest QOS priority")(
+      "fairshare-half-life-hours", po::value(&half_life_h)->default_value(half_life_h),
+      "past usage counts half after this long")("fairshare-gpu-weight",
+                                                po::value(&gpu_weight)->default_value(gpu_weight),
+                                                "CPU-seconds of usage one GPU-second counts as")(
+      "fairshare-store-seconds", po::value(&store_s)->default_value(store_s),
+      "how often the usage is stored (a crash of corrald loses at most this much)");
   opts.add(sched_opts);
   po::variables_map vm;
   ctld::ConfigFile config;
@@ -165,12 +183,26 @@ int main(int argc, char** argv) {
     return true;
   };
   if (!hours("backfill-window-hours", window_h, &sc.backfill.window_ms) ||
-      !hours("priority-max-age-hours", max_age_h, &sc.weights.max_age_ms)) {
+      !hours("priority-max-age-hours", max_age_h, &sc.weights.max_age_ms) ||
+      !hours("fairshare-half-life-hours", half_life_h, &co.fairshare.half_life_ms)) {
     return 2;
   }
+  if (!(gpu_weight >= 0 && gpu_weight <= 1e6)) {
+    std::cerr << "corrald: --fairshare-gpu-weight " << gpu_weight << ": must be 0 to 1000000\n";
+    return 2;
+  }
+  co.fairshare.gpu_weight = gpu_weight;
+  if (store_s < 1 || store_s > 3600) {
+    std::cerr << "corrald: --fairshare-store-seconds " << store_s << ": must be 1 to 3600\n";
+    return 2;
+  }
+  co.fairshare.store_every_ms = store_s * 1000;
   for (auto [name, w] : {std::pair{"age", sc.weights.age},
                          {"job-size", sc.weights.job_size},
-                         {"gpu", sc.weights.gpu}}) {
+                         {"gpu", sc.weights.gpu},
+                         {"fairshare", sc.weights.fairshare},
+                         {"partition", sc.weights.partition},
+                         {"qos", sc.weights.qos}}) {
     if (w < 0 || w > (int64_t{1} << 31)) {
       std::cerr << "corrald: --priority-weight-" << name << " " << w
                 << ": must be 0 to 2147483648\n";
@@ -182,7 +214,6 @@ int main(int argc, char** argv) {
 
   BlockTerminationSignals();
 
-  ctld::ControllerOptions co;
   co.state_dir = state_dir;
   co.heartbeat_ms = heartbeat_ms;
   co.node_timeout_ms = node_timeout_ms;

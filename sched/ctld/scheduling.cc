@@ -116,6 +116,7 @@ sched::PriorityInputs Controller::Impl::PriorityInputsOf(const Job& j) const {
   in.gpus = j.spec.TotalGpus();
   in.nice = j.spec.nice;
   in.partition = PartitionFactor(j.spec);
+  in.fairshare = FairShareFactor(j.spec);
   if (qos_top > 0) {
     auto q = qos.find(sched::QosOf(j.spec));
     if (q != qos.end()) in.qos = q->second.priority * sched::kOne / qos_top;

@@ -107,6 +107,20 @@ class ControllerService final
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
+  grpc::Status AdminAccount(grpc::ServerContext*, const v1::AdminAccountRequest* req,
+                            v1::AdminAccountReply* reply) override {
+    auto r = ctl_->AdminAccount(*req);
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
+  grpc::Status Share(grpc::ServerContext*, const v1::ShareRequest* req,
+                     v1::ShareReply* reply) override {
+    auto r = ctl_->Share(*req);
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
   grpc::Status Ping(grpc::ServerContext*, const v1::PingRequest*, v1::PingReply* r) override {
     r->set_version("corral 0.1");
     r->set_now_ms(WallNowMs());
