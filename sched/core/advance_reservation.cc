@@ -1,17 +1,13 @@
 #include "sched/core/advance_reservation.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "sched/core/partition.h"
 
 namespace corral::sched {
 
 bool AdvanceReservation::HasNode(const std::string& node) const {
-  for (const std::string& pat : nodes) {
-    if (pat == "ALL" || GlobMatch(pat, node)) return true;
-  }
-  return false;
+  return NodeListHas(nodes, node);
 }
 
 bool AdvanceReservation::Admits(const JobSpec& spec) const {
@@ -20,26 +16,14 @@ bool AdvanceReservation::Admits(const JobSpec& spec) const {
          std::find(accounts.begin(), accounts.end(), spec.account) != accounts.end();
 }
 
-namespace {
-bool NameOk(const std::string& n, bool glob) {
-  if (n.empty() || n.size() > 64) return false;
-  for (char c : n) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
-              (glob && (c == '*' || c == '?'));
-    if (!ok) return false;
-  }
-  return true;
-}
-}  // namespace
-
 std::string CheckReservation(const AdvanceReservation& r, TimeMs now) {
-  if (!NameOk(r.name, false)) {
+  if (!ValidName(r.name, false)) {
     return "name: \"" + r.name.substr(0, 64) +
            "\": must be 1 to 64 letters, digits, '_', '-' or '.'";
   }
   if (r.nodes.empty()) return "nodes: must name at least one node, pattern or ALL";
   for (const std::string& n : r.nodes) {
-    if (!NameOk(n, true)) {
+    if (!ValidName(n, true)) {
       return "nodes: \"" + n.substr(0, 64) +
              "\": must be a node name, a pattern with * or ?, or ALL";
     }
@@ -48,10 +32,10 @@ std::string CheckReservation(const AdvanceReservation& r, TimeMs now) {
   if (r.end <= r.start) return "end: must be after start";
   if (r.end <= now) return "end: " + FormatTime(r.end) + " has passed";
   for (const auto& u : r.users) {
-    if (!NameOk(u, false)) return "users: \"" + u.substr(0, 64) + "\": not a user name";
+    if (!ValidName(u, false)) return "users: \"" + u.substr(0, 64) + "\": not a user name";
   }
   for (const auto& a : r.accounts) {
-    if (!NameOk(a, false)) return "accounts: \"" + a.substr(0, 64) + "\": not an account name";
+    if (!ValidName(a, false)) return "accounts: \"" + a.substr(0, 64) + "\": not an account name";
   }
   if (r.maintenance && (!r.users.empty() || !r.accounts.empty())) {
     return "maintenance: a maintenance reservation admits no users or accounts";

@@ -23,19 +23,22 @@ bool GlobMatch(const std::string& pattern, const std::string& name) {
   return p == pattern.size();
 }
 
-bool Partition::HasNode(const std::string& node) const {
-  for (const std::string& pat : nodes) {
+bool NodeListHas(const std::vector<std::string>& patterns, const std::string& node) {
+  for (const std::string& pat : patterns) {
     if (pat == "ALL" || GlobMatch(pat, node)) return true;
   }
   return false;
+}
+
+bool Partition::HasNode(const std::string& node) const {
+  return NodeListHas(nodes, node);
 }
 
 bool Partition::AllowsAccount(const std::string& account) const {
   return accounts.empty() || std::find(accounts.begin(), accounts.end(), account) != accounts.end();
 }
 
-namespace {
-bool NameOk(const std::string& n, bool glob) {
+bool ValidName(const std::string& n, bool glob) {
   if (n.empty() || n.size() > 64) return false;
   for (char c : n) {
     bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
@@ -44,16 +47,15 @@ bool NameOk(const std::string& n, bool glob) {
   }
   return true;
 }
-}  // namespace
 
 std::string CheckPartition(const Partition& p) {
-  if (!NameOk(p.name, false)) {
+  if (!ValidName(p.name, false)) {
     return "name: \"" + p.name.substr(0, 64) +
            "\": must be 1 to 64 letters, digits, '_', '-' or '.'";
   }
   if (p.nodes.empty()) return "nodes: must name at least one node, pattern or ALL";
   for (const std::string& n : p.nodes) {
-    if (!NameOk(n, true)) {
+    if (!ValidName(n, true)) {
       return "nodes: \"" + n.substr(0, 64) +
              "\": must be a node name, a pattern with * or ?, or ALL";
     }
@@ -71,7 +73,7 @@ std::string CheckPartition(const Partition& p) {
     return "max-nodes: must be 1 to 1000000, or -1 for no limit";
   }
   for (const std::string& a : p.accounts) {
-    if (!NameOk(a, false)) return "accounts: \"" + a.substr(0, 64) + "\": not an account name";
+    if (!ValidName(a, false)) return "accounts: \"" + a.substr(0, 64) + "\": not an account name";
   }
   if (p.priority_tier < 0 || p.priority_tier > 65533) {
     return "priority-tier: must be 0 to 65533";

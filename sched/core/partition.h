@@ -38,6 +38,11 @@ struct Partition {
 
 // Whether `name` matches `pattern` ('*' and '?' as above).
 bool GlobMatch(const std::string& pattern, const std::string& name);
+// Whether any of `patterns` (names, patterns or "ALL") matches `node`.
+bool NodeListHas(const std::vector<std::string>& patterns, const std::string& node);
+// An admin object's name (or, with `glob`, a node pattern): 1 to 64 letters, digits, '_', '-',
+// '.' (and '*', '?').
+bool ValidName(const std::string& name, bool glob);
 
 // "" or what is wrong with `p`, naming the field ("max-time: must be ...").
 std::string CheckPartition(const Partition& p);

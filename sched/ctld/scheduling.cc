@@ -136,7 +136,14 @@ Result<v1::ExplainReply> Controller::Explain(int64_t job_id) const {
     const sched::SchedulerConfig& cfg = I.opts.scheduler;
     v1::ExplainReply r;
     *r.mutable_job() = I.MakeInfo(j);
-    r.set_backfill(cfg.backfill.mode == sched::BackfillMode::kEasy ? "easy" : "conservative");
+    const sched::Partition* part = sched::FindPartition(I.partitions, j.spec.partition);
+    const sched::BackfillMode mode = part && part->backfill ? *part->backfill : cfg.backfill.mode;
+    r.set_backfill(mode == sched::BackfillMode::kEasy ? "easy" : "conservative");
+    auto tier = [&](const JobSpec& s) {
+      const sched::Partition* p = sched::FindPartition(I.partitions, s.partition);
+      return p ? p->priority_tier : 0;
+    };
+    const int32_t my_tier = tier(j.spec);
     std::vector<sched::NodeView> views;
     for (const auto& [name, n] : I.nodes) {
       views.push_back(n.free);
@@ -156,13 +163,18 @@ Result<v1::ExplainReply> Controller::Explain(int64_t job_id) const {
     }
     r.set_eligible(static_cast<int32_t>(I.pending.size()));
     if (I.pending.count(job_id)) {
-      // Its place: the eligible jobs ahead of it in the order a pass takes them.
+      // Its place: the eligible jobs ahead of it in the order a pass takes them (partition
+      // tier first, then priority, then id).
       int32_t ahead = 0;
       for (JobId other : I.pending) {
         if (other == job_id) continue;
-        int64_t q =
-            sched::ComputePriority(now, I.PriorityInputsOf(I.jobs.at(other)), totals, cfg.weights)
-                .value;
+        const Job& o = I.jobs.at(other);
+        const int32_t t = tier(o.spec);
+        if (t != my_tier) {
+          ahead += t > my_tier ? 1 : 0;
+          continue;
+        }
+        int64_t q = sched::ComputePriority(now, I.PriorityInputsOf(o), totals, cfg.weights).value;
         if (q > p.value || (q == p.value && other < job_id)) ++ahead;
       }
       r.set_position(ahead + 1);

@@ -9,17 +9,12 @@
 
 #include "sched/core/fairshare.h"
 #include "sched/core/schedule.h"
+#include "tests/unit/sched/where.h"
 
 namespace corral::sched {
 namespace {
 
-NodeView Node(const std::string& name, int cpus) {
-  NodeProfile p;
-  p.name = name;
-  p.cpus = cpus;
-  p.mem_mib = 1024;
-  return NodeView::Idle(p);
-}
+using testing::CpuNode;
 
 TEST(FairShareLoad, UsageMovesTowardTheShares) {
   const std::vector<std::pair<std::string, int64_t>> accounts = {{"a", 1}, {"b", 2}, {"c", 3}};
@@ -33,7 +28,7 @@ TEST(FairShareLoad, UsageMovesTowardTheShares) {
   ASSERT_TRUE(tree.ok()) << tree.status().message();
 
   SchedulerState st;
-  for (int i = 0; i < 6; ++i) st.nodes.push_back(Node("n" + std::to_string(i), 4));
+  for (int i = 0; i < 6; ++i) st.nodes.push_back(CpuNode("n" + std::to_string(i), 4));
   SchedulerConfig cfg;
   cfg.weights.age = 0;
   cfg.weights.fairshare = 100000;

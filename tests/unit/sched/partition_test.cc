@@ -10,15 +10,8 @@
 namespace corral::sched {
 namespace {
 
+using testing::CpuNode;
 using testing::Where;
-
-NodeView Node(const std::string& name, int cpus) {
-  NodeProfile p;
-  p.name = name;
-  p.cpus = cpus;
-  p.mem_mib = 1024;
-  return NodeView::Idle(p);
-}
 
 Partition Part(const std::string& name, std::vector<std::string> nodes, int32_t tier = 1) {
   Partition p;
@@ -97,7 +90,7 @@ TEST(CheckPartition, HostileValuesNameTheField) {
 TEST(SchedulePartitions, JobsRunOnlyOnTheirPartitionsNodes) {
   SchedulerState st;
   st.now = 1000;
-  st.nodes = {Node("c1", 4), Node("c2", 4), Node("g1", 4)};
+  st.nodes = {CpuNode("c1", 4), CpuNode("c2", 4), CpuNode("g1", 4)};
   st.partitions = {Part("cpu", {"c*"}), Part("gpu", {"g1"})};
   st.partitions[0].is_default = true;
   // g1 is the best fit for a 3-CPU job everywhere, but job 1 is in cpu; job 2 in gpu takes g1;
@@ -116,7 +109,7 @@ TEST(SchedulePartitions, JobsRunOnlyOnTheirPartitionsNodes) {
 TEST(SchedulePartitions, LimitsHoldJobsBackWithSlurmsReasons) {
   SchedulerState st;
   st.now = 0;
-  st.nodes = {Node("n1", 4), Node("n2", 4)};
+  st.nodes = {CpuNode("n1", 4), CpuNode("n2", 4)};
   Partition p = Part("short", {"ALL"});
   p.max_time_ms = 60000;
   p.max_nodes = 1;
@@ -149,7 +142,7 @@ TEST(SchedulePartitions, LimitsHoldJobsBackWithSlurmsReasons) {
 TEST(SchedulePartitions, AHigherTierIsScheduledFirst) {
   SchedulerState st;
   st.now = 10 * 24 * 3600 * 1000LL;
-  st.nodes = {Node("n1", 4)};
+  st.nodes = {CpuNode("n1", 4)};
   st.partitions = {Part("low", {"n1"}, 1), Part("high", {"n1"}, 5)};
   JobSpec old_low = Job(4, 1000, "low"), new_high = Job(4, 1000, "high");
   st.pending = {{1, &old_low, {}, nullptr}, {2, &new_high, {}, nullptr}};
@@ -163,7 +156,7 @@ TEST(SchedulePartitions, AHigherTierIsScheduledFirst) {
 TEST(SchedulePartitions, EasyProtectsTheFirstWaitingJobOfEachPartition) {
   SchedulerState st;
   st.now = 0;
-  st.nodes = {Node("a1", 4), Node("a2", 4), Node("b1", 4), Node("b2", 4)};
+  st.nodes = {CpuNode("a1", 4), CpuNode("a2", 4), CpuNode("b1", 4), CpuNode("b2", 4)};
   st.partitions = {Part("a", {"a*"}), Part("b", {"b*"})};
   // One node of each partition is busy until 100 s; each partition has a wide job waiting.
   st.running.push_back({90, {{"a1", 4, 0, {}, 0}}, 100000});
@@ -190,7 +183,7 @@ TEST(SchedulePartitions, EasyProtectsTheFirstWaitingJobOfEachPartition) {
 TEST(SchedulePartitions, BackfillModeIsPerPartition) {
   SchedulerState st;
   st.now = 0;
-  st.nodes = {Node("a1", 4), Node("b1", 4)};
+  st.nodes = {CpuNode("a1", 4), CpuNode("b1", 4)};
   st.partitions = {Part("a", {"a1"}), Part("b", {"b1"})};
   st.partitions[1].backfill = BackfillMode::kConservative;
   st.running.push_back({90, {{"a1", 4, 0, {}, 0}}, 100000});
@@ -210,7 +203,7 @@ TEST(SchedulePartitions, BackfillModeIsPerPartition) {
 TEST(ScheduleReservations, AMaintenanceWindowKeepsJobsThatWouldOverlapIt) {
   SchedulerState st;
   st.now = 0;
-  st.nodes = {Node("n1", 4), Node("n2", 4)};
+  st.nodes = {CpuNode("n1", 4), CpuNode("n2", 4)};
   AdvanceReservation m;
   m.name = "maint";
   m.nodes = {"n1"};
@@ -233,7 +226,7 @@ TEST(ScheduleReservations, AMaintenanceWindowKeepsJobsThatWouldOverlapIt) {
 TEST(ScheduleReservations, JobsInAReservationRunOnlyThereAndWithinItsWindow) {
   SchedulerState st;
   st.now = 0;
-  st.nodes = {Node("n1", 4), Node("n2", 4)};
+  st.nodes = {CpuNode("n1", 4), CpuNode("n2", 4)};
   AdvanceReservation r;
   r.name = "demo";
   r.nodes = {"n2"};

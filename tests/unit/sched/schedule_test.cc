@@ -5,21 +5,17 @@
 
 #include <map>
 
+#include "tests/unit/sched/where.h"
+
 namespace corral::sched {
 namespace {
 
-NodeView Node(const std::string& name, int cpus) {
-  NodeProfile p;
-  p.name = name;
-  p.cpus = cpus;
-  p.mem_mib = 1024;
-  return NodeView::Idle(p);
-}
+using testing::CpuNode;
 
 TEST(Schedule, AThrottledArrayStartsNoMoreThanItsLimit) {
   SchedulerState st;
   st.now = 1000;
-  st.nodes = {Node("a", 8), Node("b", 8)};
+  st.nodes = {CpuNode("a", 8), CpuNode("b", 8)};
   JobSpec task;
   task.array_job_id = 1;
   task.array_throttle = 2;
@@ -44,7 +40,7 @@ TEST(Schedule, AThrottledArrayStartsNoMoreThanItsLimit) {
 TEST(Schedule, PriorityDecidesWhoGetsTheLastCpus) {
   SchedulerState st;
   st.now = 10 * 24 * 3600 * 1000LL;
-  st.nodes = {Node("a", 4)};
+  st.nodes = {CpuNode("a", 4)};
   JobSpec big;
   big.ntasks = 4;
   std::vector<JobSpec> specs(2, big);
@@ -63,7 +59,7 @@ TEST(Schedule, PriorityDecidesWhoGetsTheLastCpus) {
 TEST(Schedule, ASmallShortJobBackfillsAroundAWideOneWithoutDelayingIt) {
   SchedulerState st;
   st.now = 0;
-  st.nodes = {Node("a", 8), Node("b", 8)};
+  st.nodes = {CpuNode("a", 8), CpuNode("b", 8)};
   // A job holds node a for 100 s.
   st.running.push_back({9, {{"a", 8, 0, {}, 0}}, 100000});
   NodeView& a = st.nodes[0];

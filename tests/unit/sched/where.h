@@ -1,4 +1,5 @@
-// Test helper for the scheduler's unit tests: an allocation as one short, sorted string.
+// Test helpers for the scheduler's unit tests: an allocation as one short, sorted string, and
+// a plain CPU node.
 #pragma once
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include <vector>
 
 #include "common/job.h"
+#include "sched/core/fit.h"
 
 namespace corral::sched::testing {
 
@@ -28,6 +30,15 @@ inline std::string Where(const Allocation& alloc) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
   return out;
+}
+
+// An idle, up node with `cpus` CPUs and 1 GiB, no GPUs.
+inline NodeView CpuNode(const std::string& name, int cpus) {
+  NodeProfile p;
+  p.name = name;
+  p.cpus = cpus;
+  p.mem_mib = 1024;
+  return NodeView::Idle(p);
 }
 
 }  // namespace corral::sched::testing
