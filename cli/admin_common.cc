@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "common/duration.h"
+#include "common/hostlist.h"
 
 namespace corral::cli {
 
@@ -35,15 +36,15 @@ const char* PastTense(const std::string& op) {
   return op == "add" ? "added" : op == "modify" ? "modified" : "removed";
 }
 
-void SplitList(const std::string& list, google::protobuf::RepeatedPtrField<std::string>* out) {
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t c = list.find(',', start);
-    std::string item = list.substr(start, c == std::string::npos ? std::string::npos : c - start);
-    if (!item.empty()) *out->Add() = item;
-    if (c == std::string::npos) break;
-    start = c + 1;
+bool SplitList(const std::string& cmd, const std::string& option, const std::string& list,
+               google::protobuf::RepeatedPtrField<std::string>* out) {
+  auto names = ExpandHostlist(list);
+  if (!names.ok()) {
+    std::cerr << "corral " << cmd << ": " << option << ": " << names.status().message() << "\n";
+    return false;
   }
+  for (std::string& n : *names) *out->Add() = std::move(n);
+  return true;
 }
 
 Result<TimeMs> ParseWhen(const std::string& option, const std::string& value, TimeMs now) {

@@ -92,7 +92,11 @@ int AdminPartition(const Args& args) {
     }
     return *ms == 0 ? (unlimited_is_none ? -1 : 0) : *ms;
   };
-  if (vm.count("nodes")) set("nodes"), SplitList(nodes, p->mutable_nodes());
+  const char* cmd = "admin partition";
+  if (vm.count("nodes")) {
+    set("nodes");
+    if (!SplitList(cmd, "--nodes", nodes, p->mutable_nodes())) return kExitUsage;
+  }
   if (vm.count("default")) {
     if (is_default != "yes" && is_default != "no") {
       std::cerr << "corral admin partition: --default: yes or no\n";
@@ -119,7 +123,9 @@ int AdminPartition(const Args& args) {
   if (vm.count("max-nodes")) set("max-nodes"), p->set_max_nodes(max_nodes);
   if (vm.count("accounts")) {
     set("accounts");
-    if (accounts != "ALL") SplitList(accounts, p->mutable_accounts());
+    if (accounts != "ALL" && !SplitList(cmd, "--accounts", accounts, p->mutable_accounts())) {
+      return kExitUsage;
+    }
   }
   if (vm.count("priority-tier")) set("priority-tier"), p->set_priority_tier(tier);
   if (vm.count("preempt-mode")) set("preempt-mode"), p->set_preempt_mode(preempt);

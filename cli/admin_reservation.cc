@@ -2,6 +2,7 @@
 // reservation): whole nodes kept over a time window for users or accounts, or for maintenance.
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "cli/admin_common.h"
 #include "cli/client.h"
@@ -97,9 +98,14 @@ int AdminReservation(const Args& args) {
     }
     r->set_end_ms(from + *ms), req.add_set("end");
   }
-  if (vm.count("nodes")) SplitList(nodes, r->mutable_nodes()), req.add_set("nodes");
-  if (vm.count("users")) SplitList(users, r->mutable_users()), req.add_set("users");
-  if (vm.count("accounts")) SplitList(accounts, r->mutable_accounts()), req.add_set("accounts");
+  for (auto [option, field, text, list] :
+       {std::tuple{"nodes", "--nodes", &nodes, r->mutable_nodes()},
+        {"users", "--users", &users, r->mutable_users()},
+        {"accounts", "--accounts", &accounts, r->mutable_accounts()}}) {
+    if (!vm.count(option)) continue;
+    if (!SplitList("admin reservation", field, *text, list)) return kExitUsage;
+    req.add_set(option);
+  }
   if (maintenance) r->set_maintenance(true), req.add_set("maintenance");
   if (*op != "add" && *op != "modify" && req.set_size() > 0) {
     std::cerr << "corral admin reservation " << *op << ": takes no settings\n";

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <charconv>
 #include <exception>
 #include <filesystem>
 #include <limits>
@@ -13,6 +12,7 @@
 #include <unordered_map>
 
 #include "cli/array_spec.h"
+#include "common/digits.h"
 #include "common/duration.h"
 
 namespace corral {
@@ -56,18 +56,7 @@ Status BadValue(std::string_view option, std::string_view value, std::string_vie
 // ---------------------------------------------------------------------------------------------
 // Values
 
-enum class Num { kOk, kSyntax, kOverflow };
-
-// Digits only (no sign, no blanks); kOverflow past uint64.
-Num ParseDigits(std::string_view s, uint64_t* out) {
-  if (s.empty()) return Num::kSyntax;
-  for (char c : s) {
-    if (c < '0' || c > '9') return Num::kSyntax;
-  }
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  if (ec == std::errc::result_out_of_range) return Num::kOverflow;
-  return ec == std::errc() && ptr == s.data() + s.size() ? Num::kOk : Num::kSyntax;
-}
+using Num = DigitsParse;
 
 constexpr uint64_t kInt32Max = std::numeric_limits<int32_t>::max();
 constexpr uint64_t kInt64Max = std::numeric_limits<int64_t>::max();

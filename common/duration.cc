@@ -1,25 +1,14 @@
 #include "common/duration.h"
 
-#include <charconv>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "common/digits.h"
+
 namespace corral {
 
 namespace {
-
-enum class Num { kOk, kSyntax, kOverflow };
-
-Num Digits(std::string_view s, uint64_t* out) {
-  if (s.empty()) return Num::kSyntax;
-  for (char c : s) {
-    if (c < '0' || c > '9') return Num::kSyntax;
-  }
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  if (ec == std::errc::result_out_of_range) return Num::kOverflow;
-  return ec == std::errc() && ptr == s.data() + s.size() ? Num::kOk : Num::kSyntax;
-}
 
 bool Lower(std::string_view v, std::string_view word) {
   if (v.size() != word.size()) return false;
@@ -69,10 +58,10 @@ DurationParse ParseDurationMs(std::string_view v, int64_t* ms_out) {
   bool overflow = false;
   auto add = [&](std::string_view text, uint64_t unit) -> bool {
     uint64_t n = 0;
-    const Num r = Digits(text, &n);
-    if (r == Num::kSyntax) return false;
+    const DigitsParse r = ParseDigits(text, &n);
+    if (r == DigitsParse::kSyntax) return false;
     uint64_t part = 0;
-    if (r == Num::kOverflow || __builtin_mul_overflow(n, unit, &part) ||
+    if (r == DigitsParse::kOverflow || __builtin_mul_overflow(n, unit, &part) ||
         __builtin_add_overflow(seconds, part, &seconds)) {
       overflow = true;
     }

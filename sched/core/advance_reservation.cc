@@ -50,17 +50,17 @@ std::string FindOverlap(const AdvanceReservation& r, const std::vector<AdvanceRe
                         const std::vector<std::string>& node_names) {
   for (const AdvanceReservation& o : others) {
     if (o.name == r.name || o.end <= r.start || r.end <= o.start) continue;
+    auto held = [&](const std::string& n) {
+      return "reservation " + o.name + " holds node " + n + " from " + FormatTime(o.start) +
+             " to " + FormatTime(o.end);
+    };
     for (const std::string& n : node_names) {
-      if (r.HasNode(n) && o.HasNode(n)) {
-        return "reservation " + o.name + " holds node " + n + " from " + FormatTime(o.start) +
-               " to " + FormatTime(o.end);
-      }
+      if (r.HasNode(n) && o.HasNode(n)) return held(n);
     }
     // Nodes not attached yet: literal names in both.
     for (const std::string& n : r.nodes) {
       if (n.find_first_of("*?") == std::string::npos && n != "ALL" && o.HasNode(n)) {
-        return "reservation " + o.name + " holds node " + n + " from " + FormatTime(o.start) +
-               " to " + FormatTime(o.end);
+        return held(n);
       }
     }
   }

@@ -166,8 +166,6 @@ class Pass {
     }
     Scope& scope = ScopeOf(q, *profile);
     std::string key = ShapeKey(spec);
-    const std::string scope_key(reinterpret_cast<const char*>(&scope), sizeof(Scope*));
-    key += scope_key;
     if (const std::string* why = Unavailable(spec, key, scope)) {
       r_.reasons.emplace_back(q.id, *why);
       return;
@@ -183,7 +181,7 @@ class Pass {
         last_end == kForever ? latest_ : std::min(latest_, SubDuration(last_end, runtime));
     Memo scratch;
     Memo& m = spec.het.empty()
-                  ? memos_[key.append(reinterpret_cast<const char*>(&runtime), sizeof runtime)]
+                  ? scope.memos[key.append(reinterpret_cast<const char*>(&runtime), sizeof runtime)]
                   : scratch;
     if (m.generation != generation_) m = Memo{generation_};
     const bool plain = spec.het.empty();
@@ -239,10 +237,12 @@ class Pass {
     AvailabilityProfile* profile;
   };
   // What the pass learns per profile and node mask: what the nodes could ever hold, and which
-  // requests do not fit (Frontier).
+  // requests do not fit (Memo, Frontier).
   struct Scope {
     std::optional<Feasibility> feasibility;
-    Frontier not_now, no_start;  // this generation's
+    std::unordered_map<std::string, std::optional<std::string>> unavailable;  // by ShapeKey
+    std::unordered_map<std::string, Memo> memos;  // by ShapeKey + runtime
+    Frontier not_now, no_start;                   // this generation's
   };
 
   static TimeMs SubDuration(TimeMs end, TimeMs d) {
@@ -287,7 +287,7 @@ class Pass {
 
   // The ReqNodeNotAvail reason of a job no up node (of its scope) could hold, or null.
   const std::string* Unavailable(const JobSpec& spec, const std::string& key, Scope& scope) {
-    auto [u, fresh] = unavailable_.try_emplace(key);
+    auto [u, fresh] = scope.unavailable.try_emplace(key);
     if (fresh) {
       if (Status st = scope.feasibility->Check(spec); !st.ok()) {
         u->second = "ReqNodeNotAvail (nodes down, being checked or failed): " + st.message();
@@ -308,8 +308,6 @@ class Pass {
   std::set<int32_t> reserved_;
   std::unordered_map<JobId, Held> held_;
   int64_t generation_ = 0;
-  std::unordered_map<std::string, std::optional<std::string>> unavailable_;  // by ShapeKey+scope
-  std::unordered_map<std::string, Memo> memos_;  // by ShapeKey + scope + runtime
 };
 
 }  // namespace

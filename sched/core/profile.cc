@@ -450,19 +450,24 @@ AvailabilityProfile::PerNode(const Allocation& alloc) const {
   return out;
 }
 
+std::pair<size_t, size_t> AvailabilityProfile::Span(Node& n, TimeMs start, TimeMs end) {
+  const size_t j0 = SplitAt(n, start);
+  const size_t j1 = end == kForever ? n.steps.size() : SplitAt(n, end);
+  times_.insert(start);
+  if (end != kForever) times_.insert(end);
+  return {j0, j1};
+}
+
 void AvailabilityProfile::Apply(size_t i, const Level& l, TimeMs start, TimeMs end, int sign) {
   Node& n = nodes_[i];
   if (sign < 0 && start > now_) n.rising = false;
-  size_t j0 = SplitAt(n, start);
-  size_t j1 = end == kForever ? n.steps.size() : SplitAt(n, end);
+  const auto [j0, j1] = Span(n, start, end);
   for (size_t k = j0; k < j1; ++k) {
     Level& f = n.steps[k].free;
     f.cpus += sign * l.cpus;
     f.mem_mib += sign * l.mem_mib;
     f.gpus = sign < 0 ? f.gpus & ~l.gpus : f.gpus | l.gpus;
   }
-  times_.insert(start);
-  if (end != kForever) times_.insert(end);
   if (sign > 0 && start == now_ && n.steps[0].free.cpus > 0) {
     auto it = std::lower_bound(open_now_.begin(), open_now_.end(), i);
     if (it == open_now_.end() || *it != i) open_now_.insert(it, i);
@@ -475,11 +480,8 @@ void AvailabilityProfile::Block(const std::string& name, TimeMs start, TimeMs en
   if (it == index_.end() || end <= start) return;
   Node& n = nodes_[it->second];
   if (start > now_) n.rising = false;
-  size_t j0 = SplitAt(n, start);
-  size_t j1 = end == kForever ? n.steps.size() : SplitAt(n, end);
+  const auto [j0, j1] = Span(n, start, end);
   for (size_t k = j0; k < j1; ++k) n.steps[k].free = Level{};
-  times_.insert(start);
-  if (end != kForever) times_.insert(end);
 }
 
 bool AvailabilityProfile::Reserve(const Allocation& alloc, TimeMs start, TimeMs end) {

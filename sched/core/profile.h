@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/job.h"
@@ -155,6 +156,9 @@ class AvailabilityProfile {
   void Apply(size_t i, const Level& l, TimeMs start, TimeMs end, int sign);
   // The index of the step that starts at t, splitting the one that holds t if needed.
   static size_t SplitAt(Node& n, TimeMs t);
+  // The steps [first, second) of node n that cover [start, end), split there; both times become
+  // change points.
+  std::pair<size_t, size_t> Span(Node& n, TimeMs start, TimeMs end);
   const std::vector<size_t>& OpenNow() const;
 
   TimeMs now_ = 0;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/duration.h"
+#include "common/hostlist.h"
 #include "sched/ctld/admin_specs.h"
 
 namespace corral::ctld {
@@ -19,25 +20,21 @@ std::string Scalar(const YAML::Node& n) {
   return n.IsScalar() ? n.Scalar() : "";
 }
 
-// A list of names: a YAML sequence or one comma-separated string.
+// A list of names: a YAML sequence or one string, each a comma-separated list with Slurm host
+// ranges ("n[1-3],gpu*").
 Result<std::vector<std::string>> Names(const YAML::Node& n, const std::string& where) {
   std::vector<std::string> out;
+  std::vector<YAML::Node> items;
   if (n.IsSequence()) {
-    for (const auto& e : n) {
-      if (!e.IsScalar()) return Bad(where, "must be a list of names");
-      out.push_back(e.Scalar());
-    }
-    return out;
+    for (const auto& e : n) items.push_back(e);
+  } else {
+    items.push_back(n);
   }
-  if (!n.IsScalar()) return Bad(where, "must be a list of names");
-  std::string s = n.Scalar();
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t c = s.find(',', start);
-    std::string item = s.substr(start, c == std::string::npos ? std::string::npos : c - start);
-    if (!item.empty()) out.push_back(item);
-    if (c == std::string::npos) break;
-    start = c + 1;
+  for (const YAML::Node& e : items) {
+    if (!e.IsScalar()) return Bad(where, "must be a list of names");
+    auto names = ExpandHostlist(e.Scalar());
+    if (!names.ok()) return Bad(where, names.status().message());
+    out.insert(out.end(), names->begin(), names->end());
   }
   return out;
 }

@@ -158,6 +158,7 @@ Result<v1::AdminAccountReply> Controller::AdminAccount(const v1::AdminAccountReq
       return x.user == u.user() && x.account == u.account();
     });
     const bool exists = req.is_user() ? usr != users.end() : acc != accounts.end();
+    std::string stored;  // add, modify: the row to store
     auto active = [&](auto pred) -> JobId {
       for (const auto& [id, j] : I.jobs) {
         if (!IsTerminal(j.state) && pred(j.spec)) return id;
@@ -176,14 +177,18 @@ Result<v1::AdminAccountReply> Controller::AdminAccount(const v1::AdminAccountReq
         }
       }
       if (req.is_user()) {
-        if (op == "add") users.push_back({u.user(), u.account(), 1});
-        auto& x = op == "add" ? users.back() : *usr;
-        if (has("shares")) x.shares = u.shares();
+        if (op == "add") usr = users.insert(users.end(), {u.user(), u.account(), 1});
+        if (has("shares")) usr->shares = u.shares();
+        v1::UserAssoc row;
+        row.set_user(usr->user), row.set_account(usr->account), row.set_shares(usr->shares);
+        stored = row.SerializeAsString();
       } else {
-        if (op == "add") accounts.push_back({a.name(), "", 1});
-        auto& x = op == "add" ? accounts.back() : *acc;
-        if (has("parent")) x.parent = a.parent();
-        if (has("shares")) x.shares = a.shares();
+        if (op == "add") acc = accounts.insert(accounts.end(), {a.name(), "", 1});
+        if (has("parent")) acc->parent = a.parent();
+        if (has("shares")) acc->shares = a.shares();
+        v1::AccountSpec row;
+        row.set_name(acc->name), row.set_parent(acc->parent), row.set_shares(acc->shares);
+        stored = row.SerializeAsString();
       }
     } else if (op == "remove") {
       if (!exists) return Status::NotFound(shown + ": no such " + what);
@@ -223,28 +228,11 @@ Result<v1::AdminAccountReply> Controller::AdminAccount(const v1::AdminAccountReq
       auto tree = sched::FairShareTree::Build(accounts, users);
       if (!tree.ok()) return Status::Invalid(what + " " + op + ": " + tree.status().message());
       if (Status s = tree->RestoreUsage(I.fs_tree->Usage()); !s.ok()) return s;
-      if (op == "remove") {
-        if (Status s = I.store->DeleteAdmin(req.is_user() ? kUserKind : kAccountKind, name);
-            !s.ok()) {
-          return s;
-        }
-      } else if (req.is_user()) {
-        const auto& x = *std::find_if(users.begin(), users.end(), [&](const auto& y) {
-          return y.user == u.user() && y.account == u.account();
-        });
-        v1::UserAssoc row;
-        row.set_user(x.user), row.set_account(x.account), row.set_shares(x.shares);
-        if (Status s = I.store->PutAdmin(kUserKind, name, row.SerializeAsString()); !s.ok()) {
-          return s;
-        }
-      } else {
-        const auto& x = *std::find_if(accounts.begin(), accounts.end(),
-                                      [&](const auto& y) { return y.name == a.name(); });
-        v1::AccountSpec row;
-        row.set_name(x.name), row.set_parent(x.parent), row.set_shares(x.shares);
-        if (Status s = I.store->PutAdmin(kAccountKind, name, row.SerializeAsString()); !s.ok()) {
-          return s;
-        }
+      const char* kind = req.is_user() ? kUserKind : kAccountKind;
+      if (Status s = op == "remove" ? I.store->DeleteAdmin(kind, name)
+                                    : I.store->PutAdmin(kind, name, stored);
+          !s.ok()) {
+        return s;
       }
       I.fs_accounts = std::move(accounts);
       I.fs_users = std::move(users);
