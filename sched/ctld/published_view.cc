@@ -1,0 +1,323 @@
+// The published view: after each commit the writer publishes what readers see (jobs, nodes,
+// answers to Wait calls), and the reads of the RPC API are served from it without waiting on
+// the writer (ListJobs, ListNodes, Accounting). Methods of Controller (and Impl).
+#include <algorithm>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "fabric/convert.h"
+#include "sched/ctld/controller_impl.h"
+#include "sched/ctld/job_env.h"
+
+namespace corral::ctld {
+
+namespace {
+
+void FillAcct(const JobRecord& r, v1::AcctRecord* o) {
+  o->set_job_id(r.job_id);
+  o->set_name(r.name);
+  o->set_user(r.user);
+  o->set_account(r.account);
+  o->set_partition(r.partition);
+  o->set_nodelist(r.nodelist);
+  o->set_gpu_models(r.gpu_models);
+  o->set_state(r.state);
+  o->set_nnodes(r.nnodes);
+  o->set_ncpus(r.ncpus);
+  o->set_ngpus(r.ngpus);
+  o->set_exit_code(r.exit_code);
+  o->set_submit_ms(r.submit_ms);
+  o->set_start_ms(r.start_ms);
+  o->set_end_ms(r.end_ms);
+  o->set_cpu_ms(r.cpu_ms);
+  o->set_gpu_ms(r.gpu_ms);
+}
+
+}  // namespace
+
+v1::JobInfo Controller::Impl::MakeInfo(const Job& j) const {
+  v1::JobInfo info;
+  info.set_id(j.id);
+  ToProto(j.spec, info.mutable_spec());
+  // The published view keeps neither the script nor the environment: they can be large.
+  info.mutable_spec()->clear_script();
+  info.mutable_spec()->clear_env();
+  info.set_state(JobStateName(j.state));
+  info.set_reason(j.reason);
+  info.set_submit_ms(j.submit_ms);
+  info.set_start_ms(j.start_ms);
+  info.set_end_ms(j.end_ms);
+  info.set_exit_code(j.exit_code);
+  info.set_restarts(j.restarts);
+  if (auto r = reserved.find(j.id); r != reserved.end() && j.state == JobState::kPending) {
+    info.set_expected_start_ms(r->second.start);
+  }
+  for (const auto& a : j.alloc) ToProto(a, info.add_alloc());
+  info.set_nodelist(j.Nodelist());
+  std::string first = j.alloc.empty() ? "" : j.alloc[0].node;
+  std::string out = j.spec.output.empty() ? j.spec.workdir + "/corral-%j.out" : j.spec.output;
+  info.set_stdout_path(ExpandOutputPattern(out, j.id, j.spec, first));
+  info.set_stderr_path(j.spec.error.empty()
+                           ? info.stdout_path()
+                           : ExpandOutputPattern(j.spec.error, j.id, j.spec, first));
+  return info;
+}
+
+v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
+  v1::NodeInfo ni;
+  ToProto(n.profile, ni.mutable_profile());
+  int32_t used_cpus = n.profile.cpus - n.free.free_cpus;
+  int32_t used_gpus = 0;
+  for (bool f : n.free.gpu_free) used_gpus += f ? 0 : 1;
+  ni.set_alloc_cpus(used_cpus);
+  ni.set_alloc_mem_mib(n.profile.mem_mib - n.free.free_mem_mib);
+  ni.set_alloc_gpus(used_gpus);
+  ni.set_last_seen_ms(n.last_seen_ms);
+  NodeState st = NodeState::kIdle;
+  if (!n.connected) {
+    st = NodeState::kDown;
+  } else if (n.verification == "pending") {
+    st = NodeState::kVerifying;
+  } else if (n.verification.rfind("failed", 0) == 0) {
+    st = NodeState::kFailed;
+  } else if (used_cpus >= n.profile.cpus && n.profile.cpus > 0) {
+    st = NodeState::kAllocated;
+  } else if (used_cpus > 0 || used_gpus > 0) {
+    st = NodeState::kMixed;
+  }
+  ni.set_state(NodeStateName(st));
+  for (JobId id : n.jobs) ni.add_jobs(id);
+  ni.set_verification(n.verification);
+  for (const auto& c : n.gpu_checks) *ni.add_gpu_checks() = c;
+  return ni;
+}
+
+void Controller::Impl::Publish(const Batch& b) {
+  std::vector<std::pair<JobId, JobView>> views;
+  views.reserve(b.changed_jobs.size());
+  for (JobId id : b.changed_jobs) views.emplace_back(id, JobView(MakeInfo(jobs[id])));
+  std::vector<v1::NodeInfo> node_infos;
+  if (b.nodes_changed) {
+    for (const auto& [name, n] : nodes) node_infos.push_back(MakeNodeInfo(n));
+  }
+  std::vector<WaitAnswered> answers;
+  {
+    std::unique_lock<std::shared_mutex> l(view_mu);
+    for (auto& [id, view] : views) {
+      if (view.state() == JobState::kPending || view.state() == JobState::kRunning) {
+        view_active.insert(id);
+      } else {
+        view_active.erase(id);
+      }
+      view_jobs[id] = std::move(view);
+    }
+    if (b.nodes_changed) view_nodes = std::move(node_infos);
+    if (!views.empty()) {
+      {
+        std::lock_guard<std::mutex> g(stream_mu);
+        active_stream.reset();
+      }
+      for (auto it = waiters.begin(); it != waiters.end();) {
+        if (Reached(*it->second)) {
+          answers.emplace_back(std::move(it->second->done), WaitAnswer(*it->second));
+          it = waiters.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+  for (auto& [done, reply] : answers) done(std::move(reply));
+}
+
+bool Controller::Impl::Reached(Waiter& w) const {
+  while (w.first_open < w.ids.size()) {
+    const JobView& j = view_jobs.at(w.ids[w.first_open]);
+    bool there = w.until_running ? j.state() != JobState::kPending : IsTerminal(j.state());
+    if (!there) return false;
+    ++w.first_open;
+  }
+  return true;
+}
+
+v1::WaitReply Controller::Impl::WaitAnswer(const Waiter& w) const {
+  v1::WaitReply reply;
+  bool all = true;
+  // A whole array's worth of states would be large: list only the first 1000 jobs, and those
+  // that have not got there or failed.
+  for (size_t i = 0; i < w.ids.size(); ++i) {
+    const JobView& j = view_jobs.at(w.ids[i]);
+    bool there = w.until_running ? j.state() != JobState::kPending : IsTerminal(j.state());
+    if (i < 1000 || !there || j.exit_code() != 0) j.Info(reply.add_jobs());
+    if (!there) all = false;
+    if (reply.jobs_size() > 10000) break;
+  }
+  reply.set_all_done(all);
+  return reply;
+}
+
+void Controller::Impl::TimerLoop() {
+  std::unique_lock<std::shared_mutex> l(view_mu);
+  while (!timer_stop) {
+    if (waiters.empty()) {
+      timer_cv.wait(l);
+    } else {
+      // A copy: the waiter may be answered, and its entry erased, while this thread sleeps.
+      WaitClock::time_point next = waiters.begin()->first;
+      timer_cv.wait_until(l, next);
+    }
+    std::vector<WaitAnswered> answers;
+    auto now = WaitClock::now();
+    while (!waiters.empty() && waiters.begin()->first <= now) {
+      auto& w = *waiters.begin()->second;
+      answers.emplace_back(std::move(w.done), WaitAnswer(w));
+      waiters.erase(waiters.begin());
+    }
+    if (answers.empty()) continue;
+    l.unlock();
+    for (auto& [done, reply] : answers) done(std::move(reply));
+    l.lock();
+  }
+}
+
+v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
+  v1::ListJobsReply reply;
+  std::shared_lock<std::shared_mutex> l(impl_->view_mu);
+  if (req.brief() && req.ids_size() == 0 && !req.include_finished() && req.user().empty()) {
+    // The plain `corral queue`: served from the cached stream, one string copy.
+    std::shared_ptr<const std::string> s;
+    {
+      std::lock_guard<std::mutex> g(impl_->stream_mu);
+      s = impl_->active_stream;
+    }
+    if (!s) {
+      size_t n = 0;
+      for (JobId id : impl_->view_active) n += impl_->view_jobs.at(id).brief_entry().size();
+      auto built = std::make_shared<std::string>();
+      built->reserve(n);
+      for (JobId id : impl_->view_active) built->append(impl_->view_jobs.at(id).brief_entry());
+      s = built;
+      std::lock_guard<std::mutex> g(impl_->stream_mu);
+      impl_->active_stream = s;
+    }
+    reply.set_brief_stream(*s);
+    return reply;
+  }
+  std::string* stream = req.brief() ? reply.mutable_brief_stream() : reply.mutable_info_stream();
+  v1::JobBrief brief;
+  auto add = [&](const JobView& j) {
+    // The user is in the brief entry, the smaller one to parse.
+    if (!req.user().empty() && (!j.Brief(&brief) || brief.user() != req.user())) return;
+    stream->append(req.brief() ? j.brief_entry() : j.info_entry());
+  };
+  if (req.ids_size() > 0) {
+    for (int64_t id : req.ids()) {
+      auto it = impl_->view_jobs.find(id);
+      if (it != impl_->view_jobs.end()) add(it->second);
+    }
+  } else if (req.include_finished()) {
+    std::vector<JobId> ids;
+    ids.reserve(impl_->view_jobs.size());
+    for (const auto& [id, j] : impl_->view_jobs) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    for (JobId id : ids) add(impl_->view_jobs.at(id));
+  } else {
+    for (JobId id : impl_->view_active) add(impl_->view_jobs.at(id));
+  }
+  return reply;
+}
+
+v1::ListNodesReply Controller::ListNodes() const {
+  v1::ListNodesReply reply;
+  std::shared_lock<std::shared_mutex> l(impl_->view_mu);
+  for (const auto& n : impl_->view_nodes) *reply.add_nodes() = n;
+  return reply;
+}
+
+void Controller::Wait(const v1::WaitRequest& req,
+                      std::function<void(Result<v1::WaitReply>)> done) const {
+  int64_t timeout = req.timeout_ms() > 0 ? std::min<int64_t>(req.timeout_ms(), 600000) : 30000;
+  auto w = std::make_shared<Impl::Waiter>();
+  w->until_running = req.until_running();
+  JobId unknown = 0;
+  v1::WaitReply now;
+  {
+    std::unique_lock<std::shared_mutex> l(impl_->view_mu);
+    for (int64_t id : req.ids()) {
+      auto a = impl_->view_arrays.find(id);
+      if (a != impl_->view_arrays.end()) {
+        w->ids.insert(w->ids.end(), a->second.begin(), a->second.end());
+      } else {
+        w->ids.push_back(id);
+      }
+    }
+    for (JobId id : w->ids) {
+      if (!impl_->view_jobs.count(id)) {
+        unknown = id;
+        break;
+      }
+    }
+    if (unknown == 0 && !impl_->Reached(*w)) {
+      w->done = std::move(done);
+      auto deadline = Impl::WaitClock::now() + std::chrono::milliseconds(timeout);
+      bool first = impl_->waiters.empty() || deadline < impl_->waiters.begin()->first;
+      impl_->waiters.emplace(deadline, std::move(w));
+      if (first) impl_->timer_cv.notify_one();
+      return;
+    }
+    if (unknown == 0) now = impl_->WaitAnswer(*w);
+  }
+  if (unknown != 0) {
+    done(Status::NotFound("job " + std::to_string(unknown) + ": no such job"));
+  } else {
+    done(std::move(now));
+  }
+}
+
+Result<v1::AcctReply> Controller::Accounting(const v1::AcctRequest& req) const {
+  Result<std::vector<JobRecord>> rows = Status::Internal("unread");
+  {
+    std::lock_guard<std::mutex> l(impl_->acct_mu);
+    rows = impl_->acct->ReadAll();
+  }
+  if (!rows.ok()) return rows.status();
+  std::set<int64_t> want(req.ids().begin(), req.ids().end());
+  v1::AcctReply reply;
+  for (const auto& r : *rows) {
+    if (!want.empty() && !want.count(r.job_id)) continue;
+    if (!req.user().empty() && r.user != req.user()) continue;
+    FillAcct(r, reply.add_records());
+  }
+  return reply;
+}
+
+void Controller::FindStepTarget(int64_t job_id, const std::string& node,
+                                std::function<void(Result<StepTarget>)> done) const {
+  // Served by the writer so the channel and the job's state are read consistently.
+  using R = Result<StepTarget>;
+  impl_->RunAsync<R>(
+      [this, job_id, node](Batch&) -> R {
+        auto it = impl_->jobs.find(job_id);
+        if (it == impl_->jobs.end())
+          return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
+        const Job& j = it->second;
+        if (j.state != JobState::kRunning) {
+          return Status::FailedPrecondition("job " + std::to_string(job_id) + " is " +
+                                            JobStateName(j.state) + ", not RUNNING");
+        }
+        bool on = std::any_of(j.alloc.begin(), j.alloc.end(),
+                              [&](const NodeAllocation& a) { return a.node == node; });
+        if (!on) {
+          return Status::Invalid("node " + node + ": not allocated to job " +
+                                 std::to_string(job_id) + " (nodes: " + j.Nodelist() + ")");
+        }
+        auto nit = impl_->nodes.find(node);
+        if (nit == impl_->nodes.end() || !nit->second.channel) {
+          return Status::Unavailable("node " + node + " is not connected");
+        }
+        return StepTarget{nit->second.channel, impl_->MakeInfo(j)};
+      },
+      std::move(done));
+}
+
+}  // namespace corral::ctld

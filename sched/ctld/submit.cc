@@ -1,0 +1,176 @@
+// Admission of jobs: the checks a submitted spec must pass (CheckSpec; the partition, account
+// and reservation ones are in admin_partitions.cc, fair_share.cc and admin_reservations.cc) and
+// Submit, which stores them (sharing equal payloads) and files them for the scheduler. Methods
+// of Controller (and Impl), on the writer thread.
+#include <algorithm>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "fabric/convert.h"
+#include "sched/ctld/controller_impl.h"
+
+namespace corral::ctld {
+
+std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
+  std::vector<NodeProfile> profiles;
+  for (const auto& [name, n] : nodes) profiles.push_back(n.profile);
+  Status st = sched::CheckFeasible(s, profiles);
+  if (!st.ok()) return st.message();
+  if (s.name.empty() || s.name.size() > 256) return "--job-name: must be 1 to 256 characters";
+  for (char ch : s.name) {
+    if (static_cast<unsigned char>(ch) < 0x20) {
+      return "--job-name: control characters are not allowed";
+    }
+  }
+  if (s.output.size() > 4096 || s.error.size() > 4096 || s.workdir.size() > 4096) {
+    return "--output/--error/--chdir: paths are limited to 4096 characters";
+  }
+  if (s.script.empty() && !s.interactive) return "script: empty; give a script file or --wrap";
+  if (s.array_indices.size() > 1000000) return "--array: more than 1000000 tasks";
+  for (int32_t i : s.array_indices) {
+    if (i < 0) return "--array: negative index " + std::to_string(i);
+  }
+  if (s.array_throttle < 0) return "--array: the %limit must not be negative";
+  if (s.dependencies.size() > 1000) return "--dependency: more than 1000 jobs";
+  for (const auto& d : s.dependencies) {
+    if (d.type == "singleton") {
+      if (d.job_id != 0) return "--dependency: singleton takes no job id";
+      continue;
+    }
+    if (d.type != "after" && d.type != "afterok" && d.type != "afternotok" &&
+        d.type != "afterany" && d.type != "aftercorr") {
+      return "--dependency: unknown type \"" + d.type.substr(0, 32) + "\"";
+    }
+    if (!jobs.count(d.job_id)) {
+      return "--dependency: job " + std::to_string(d.job_id) + " does not exist";
+    }
+  }
+  if (s.script.size() > (4 << 20)) return "script: larger than 4 MiB";
+  if (!s.workdir.empty() && s.workdir[0] != '/') return "--chdir: must be an absolute path";
+  if (s.time_limit_ms < 0) return "--time: must not be negative";
+  if (s.signal < 0 || s.signal > 64 || s.signal_secs < 0 || s.signal_secs > 65535) {
+    return "--signal: SIG must be 1 to 64 and SECS 0 to 65535";
+  }
+  if (!qos.count(sched::QosOf(s))) {
+    std::string known;
+    for (const auto& [name, q] : qos) known += (known.empty() ? "" : ", ") + name;
+    return "--qos: no QOS named \"" + s.qos.substr(0, 64) + "\" (defined: " + known + ")";
+  }
+  if (s.nice < 0 || s.nice > 10000000) {
+    return "--nice: must be 0 to 10000000 (it lowers the job's priority; raising it is for "
+           "admins)";
+  }
+  return "";
+}
+
+// Whether two jobs carry the same payload: script, environment and arguments.
+static bool SamePayload(const v1::JobSpec& a, const v1::JobSpec& b) {
+  if (a.script() != b.script() || a.env_size() != b.env_size() || a.args_size() != b.args_size())
+    return false;
+  for (int i = 0; i < a.env_size(); ++i) {
+    if (a.env(i).key() != b.env(i).key() || a.env(i).value() != b.env(i).value()) return false;
+  }
+  for (int i = 0; i < a.args_size(); ++i) {
+    if (a.args(i) != b.args(i)) return false;
+  }
+  return true;
+}
+
+Result<std::vector<int64_t>> Controller::Submit(
+    const google::protobuf::RepeatedPtrField<v1::JobSpec>& specs) {
+  if (specs.empty()) return Status::Invalid("submit: no jobs in the request");
+  std::vector<JobSpec> parsed;
+  parsed.reserve(specs.size());
+  // A job whose payload equals the one before it in the request shares that job's; its env and
+  // args are not copied (a batch of 100,000 equal jobs would copy the environment 100,000 times).
+  std::vector<bool> same_as_previous(specs.size(), false);
+  for (int i = 0; i < specs.size(); ++i) {
+    same_as_previous[i] = i > 0 && SamePayload(specs[i], specs[i - 1]);
+    parsed.push_back(FromProto(specs[i], !same_as_previous[i]));
+    // Fields only the controller sets.
+    parsed.back().array_job_id = 0;
+    parsed.back().array_task_id = -1;
+  }
+  using R = Result<std::vector<int64_t>>;
+  return impl_->Run<R>([this, parsed = std::move(parsed),
+                        same_as_previous = std::move(same_as_previous)](Batch& b) mutable -> R {
+    Impl& I = *impl_;
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      std::string why = I.CheckSpec(parsed[i]);
+      if (why.empty()) why = I.AdmitToAccount(parsed[i]);
+      if (why.empty()) why = I.AdmitToPartition(parsed[i]);
+      if (why.empty()) why = I.AdmitToReservation(parsed[i]);
+      if (!why.empty()) {
+        return Status::Invalid(parsed.size() > 1 ? "job " + std::to_string(i) + ": " + why : why);
+      }
+    }
+    std::vector<int64_t> ids;
+    ids.reserve(parsed.size());
+    TimeMs now = WallNowMs();
+    std::vector<std::pair<JobId, std::vector<JobId>>> new_arrays;
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      JobSpec& spec = parsed[i];
+      JobId first = I.next_id;
+      JobId payload_id = first;
+      if (same_as_previous[i]) {
+        payload_id = I.last_payload_id;  // the previous job's, stored or shared just now
+      } else if (std::string payload = Store::EncodePayload(spec);
+                 I.last_payload_id > 0 && payload == I.last_payload) {
+        payload_id = I.last_payload_id;
+      } else if (Status s = I.store->PutPayload(first, payload); !s.ok()) {
+        spdlog::critical("state store: writing job {}: {}", first, s.message());
+        std::abort();
+      } else {
+        I.last_payload = std::move(payload);
+        I.last_payload_id = first;
+      }
+      spec.script.clear();
+      spec.script.shrink_to_fit();
+      spec.env.clear();
+      spec.env.shrink_to_fit();
+      spec.args.clear();
+      std::vector<int32_t> indices = std::move(spec.array_indices);
+      spec.array_indices.clear();
+      const char* reason = spec.hold                    ? "JobHeldUser"
+                           : !spec.dependencies.empty() ? "Dependency"
+                           : I.nodes.empty()            ? "Nodes: none registered yet"
+                                                        : "Priority";
+      auto add = [&](int32_t task) {
+        Job j;
+        j.id = I.next_id++;
+        j.spec = spec;
+        if (task >= 0) {
+          j.spec.array_job_id = first;
+          j.spec.array_task_id = task;
+        }
+        j.payload_id = payload_id;
+        j.submit_ms = now;
+        j.reason = reason;
+        I.Persist(j, b);
+        I.FileJob(j);
+        I.NoteActive(j, true);
+        JobId id = j.id;
+        I.jobs.emplace(id, std::move(j));
+        return id;
+      };
+      if (indices.empty()) {
+        add(-1);
+      } else {
+        std::vector<JobId> tasks;
+        tasks.reserve(indices.size());
+        for (int32_t t : indices) tasks.push_back(add(t));
+        I.arrays[first] = tasks;
+        new_arrays.emplace_back(first, std::move(tasks));
+      }
+      ids.push_back(first);
+    }
+    if (!new_arrays.empty()) {
+      std::unique_lock<std::shared_mutex> l(I.view_mu);
+      for (auto& [first, tasks] : new_arrays) I.view_arrays[first] = std::move(tasks);
+    }
+    b.schedule = true;
+    return ids;
+  });
+}
+
+}  // namespace corral::ctld
