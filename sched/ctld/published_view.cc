@@ -7,7 +7,6 @@
 #include "common/time.h"
 #include "fabric/convert.h"
 #include "sched/ctld/controller_impl.h"
-#include "sched/ctld/job_env.h"
 
 namespace corral::ctld {
 
