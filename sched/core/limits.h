@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/job.h"
+#include "sched/core/preempt_mode.h"
 
 namespace corral::sched {
 
@@ -23,6 +24,11 @@ struct Qos {
   int32_t max_jobs_per_account = -1;  // MaxJobsPerAccount
   int32_t max_gpus_per_account = -1;  // MaxTRESPerAccount=gres/gpu
   TimeMs max_wall_ms = -1;            // MaxWallDurationPerJob; a job without -t exceeds it
+  // Preemption (preempt.h): the QOSes whose jobs this one's may preempt (Preempt=), and how
+  // this one's jobs are preempted themselves (PreemptMode=, GraceTime=).
+  std::vector<std::string> preempt;
+  PreemptMode preempt_mode = PreemptMode::kCancel;
+  TimeMs grace_ms = 0;
 
   bool Limits() const {
     return max_jobs_per_user >= 0 || max_gpus_per_user >= 0 || max_jobs_per_account >= 0 ||

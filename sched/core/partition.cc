@@ -130,23 +130,4 @@ bool ParsePartitionState(const std::string& s, PartitionState* out) {
   return false;
 }
 
-const char* PreemptModeName(PreemptMode m) {
-  switch (m) {
-    case PreemptMode::kOff:
-      return "off";
-    case PreemptMode::kRequeue:
-      return "requeue";
-    case PreemptMode::kCancel:
-      return "cancel";
-  }
-  return "off";
-}
-
-bool ParsePreemptMode(const std::string& s, PreemptMode* out) {
-  for (PreemptMode v : {PreemptMode::kOff, PreemptMode::kRequeue, PreemptMode::kCancel}) {
-    if (s == PreemptModeName(v)) return *out = v, true;
-  }
-  return false;
-}
-
 }  // namespace corral::sched

@@ -11,11 +11,11 @@
 #include "common/job.h"
 #include "common/time.h"
 #include "sched/core/backfill.h"
+#include "sched/core/preempt_mode.h"
 
 namespace corral::sched {
 
-enum class PartitionState { kUp, kDown, kDrain };    // down: nothing starts; drain: no new jobs
-enum class PreemptMode { kOff, kRequeue, kCancel };  // what a preempted job of it suffers
+enum class PartitionState { kUp, kDown, kDrain };  // down: nothing starts; drain: no new jobs
 
 struct Partition {
   std::string name;
@@ -23,12 +23,12 @@ struct Partition {
   std::vector<std::string> nodes;
   bool is_default = false;  // jobs without -p go here
   PartitionState state = PartitionState::kUp;
-  TimeMs default_time_ms = -1;        // DefaultTime for jobs without -t; -1: max_time_ms
-  TimeMs max_time_ms = -1;            // MaxTime; -1: unlimited
-  int32_t max_nodes = -1;             // MaxNodes per job; -1: unlimited
-  std::vector<std::string> accounts;  // AllowAccounts; empty: every account
-  int32_t priority_tier = 1;          // PriorityTier: higher tiers are scheduled first
-  PreemptMode preempt_mode = PreemptMode::kOff;
+  TimeMs default_time_ms = -1;                   // DefaultTime for jobs without -t; -1: max_time_ms
+  TimeMs max_time_ms = -1;                       // MaxTime; -1: unlimited
+  int32_t max_nodes = -1;                        // MaxNodes per job; -1: unlimited
+  std::vector<std::string> accounts;             // AllowAccounts; empty: every account
+  int32_t priority_tier = 1;                     // PriorityTier: higher tiers are scheduled first
+  PreemptMode preempt_mode = PreemptMode::kOff;  // how its jobs are preempted (preempt.h)
   TimeMs grace_ms = 0;                   // GraceTime: a preempted job gets SIGTERM, then this long
   std::optional<BackfillMode> backfill;  // unset: corrald's --backfill
 
@@ -59,7 +59,5 @@ std::string PartitionBlocks(const Partition& p, const JobSpec& spec);
 // Text forms for the admin commands and the config file, and their parsers (false: unknown).
 const char* PartitionStateName(PartitionState s);
 bool ParsePartitionState(const std::string& s, PartitionState* out);
-const char* PreemptModeName(PreemptMode m);
-bool ParsePreemptMode(const std::string& s, PreemptMode* out);
 
 }  // namespace corral::sched

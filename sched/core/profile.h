@@ -32,6 +32,10 @@ struct RunningJob {
   Allocation alloc;
   TimeMs expected_end = 0;        // at or before `now`: overdue, it may end at any moment (now + 1)
   const JobSpec* spec = nullptr;  // what it asked for (QOS limits count it); may be null
+  TimeMs start = 0;               // when it started (preemption takes the youngest first)
+  // Being preempted already (preempt.h): what it holds is promised to its preemptor, and it is
+  // not chosen again.
+  bool preempting = false;
 };
 
 // A place and a time for a job: `alloc` over [start, start + its duration).

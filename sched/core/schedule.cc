@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <set>
 
 namespace corral::sched {
 
@@ -159,6 +160,22 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
   d.starts = std::move(r.starts);
   d.reservations = std::move(r.reservations);
   d.reasons.insert(d.reasons.end(), r.reasons.begin(), r.reasons.end());
+  // Phase 4, on what is free once this pass's starts are taken out, for the jobs that wait
+  // (not those that could never run, nor those planned in an advance reservation).
+  if (PreemptionConfigured(state.partitions, state.qos) && !state.running.empty()) {
+    std::set<JobId> started, never;
+    for (const StartDecision& s : d.starts) started.insert(s.id);
+    for (const auto& [id, why] : r.reasons) {
+      if (why.rfind("ReqNodeNotAvail", 0) == 0) never.insert(id);
+    }
+    std::vector<Preemptor> waiting;
+    for (const PendingJob& q : queue) {
+      if (q.pool >= 0 || started.count(q.id) || never.count(q.id)) continue;
+      waiting.push_back({q.id, q.spec, q.nodes});
+    }
+    d.preemptions =
+        Preempt(state.nodes, d.starts, state.running, waiting, state.partitions, state.qos);
+  }
   return d;
 }
 

@@ -8,7 +8,8 @@
 //      (`--array=...%N`) hold back the tasks beyond N (here), and QOS limits the jobs beyond
 //      them (limits.h), all in priority order;
 //   3. backfill: start now what fits, on the partition's nodes, reserve for what waits
-//      (backfill.h, EASY or conservative per partition).
+//      (backfill.h, EASY or conservative per partition);
+//   4. preempt: a job still waiting may preempt running jobs it outranks (preempt.h).
 // Every pending job is considered in every pass.
 #pragma once
 
@@ -21,6 +22,7 @@
 #include "sched/core/backfill.h"
 #include "sched/core/limits.h"
 #include "sched/core/partition.h"
+#include "sched/core/preempt.h"
 #include "sched/core/priority.h"
 #include "sched/core/runtime_model.h"
 
@@ -39,7 +41,7 @@ struct WaitingJob {
 struct SchedulerState {
   TimeMs now = 0;
   std::vector<NodeView> nodes;      // every node, with what is free now (`up` = takes jobs)
-  std::vector<RunningJob> running;  // with their expected ends
+  std::vector<RunningJob> running;  // with their expected ends (and whether being preempted)
   std::vector<WaitingJob> pending;  // eligible to start (not held, dependencies met), any order
   std::map<JobId, int32_t> array_running;  // an array's first id -> its tasks running now
   std::map<std::string, Qos> qos;          // by name; jobs name theirs (QosOf)
@@ -61,6 +63,8 @@ struct Decisions {
   // Why each pending job that does not start waits (Slurm's reason names: Priority, Resources,
   // JobArrayTaskLimit, ReqNodeNotAvail ...).
   std::vector<std::pair<JobId, std::string>> reasons;
+  // Running jobs to preempt, for waiting jobs that start once they are gone.
+  std::vector<PreemptDecision> preemptions;
 };
 
 Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config);
