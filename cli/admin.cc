@@ -2,6 +2,7 @@
 // sacctmgr add/modify/delete/show qos) here; partitions and reservations in files of their own.
 #include <iostream>
 
+#include "cli/admin_common.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/job_json.h"
@@ -21,7 +22,10 @@ constexpr const char* kQosUsage =
     "       corral admin qos remove NAME\n\n"
     "A QOS gives its jobs (submitted with --qos NAME; without it, \"normal\") a priority factor "
     "and limits: a job that would exceed one waits, with the reason Slurm gives (e.g. "
-    "QOSMaxJobsPerUserLimit). A limit of -1 means none.";
+    "QOSMaxJobsPerUserLimit). A limit of -1 means none.\n\n"
+    "Preemption: a job whose QOS lists others in --preempt may preempt their running jobs when\n"
+    "it cannot start otherwise; those get SIGTERM, their QOS's --grace-time, and are requeued\n"
+    "or cancelled as their QOS's --preempt-mode says.";
 
 nlohmann::json QosJson(const v1::QosSpec& q) {
   return {{"name", q.name()},
@@ -30,7 +34,10 @@ nlohmann::json QosJson(const v1::QosSpec& q) {
           {"max_gpus_per_user", q.max_gpus_per_user()},
           {"max_jobs_per_account", q.max_jobs_per_account()},
           {"max_gpus_per_account", q.max_gpus_per_account()},
-          {"max_wall_ms", q.max_wall_ms()}};
+          {"max_wall_ms", q.max_wall_ms()},
+          {"preempt", std::vector<std::string>(q.preempt().begin(), q.preempt().end())},
+          {"preempt_mode", q.preempt_mode()},
+          {"grace_ms", q.grace_ms()}};
 }
 
 std::string Limit(int64_t v) {
@@ -39,7 +46,7 @@ std::string Limit(int64_t v) {
 
 int Qos(const Args& args) {
   po::options_description d("Options");
-  std::string controller, max_wall;
+  std::string controller, max_wall, preempt, preempt_mode, grace;
   std::vector<std::string> words;
   bool json = false;
   int64_t priority = 0;
@@ -53,6 +60,10 @@ int Qos(const Args& args) {
       "max-gpus-per-account", po::value(&gpus_account), "GPUs an account's jobs may hold")(
       "max-wall", po::value(&max_wall),
       "the longest --time a job may ask for (MIN, HH:MM:SS, D-HH, ...; UNLIMITED for none)")(
+      "preempt", po::value(&preempt), "QOSes whose jobs this one's may preempt (a,b; '' none)")(
+      "preempt-mode", po::value(&preempt_mode),
+      "how this QOS's jobs are preempted: requeue or cancel (default), or off (never)")(
+      "grace-time", po::value(&grace), "how long a preempted job has after SIGTERM")(
       "words", po::value(&words)->multitoken(), "OP [NAME]");
   po::positional_options_description pos;
   pos.add("words", -1);
@@ -103,6 +114,7 @@ int Qos(const Args& args) {
     q->set_max_jobs_per_account(-1);
     q->set_max_gpus_per_account(-1);
     q->set_max_wall_ms(-1);
+    q->set_preempt_mode("cancel");
   }
   auto* q = req.mutable_qos();
   if (vm.count("priority")) q->set_priority(priority);
@@ -118,6 +130,22 @@ int Qos(const Args& args) {
       return kExitUsage;
     }
     q->set_max_wall_ms(*ms == 0 ? -1 : *ms);
+  }
+  if (vm.count("preempt")) {
+    q->clear_preempt();
+    if (!preempt.empty() && !SplitList("admin qos", "--preempt", preempt, q->mutable_preempt())) {
+      return kExitUsage;
+    }
+  }
+  if (vm.count("preempt-mode")) q->set_preempt_mode(preempt_mode);
+  if (vm.count("grace-time")) {
+    Result<int64_t> ms = ParseTimeLimitMs(grace);
+    if (!ms.ok()) {
+      std::cerr << "corral admin qos: --grace-time " << grace << ": " << ms.status().message()
+                << "\n";
+      return kExitUsage;
+    }
+    q->set_grace_ms(*ms);
   }
   v1::AdminQosReply rep;
   if (Status s = c.Call(&v1::Controller::Stub::AdminQos, req, &rep); !s.ok()) {
@@ -137,13 +165,16 @@ int Qos(const Args& args) {
               << "\n";
     return kExitOk;
   }
-  Table t(
-      {"NAME", "PRIORITY", "MAX_JOBS_PU", "MAX_GPUS_PU", "MAX_JOBS_PA", "MAX_GPUS_PA", "MAX_WALL"});
+  Table t({"NAME", "PRIORITY", "MAX_JOBS_PU", "MAX_GPUS_PU", "MAX_JOBS_PA", "MAX_GPUS_PA",
+           "MAX_WALL", "PREEMPT", "PREEMPT_MODE", "GRACE"});
   for (const auto& x : rep.qos()) {
+    std::string listed;
+    for (const auto& p : x.preempt()) listed += (listed.empty() ? "" : ",") + p;
     t.Add(x.name(), std::to_string(x.priority()), Limit(x.max_jobs_per_user()),
           Limit(x.max_gpus_per_user()), Limit(x.max_jobs_per_account()),
           Limit(x.max_gpus_per_account()),
-          x.max_wall_ms() < 0 ? std::string("-") : FormatDuration(x.max_wall_ms()));
+          x.max_wall_ms() < 0 ? std::string("-") : FormatDuration(x.max_wall_ms()),
+          listed.empty() ? "-" : listed, x.preempt_mode(), FormatDuration(x.grace_ms()));
   }
   t.Print(std::cout);
   return kExitOk;

@@ -49,6 +49,11 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
   out["nice"] = s.nice();
   out["qos"] = s.qos().empty() ? "normal" : s.qos();
   out["expected_start_ms"] = j.expected_start_ms();
+  if (j.preempted_by() != 0) {  // running, and being preempted
+    out["preempted_by"] = j.preempted_by();
+    out["preempt_mode"] = j.preempt_mode();
+    out["preempt_deadline_ms"] = j.preempt_deadline_ms();
+  }
   return out;
 }
 

@@ -24,6 +24,7 @@ std::string_view ShortState(const std::string& s) {
   if (s == "CANCELLED") return "CA";
   if (s == "TIMEOUT") return "TO";
   if (s == "NODE_FAIL") return "NF";
+  if (s == "PREEMPTED") return "PR";
   return s;
 }
 

@@ -1,6 +1,7 @@
 #include "common/job.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace corral {
 
@@ -63,7 +64,7 @@ JobSpec JobSpec::Component(size_t i) const {
 
 namespace {
 constexpr const char* kNames[] = {"PENDING",   "RUNNING", "COMPLETED", "FAILED",
-                                  "CANCELLED", "TIMEOUT", "NODE_FAIL"};
+                                  "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED"};
 }
 
 const char* JobStateName(JobState s) {
@@ -71,7 +72,7 @@ const char* JobStateName(JobState s) {
 }
 
 bool ParseJobState(const std::string& name, JobState* out) {
-  for (int i = 0; i < 7; ++i) {
+  for (int i = 0; i < static_cast<int>(std::size(kNames)); ++i) {
     if (name == kNames[i]) {
       *out = static_cast<JobState>(i);
       return true;

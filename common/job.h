@@ -88,7 +88,8 @@ enum class JobState {
   kFailed,
   kCancelled,
   kTimeout,
-  kNodeFail
+  kNodeFail,
+  kPreempted  // preempted and cancelled (a requeued one goes back to PENDING)
 };
 
 // "PENDING", "RUNNING", ... as Slurm prints them.
@@ -97,7 +98,8 @@ const char* JobStateName(JobState s);
 bool ParseJobState(const std::string& name, JobState* out);
 bool IsTerminal(JobState s);
 // The job state machine: PENDING -> RUNNING | CANCELLED; RUNNING -> any terminal state;
-// RUNNING -> PENDING (requeue after a failed launch); terminal states are final.
+// RUNNING -> PENDING (requeue after a lost node, by request or on preemption); terminal states
+// are final.
 bool CanTransition(JobState from, JobState to);
 
 struct NodeAllocation {

@@ -44,7 +44,7 @@ void NodeAgent::Impl::Dispatch(const v1::ControllerMessage& m) {
   } else if (m.has_launch()) {
     Launch(m.launch());
   } else if (m.has_cancel()) {
-    CancelJob(m.cancel().job_id(), true);
+    CancelJob(m.cancel().job_id(), true, m.cancel().grace_ms());
   } else if (m.has_start_step()) {
     StartStep(m.start_step());
   } else if (m.has_kill_step()) {

@@ -160,7 +160,8 @@ class NodeAgent::Impl {
   void RunOnce();
   void Dispatch(const v1::ControllerMessage& m);
   void Launch(const v1::LaunchJob& l);
-  void CancelJob(int64_t job_id, bool forget);
+  // SIGTERM, then SIGKILL after `grace_ms` (<= 0: --kill-grace), to every process of the job.
+  void CancelJob(int64_t job_id, bool forget, int64_t grace_ms = 0);
   void StartStep(const v1::StartStep& s);
   // Sends `m` for the step, or holds it while nobody follows the step.
   void Emit(StepIo& io, v1::NodeMessage m);

@@ -211,7 +211,7 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
   spdlog::info("job {}: started pid {}", id, *pid);
 }
 
-void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget) {
+void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget, int64_t grace_ms) {
   std::vector<pid_t> leaders;
   int32_t run = -1;
   {
@@ -226,7 +226,8 @@ void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget) {
   }
   // Off the link thread: the grace period must not stall message handling.
   std::string tag = RunTag(run);
-  int grace = opts.kill_grace_ms;
+  int grace = grace_ms > 0 ? static_cast<int>(std::min<int64_t>(grace_ms, 24 * 3600 * 1000LL))
+                           : opts.kill_grace_ms;
   std::thread([this, job_id, run, tag, leaders, grace, forget] {
     KillJobProcesses(job_id, tag, leaders, grace);
     if (forget) {

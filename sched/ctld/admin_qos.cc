@@ -22,6 +22,12 @@ sched::Qos FromSpec(const v1::QosSpec& q) {
   o.max_jobs_per_account = q.max_jobs_per_account();
   o.max_gpus_per_account = q.max_gpus_per_account();
   o.max_wall_ms = q.max_wall_ms();
+  o.preempt.assign(q.preempt().begin(), q.preempt().end());
+  // A row stored before preemption existed has no mode: such a QOS's jobs are cancelled.
+  if (!sched::ParsePreemptMode(q.preempt_mode(), &o.preempt_mode)) {
+    o.preempt_mode = sched::PreemptMode::kCancel;
+  }
+  o.grace_ms = q.grace_ms();
   return o;
 }
 
@@ -34,6 +40,9 @@ v1::QosSpec ToSpec(const sched::Qos& q) {
   o.set_max_jobs_per_account(q.max_jobs_per_account);
   o.set_max_gpus_per_account(q.max_gpus_per_account);
   o.set_max_wall_ms(q.max_wall_ms);
+  for (const std::string& p : q.preempt) o.add_preempt(p);
+  o.set_preempt_mode(sched::PreemptModeName(q.preempt_mode));
+  o.set_grace_ms(q.grace_ms);
   return o;
 }
 
@@ -58,6 +67,20 @@ std::string Check(const v1::QosSpec& q) {
     }
   }
   if (q.max_wall_ms() < -1) return "max-wall: must be a time, or -1 for no limit";
+  sched::PreemptMode mode;
+  if (!q.preempt_mode().empty() && !sched::ParsePreemptMode(q.preempt_mode(), &mode)) {
+    return "preempt-mode: \"" + q.preempt_mode().substr(0, 32) + "\": off, requeue or cancel";
+  }
+  if (q.preempt_size() > 64) return "preempt: at most 64 QOS names";
+  for (const std::string& p : q.preempt()) {
+    if (!sched::ValidName(p, false)) {
+      return "preempt: \"" + p.substr(0, 64) + "\": not a QOS name";
+    }
+    if (p == q.name()) return "preempt: a QOS cannot preempt itself";
+  }
+  if (q.grace_ms() < 0 || q.grace_ms() > 24 * 3600 * 1000LL) {
+    return "grace-time: must be 0 to 1 day";
+  }
   return "";
 }
 

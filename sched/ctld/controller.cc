@@ -64,6 +64,7 @@ Status Controller::Impl::Load() {
     next_id = std::max(next_id, j.id + 1);
     if (j.state == JobState::kPending) FileJob(j);
     if (j.state == JobState::kRunning) {
+      if (j.preempted_by != 0) preempting.insert(j.id);
       for (const auto& a : j.alloc) {
         auto it = nodes.find(a.node);
         if (it == nodes.end()) continue;
@@ -236,6 +237,7 @@ void Controller::Impl::Finish(Job& j, JobState st, int32_t exit_code, TimeMs end
 }
 
 void Controller::Impl::ReleaseNodes(const Job& j, Batch& b) {
+  preempting.erase(j.id);
   if (j.spec.array_job_id > 0) array_running[j.spec.array_job_id]--;
   for (const auto& a : j.alloc) {
     auto it = nodes.find(a.node);
@@ -332,6 +334,7 @@ void Controller::Impl::FileJob(const Job& j) {
 
 void Controller::Impl::Tick(Batch& b, TimeMs now) {
   ExpireReservations(now, b);
+  ExpirePreemptions(now, b);
   ChargeUsage(now);
   if (Status s = PersistUsage(now, false); !s.ok()) {
     spdlog::error("state store: fair-share usage: {}", s.message());

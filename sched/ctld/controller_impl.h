@@ -97,6 +97,8 @@ class Controller::Impl {
   // When the next scheduling pass may run, and whether one was asked for before then.
   std::chrono::steady_clock::time_point next_pass_at;
   bool pass_due = false;
+  // Running jobs being preempted (Job::preempted_by), until they end (preemption.cc).
+  std::set<JobId> preempting;
   // The last pass's reservations (planned starts of waiting jobs), by job.
   std::map<JobId, sched::Reservation> reserved;
   std::map<std::string, NodeEntry> nodes;
@@ -241,6 +243,12 @@ class Controller::Impl {
   void LoseJob(Job& j, const std::string& reason, TimeMs now, Batch& b);
   // RUNNING -> PENDING: its resources are freed, the other nodes stop it, `restarts` grows.
   void Requeue(Job& j, const std::string& reason, Batch& b);
+  // Preemption (preemption.cc): a pass's decisions sent to the victims' nodes (SIGTERM, then
+  // SIGKILL after the grace time); a victim's end, requeued or PREEMPTED; and the victims whose
+  // nodes never reported their end, ended at the tick once the grace time is long over.
+  void ApplyPreemptions(const std::vector<sched::PreemptDecision>& d, TimeMs now, Batch& b);
+  void EndPreempted(Job& j, int32_t exit_code, TimeMs end, Batch& b);
+  void ExpirePreemptions(TimeMs now, Batch& b);
   void ApplyVerifyReport(const std::string& name, NodeEntry& n, const v1::VerifyReport& report,
                          Batch& b);
   void ApplyVerifyOpening(const std::string& name, NodeEntry& n, const v1::VerifyOpening& opening,

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/job.h"
+#include "sched/core/preempt_mode.h"
 
 namespace corral::ctld {
 
@@ -17,6 +18,11 @@ struct Job {
   Allocation alloc;
   int32_t restarts = 0;    // times requeued after its node was lost (Slurm's Restarts)
   TimeMs estimate_ms = 0;  // running: how long it was planned to run when it started
+  // Running and being preempted for job `preempted_by` (0: not): SIGTERM was sent; it ends as
+  // `preempt_mode` says once it exits, or at the latest when the grace time is long over.
+  JobId preempted_by = 0;
+  sched::PreemptMode preempt_mode = sched::PreemptMode::kCancel;
+  TimeMs preempt_deadline_ms = 0;
   bool accounted = false;  // its row is in the HDF5 /jobs table
   // The script, environment and arguments live in the store under this id (shared by the
   // tasks of an array), not in memory: spec.script/env/args are empty here.

@@ -38,6 +38,11 @@ void Controller::Impl::ApplyFinished(const std::string& node, const v1::JobFinis
   if (!mine || j.state != JobState::kRunning || f.restarts() != j.restarts) return;
   JobState st = JobState::kFailed;
   if (!ParseJobState(f.state(), &st) || !IsTerminal(st)) st = JobState::kFailed;
+  // A victim of preemption ends as its preemption says, unless it finished its work first.
+  if (j.preempted_by != 0 && st != JobState::kCompleted) {
+    EndPreempted(j, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(), b);
+    return;
+  }
   Finish(j, st, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(), f.reason(), b);
   // Other nodes of the job stop its steps and clean up.
   StopOnNodes(j, node, b);

@@ -48,6 +48,11 @@ v1::JobInfo Controller::Impl::MakeInfo(const Job& j) const {
   info.set_end_ms(j.end_ms);
   info.set_exit_code(j.exit_code);
   info.set_restarts(j.restarts);
+  if (j.preempted_by != 0 && j.state == JobState::kRunning) {
+    info.set_preempted_by(j.preempted_by);
+    info.set_preempt_mode(sched::PreemptModeName(j.preempt_mode));
+    info.set_preempt_deadline_ms(j.preempt_deadline_ms);
+  }
   if (auto r = reserved.find(j.id); r != reserved.end() && j.state == JobState::kPending) {
     info.set_expected_start_ms(r->second.start);
   }

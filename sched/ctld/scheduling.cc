@@ -57,9 +57,16 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
       const Job& j = jobs[id];
       if (j.alloc.empty() || j.alloc[0].node != name) continue;  // once per job
       TimeMs planned = j.estimate_ms > 0 ? j.estimate_ms : j.spec.time_limit_ms;
-      st.running.push_back({id, j.alloc,
-                            planned > 0 ? sched::AddMs(j.start_ms, planned) : sched::kForever,
-                            &j.spec});
+      sched::RunningJob r;
+      r.id = id;
+      r.alloc = j.alloc;
+      r.expected_end = planned > 0 ? sched::AddMs(j.start_ms, planned) : sched::kForever;
+      r.spec = &j.spec;
+      r.start = j.start_ms;
+      // A victim is expected to be gone by the end of its grace time.
+      r.preempting = j.preempted_by != 0;
+      if (r.preempting) r.expected_end = std::min(r.expected_end, j.preempt_deadline_ms);
+      st.running.push_back(std::move(r));
     }
   }
   st.array_running.insert(array_running.begin(), array_running.end());
@@ -107,6 +114,7 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
     }
     Start(j, std::move(s.alloc), now, b);
   }
+  ApplyPreemptions(d.preemptions, now, b);
 }
 
 sched::PriorityInputs Controller::Impl::PriorityInputsOf(const Job& j) const {

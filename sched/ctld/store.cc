@@ -36,11 +36,14 @@ INSERT OR IGNORE INTO meta(key, value) VALUES('schema', 'corral-1');
 )";
 
 // The `alloc` column holds the current run of a job: its allocation and how often it was
-// requeued, in a JobInfo (its alloc and restarts fields).
+// requeued, and a preemption under way, in a JobInfo (its alloc, restarts and preempt fields).
 std::string SerializeRun(const Job& j) {
   v1::JobInfo info;
   for (const auto& a : j.alloc) ToProto(a, info.add_alloc());
   info.set_restarts(j.restarts);
+  info.set_preempted_by(j.preempted_by);
+  info.set_preempt_mode(sched::PreemptModeName(j.preempt_mode));
+  info.set_preempt_deadline_ms(j.preempt_deadline_ms);
   return info.SerializeAsString();
 }
 
@@ -49,6 +52,11 @@ void ParseRun(const void* data, int size, Job* j) {
   if (!info.ParseFromArray(data, size)) return;
   for (const auto& a : info.alloc()) j->alloc.push_back(FromProto(a));
   j->restarts = info.restarts();
+  j->preempted_by = info.preempted_by();
+  if (!sched::ParsePreemptMode(info.preempt_mode(), &j->preempt_mode)) {
+    j->preempt_mode = sched::PreemptMode::kCancel;
+  }
+  j->preempt_deadline_ms = info.preempt_deadline_ms();
 }
 
 }  // namespace
@@ -213,7 +221,7 @@ Result<std::vector<Job>> Store::LoadJobs() {
     Job j;
     j.id = sqlite3_column_int64(st, 0);
     int state = sqlite3_column_int(st, 1);
-    if (state < 0 || state > static_cast<int>(JobState::kNodeFail)) continue;
+    if (state < 0 || state > static_cast<int>(JobState::kPreempted)) continue;
     j.state = static_cast<JobState>(state);
     const unsigned char* reason = sqlite3_column_text(st, 2);
     j.reason = reason ? reinterpret_cast<const char*>(reason) : "";

@@ -35,13 +35,13 @@ TEST(JobStateMachine, TerminalStates) {
   EXPECT_FALSE(IsTerminal(JobState::kPending));
   EXPECT_FALSE(IsTerminal(JobState::kRunning));
   for (JobState s : {JobState::kCompleted, JobState::kFailed, JobState::kCancelled,
-                     JobState::kTimeout, JobState::kNodeFail}) {
+                     JobState::kTimeout, JobState::kNodeFail, JobState::kPreempted}) {
     EXPECT_TRUE(IsTerminal(s)) << JobStateName(s);
   }
 }
 
 TEST(JobStateMachine, NamesRoundTrip) {
-  for (int i = 0; i <= static_cast<int>(JobState::kNodeFail); ++i) {
+  for (int i = 0; i <= static_cast<int>(JobState::kPreempted); ++i) {
     JobState s = static_cast<JobState>(i), back;
     ASSERT_TRUE(ParseJobState(JobStateName(s), &back));
     EXPECT_EQ(back, s);
