@@ -35,7 +35,8 @@ int32_t FreeGpus(const NodeView& n, const std::string& model) {
   return c;
 }
 
-// Picks `want` free GPUs of `model`, from one NUMA node when one has enough.
+}  // namespace
+
 std::vector<int32_t> PickGpus(const NodeView& n, const std::string& model, int32_t want) {
   std::map<int32_t, std::vector<int32_t>> by_numa;
   for (size_t i = 0; i < n.profile.gpus.size(); ++i) {
@@ -65,8 +66,6 @@ std::vector<int32_t> PickGpus(const NodeView& n, const std::string& model, int32
   std::sort(out.begin(), out.end());
   return out;
 }
-
-}  // namespace
 
 static Status CheckOne(const JobSpec& s, const std::vector<NodeProfile>& nodes) {
   if (s.nodes < 1) return Status::Invalid("--nodes: must be at least 1");
@@ -153,6 +152,7 @@ Placement PlaceJob(const JobSpec& s, const std::vector<NodeView>& nodes) {
 }
 
 Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {
+  if (s.nodes < 1) return Placement::Infeasible("--nodes: must be at least 1");
   const int32_t cpus = s.CpusPerNode();
   const int32_t gpus = s.GpusPerNode();
   struct Candidate {
@@ -166,10 +166,9 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {
     if (!n.up) continue;
     ++up;
     if (n.free_cpus < cpus || n.free_mem_mib < s.mem_mib) continue;
-    int32_t free_g = FreeGpus(n, s.gpu_model);
-    if (free_g < gpus) continue;
-    // Unused GPUs weigh heavily: keep GPU nodes for GPU jobs, then pack CPUs.
-    int64_t waste = int64_t(FreeGpus(n, "") - gpus) * 1000000 + (n.free_cpus - cpus);
+    if (gpus > 0 && FreeGpus(n, s.gpu_model) < gpus) continue;
+    const int32_t all_free = n.profile.gpus.empty() ? 0 : FreeGpus(n, "");
+    int64_t waste = PlacementWaste(n.free_cpus, all_free, cpus, gpus);
     cands.push_back({i, waste});
   }
   if (static_cast<int32_t>(cands.size()) < s.nodes) {
@@ -179,8 +178,15 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {
     }
     return Placement::NotNow("Resources");
   }
-  std::stable_sort(cands.begin(), cands.end(),
-                   [](const Candidate& a, const Candidate& b) { return a.waste < b.waste; });
+  // The s.nodes least wasteful, ties to the first listed: only those need ordering.
+  auto better = [](const Candidate& a, const Candidate& b) {
+    return a.waste != b.waste ? a.waste < b.waste : a.index < b.index;
+  };
+  if (s.nodes == 1) {
+    std::iter_swap(cands.begin(), std::min_element(cands.begin(), cands.end(), better));
+  } else {
+    std::partial_sort(cands.begin(), cands.begin() + s.nodes, cands.end(), better);
+  }
   Allocation alloc;
   for (int32_t k = 0; k < s.nodes; ++k) {
     const auto& n = nodes[cands[k].index];

@@ -47,6 +47,16 @@ struct Placement {
 // possible. Does not modify `nodes`.
 Placement Place(const JobSpec& spec, const std::vector<NodeView>& nodes);
 
+// Place's measure of a node for a job (lower is better): unused GPUs weigh heavily, so GPU nodes
+// stay free for GPU jobs, then unused CPUs (best fit). `free_*` is what the node has free, the
+// others what the job takes there. Ties go to the node listed first.
+inline int64_t PlacementWaste(int32_t free_cpus, int32_t free_gpus, int32_t cpus, int32_t gpus) {
+  return int64_t(free_gpus - gpus) * 1000000 + (free_cpus - cpus);
+}
+// The `want` free GPUs of `model` ("": any) that Place takes on `n`: from one NUMA node when one
+// has enough (the one with the fewest free), else the lowest indices.
+std::vector<int32_t> PickGpus(const NodeView& n, const std::string& model, int32_t want);
+
 // Places every component of a heterogeneous job (or the one of a plain job) together: all or
 // nothing. Components are placed in order on what the earlier ones left free; each
 // NodeAllocation carries its component index.

@@ -221,26 +221,51 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
   }
   for (size_t c = 0; c < needs.size(); ++c)
     if (count[c] < needs[c].nodes) return std::nullopt;
-  // Place on a snapshot of the nodes that could serve; nodes it leaves out are nodes Place would
-  // pass over, so its choice is the one it makes on every node. A plain job uses the views in
-  // place (no copies) when many nodes fit; a heterogeneous one needs a copy (PlaceJob copies).
-  Placement p;
-  if (spec.het.empty() && fits.size() * 16 >= nodes_.size()) {
-    for (const Fit& f : fits) {
-      SetFree(&views_[f.node], f.free.cpus, f.free.mem_mib, f.free.gpus);
-      views_[f.node].up = true;
-    }
-    p = PlaceJob(spec, views_);
-    for (const Fit& f : fits) views_[f.node].up = false;
-  } else {
-    compact_.resize(fits.size());
+  // A plain job: Place's choice, made here on the levels (its measure, PlacementWaste, and its
+  // ties to the first node), without a snapshot of the nodes. Views are set only for the GPU
+  // nodes chosen, for Place's own pick of their GPUs.
+  if (spec.het.empty() && needs.size() == 1) {
+    const Need& need = needs[0];
+    struct Candidate {
+      int64_t waste;
+      size_t k;  // into fits, in node order
+    };
+    std::vector<Candidate> cands;
+    cands.reserve(fits.size());
     for (size_t k = 0; k < fits.size(); ++k) {
-      compact_[k] = views_[fits[k].node];
-      SetFree(&compact_[k], fits[k].free.cpus, fits[k].free.mem_mib, fits[k].free.gpus);
-      compact_[k].up = true;
+      const Level& l = fits[k].free;
+      cands.push_back({PlacementWaste(l.cpus, std::popcount(l.gpus), need.cpus, need.gpus), k});
     }
-    p = PlaceJob(spec, compact_);
+    auto better = [](const Candidate& a, const Candidate& b) {
+      return a.waste != b.waste ? a.waste < b.waste : a.k < b.k;
+    };
+    std::partial_sort(cands.begin(), cands.begin() + need.nodes, cands.end(), better);
+    Allocation alloc;
+    alloc.reserve(need.nodes);
+    for (int32_t c = 0; c < need.nodes; ++c) {
+      const Fit& f = fits[cands[c].k];
+      NodeView& v = views_[f.node];
+      NodeAllocation a;
+      a.node = v.profile.name;
+      a.cpus = need.cpus;
+      a.mem_mib = need.mem_mib;
+      if (need.gpus > 0) {
+        SetFree(&v, f.free.cpus, f.free.mem_mib, f.free.gpus);
+        a.gpu_indices = PickGpus(v, spec.gpu_model, need.gpus);
+      }
+      alloc.push_back(std::move(a));
+    }
+    return alloc;
   }
+  // A heterogeneous job: PlaceJob on a snapshot of the nodes that could serve; nodes it leaves
+  // out are nodes Place would pass over, so its choice is the one it makes on every node.
+  compact_.resize(fits.size());
+  for (size_t k = 0; k < fits.size(); ++k) {
+    compact_[k] = views_[fits[k].node];
+    SetFree(&compact_[k], fits[k].free.cpus, fits[k].free.mem_mib, fits[k].free.gpus);
+    compact_[k].up = true;
+  }
+  Placement p = PlaceJob(spec, compact_);
   if (p.kind != Placement::Kind::kPlaced) return std::nullopt;
   return std::move(p.alloc);
 }

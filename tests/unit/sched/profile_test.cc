@@ -204,5 +204,63 @@ TEST(Profile, EarliestStartMatchesABruteForceOverChangePoints) {
   }
 }
 
+// PlaceAt chooses what PlaceJob chooses on what is free throughout the interval: the same
+// nodes, GPUs, CPUs and memory, at now and later, after reservations taken and given back.
+TEST(Profile, PlaceAtMatchesPlaceJobOnWhatIsFreeThroughout) {
+  std::mt19937 rng(20261202);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  auto shown = [](const Allocation& a) {
+    std::string out;
+    for (const NodeAllocation& x : a) {
+      out += x.node + ":" + std::to_string(x.cpus) + ":" + std::to_string(x.mem_mib) + ":" +
+             std::to_string(x.component) + "[";
+      for (int32_t g : x.gpu_indices) out += std::to_string(g) + ",";
+      out += "] ";
+    }
+    return out;
+  };
+  int placed = 0;
+  for (int trial = 0; trial < 1000; ++trial) {
+    std::vector<NodeView> nodes;
+    int n = pick(1, 12);
+    for (int i = 0; i < n; ++i) {
+      int gpus = pick(0, 2) == 0 ? 2 * pick(1, 4) : 0;
+      NodeView v = NodeView::Idle(Node("n" + std::to_string(i), 4 * pick(1, 4), 1000 * pick(1, 4),
+                                       gpus, pick(0, 1) ? "h100" : "a100"));
+      v.up = pick(0, 9) != 0;
+      nodes.push_back(v);
+    }
+    AvailabilityProfile p(kNow, nodes, {});
+    std::vector<std::pair<Allocation, std::pair<TimeMs, TimeMs>>> taken;
+    for (int r = 0; r < pick(0, 16); ++r) {
+      const NodeView& v = nodes[pick(0, n - 1)];
+      std::vector<int32_t> g;
+      for (size_t k = 0; k < v.profile.gpus.size(); ++k)
+        if (pick(0, 2) == 0) g.push_back(static_cast<int32_t>(k));
+      TimeMs s = pick(0, 1) ? kNow : kNow + 10 * pick(0, 30);
+      Allocation a{On(v.profile.name, pick(1, v.profile.cpus), 250 * pick(0, 3), g)};
+      TimeMs e = s + 10 * pick(1, 30);
+      if (p.Reserve(a, s, e)) taken.push_back({a, {s, e}});
+    }
+    // Some are given back: nodes whose CPUs were all taken at now come back.
+    for (const auto& [a, w] : taken) {
+      if (pick(0, 2) == 0) p.Unreserve(a, w.first, w.second);
+    }
+    JobSpec spec = Job(pick(1, 3), 0, pick(1, 4), 250 * pick(0, 4));
+    spec.ntasks = spec.nodes * pick(1, 2);
+    if (pick(0, 2) == 0) spec.gpus = pick(1, 3), spec.gpu_model = pick(0, 1) ? "h100" : "";
+    if (pick(0, 5) == 0) spec.het.push_back({pick(1, 2), 2, pick(1, 3), 0, "", 0, 0});
+    TimeMs start = pick(0, 1) ? kNow : kNow + 10 * pick(0, 40);
+    TimeMs end = start + 5 * pick(1, 80);
+    Placement want = PlaceJob(spec, p.FreeThroughout(start, end));
+    auto got = p.PlaceAt(spec, start, end);
+    ASSERT_EQ(got.has_value(), want.kind == Placement::Kind::kPlaced) << "trial " << trial;
+    if (!got) continue;
+    ++placed;
+    EXPECT_EQ(shown(*got), shown(want.alloc)) << "trial " << trial;
+  }
+  EXPECT_GT(placed, 300);
+}
+
 }  // namespace
 }  // namespace corral::sched
