@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/directives.h"
+#include "cli/option_values.h"  // ParseGpuRequest, ParseMemMib, ParseTimeLimitMs
 #include "common/job.h"
 #include "common/status.h"
 
@@ -53,18 +54,5 @@ Result<SubmitCommand> ParseSubmit(
 
 // The --help text, grouped, with one-line descriptions and examples; generated from the table.
 std::string SubmitHelp();
-
-// Parses "[model:]count" for --gpus: count >= 0 (0 = no GPUs, model then cleared), model
-// lower-cased and made of letters, digits, '_', '-', '.'; "" when absent. Outputs are written only
-// on success.
-Status ParseGpuRequest(const std::string& value, std::string* model, int32_t* count);
-
-// --mem: digits with an optional K/M/G/T suffix (either case); no suffix = MiB. Result in MiB,
-// K rounded up; must be > 0.
-Result<int64_t> ParseMemMib(const std::string& value);
-
-// --time: "minutes", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM" or "D-HH:MM:SS" (fields unbounded,
-// as in Slurm), or "UNLIMITED"/"infinite" (any case). Result in ms; 0 means unlimited.
-Result<int64_t> ParseTimeLimitMs(const std::string& value);
 
 }  // namespace corral
