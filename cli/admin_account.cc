@@ -15,12 +15,15 @@ namespace {
 
 constexpr const char* kAccountUsage =
     "Usage: corral admin account list [--json]\n"
-    "       corral admin account add NAME [--parent ACCOUNT] [--shares N]\n"
-    "       corral admin account modify NAME [--parent ACCOUNT] [--shares N]\n"
+    "       corral admin account add NAME [--parent ACCOUNT] [--shares N] [LIMITS]\n"
+    "       corral admin account modify NAME [--parent ACCOUNT] [--shares N] [LIMITS]\n"
     "       corral admin account remove NAME\n\n"
     "Accounts form a tree under the root; each has shares of its parent (1 by default). Fair\n"
     "share (Fair Tree) ranks every user by how their usage compares with these shares, level by\n"
-    "level; `corral share` shows it. Usage decays with corrald's --fairshare-half-life-hours.";
+    "level; `corral share` shows it. Usage decays with corrald's --fairshare-half-life-hours.\n"
+    "Group limits (--grp-jobs, --grp-cpus, --grp-gpus; -1: none) hold what the jobs of the\n"
+    "account and all its sub-accounts run at once; a job over one waits as AssocGrpJobsLimit,\n"
+    "AssocGrpCpuLimit or AssocGrpGRES.";
 
 constexpr const char* kUserUsage =
     "Usage: corral admin user list [--json]\n"
@@ -37,14 +40,18 @@ int AdminAccount(const Args& args, bool is_user) {
   std::string controller, parent, account;
   std::vector<std::string> words;
   bool json = false;
-  int64_t shares = 1;
+  int64_t shares = 1, grp_cpus = -1, grp_gpus = -1;
+  int32_t grp_jobs = -1;
   d.add_options()("controller", po::value(&controller), "corrald address")(
       "json", po::bool_switch(&json), "print JSON")("shares", po::value(&shares),
                                                     "its shares of the parent (0 to 1000000000)");
   if (is_user) {
     d.add_options()("account,A", po::value(&account), "the account");
   } else {
-    d.add_options()("parent", po::value(&parent), "the parent account (none: the root)");
+    d.add_options()("parent", po::value(&parent), "the parent account (none: the root)")(
+        "grp-jobs", po::value(&grp_jobs), "jobs its tree may run at once (-1: no limit)")(
+        "grp-cpus", po::value(&grp_cpus), "CPUs its tree's running jobs may hold")(
+        "grp-gpus", po::value(&grp_gpus), "GPUs its tree's running jobs may hold");
   }
   d.add_options()("words", po::value(&words)->multitoken(), "OP [NAME]");
   po::positional_options_description pos;
@@ -76,6 +83,9 @@ int AdminAccount(const Args& args, bool is_user) {
   }
   if (vm.count("shares")) req.add_set("shares");
   if (vm.count("parent")) req.add_set("parent");
+  if (vm.count("grp-jobs")) req.add_set("grp-jobs"), req.mutable_account()->set_grp_jobs(grp_jobs);
+  if (vm.count("grp-cpus")) req.add_set("grp-cpus"), req.mutable_account()->set_grp_cpus(grp_cpus);
+  if (vm.count("grp-gpus")) req.add_set("grp-gpus"), req.mutable_account()->set_grp_gpus(grp_gpus);
   if ((*op == "remove" || *op == "list") && req.set_size() > 0) {
     std::cerr << "corral admin " << object << " " << *op << ": takes no settings\n";
     return kExitUsage;
@@ -88,7 +98,12 @@ int AdminAccount(const Args& args, bool is_user) {
   if (json) {
     nlohmann::json accounts = nlohmann::json::array(), users = nlohmann::json::array();
     for (const auto& a : rep.accounts()) {
-      accounts.push_back({{"name", a.name()}, {"parent", a.parent()}, {"shares", a.shares()}});
+      accounts.push_back({{"name", a.name()},
+                          {"parent", a.parent()},
+                          {"shares", a.shares()},
+                          {"grp_jobs", a.has_grp_jobs() ? a.grp_jobs() : -1},
+                          {"grp_cpus", a.has_grp_cpus() ? a.grp_cpus() : -1},
+                          {"grp_gpus", a.has_grp_gpus() ? a.grp_gpus() : -1}});
     }
     for (const auto& u : rep.users()) {
       users.push_back({{"user", u.user()}, {"account", u.account()}, {"shares", u.shares()}});
@@ -106,10 +121,12 @@ int AdminAccount(const Args& args, bool is_user) {
     for (const auto& u : rep.users()) t.Add(u.user(), u.account(), std::to_string(u.shares()));
     t.Print(std::cout);
   } else {
-    Table t({"ACCOUNT", "PARENT", "SHARES"});
+    Table t({"ACCOUNT", "PARENT", "SHARES", "GRP_JOBS", "GRP_CPUS", "GRP_GPUS"});
+    auto limit = [](bool has, int64_t v) { return has ? std::to_string(v) : std::string("-"); };
     for (const auto& a : rep.accounts()) {
       t.Add(a.name(), a.parent().empty() ? std::string("root") : a.parent(),
-            std::to_string(a.shares()));
+            std::to_string(a.shares()), limit(a.has_grp_jobs(), a.grp_jobs()),
+            limit(a.has_grp_cpus(), a.grp_cpus()), limit(a.has_grp_gpus(), a.grp_gpus()));
     }
     t.Print(std::cout);
   }

@@ -1,7 +1,7 @@
-// QOS limits, a phase of the scheduling pass (schedule.h): in priority order, a job is admitted
-// to backfill only if its QOS leaves room for it, counting the jobs running now and those
-// admitted before it in this pass, so that no limit is ever exceeded even if every admitted
-// job starts. A job held back waits with Slurm's reason name. Pure.
+// QOS and account limits, a phase of the scheduling pass (schedule.h): in priority order, a job
+// is admitted to backfill only if its QOS and every account above it leave room for it, counting
+// the jobs running now and those admitted before it in this pass, so that no limit is ever exceeded
+// even if every admitted job starts. A job held back waits with Slurm's reason name. Pure.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +36,17 @@ struct Qos {
   }
 };
 
+// An account's group limits (Slurm's association GrpJobs, GrpTRES=cpu and GrpTRES=gres/gpu):
+// what the jobs running under it and under all its sub-accounts may hold together. -1: none.
+struct AccountLimits {
+  std::string parent;  // "" = directly under the root
+  int32_t grp_jobs = -1;
+  int64_t grp_cpus = -1;
+  int64_t grp_gpus = -1;
+
+  bool Limits() const { return grp_jobs >= 0 || grp_cpus >= 0 || grp_gpus >= 0; }
+};
+
 // The QOS every job without --qos has.
 inline constexpr const char* kDefaultQos = "normal";
 // The QOS name a spec uses.
@@ -45,20 +56,29 @@ int64_t GpusOf(const JobSpec& spec);
 
 class LimitTracker {
  public:
-  explicit LimitTracker(const std::map<std::string, Qos>& qos) : qos_(qos) {}
-  // Counts a running job against its QOS.
+  // With no QOS defined, QOSes are not looked at; with no account, accounts are not.
+  LimitTracker(const std::map<std::string, Qos>& qos,
+               const std::map<std::string, AccountLimits>& accounts)
+      : qos_(qos), accounts_(accounts) {}
+  // Counts a running job against its QOS and its accounts.
   void AddRunning(const JobSpec& spec);
-  // "" and counts the job if its QOS leaves room for it; else the reason it waits
-  // (QOSMaxJobsPerUserLimit, QOSMaxGRESPerUser, QOSMaxJobsPerAccount, QOSMaxGRESPerAccount,
-  // QOSMaxWallDurationPerJobLimit, or InvalidQOS for a QOS that no longer exists).
+  // "" and counts the job if its QOS and its accounts leave room for it; else the reason it
+  // waits: the QOS's first (QOSMaxJobsPerUserLimit, QOSMaxGRESPerUser, QOSMaxJobsPerAccount,
+  // QOSMaxGRESPerAccount, QOSMaxWallDurationPerJobLimit, or InvalidQOS for a QOS that no longer
+  // exists), then the accounts' from its own up (AssocGrpJobsLimit, AssocGrpCpuLimit,
+  // AssocGrpGRES).
   std::string Admit(const JobSpec& spec);
 
  private:
   struct Use {
-    int64_t jobs = 0, gpus = 0;
+    int64_t jobs = 0, cpus = 0, gpus = 0;
   };
+  // The accounts from the job's own up to the root that have limits (a cycle ends the walk).
+  std::vector<std::pair<const AccountLimits*, Use*>> Chain(const std::string& account);
   const std::map<std::string, Qos>& qos_;
+  const std::map<std::string, AccountLimits>& accounts_;
   std::map<std::pair<std::string, std::string>, Use> by_user_, by_account_;  // (qos, who)
+  std::map<std::string, Use> by_assoc_;                                      // account
 };
 
 }  // namespace corral::sched

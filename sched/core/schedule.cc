@@ -95,7 +95,7 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
   std::vector<PendingJob> queue;
   queue.reserve(state.pending.size());
   std::map<JobId, int32_t> slots;
-  LimitTracker limits(state.qos);
+  LimitTracker limits(state.qos, state.accounts);
   for (const RunningJob& r : state.running) {
     if (r.spec) limits.AddRunning(*r.spec);
   }
@@ -147,7 +147,7 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
       }
       --it->second;
     }
-    if (!state.qos.empty()) {
+    if (!state.qos.empty() || !state.accounts.empty()) {
       if (std::string why = limits.Admit(s); !why.empty()) {
         d.reasons.emplace_back(w.id, std::move(why));
         continue;

@@ -5,8 +5,8 @@
 //      to the lower job id;
 //   2. eligible: a job's partition must take it (state, time, node count, account; partition.h)
 //      and its advance reservation admit it (advance_reservation.h); array throttles
-//      (`--array=...%N`) hold back the tasks beyond N (here), and QOS limits the jobs beyond
-//      them (limits.h), all in priority order;
+//      (`--array=...%N`) hold back the tasks beyond N (here), and QOS and account limits the
+//      jobs beyond them (limits.h), all in priority order;
 //   3. backfill: start now what fits, on the partition's nodes, reserve for what waits
 //      (backfill.h, EASY or conservative per partition);
 //   4. preempt: a job still waiting may preempt running jobs it outranks (preempt.h).
@@ -45,6 +45,8 @@ struct SchedulerState {
   std::vector<WaitingJob> pending;  // eligible to start (not held, dependencies met), any order
   std::map<JobId, int32_t> array_running;  // an array's first id -> its tasks running now
   std::map<std::string, Qos> qos;          // by name; jobs name theirs (QosOf)
+  // Accounts with their parents and group limits, by name (empty: no account limits).
+  std::map<std::string, AccountLimits> accounts;
   // Empty: one partition of every node, and -p is not looked at. Else a job without -p is in
   // the default one (DefaultPartition).
   std::vector<Partition> partitions;

@@ -90,6 +90,8 @@ class Controller::Impl {
   std::vector<sched::AdvanceReservation> advance;  // admin_reservations.cc; none ended
   // Fair share (fair_share.cc): the tree as defined, and with its usage.
   std::vector<sched::FairShareAccount> fs_accounts;
+  // Accounts' group limits (fair_share.cc), by name; `parent` is filled in for each pass.
+  std::map<std::string, sched::AccountLimits> account_limits;
   std::vector<sched::FairShareUser> fs_users;
   std::unique_ptr<sched::FairShareTree> fs_tree;
   TimeMs fs_charged_ms = 0, fs_persisted_ms = 0;
@@ -195,6 +197,8 @@ class Controller::Impl {
   // Stores the usage, at most every 30 s unless `force`.
   Status PersistUsage(TimeMs now, bool force);
   int64_t FairShareFactor(const JobSpec& s) const;
+  // The accounts with their parents and group limits, for a pass (empty: none has limits).
+  void AccountLimitsFor(std::map<std::string, sched::AccountLimits>* out) const;
   // At submit: "" and the spec given the user's default account when it names none; or why
   // the account tree refuses it.
   std::string AdmitToAccount(JobSpec& s) const;

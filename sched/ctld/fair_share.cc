@@ -9,6 +9,8 @@
 // is 0 for every job and -A is only recorded.
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <tuple>
 
 #include "common/log.h"
 #include "sched/ctld/controller_impl.h"
@@ -25,7 +27,36 @@ std::string UserKey(const std::string& user, const std::string& account) {
   return user + "@" + account;
 }
 
+sched::AccountLimits LimitsOf(const v1::AccountSpec& a) {
+  sched::AccountLimits l;
+  l.grp_jobs = a.has_grp_jobs() ? a.grp_jobs() : -1;
+  l.grp_cpus = a.has_grp_cpus() ? a.grp_cpus() : -1;
+  l.grp_gpus = a.has_grp_gpus() ? a.grp_gpus() : -1;
+  return l;
+}
+
+// An account as it is stored and listed.
+v1::AccountSpec AccountRow(const sched::FairShareAccount& a, const sched::AccountLimits* l) {
+  v1::AccountSpec row;
+  row.set_name(a.name), row.set_parent(a.parent), row.set_shares(a.shares);
+  if (l && l->grp_jobs >= 0) row.set_grp_jobs(l->grp_jobs);
+  if (l && l->grp_cpus >= 0) row.set_grp_cpus(l->grp_cpus);
+  if (l && l->grp_gpus >= 0) row.set_grp_gpus(l->grp_gpus);
+  return row;
+}
+
 }  // namespace
+
+void Controller::Impl::AccountLimitsFor(std::map<std::string, sched::AccountLimits>* out) const {
+  out->clear();
+  if (account_limits.empty()) return;
+  for (const auto& a : fs_accounts) {
+    auto it = account_limits.find(a.name);
+    sched::AccountLimits l = it == account_limits.end() ? sched::AccountLimits{} : it->second;
+    l.parent = a.parent;
+    (*out)[a.name] = std::move(l);
+  }
+}
 
 Status Controller::Impl::LoadFairShare() {
   auto rows = store->LoadAdmin(kAccountKind);
@@ -37,6 +68,7 @@ Status Controller::Impl::LoadFairShare() {
       continue;
     }
     fs_accounts.push_back({a.name(), a.parent(), a.shares()});
+    if (sched::AccountLimits l = LimitsOf(a); l.Limits()) account_limits[a.name()] = l;
   }
   auto urows = store->LoadAdmin(kUserKind);
   if (!urows.ok()) return urows.status();
@@ -146,6 +178,7 @@ Result<v1::AdminAccountReply> Controller::AdminAccount(const v1::AdminAccountReq
     const std::string what = req.is_user() ? "user" : "account";
     std::vector<sched::FairShareAccount> accounts = I.fs_accounts;
     std::vector<sched::FairShareUser> users = I.fs_users;
+    std::map<std::string, sched::AccountLimits> limits = I.account_limits;
     const v1::AccountSpec& a = req.account();
     const v1::UserAssoc& u = req.user();
     const std::string name = req.is_user() ? UserKey(u.user(), u.account()) : a.name();
@@ -171,8 +204,10 @@ Result<v1::AdminAccountReply> Controller::AdminAccount(const v1::AdminAccountReq
       auto has = [&](const char* f) {
         return op == "add" || std::find(req.set().begin(), req.set().end(), f) != req.set().end();
       };
+      static const std::set<std::string> kAccountFields = {"shares", "parent", "grp-jobs",
+                                                           "grp-cpus", "grp-gpus"};
       for (const std::string& f : req.set()) {
-        if (f != "shares" && !(f == "parent" && !req.is_user())) {
+        if (f != "shares" && !(!req.is_user() && kAccountFields.count(f))) {
           return Status::Invalid(what + " modify: unknown field \"" + f.substr(0, 32) + "\"");
         }
       }
@@ -186,9 +221,26 @@ Result<v1::AdminAccountReply> Controller::AdminAccount(const v1::AdminAccountReq
         if (op == "add") acc = accounts.insert(accounts.end(), {a.name(), "", 1});
         if (has("parent")) acc->parent = a.parent();
         if (has("shares")) acc->shares = a.shares();
-        v1::AccountSpec row;
-        row.set_name(acc->name), row.set_parent(acc->parent), row.set_shares(acc->shares);
-        stored = row.SerializeAsString();
+        sched::AccountLimits l = LimitsOf(a), now;
+        if (auto it = limits.find(acc->name); it != limits.end()) now = it->second;
+        for (auto [field, value, max] :
+             {std::tuple{"grp-jobs", int64_t{l.grp_jobs}, int64_t{1000000000}},
+              {"grp-cpus", l.grp_cpus, int64_t{1} << 40},
+              {"grp-gpus", l.grp_gpus, int64_t{1} << 30}}) {
+          if (has(field) && (value < -1 || value > max)) {
+            return Status::Invalid(shown + ": " + field + ": must be -1 (no limit) to " +
+                                   std::to_string(max));
+          }
+        }
+        if (has("grp-jobs")) now.grp_jobs = l.grp_jobs;
+        if (has("grp-cpus")) now.grp_cpus = l.grp_cpus;
+        if (has("grp-gpus")) now.grp_gpus = l.grp_gpus;
+        if (now.Limits()) {
+          limits[acc->name] = now;
+        } else {
+          limits.erase(acc->name);
+        }
+        stored = AccountRow(*acc, now.Limits() ? &now : nullptr).SerializeAsString();
       }
     } else if (op == "remove") {
       if (!exists) return Status::NotFound(shown + ": no such " + what);
@@ -216,6 +268,7 @@ Result<v1::AdminAccountReply> Controller::AdminAccount(const v1::AdminAccountReq
           return Status::FailedPrecondition(shown + ": job " + std::to_string(id) +
                                             " is pending or running under it");
         }
+        limits.erase(acc->name);
         accounts.erase(acc);
       }
     } else if (op != "list") {
@@ -236,6 +289,7 @@ Result<v1::AdminAccountReply> Controller::AdminAccount(const v1::AdminAccountReq
       }
       I.fs_accounts = std::move(accounts);
       I.fs_users = std::move(users);
+      I.account_limits = std::move(limits);
       I.fs_tree = std::make_unique<sched::FairShareTree>(std::move(*tree));
       spdlog::info("{}: {}", shown,
                    op == "add"      ? "added"
@@ -245,8 +299,8 @@ Result<v1::AdminAccountReply> Controller::AdminAccount(const v1::AdminAccountReq
     }
     v1::AdminAccountReply reply;
     for (const auto& x : I.fs_accounts) {
-      auto* o = reply.add_accounts();
-      o->set_name(x.name), o->set_parent(x.parent), o->set_shares(x.shares);
+      auto l = I.account_limits.find(x.name);
+      *reply.add_accounts() = AccountRow(x, l == I.account_limits.end() ? nullptr : &l->second);
     }
     for (const auto& x : I.fs_users) {
       auto* o = reply.add_users();

@@ -71,6 +71,7 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
   }
   st.array_running.insert(array_running.begin(), array_running.end());
   st.qos = qos;
+  AccountLimitsFor(&st.accounts);
   st.partitions = partitions;
   st.advance = advance;
   st.pending.reserve(pending.size());

@@ -169,5 +169,53 @@ TEST(FairShare, HostileTreeEditsAreRefusedAndChangeNothing) {
   EXPECT_NE(rm.err.find("job " + std::to_string(held)), std::string::npos) << rm.err;
 }
 
+// Group limits up the account tree: a parent's --grp-jobs holds its sub-accounts' jobs
+// together; the job over it waits as AssocGrpJobsLimit and starts when room is made; the limit
+// survives a restart; bad values are refused.
+TEST(AccountLimits, AParentsGroupLimitHoldsBackItsSubAccountsJobs) {
+  auto c = LocalCluster::Start(kCluster);
+  ASSERT_TRUE(c);
+  const std::string me = FirstLine(c->Shell("id -un"));
+  for (const std::string& cmd : {std::string("admin account add lab --grp-jobs 1"),
+                                 std::string("admin account add team --parent lab"),
+                                 "admin user add " + me + " --account team"}) {
+    CmdResult r = c->Corral(cmd);
+    ASSERT_EQ(r.code, 0) << cmd << ": " << r.err;
+  }
+  nlohmann::json tree = Tree(*c);
+  ASSERT_EQ(tree["accounts"].size(), 2u) << tree.dump();
+  EXPECT_EQ(tree["accounts"][0]["grp_jobs"], 1) << tree.dump();
+  EXPECT_EQ(tree["accounts"][1]["grp_jobs"], -1) << tree.dump();
+  c->Shell("touch go");
+  int64_t first = SubmitOk(*c, "-A team --wrap 'while [ -e go ]; do sleep 0.05; done'");
+  int64_t second = SubmitOk(*c, "-A team --wrap true");
+  auto job = [&](int64_t id) {
+    CmdResult r = c->Corral("queue --json -a -j " + std::to_string(id));
+    nlohmann::json all = r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json{};
+    return all.is_object() && !all["jobs"].empty() ? all["jobs"][0] : nlohmann::json{};
+  };
+  ASSERT_TRUE(WaitFor([&] { return job(second)["reason"] == "AssocGrpJobsLimit"; }, 30000))
+      << job(second).dump() << job(first).dump();
+  EXPECT_EQ(job(first)["state"], "RUNNING");
+  // Kept across a restart: the second job still waits for it.
+  c->KillController();
+  ASSERT_TRUE(c->Up());
+  ASSERT_TRUE(WaitFor([&] { return job(second)["reason"] == "AssocGrpJobsLimit"; }, 30000))
+      << job(second).dump();
+  c->Shell("rm go");
+  ASSERT_TRUE(WaitFor([&] { return job(second)["state"] == "COMPLETED"; }, 30000))
+      << job(second).dump();
+  for (const std::string& bad : {std::string("admin account modify lab --grp-jobs -5"),
+                                 std::string("admin account modify lab --grp-cpus x"),
+                                 "admin user modify " + me + " --account team --grp-jobs 1"}) {
+    CmdResult r = c->Corral(bad);
+    EXPECT_NE(r.code, 0) << bad;
+  }
+  EXPECT_EQ(Tree(*c)["accounts"][0]["grp_jobs"], 1);
+  CmdResult lift = c->Corral("admin account modify lab --grp-jobs -1");
+  ASSERT_EQ(lift.code, 0) << lift.err;
+  EXPECT_EQ(Tree(*c)["accounts"][0]["grp_jobs"], -1);
+}
+
 }  // namespace
 }  // namespace corral::testing
