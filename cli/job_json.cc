@@ -86,6 +86,7 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
           {"last_seen_ms", n.last_seen_ms()},
           {"jobs", std::vector<int64_t>(n.jobs().begin(), n.jobs().end())},
           {"verification", n.verification()},
+          {"partitions", std::vector<std::string>(n.partitions().begin(), n.partitions().end())},
           {"gpus", gpus}};
 }
 

@@ -181,15 +181,18 @@ int Nodes(const Args& args) {
     return kExitOk;
   }
   // GPU_CHECK last: a failed check carries its reason.
-  Table t({"NODE", "STATE", "CPUS(A/T)", "MEM_MIB(A/T)", "GPUS(A/T)", "GPU_MODELS", "NUMA",
-           "GPU_CHECK"});
+  Table t({"NODE", "STATE", "PARTITIONS", "CPUS(A/T)", "MEM_MIB(A/T)", "GPUS(A/T)", "GPU_MODELS",
+           "NUMA", "GPU_CHECK"});
   for (const auto& n : rep.nodes()) {
     const auto& p = n.profile();
     std::map<std::string, int> models;
     for (const auto& g : p.gpus()) models[g.model()]++;
     std::string m;
     for (const auto& [k, v] : models) m += (m.empty() ? "" : ",") + k + ":" + std::to_string(v);
-    t.Add(p.name(), n.state(), std::to_string(n.alloc_cpus()) + "/" + std::to_string(p.cpus()),
+    std::string parts;
+    for (const auto& x : n.partitions()) parts += (parts.empty() ? "" : ",") + x;
+    t.Add(p.name(), n.state(), parts.empty() ? "-" : parts,
+          std::to_string(n.alloc_cpus()) + "/" + std::to_string(p.cpus()),
           std::to_string(n.alloc_mem_mib()) + "/" + std::to_string(p.mem_mib()),
           std::to_string(n.alloc_gpus()) + "/" + std::to_string(p.gpus_size()), m.empty() ? "-" : m,
           std::to_string(p.numa_nodes()), GpuCheckText(n));

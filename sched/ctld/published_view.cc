@@ -93,6 +93,9 @@ v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
   for (JobId id : n.jobs) ni.add_jobs(id);
   ni.set_verification(n.verification);
   for (const auto& c : n.gpu_checks) *ni.add_gpu_checks() = c;
+  for (const sched::Partition& p : partitions) {
+    if (p.HasNode(n.profile.name)) ni.add_partitions(p.name);
+  }
   return ni;
 }
 

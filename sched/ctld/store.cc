@@ -41,9 +41,11 @@ std::string SerializeRun(const Job& j) {
   v1::JobInfo info;
   for (const auto& a : j.alloc) ToProto(a, info.add_alloc());
   info.set_restarts(j.restarts);
-  info.set_preempted_by(j.preempted_by);
-  info.set_preempt_mode(sched::PreemptModeName(j.preempt_mode));
-  info.set_preempt_deadline_ms(j.preempt_deadline_ms);
+  if (j.preempted_by != 0) {
+    info.set_preempted_by(j.preempted_by);
+    info.set_preempt_mode(sched::PreemptModeName(j.preempt_mode));
+    info.set_preempt_deadline_ms(j.preempt_deadline_ms);
+  }
   return info.SerializeAsString();
 }
 

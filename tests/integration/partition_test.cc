@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/local_cluster.h"
@@ -61,6 +62,15 @@ TEST(Partitions, FromTheClusterFileChangedAtRunTimeAndKeptAcrossARestart) {
   EXPECT_EQ(parts[0]["attached_nodes"], 2);
   EXPECT_EQ(parts[1]["attached_nodes"], 1);
   EXPECT_EQ(parts[1]["backfill"], "conservative");
+  // `corral nodes` says which partitions hold each node.
+  CmdResult nodes = c->Corral("nodes --json");
+  ASSERT_EQ(nodes.code, 0) << nodes.err;
+  nlohmann::json listed = nlohmann::json::parse(nodes.out)["nodes"];
+  std::map<std::string, nlohmann::json> by_name;
+  for (size_t i = 0; i < listed.size(); ++i) by_name[listed[i]["name"]] = listed[i]["partitions"];
+  EXPECT_EQ(by_name["gpu1"], nlohmann::json{"gpu"}) << listed.dump();
+  EXPECT_EQ(by_name["cpu1"], nlohmann::json{"cpu"}) << listed.dump();
+  EXPECT_NE(c->Corral("nodes").out.find("PARTITIONS"), std::string::npos);
 
   // A job of the gpu partition runs on gpu1 although cpu nodes are idle; one without -p runs in
   // cpu, with the partition's default time.
