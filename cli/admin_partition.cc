@@ -66,7 +66,8 @@ int AdminPartition(const Args& args) {
       "preempt-mode", po::value(&preempt),
       "off, requeue or cancel: what its jobs suffer when a higher tier needs their nodes")(
       "grace-time", po::value(&grace), "how long a preempted job has after SIGTERM")(
-      "backfill", po::value(&backfill), "easy or conservative (default: corrald's --backfill)")(
+      "backfill", po::value(&backfill),
+      "easy, conservative or fcfs (default: corrald's --backfill)")(
       "words", po::value(&words)->multitoken(), "OP [NAME]");
   po::positional_options_description pos;
   pos.add("words", -1);

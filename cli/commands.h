@@ -31,5 +31,7 @@ int AdminReservation(const Args& args);
 int AdminAccount(const Args& args, bool is_user);
 // corral share (share.cc).
 int Share(const Args& args);
+// corral sim (sim.cc): replay a workload trace through the scheduler.
+int Sim(const Args& args);
 
 }  // namespace corral::cli

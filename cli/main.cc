@@ -29,6 +29,7 @@ Commands:
   up       start a local cluster in the background (corrald + simulated nodes)
   down     stop a cluster started with `up`
   share    fair share: your accounts' shares, usage and priority factor (like sshare)
+  sim      replay a workload trace (SWF) through the scheduler: waits, slowdown, utilization
   admin    what admins manage: qos, partition, reservation, account, user (like sacctmgr
            and scontrol): `corral admin OBJECT add|modify|remove|list`
 
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
       {"up", corral::cli::Up},           {"run", corral::cli::Run},
       {"release", corral::cli::Release}, {"down", corral::cli::Down},
       {"admin", corral::cli::Admin},     {"requeue", corral::cli::Requeue},
-      {"share", corral::cli::Share},
+      {"share", corral::cli::Share},     {"sim", corral::cli::Sim},
   };
   // Slurm names: `sbatch job.sh` is `corral submit job.sh`, and so on (symlinks in bin/).
   const std::map<std::string, std::string> shims = {{"sbatch", "submit"},  {"squeue", "queue"},

@@ -10,6 +10,26 @@
 #include <unordered_map>
 
 namespace corral::sched {
+
+const char* BackfillModeName(BackfillMode m) {
+  switch (m) {
+    case BackfillMode::kEasy:
+      return "easy";
+    case BackfillMode::kConservative:
+      return "conservative";
+    case BackfillMode::kFcfs:
+      return "fcfs";
+  }
+  return "easy";
+}
+
+bool ParseBackfillMode(const std::string& s, BackfillMode* out) {
+  for (BackfillMode m : {BackfillMode::kEasy, BackfillMode::kConservative, BackfillMode::kFcfs}) {
+    if (s == BackfillModeName(m)) return *out = m, true;
+  }
+  return false;
+}
+
 namespace {
 
 // CheckFeasible over the up nodes, cheaply: it only asks of each node its CPUs, memory and GPU
@@ -164,6 +184,12 @@ class Pass {
       r_.reasons.emplace_back(q.id, "ReservationDeleted");
       return;
     }
+    // No backfill: behind a job of its partition that waits, a job waits too.
+    const bool fcfs = cfg_.ModeOf(q.partition) == BackfillMode::kFcfs;
+    if (fcfs && blocked_.count(q.partition)) {
+      r_.reasons.emplace_back(q.id, "Priority");
+      return;
+    }
     Scope& scope = ScopeOf(q, *profile);
     std::string key = ShapeKey(spec);
     if (const std::string* why = Unavailable(spec, key, scope)) {
@@ -204,11 +230,12 @@ class Pass {
       r_.starts.push_back({q.id, *held->alloc});
       return;
     }
+    if (fcfs) blocked_.insert(q.partition);
     const bool waits_behind = reserved_.count(q.partition) > 0;
     r_.reasons.emplace_back(q.id, first > now_   ? "Reservation"
                                   : waits_behind ? "Priority"
                                                  : "Resources");
-    if (waits_behind && cfg_.ModeOf(q.partition) == BackfillMode::kEasy) return;
+    if (waits_behind && cfg_.ModeOf(q.partition) != BackfillMode::kConservative) return;
     if (plain && !m.no_start && scope.no_start.Covers(shape)) m.no_start = true;
     std::optional<Slot> slot;
     if (!m.no_start) {
@@ -306,6 +333,8 @@ class Pass {
   BackfillResult r_;
   // Partitions in which a higher-priority job holds a reservation: later ones wait on it.
   std::set<int32_t> reserved_;
+  // FCFS partitions in which a job waits: every later one waits behind it.
+  std::set<int32_t> blocked_;
   std::unordered_map<JobId, Held> held_;
   int64_t generation_ = 0;
 };

@@ -14,7 +14,12 @@
 
 namespace corral::sched {
 
-enum class BackfillMode { kEasy, kConservative };
+// kFcfs is no backfill at all (Slurm's sched/builtin): once a job of a partition waits, every
+// later job of it waits behind it, whatever would fit.
+enum class BackfillMode { kEasy, kConservative, kFcfs };
+// "easy", "conservative", "fcfs", and back (false: unknown).
+const char* BackfillModeName(BackfillMode m);
+bool ParseBackfillMode(const std::string& s, BackfillMode* out);
 
 // An advance reservation as backfill sees it: whole nodes (positions in free_now) kept over
 // [start, end) for the jobs that ask for it (PendingJob::pool), and from every other job. A job

@@ -23,13 +23,11 @@ Result<sched::Partition> PartitionFromSpec(const v1::PartitionSpec& p) {
                            "\": off, requeue or cancel");
   }
   o.grace_ms = p.grace_ms();
-  if (p.backfill() == "easy") {
-    o.backfill = sched::BackfillMode::kEasy;
-  } else if (p.backfill() == "conservative") {
-    o.backfill = sched::BackfillMode::kConservative;
+  if (sched::BackfillMode m; sched::ParseBackfillMode(p.backfill(), &m)) {
+    o.backfill = m;
   } else if (!p.backfill().empty()) {
     return Status::Invalid("backfill: \"" + p.backfill().substr(0, 32) +
-                           "\": easy or conservative");
+                           "\": easy, conservative or fcfs");
   }
   if (std::string why = sched::CheckPartition(o); !why.empty()) return Status::Invalid(why);
   return o;
@@ -49,7 +47,7 @@ v1::PartitionSpec PartitionToSpec(const sched::Partition& p) {
   o.set_preempt_mode(sched::PreemptModeName(p.preempt_mode));
   o.set_grace_ms(p.grace_ms);
   if (p.backfill) {
-    o.set_backfill(*p.backfill == sched::BackfillMode::kEasy ? "easy" : "conservative");
+    o.set_backfill(sched::BackfillModeName(*p.backfill));
   }
   return o;
 }

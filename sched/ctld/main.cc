@@ -86,9 +86,9 @@ int main(int argc, char** argv) {
   sched_opts.add_options()(
       "backfill", po::value(&backfill)->default_value(backfill),
       "easy: lower-priority jobs start early if they delay the first waiting job; conservative: "
-      "if they delay no waiting job")("backfill-window-hours",
-                                      po::value(&window_h)->default_value(window_h),
-                                      "how far ahead reservations are planned")(
+      "if they delay no waiting job; fcfs: no backfill, jobs start strictly in order")(
+      "backfill-window-hours", po::value(&window_h)->default_value(window_h),
+      "how far ahead reservations are planned")(
       "runtime-model", po::value(&runtime_model)->default_value(runtime_model),
       "limit: plan each job to run for its time limit; history: for the mean of its user's last "
       "two completed jobs, at most the limit (EASY++; the job is still killed at its limit)")(
@@ -158,12 +158,8 @@ int main(int argc, char** argv) {
     std::cerr << "corrald: " << st.message() << "\n";
     return 2;
   }
-  if (backfill == "easy") {
-    sc.backfill.mode = sched::BackfillMode::kEasy;
-  } else if (backfill == "conservative") {
-    sc.backfill.mode = sched::BackfillMode::kConservative;
-  } else {
-    std::cerr << "corrald: --backfill " << backfill << ": must be easy or conservative\n";
+  if (!sched::ParseBackfillMode(backfill, &sc.backfill.mode)) {
+    std::cerr << "corrald: --backfill " << backfill << ": must be easy, conservative or fcfs\n";
     return 2;
   }
   if (runtime_model == "limit") {

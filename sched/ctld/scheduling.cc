@@ -147,7 +147,7 @@ Result<v1::ExplainReply> Controller::Explain(int64_t job_id) const {
     *r.mutable_job() = I.MakeInfo(j);
     const sched::Partition* part = sched::FindPartition(I.partitions, j.spec.partition);
     const sched::BackfillMode mode = part && part->backfill ? *part->backfill : cfg.backfill.mode;
-    r.set_backfill(mode == sched::BackfillMode::kEasy ? "easy" : "conservative");
+    r.set_backfill(sched::BackfillModeName(mode));
     auto tier = [&](const JobSpec& s) {
       const sched::Partition* p = sched::FindPartition(I.partitions, s.partition);
       return p ? p->priority_tier : 0;

@@ -1,0 +1,57 @@
+#include "sched/sim/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace corral::sim {
+
+namespace {
+
+// The q-quantile of sorted `v` (nearest rank); 0 for none.
+double Quantile(const std::vector<int64_t>& v, double q) {
+  if (v.empty()) return 0;
+  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return static_cast<double>(v[std::clamp<size_t>(rank, 1, v.size()) - 1]);
+}
+
+}  // namespace
+
+void Summarize(const std::vector<JobOutcome>& jobs, const Machine& m, Summary* s) {
+  s->jobs = static_cast<int64_t>(jobs.size());
+  s->ran = 0;
+  s->never_ran.clear();
+  std::vector<int64_t> waits;
+  waits.reserve(jobs.size());
+  double bsld = 0, jct = 0, work = 0;
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  for (const JobOutcome& j : jobs) {
+    first = std::min(first, j.submit_s);
+    if (j.start_s < 0) {
+      s->never_ran[j.never_ran.empty() ? "unknown" : j.never_ran]++;
+      continue;
+    }
+    ++s->ran;
+    const int64_t wait = j.start_s - j.submit_s;
+    waits.push_back(wait);
+    bsld += std::max(1.0, static_cast<double>(wait + j.run_s) /
+                              static_cast<double>(std::max<int64_t>(j.run_s, 10)));
+    jct += static_cast<double>(j.end_s - j.submit_s);
+    work += static_cast<double>(j.run_s) * j.procs;
+    last = std::max(last, j.end_s);
+  }
+  std::sort(waits.begin(), waits.end());
+  const double n = static_cast<double>(std::max<int64_t>(s->ran, 1));
+  double total_wait = 0;
+  for (int64_t w : waits) total_wait += static_cast<double>(w);
+  s->mean_wait_s = s->ran ? total_wait / n : 0;
+  s->median_wait_s = Quantile(waits, 0.5);
+  s->p95_wait_s = Quantile(waits, 0.95);
+  s->mean_bounded_slowdown = s->ran ? bsld / n : 0;
+  s->mean_jct_s = s->ran ? jct / n : 0;
+  s->makespan_s = s->ran ? last - first : 0;
+  const double capacity =
+      static_cast<double>(s->makespan_s) * m.nodes * static_cast<double>(m.cpus_per_node);
+  s->utilization = capacity > 0 ? work / capacity : 0;
+}
+
+}  // namespace corral::sim
