@@ -33,7 +33,10 @@ class Nodes {
       pos_.emplace(p.name, views_.size());
       views_.push_back(sched::NodeView::Idle(p));
     }
+    free_ = int64_t{m.nodes} * m.cpus_per_node;
   }
+  // CPUs free over all nodes.
+  int64_t free() const { return free_; }
   const std::vector<sched::NodeView>& views() const { return views_; }
   // Takes `a` from the free CPUs; false (taking nothing) if any node has too few.
   bool Take(const Allocation& a) {
@@ -41,19 +44,20 @@ class Nodes {
       auto it = pos_.find(x.node);
       if (it == pos_.end() || views_[it->second].free_cpus < x.cpus) return false;
     }
-    for (const NodeAllocation& x : a) views_[pos_.at(x.node)].free_cpus -= x.cpus;
+    for (const NodeAllocation& x : a) views_[pos_.at(x.node)].free_cpus -= x.cpus, free_ -= x.cpus;
     return true;
   }
   void Give(const Allocation& a) {
     for (const NodeAllocation& x : a) {
       auto it = pos_.find(x.node);
-      if (it != pos_.end()) views_[it->second].free_cpus += x.cpus;
+      if (it != pos_.end()) views_[it->second].free_cpus += x.cpus, free_ += x.cpus;
     }
   }
 
  private:
   std::vector<sched::NodeView> views_;
   std::unordered_map<std::string, size_t> pos_;
+  int64_t free_ = 0;
 };
 
 }  // namespace
@@ -156,7 +160,8 @@ Result<ReplayResult> Replay(const SwfTrace& trace, const Machine& m, const Repla
       ++ended;
     }
     while (next < n && submit_ms(next) <= now) pending.push_back(static_cast<JobId>(++next));
-    if (!pending.empty()) {
+    // As in corrald: with no CPU free a pass could start nothing, and none runs.
+    if (!pending.empty() && nodes.free() > 0) {
       sched::SchedulerState st;
       st.now = now;
       st.nodes = nodes.views();

@@ -1,7 +1,7 @@
-// The replay of a trace on a virtual clock: at every submit and every end, one pass of
-// sched::Schedule, the very call corrald makes (DESIGN.md "Scheduling"), whose starts are applied
-// as corrald applies them. No policy lives here: the machine, the jobs and the clock only. Pure
-// apart from the optional progress callback.
+// The replay of a trace on a virtual clock: at every submit and every end while a CPU is free,
+// one pass of sched::Schedule, the very call corrald makes (DESIGN.md "Scheduling"), whose starts
+// are applied as corrald applies them. No policy lives here: the machine, the jobs and the clock
+// only. Pure apart from the optional progress callback.
 #pragma once
 
 #include <cstdint>
