@@ -237,4 +237,34 @@ void Unreserve(const Allocation& alloc, std::vector<NodeView>* nodes) {
   }
 }
 
+NodeIndex IndexNodes(const std::vector<NodeView>& nodes) {
+  NodeIndex index;
+  for (size_t i = 0; i < nodes.size(); ++i) index.emplace(nodes[i].profile.name, i);
+  return index;
+}
+
+namespace {
+void ApplyAt(const Allocation& alloc, const NodeIndex& index, std::vector<NodeView>* nodes,
+             int sign) {
+  for (const NodeAllocation& a : alloc) {
+    auto it = index.find(a.node);
+    if (it == index.end()) continue;
+    NodeView& n = (*nodes)[it->second];
+    n.free_cpus += sign * a.cpus;
+    n.free_mem_mib += sign * a.mem_mib;
+    for (int32_t g : a.gpu_indices) {
+      if (g >= 0 && static_cast<size_t>(g) < n.gpu_free.size()) n.gpu_free[g] = sign > 0;
+    }
+  }
+}
+}  // namespace
+
+void TakeAt(const Allocation& alloc, const NodeIndex& index, std::vector<NodeView>* nodes) {
+  ApplyAt(alloc, index, nodes, -1);
+}
+
+void GiveAt(const Allocation& alloc, const NodeIndex& index, std::vector<NodeView>* nodes) {
+  ApplyAt(alloc, index, nodes, 1);
+}
+
 }  // namespace corral::sched

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/job.h"
@@ -67,5 +68,13 @@ Placement PlaceJob(const JobSpec& spec, const std::vector<NodeView>& nodes);
 bool Reserve(const Allocation& alloc, std::vector<NodeView>* nodes);
 // Gives an allocation back. The inverse of Reserve.
 void Unreserve(const Allocation& alloc, std::vector<NodeView>* nodes);
+
+// Node positions by name, for the forms below that find each node in constant time.
+using NodeIndex = std::unordered_map<std::string, size_t>;
+NodeIndex IndexNodes(const std::vector<NodeView>& nodes);
+// Takes an allocation out of the nodes, found through `index` (unknown nodes are skipped); the
+// caller knows it is free. GiveAt is its inverse.
+void TakeAt(const Allocation& alloc, const NodeIndex& index, std::vector<NodeView>* nodes);
+void GiveAt(const Allocation& alloc, const NodeIndex& index, std::vector<NodeView>* nodes);
 
 }  // namespace corral::sched

@@ -45,40 +45,10 @@ int32_t TierOf(const std::vector<Partition>& parts, const JobSpec& s) {
   return p ? p->priority_tier : 0;
 }
 
-using Positions = std::unordered_map<std::string, size_t>;
-
-// Adds an allocation's resources back to the nodes of `v` (matched through `pos`).
-void Give(const Allocation& alloc, const Positions& pos, std::vector<NodeView>* v) {
-  for (const NodeAllocation& a : alloc) {
-    auto it = pos.find(a.node);
-    if (it == pos.end()) continue;
-    NodeView& n = (*v)[it->second];
-    n.free_cpus += a.cpus;
-    n.free_mem_mib += a.mem_mib;
-    for (int32_t g : a.gpu_indices) {
-      if (g >= 0 && static_cast<size_t>(g) < n.gpu_free.size()) n.gpu_free[g] = true;
-    }
-  }
-}
-
-// Takes them out again; the caller knows they are free.
-void Take(const Allocation& alloc, const Positions& pos, std::vector<NodeView>* v) {
-  for (const NodeAllocation& a : alloc) {
-    auto it = pos.find(a.node);
-    if (it == pos.end()) continue;
-    NodeView& n = (*v)[it->second];
-    n.free_cpus -= a.cpus;
-    n.free_mem_mib -= a.mem_mib;
-    for (int32_t g : a.gpu_indices) {
-      if (g >= 0 && static_cast<size_t>(g) < n.gpu_free.size()) n.gpu_free[g] = false;
-    }
-  }
-}
-
 // A trial pool: copies of the nodes one preemptor may use, which victims are given back to.
 struct Trial {
   std::vector<NodeView> nodes;
-  Positions pos;
+  NodeIndex pos;
   int64_t cpus = 0, gpus = 0;  // free over all of them: PlaceJob is asked only when enough
 
   void Add(const NodeView& n) {
@@ -94,8 +64,8 @@ struct Trial {
       gpus += sign * static_cast<int64_t>(a.gpu_indices.size());
     }
   }
-  void Give(const Allocation& a) { sched::Give(a, pos, &nodes), Count(a, 1); }
-  void Take(const Allocation& a) { sched::Take(a, pos, &nodes), Count(a, -1); }
+  void Give(const Allocation& a) { GiveAt(a, pos, &nodes), Count(a, 1); }
+  void Take(const Allocation& a) { TakeAt(a, pos, &nodes), Count(a, -1); }
   std::optional<Allocation> Fit(const JobSpec& s) const {
     if (cpus < s.TotalCpus() || gpus < s.TotalGpus()) return std::nullopt;
     Placement p = PlaceJob(s, nodes);
@@ -145,13 +115,12 @@ std::vector<PreemptDecision> Preempt(const std::vector<NodeView>& free,
                                      const std::map<std::string, Qos>& qos) {
   std::vector<PreemptDecision> out;
   if (waiting.empty() || running.empty() || !PreemptionConfigured(parts, qos)) return out;
-  Positions pos;
-  for (size_t i = 0; i < free.size(); ++i) pos.emplace(free[i].profile.name, i);
+  const NodeIndex pos = IndexNodes(free);
   // What is free, and what the jobs being preempted already will give back.
   std::vector<NodeView> pool = free;
-  for (const StartDecision& s : starts) Take(s.alloc, pos, &pool);
+  for (const StartDecision& s : starts) TakeAt(s.alloc, pos, &pool);
   for (const RunningJob& r : running) {
-    if (r.preempting) Give(r.alloc, pos, &pool);
+    if (r.preempting) GiveAt(r.alloc, pos, &pool);
   }
   // Each running job's price as a victim, and whether it is still there to be chosen.
   struct Price {
@@ -176,6 +145,8 @@ std::vector<PreemptDecision> Preempt(const std::vector<NodeView>& free,
     return std::tie(x.tier, x.qos_priority, y.start, y.id) <
            std::tie(y.tier, y.qos_priority, x.start, x.id);
   };
+  // How each candidate may be preempted by the current preemptor (scratch).
+  std::vector<std::optional<PreemptTerms>> terms(running.size());
   // Nodes with a candidate victim on them, per preemptor (scratch).
   std::vector<bool> has_victim(free.size(), false);
   for (const Preemptor& w : waiting) {
@@ -184,7 +155,9 @@ std::vector<PreemptDecision> Preempt(const std::vector<NodeView>& free,
     auto allowed = [&](size_t i) { return pool[i].up && (!w.nodes || (*w.nodes)[i]); };
     std::vector<size_t> cands;
     for (size_t i = 0; i < running.size(); ++i) {
-      if (!open[i] || !TermsFor(*w.spec, *running[i].spec, parts, qos)) continue;
+      if (!open[i]) continue;
+      terms[i] = TermsFor(*w.spec, *running[i].spec, parts, qos);
+      if (!terms[i]) continue;
       bool inside = false;
       for (const NodeAllocation& a : running[i].alloc) {
         auto it = pos.find(a.node);
@@ -238,12 +211,12 @@ std::vector<PreemptDecision> Preempt(const std::vector<NodeView>& free,
     if (!fit) continue;
     // What the victims hold comes to the pool, and the preemptor's place is taken from it.
     for (size_t v : victims) {
-      Give(running[v].alloc, pos, &pool);
+      GiveAt(running[v].alloc, pos, &pool);
       open[v] = false;
       --left;
-      out.push_back({running[v].id, w.id, *TermsFor(*w.spec, *running[v].spec, parts, qos)});
+      out.push_back({running[v].id, w.id, *terms[v]});
     }
-    Take(*fit, pos, &pool);
+    TakeAt(*fit, pos, &pool);
   }
   return out;
 }

@@ -30,9 +30,9 @@ class Nodes {
       p.name = "n" + std::to_string(i + 1);
       p.cpus = m.cpus_per_node;
       p.mem_mib = 1024;
-      pos_.emplace(p.name, views_.size());
       views_.push_back(sched::NodeView::Idle(p));
     }
+    pos_ = sched::IndexNodes(views_);
     free_ = int64_t{m.nodes} * m.cpus_per_node;
   }
   // CPUs free over all nodes.
@@ -44,19 +44,18 @@ class Nodes {
       auto it = pos_.find(x.node);
       if (it == pos_.end() || views_[it->second].free_cpus < x.cpus) return false;
     }
-    for (const NodeAllocation& x : a) views_[pos_.at(x.node)].free_cpus -= x.cpus, free_ -= x.cpus;
+    sched::TakeAt(a, pos_, &views_);
+    for (const NodeAllocation& x : a) free_ -= x.cpus;
     return true;
   }
   void Give(const Allocation& a) {
-    for (const NodeAllocation& x : a) {
-      auto it = pos_.find(x.node);
-      if (it != pos_.end()) views_[it->second].free_cpus += x.cpus, free_ += x.cpus;
-    }
+    sched::GiveAt(a, pos_, &views_);
+    for (const NodeAllocation& x : a) free_ += x.cpus;
   }
 
  private:
   std::vector<sched::NodeView> views_;
-  std::unordered_map<std::string, size_t> pos_;
+  sched::NodeIndex pos_;
   int64_t free_ = 0;
 };
 
