@@ -1,21 +1,19 @@
 // corral sim: replays a workload trace through the scheduler corrald runs (sched/sim/replay.h)
 // and reports what each policy does to the trace's users: waits, bounded slowdown,
-// utilization, makespan, JCT; one policy or several side by side; a table, JSON, or a per-job
-// CSV. Reads nothing but the trace and writes nothing but the asked-for files.
+// utilization, makespan, JCT; one policy or several side by side, over the whole trace or in
+// RLScheduler's windows; a table, JSON, a per-job CSV or an SVG chart (sim_report.h). Reads
+// nothing but the trace and writes nothing but the asked-for files.
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/table.h"
-#include "sched/sim/replay.h"
+#include "cli/sim_report.h"
+#include "sched/sim/windows.h"
 
 namespace corral::cli {
 
@@ -23,204 +21,190 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: corral sim --trace FILE [--compare fcfs,easy,conservative | --policy P] [--json]\n"
-    "                  [--jobs-csv FILE] [--nodes N --cpus-per-node C] [--strict] [--check]\n\n"
-    "Replays a workload trace (SWF, plain or .gz) on a virtual clock through the very scheduler\n"
-    "corrald runs, and prints what each policy does to its jobs: mean, median and p95 wait, mean\n"
-    "bounded slowdown (tau = 10 s), utilization, makespan, mean JCT, and the jobs that never ran\n"
-    "with the reason. A job's time limit is its requested time, or its run time when the trace\n"
-    "does not give one (the output says how many). Malformed lines are skipped and counted;\n"
-    "--strict stops at the first.\n\n"
-    "Example: corral sim --trace lublin_256.swf --compare fcfs,easy,conservative";
+    "                  [--jobs-csv FILE] [--svg FILE] [--nodes N --cpus-per-node C]\n"
+    "                  [--windows K --window-jobs W --seed S] [--strict] [--check]\n\n"
+    "Replays a workload trace on a virtual clock through the very scheduler corrald runs, and\n"
+    "prints what each policy does to its jobs: mean, median and p95 wait, mean bounded slowdown\n"
+    "(tau = 10 s), utilization, makespan, mean JCT, and the jobs that never ran with the reason.\n"
+    "Traces: SWF (Parallel Workloads Archive, plain or .gz), the Alibaba GPU 2023 pod list (or\n"
+    "its directory, with its node list as the machine) and the Philly trace in Pollux's form;\n"
+    "the format is told from the content. A job's time limit is its requested time, or its run\n"
+    "time when the trace gives none (the output says how many). Malformed lines are skipped and\n"
+    "counted; --strict stops at the first.\n\n"
+    "Examples:\n"
+    "  corral sim --trace lublin_256.swf --compare fcfs,easy,conservative\n"
+    "  corral sim --trace lublin_256.swf --windows 10 --window-jobs 1024 --seed 1\n"
+    "  corral sim --trace alibaba-gpu-v2023/ --svg alibaba.svg";
 
-nlohmann::json SummaryJson(const sim::Summary& s) {
-  nlohmann::json never = nlohmann::json::object();
-  for (const auto& [why, n] : s.never_ran) never[why] = n;
-  return {{"jobs", s.jobs},
-          {"ran", s.ran},
-          {"never_ran", never},
-          {"mean_wait_s", s.mean_wait_s},
-          {"median_wait_s", s.median_wait_s},
-          {"p95_wait_s", s.p95_wait_s},
-          {"mean_bounded_slowdown", s.mean_bounded_slowdown},
-          {"utilization", s.utilization},
-          {"makespan_s", s.makespan_s},
-          {"mean_jct_s", s.mean_jct_s},
-          {"limit_from_runtime", s.limit_from_runtime},
-          {"cut_at_limit", s.cut_at_limit},
-          {"trace_mean_wait_s", s.trace_mean_wait_s},
-          {"passes", s.passes},
-          {"violations", s.violations},
-          {"violation_examples", s.violation_examples}};
+struct Flags {
+  std::string trace_path, format, nodes_path, policy, compare, jobs_csv, svg;
+  bool json = false, strict = false, check = false, no_prefill = false;
+  int32_t nodes = 0, cpus_per_node = 0, gpus_per_node = 0, windows = 0, window_jobs = 1024;
+  uint64_t seed = 1;
+};
+
+// The policies named by --policy or --compare; empty after printing the error.
+std::vector<sched::BackfillMode> Policies(const Flags& f) {
+  std::vector<sched::BackfillMode> modes;
+  std::stringstream list(f.compare.empty() ? (f.policy.empty() ? "easy" : f.policy) : f.compare);
+  for (std::string name; std::getline(list, name, ',');) {
+    sched::BackfillMode m;
+    if (!sched::ParseBackfillMode(name, &m)) {
+      std::cerr << "corral sim: " << (f.compare.empty() ? "--policy" : "--compare") << ": \""
+                << name.substr(0, 32) << "\": fcfs, easy or conservative\n";
+      return {};
+    }
+    modes.push_back(m);
+  }
+  if (modes.empty() || modes.size() > 8) {
+    std::cerr << "corral sim: --compare: one to eight policies\n";
+    return {};
+  }
+  return modes;
 }
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
+std::function<void(int64_t, int64_t, int64_t)> Progress(sched::BackfillMode mode,
+                                                        std::string prefix) {
+  auto t0 = std::chrono::steady_clock::now();
+  return [t0, mode, prefix](int64_t ended, int64_t total, int64_t sim_s) {
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::cerr << "\r" << sched::BackfillModeName(mode) << prefix << ": " << ended << "/" << total
+              << " jobs ended, day " << sim_s / 86400 << ", "
+              << static_cast<int64_t>(wall > 0 ? static_cast<double>(ended) / wall : 0)
+              << " jobs/s   " << std::flush;
+  };
 }
 
 }  // namespace
 
 int Sim(const Args& args) {
   po::options_description d("Options");
-  std::string trace_path, policy, compare, jobs_csv;
-  bool json = false, strict = false, check = false;
-  int32_t nodes = 0, cpus_per_node = 0;
-  d.add_options()("trace", po::value(&trace_path), "the workload trace (SWF, plain or .gz)")(
-      "policy", po::value(&policy), "one policy: fcfs, easy (default) or conservative")(
-      "compare", po::value(&compare), "several policies side by side, e.g. fcfs,easy")(
-      "json", po::bool_switch(&json), "print JSON")(
-      "jobs-csv", po::value(&jobs_csv), "write every job's submit, start, end and wait here")(
-      "nodes", po::value(&nodes), "replay on this many nodes (default: the trace's machine)")(
-      "cpus-per-node", po::value(&cpus_per_node), "with --nodes: CPUs per node (default 1)")(
-      "strict", po::bool_switch(&strict), "stop at the first malformed line")(
-      "check", po::bool_switch(&check), "verify the replay's invariants as it runs");
+  Flags f;
+  d.add_options()("trace", po::value(&f.trace_path),
+                  "the workload trace: SWF, Alibaba pod list or directory, Philly CSV")(
+      "format", po::value(&f.format), "swf, alibaba or philly (default: told from the content)")(
+      "alibaba-nodes", po::value(&f.nodes_path), "Alibaba: the node list to replay on")(
+      "policy", po::value(&f.policy), "one policy: fcfs, easy (default) or conservative")(
+      "compare", po::value(&f.compare), "several policies side by side, e.g. fcfs,easy")(
+      "json", po::bool_switch(&f.json), "print JSON")(
+      "jobs-csv", po::value(&f.jobs_csv), "write every job's submit, start, end and wait here")(
+      "svg", po::value(&f.svg), "draw utilization and queue length over time, one line a policy")(
+      "nodes", po::value(&f.nodes), "replay on this many nodes (default: the trace's machine)")(
+      "cpus-per-node", po::value(&f.cpus_per_node), "with --nodes: CPUs per node (default 1)")(
+      "gpus-per-node", po::value(&f.gpus_per_node), "with --nodes: GPUs per node (default 0)")(
+      "windows", po::value(&f.windows),
+      "RLScheduler's protocol: this many random windows of --window-jobs jobs")(
+      "window-jobs", po::value(&f.window_jobs), "jobs in a window (default 1024)")(
+      "seed", po::value(&f.seed), "the windows' random seed (default 1)")(
+      "no-prefill", po::bool_switch(&f.no_prefill), "windows start on an empty machine")(
+      "strict", po::bool_switch(&f.strict), "stop at the first malformed line")(
+      "check", po::bool_switch(&f.check), "verify the replay's invariants as it runs");
   po::variables_map vm;
   int exit = 0;
   if (!ParseArgs("sim", kUsage, args, d, nullptr, &vm, &exit)) return exit;
-  if (trace_path.empty()) {
+  if (f.trace_path.empty()) {
     std::cerr << "corral sim: --trace: give the trace file\n";
     return kExitUsage;
   }
-  if (!policy.empty() && !compare.empty()) {
+  if (!f.policy.empty() && !f.compare.empty()) {
     std::cerr << "corral sim: give --policy or --compare, not both\n";
     return kExitUsage;
   }
-  std::vector<sched::BackfillMode> modes;
-  std::stringstream list(compare.empty() ? (policy.empty() ? "easy" : policy) : compare);
-  for (std::string name; std::getline(list, name, ',');) {
-    sched::BackfillMode m;
-    if (!sched::ParseBackfillMode(name, &m)) {
-      std::cerr << "corral sim: " << (compare.empty() ? "--policy" : "--compare") << ": \""
-                << name.substr(0, 32) << "\": fcfs, easy or conservative\n";
-      return kExitUsage;
-    }
-    modes.push_back(m);
-  }
-  if (modes.empty() || modes.size() > 8) {
-    std::cerr << "corral sim: --compare: one to eight policies\n";
+  const std::vector<sched::BackfillMode> modes = Policies(f);
+  if (modes.empty()) return kExitUsage;
+  if (f.nodes < 0 || f.nodes > 1000000 || f.cpus_per_node < 0 || f.cpus_per_node > 1048576 ||
+      f.gpus_per_node < 0 || f.gpus_per_node > 64 ||
+      ((f.cpus_per_node > 0 || f.gpus_per_node > 0) && f.nodes == 0)) {
+    std::cerr << "corral sim: --nodes 1..1000000, --cpus-per-node 1..1048576, --gpus-per-node "
+                 "0..64 (both with --nodes)\n";
     return kExitUsage;
   }
-  if (nodes < 0 || nodes > 1000000 || cpus_per_node < 0 || cpus_per_node > 1048576 ||
-      (cpus_per_node > 0 && nodes == 0)) {
-    std::cerr << "corral sim: --nodes 1..1000000, --cpus-per-node 1..1048576 (with --nodes)\n";
+  if (f.windows < 0 || f.windows > 1000 || f.window_jobs < 1 || f.window_jobs > 1000000) {
+    std::cerr << "corral sim: --windows 1..1000, --window-jobs 1..1000000\n";
     return kExitUsage;
   }
-  sim::SwfOptions so;
-  so.strict = strict;
-  Result<sim::SwfTrace> trace = sim::ReadSwf(trace_path, so);
+  sim::TraceOptions to;
+  to.format = f.format;
+  to.nodes_path = f.nodes_path;
+  to.strict = f.strict;
+  Result<sim::Workload> trace = sim::ReadTrace(f.trace_path, to);
   if (!trace.ok()) {
     std::cerr << "corral sim: " << trace.status().message() << "\n";
-    return kExitFailed;
+    return trace.status().message().rfind("--format", 0) == 0 ? kExitUsage : kExitFailed;
   }
   sim::Machine machine = sim::MachineOf(*trace);
-  if (nodes > 0) {
-    machine = {nodes, cpus_per_node > 0 ? cpus_per_node : 1, "--nodes and --cpus-per-node"};
+  if (f.nodes > 0) {
+    machine =
+        sim::Machine::Uniform(f.nodes, f.cpus_per_node > 0 ? f.cpus_per_node : 1, f.gpus_per_node,
+                              "", "--nodes, --cpus-per-node and --gpus-per-node");
   }
-  const bool tty = !json && isatty(STDERR_FILENO);
-  struct Run {
-    sched::BackfillMode mode;
-    sim::ReplayResult result;
-    double seconds;
-  };
-  std::vector<Run> runs;
-  for (sched::BackfillMode mode : modes) {
-    sim::ReplayOptions ro;
-    ro.mode = mode;
-    ro.check = check;
-    auto t0 = std::chrono::steady_clock::now();
-    if (tty) {
-      ro.progress = [&, t0, mode](int64_t ended, int64_t total, int64_t sim_s) {
-        double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::cerr << "\r" << sched::BackfillModeName(mode) << ": " << ended << "/" << total
-                  << " jobs ended, day " << sim_s / 86400 << ", "
-                  << static_cast<int64_t>(wall > 0 ? static_cast<double>(ended) / wall : 0)
-                  << " jobs/s   " << std::flush;
-      };
-    }
-    Result<sim::ReplayResult> r = sim::Replay(*trace, machine, ro);
-    if (tty) std::cerr << "\r\033[K" << std::flush;
-    if (!r.ok()) {
-      std::cerr << "corral sim: " << r.status().message() << "\n";
+  std::vector<sim::Window> windows;
+  if (f.windows > 0) {
+    sim::WindowOptions wo;
+    wo.count = f.windows;
+    wo.size = f.window_jobs;
+    wo.seed = f.seed;
+    wo.prefill = !f.no_prefill;
+    Result<std::vector<sim::Window>> w = sim::SampleWindows(*trace, wo);
+    if (!w.ok()) {
+      std::cerr << "corral sim: " << w.status().message() << "\n";
       return kExitUsage;
     }
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    runs.push_back({mode, std::move(*r), secs});
+    windows = std::move(*w);
   }
-  if (!jobs_csv.empty()) {
-    std::ofstream out(jobs_csv);
-    out << "policy,id,submit_s,start_s,end_s,procs,run_s,limit_s,wait_s,never_ran\n";
-    for (const Run& run : runs) {
-      for (const sim::JobOutcome& j : run.result.jobs) {
-        out << sched::BackfillModeName(run.mode) << "," << j.id << "," << j.submit_s << ","
-            << j.start_s << "," << j.end_s << "," << j.procs << "," << j.run_s << "," << j.limit_s
-            << "," << (j.start_s >= 0 ? j.start_s - j.submit_s : -1) << ",\"" << j.never_ran
-            << "\"\n";
-      }
+  const bool tty = !f.json && isatty(STDERR_FILENO);
+  std::vector<SimRun> runs;
+  for (sched::BackfillMode mode : modes) {
+    SimRun run{mode, {}, {}, {}, {}, {}, 0};
+    auto t0 = std::chrono::steady_clock::now();
+    sim::ReplayOptions ro;
+    ro.mode = mode;
+    ro.check = f.check;
+    sim::SeriesRecorder rec(60);  // one point a minute at most
+    if (!f.svg.empty() && windows.empty()) {
+      ro.sample = [&rec](int64_t t, double busy, int64_t queued) { rec.Add(t, busy, queued); };
     }
-    if (!out) {
-      std::cerr << "corral sim: --jobs-csv " << jobs_csv << ": could not be written\n";
+    const size_t replays = windows.empty() ? 1 : windows.size();
+    for (size_t i = 0; i < replays; ++i) {
+      if (tty) {
+        ro.progress = Progress(mode, windows.empty() ? "" : " window " + std::to_string(i + 1));
+      }
+      if (!windows.empty()) ro.prefill = windows[i].prefill;
+      Result<sim::ReplayResult> r =
+          sim::Replay(windows.empty() ? *trace : windows[i].jobs, machine, ro);
+      if (tty) std::cerr << "\r\033[K" << std::flush;
+      if (!r.ok()) {
+        std::cerr << "corral sim: " << r.status().message() << "\n";
+        return kExitUsage;
+      }
+      if (!windows.empty()) {
+        run.windows.push_back(r->summary);
+        run.window_first.push_back(windows[i].first);
+        run.window_prefill.push_back(r->prefill_placed);
+      }
+      run.result = std::move(*r);
+    }
+    run.samples = rec.Take();
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    runs.push_back(std::move(run));
+  }
+  const SimInput in{f.trace_path, &*trace, &machine};
+  for (const Status& st : {f.jobs_csv.empty() ? Status::Ok() : WriteJobsCsv(f.jobs_csv, runs),
+                           f.svg.empty() ? Status::Ok() : WriteSvg(f.svg, in, runs)}) {
+    if (!st.ok()) {
+      std::cerr << "corral sim: " << st.message() << "\n";
       return kExitFailed;
     }
   }
   int64_t violations = 0;
-  for (const Run& run : runs) violations += run.result.summary.violations;
-  if (json) {
-    nlohmann::json policies = nlohmann::json::array();
-    for (const Run& run : runs) {
-      nlohmann::json p = SummaryJson(run.result.summary);
-      p["policy"] = sched::BackfillModeName(run.mode);
-      p["seconds"] = run.seconds;
-      policies.push_back(std::move(p));
-    }
-    std::cout << nlohmann::json{{"trace",
-                                 {{"path", trace_path},
-                                  {"lines", trace->lines},
-                                  {"jobs", trace->jobs.size()},
-                                  {"skipped", trace->skipped},
-                                  {"unreplayable", trace->unreplayable},
-                                  {"errors", trace->errors}}},
-                                {"machine",
-                                 {{"nodes", machine.nodes},
-                                  {"cpus_per_node", machine.cpus_per_node},
-                                  {"source", machine.source}}},
-                                {"policies", policies}}
-                     .dump(2)
-              << "\n";
-    return violations ? kExitFailed : kExitOk;
+  for (const SimRun& run : runs) {
+    violations += run.result.summary.violations;
+    for (size_t i = 0; i + 1 < run.windows.size(); ++i) violations += run.windows[i].violations;
   }
-  std::cout << "trace: " << trace_path << ": " << trace->jobs.size() << " jobs (" << trace->skipped
-            << " malformed lines skipped, " << trace->unreplayable
-            << " without a run time or processor count)\n"
-            << "machine: " << machine.nodes << " nodes x " << machine.cpus_per_node
-            << (machine.cpus_per_node == 1 ? " CPU (" : " CPUs (") << machine.source << ")\n";
-  for (const std::string& e : trace->errors) std::cout << "  skipped: " << e << "\n";
-  const sim::Summary& first = runs[0].result.summary;
-  if (first.limit_from_runtime > 0) {
-    std::cout << "time limits: " << first.limit_from_runtime
-              << " jobs have no requested time; their run time is their limit\n";
-  }
-  Table t({"POLICY", "JOBS", "RAN", "NEVER", "MEAN_WAIT_S", "MEDIAN_WAIT_S", "P95_WAIT_S",
-           "MEAN_BSLD", "UTIL", "MAKESPAN_S", "MEAN_JCT_S", "SECONDS"});
-  for (const Run& run : runs) {
-    const sim::Summary& s = run.result.summary;
-    t.Add(sched::BackfillModeName(run.mode), std::to_string(s.jobs), std::to_string(s.ran),
-          std::to_string(s.jobs - s.ran), Fixed(s.mean_wait_s, 1), Fixed(s.median_wait_s, 0),
-          Fixed(s.p95_wait_s, 0), Fixed(s.mean_bounded_slowdown, 2), Fixed(s.utilization, 3),
-          std::to_string(s.makespan_s), Fixed(s.mean_jct_s, 1), Fixed(run.seconds, 2));
-  }
-  t.Print(std::cout);
-  if (first.trace_mean_wait_s >= 0) {
-    std::cout << "the trace's own recorded mean wait: " << Fixed(first.trace_mean_wait_s, 1)
-              << " s\n";
-  }
-  for (const Run& run : runs) {
-    for (const auto& [why, n] : run.result.summary.never_ran) {
-      std::cout << sched::BackfillModeName(run.mode) << ": " << n << " never ran: " << why << "\n";
-    }
-    for (const std::string& v : run.result.summary.violation_examples) {
-      std::cout << sched::BackfillModeName(run.mode) << ": check failed: " << v << "\n";
-    }
+  if (f.json) {
+    std::cout << SimJson(in, runs).dump(2) << "\n";
+  } else {
+    PrintSimTable(in, runs, std::cout);
   }
   return violations ? kExitFailed : kExitOk;
 }

@@ -8,6 +8,10 @@ Table::Table(std::initializer_list<std::string_view> header) : cols_(header.size
   for (std::string_view h : header) Cell(h);
 }
 
+Table::Table(const std::vector<std::string>& header) : cols_(header.size()) {
+  for (const std::string& h : header) Cell(h);
+}
+
 void Table::Reserve(size_t rows, size_t row_bytes) {
   ends_.reserve((rows + 1) * cols_);
   text_.reserve(text_.size() + rows * row_bytes);

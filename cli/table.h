@@ -13,10 +13,16 @@ namespace corral::cli {
 class Table {
  public:
   explicit Table(std::initializer_list<std::string_view> header);
+  // A header whose columns are known only at run time.
+  explicit Table(const std::vector<std::string>& header);
   // Appends a row of as many cells as the header; the cells are copied.
   template <typename... Cells>
   void Add(const Cells&... cells) {
     (Cell(cells), ...);
+  }
+  // Appends a row; cells beyond the header's are dropped, missing ones left empty.
+  void AddRow(const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cols_; ++i) Cell(i < cells.size() ? cells[i] : std::string_view());
   }
   // Room for `rows` rows of about `row_bytes` bytes of text each.
   void Reserve(size_t rows, size_t row_bytes);

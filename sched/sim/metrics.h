@@ -7,13 +7,25 @@
 #include <string>
 #include <vector>
 
+#include "sched/sim/workload.h"
+
 namespace corral::sim {
 
-// The machine a trace is replayed on: `nodes` nodes of `cpus_per_node` CPUs each.
+// The machine a trace is replayed on: groups of identical nodes.
 struct Machine {
-  int32_t nodes = 0;
-  int32_t cpus_per_node = 1;
-  std::string source;  // where the size came from, for the output
+  std::vector<NodeGroup> groups;
+  std::string source;  // where it came from, for the output
+
+  // `nodes` nodes of `cpus` CPUs and `gpus` GPUs of `model` each.
+  static Machine Uniform(int32_t nodes, int32_t cpus, int32_t gpus = 0, std::string model = "",
+                         std::string source = "");
+  int64_t Nodes() const;
+  int64_t Cpus() const;
+  int64_t Gpus() const;
+  int32_t MaxCpusPerNode() const;
+  int32_t MaxGpusPerNode() const;
+  // "1213 nodes: 2 x 64 CPUs 2 p100, ..." (the first few groups).
+  std::string Describe() const;
 };
 
 // One job as replayed.
@@ -22,6 +34,7 @@ struct JobOutcome {
   int64_t submit_s = 0;
   int64_t start_s = -1, end_s = -1;  // -1: it never ran
   int32_t procs = 0;
+  int32_t gpus = 0;
   int64_t run_s = 0;      // as replayed: the trace's run time, cut at the limit
   int64_t limit_s = 0;    // its time limit: the requested time, else its run time
   std::string never_ran;  // why, when it never ran (the pass's reason)
@@ -33,10 +46,12 @@ struct Summary {
   double mean_wait_s = 0, median_wait_s = 0, p95_wait_s = 0;
   double mean_bounded_slowdown = 0;  // max(1, (wait + run) / max(run, 10 s)), over jobs that ran
   double utilization = 0;            // sum of run x procs over makespan x the machine's CPUs
+  double gpu_utilization = -1;       // the same over GPUs (-1: the machine has none)
   int64_t makespan_s = 0;            // first submit to last end
   double mean_jct_s = 0;             // end - submit
   int64_t limit_from_runtime = 0;    // jobs without a requested time: their run time was the limit
   int64_t cut_at_limit = 0;          // jobs whose run time exceeded their limit
+  int64_t fractional_rounded = 0;    // jobs asking for a share of a GPU, given a whole one
   double trace_mean_wait_s = -1;     // the trace's own recorded waits (-1: not in the trace)
   int64_t passes = 0;
   int64_t violations = 0;                       // --check findings

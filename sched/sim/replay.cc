@@ -12,176 +12,250 @@ namespace corral::sim {
 namespace {
 
 constexpr int64_t kMaxNodes = 1000000;
-constexpr int64_t kMaxCpusPerNode = 1 << 20;
 
-int64_t WidestJob(const SwfTrace& t) {
-  int64_t w = 0;
-  for (const SwfJob& j : t.jobs) w = std::max<int64_t>(w, j.procs);
-  return w;
-}
-
-// The free resources of the machine's nodes, found by name.
+// The machine's nodes as the scheduler sees them, kept in the scheduler's own state and changed
+// in place as jobs start and end. Counts what is free, for the "nothing free" test and the
+// samples.
 class Nodes {
  public:
-  explicit Nodes(const Machine& m) {
-    views_.reserve(m.nodes);
-    for (int32_t i = 0; i < m.nodes; ++i) {
-      NodeProfile p;
-      p.name = "n" + std::to_string(i + 1);
-      p.cpus = m.cpus_per_node;
-      p.mem_mib = 1024;
-      views_.push_back(sched::NodeView::Idle(p));
+  Nodes(const Machine& m, std::vector<sched::NodeView>* views) : views_(views) {
+    views_->clear();
+    views_->reserve(static_cast<size_t>(m.Nodes()));
+    for (size_t g = 0; g < m.groups.size(); ++g) {
+      const NodeGroup& grp = m.groups[g];
+      for (int32_t i = 0; i < grp.count; ++i) {
+        NodeProfile p;
+        p.name = (m.groups.size() == 1 ? "n" : "g" + std::to_string(g + 1) + "n") +
+                 std::to_string(i + 1);
+        p.cpus = grp.cpus;
+        p.mem_mib = grp.mem_mib > 0 ? grp.mem_mib : 1024;
+        for (int32_t k = 0; k < grp.gpus; ++k) {
+          p.gpus.push_back(GpuDevice{k, grp.gpu_model, 0, -1, ""});
+        }
+        views_->push_back(sched::NodeView::Idle(p));
+        profiles_.push_back(std::move(p));
+      }
     }
-    pos_ = sched::IndexNodes(views_);
-    free_ = int64_t{m.nodes} * m.cpus_per_node;
+    pos_ = sched::IndexNodes(*views_);
+    free_cpus_ = total_cpus_ = m.Cpus();
+    free_gpus_ = total_gpus_ = m.Gpus();
   }
-  // CPUs free over all nodes.
-  int64_t free() const { return free_; }
-  const std::vector<sched::NodeView>& views() const { return views_; }
-  // Takes `a` from the free CPUs; false (taking nothing) if any node has too few.
+  const std::vector<NodeProfile>& profiles() const { return profiles_; }
+  // The free share of the GPUs, or of the CPUs on a machine without GPUs.
+  bool AnyFree() const {
+    return total_gpus_ > 0 ? free_gpus_ > 0 && free_cpus_ > 0 : free_cpus_ > 0;
+  }
+  double Busy() const {
+    if (total_gpus_ > 0) return 1.0 - static_cast<double>(free_gpus_) / total_gpus_;
+    return total_cpus_ > 0 ? 1.0 - static_cast<double>(free_cpus_) / total_cpus_ : 0;
+  }
+  // Takes `a` from what is free; false (taking nothing) if any node lacks a part of it.
   bool Take(const Allocation& a) {
     for (const NodeAllocation& x : a) {
       auto it = pos_.find(x.node);
-      if (it == pos_.end() || views_[it->second].free_cpus < x.cpus) return false;
+      if (it == pos_.end()) return false;
+      const sched::NodeView& v = (*views_)[it->second];
+      if (v.free_cpus < x.cpus) return false;
+      for (int32_t g : x.gpu_indices) {
+        if (g < 0 || static_cast<size_t>(g) >= v.gpu_free.size() || !v.gpu_free[g]) return false;
+      }
     }
-    sched::TakeAt(a, pos_, &views_);
-    for (const NodeAllocation& x : a) free_ -= x.cpus;
+    sched::TakeAt(a, pos_, views_);
+    for (const NodeAllocation& x : a) {
+      free_cpus_ -= x.cpus;
+      free_gpus_ -= static_cast<int64_t>(x.gpu_indices.size());
+    }
     return true;
   }
   void Give(const Allocation& a) {
-    sched::GiveAt(a, pos_, &views_);
-    for (const NodeAllocation& x : a) free_ += x.cpus;
+    sched::GiveAt(a, pos_, views_);
+    for (const NodeAllocation& x : a) {
+      free_cpus_ += x.cpus;
+      free_gpus_ += static_cast<int64_t>(x.gpu_indices.size());
+    }
   }
 
  private:
-  std::vector<sched::NodeView> views_;
+  std::vector<sched::NodeView>* views_;
+  std::vector<NodeProfile> profiles_;
   sched::NodeIndex pos_;
-  int64_t free_ = 0;
+  int64_t free_cpus_ = 0, total_cpus_ = 0, free_gpus_ = 0, total_gpus_ = 0;
 };
+
+// What `j` asks of the scheduler on `m`: its CPUs as one-CPU tasks spread over as many nodes
+// as it names, else as few as its CPUs (or GPUs) need on the machine's largest node.
+JobSpec SpecOf(const SimJob& j, const Machine& m, bool memory) {
+  JobSpec s;
+  s.user = "u" + std::to_string(j.user);
+  const int64_t procs = std::max<int64_t>(j.procs, 1);
+  int64_t nodes = j.nodes;
+  if (nodes <= 0 && j.gpus > 0) {
+    const int64_t per = std::max(m.MaxGpusPerNode(), 1);
+    nodes = (j.gpus + per - 1) / per;
+  }
+  if (nodes <= 0) {
+    const int64_t per = std::max(m.MaxCpusPerNode(), 1);
+    nodes = (procs + per - 1) / per;
+  }
+  s.nodes = static_cast<int32_t>(std::clamp<int64_t>(nodes, 1, kMaxNodes));
+  s.ntasks = static_cast<int32_t>(std::max<int64_t>(procs, s.nodes));
+  s.cpus_per_task = 1;
+  s.gpus = std::max(j.gpus, 0);
+  s.gpu_model = j.gpu_model;
+  s.mem_mib = memory ? std::max<int64_t>(j.mem_mib, 0) : 0;
+  return s;
+}
+
+// The key of a spec's shape, for asking CheckFeasible once per shape.
+std::string ShapeOf(const JobSpec& s) {
+  return std::to_string(s.nodes) + "/" + std::to_string(s.CpusPerNode()) + "/" +
+         std::to_string(s.GpusPerNode()) + "/" + std::to_string(s.mem_mib) + "/" + s.gpu_model;
+}
 
 }  // namespace
 
-Machine MachineOf(const SwfTrace& t) {
-  Machine m;
-  if (t.max_nodes > 0 && t.max_procs >= t.max_nodes) {
-    m.nodes = static_cast<int32_t>(std::min(t.max_nodes, kMaxNodes + 1));
-    m.cpus_per_node = static_cast<int32_t>(std::min(t.max_procs / t.max_nodes, kMaxCpusPerNode));
-    m.source = "MaxNodes and MaxProcs from the trace's header";
-  } else if (t.max_nodes > 0) {
-    m.nodes = static_cast<int32_t>(std::min(t.max_nodes, kMaxNodes + 1));
-    m.source = "MaxNodes from the trace's header";
-  } else if (t.max_procs > 0) {
-    m.nodes = static_cast<int32_t>(std::min(t.max_procs, kMaxNodes + 1));
-    m.source = "MaxProcs from the trace's header";
-  } else {
-    m.nodes = static_cast<int32_t>(std::min(WidestJob(t), kMaxNodes + 1));
-    m.source = "no MaxNodes or MaxProcs in the header: the widest job's processors";
+Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOptions& o) {
+  if (m.Nodes() <= 0 || m.Cpus() <= 0 || m.MaxCpusPerNode() <= 0) {
+    return Status::Invalid("machine: " + m.Describe() + ": needs at least one node and one CPU");
   }
-  return m;
-}
-
-Result<ReplayResult> Replay(const SwfTrace& trace, const Machine& m, const ReplayOptions& o) {
-  if (m.nodes <= 0 || m.cpus_per_node <= 0) {
-    return Status::Invalid("machine: " + std::to_string(m.nodes) + " nodes of " +
-                           std::to_string(m.cpus_per_node) + " CPUs: needs at least one of each");
-  }
-  if (m.nodes > kMaxNodes) {
-    return Status::Invalid("machine: " + std::to_string(m.nodes) + " nodes: at most " +
+  if (m.Nodes() > kMaxNodes) {
+    return Status::Invalid("machine: " + std::to_string(m.Nodes()) + " nodes: at most " +
                            std::to_string(kMaxNodes));
   }
-  const size_t n = trace.jobs.size();
+  const size_t n = w.jobs.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return trace.jobs[a].submit_s < trace.jobs[b].submit_s;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return w.jobs[a].submit_s < w.jobs[b].submit_s; });
+  bool memory = false;
+  for (const NodeGroup& g : m.groups) memory = memory || g.mem_mib > 0;
   ReplayResult res;
   Summary& sum = res.summary;
   res.jobs.resize(n);
-  // Job k (in submit order) is JobId k + 1, so priority ties fall in submit order.
-  std::vector<JobSpec> specs(n);
+  // Job k (in submit order) is JobId k + 1, so priority ties fall in submit order; prefilled
+  // jobs follow.
+  std::vector<JobSpec> specs(n + o.prefill.size());
   double trace_wait = 0;
   int64_t trace_waits = 0;
   for (size_t k = 0; k < n; ++k) {
-    const SwfJob& j = trace.jobs[order[k]];
+    const SimJob& j = w.jobs[order[k]];
     JobOutcome& out = res.jobs[k];
     out.id = j.id;
     out.submit_s = j.submit_s;
-    out.procs = j.procs;
+    out.procs = std::max(j.procs, 1);
+    out.gpus = std::max(j.gpus, 0);
     out.limit_s = j.req_time_s > 0 ? j.req_time_s : j.run_s;
     if (j.req_time_s <= 0) ++sum.limit_from_runtime;
     out.limit_s = std::max<int64_t>(out.limit_s, 1);  // a limit of 0 would be none
-    out.run_s = std::min(j.run_s, out.limit_s);
+    out.run_s = std::min(std::max<int64_t>(j.run_s, 0), out.limit_s);
     if (j.run_s > out.limit_s) ++sum.cut_at_limit;
+    if (j.gpus == 1 && j.gpu_milli > 0 && j.gpu_milli < 1000) ++sum.fractional_rounded;
     if (j.wait_s >= 0) trace_wait += static_cast<double>(j.wait_s), ++trace_waits;
-    JobSpec& s = specs[k];
-    s.user = "u" + std::to_string(j.user);
-    s.ntasks = j.procs;
-    s.cpus_per_task = 1;
-    s.nodes = static_cast<int32_t>((int64_t{j.procs} + m.cpus_per_node - 1) / m.cpus_per_node);
-    s.time_limit_ms = out.limit_s * 1000;
+    specs[k] = SpecOf(j, m, memory);
+    specs[k].time_limit_ms = out.limit_s * 1000;
   }
   sum.trace_mean_wait_s = trace_waits ? trace_wait / static_cast<double>(trace_waits) : -1;
 
-  Nodes nodes(m);
+  sched::SchedulerState st;
+  Nodes nodes(m, &st.nodes);
   sched::SchedulerConfig cfg;
   cfg.backfill.mode = o.mode;
   struct Running {
     Allocation alloc;
-    TimeMs start, end;
+    TimeMs end = 0;
+    size_t pos = 0;  // in st.running
   };
   std::unordered_map<JobId, Running> running;
   std::priority_queue<std::pair<TimeMs, JobId>, std::vector<std::pair<TimeMs, JobId>>,
                       std::greater<>>
       ends;
-  std::vector<JobId> pending;  // ascending
   std::map<JobId, sched::Reservation> held;
   std::unordered_map<JobId, std::string> reason;
+  std::unordered_map<std::string, std::string> infeasible;  // shape -> why ("" feasible)
   auto violation = [&](std::string what) {
     ++sum.violations;
     if (sum.violation_examples.size() < 20) sum.violation_examples.push_back(std::move(what));
   };
   auto submit_ms = [&](size_t k) { return res.jobs[k].submit_s * 1000; };
+  auto start = [&](JobId id, Allocation alloc, TimeMs now, TimeMs end, TimeMs expected_end) {
+    sched::RunningJob x;
+    x.id = id;
+    x.alloc = alloc;
+    x.expected_end = expected_end;
+    x.spec = &specs[id - 1];
+    x.start = now;
+    running.emplace(id, Running{std::move(alloc), end, st.running.size()});
+    st.running.push_back(std::move(x));
+    ends.emplace(end, id);
+  };
+  auto finish = [&](JobId id) {
+    auto r = running.find(id);
+    nodes.Give(r->second.alloc);
+    const size_t pos = r->second.pos;
+    if (pos + 1 != st.running.size()) {
+      st.running[pos] = std::move(st.running.back());
+      running[st.running[pos].id].pos = pos;
+    }
+    st.running.pop_back();
+    running.erase(r);
+  };
+
+  TimeMs now = n ? submit_ms(0) : 0;
+  for (size_t i = 0; i < o.prefill.size(); ++i) {
+    const PrefillJob& p = o.prefill[i];
+    const JobId id = static_cast<JobId>(n + i + 1);
+    specs[id - 1] = SpecOf(p.job, m, memory);
+    sched::Placement pl = sched::PlaceJob(specs[id - 1], st.nodes);
+    if (pl.kind != sched::Placement::Kind::kPlaced || !nodes.Take(pl.alloc)) {
+      res.prefill_left_out = static_cast<int64_t>(o.prefill.size() - i);
+      break;
+    }
+    specs[id - 1].time_limit_ms = std::max<int64_t>(p.expected_end_s - p.start_s, 1) * 1000;
+    start(id, std::move(pl.alloc), p.start_s * 1000, std::max<int64_t>(p.end_s, 0) * 1000,
+          p.expected_end_s * 1000);
+    ++res.prefill_placed;
+  }
+
   size_t next = 0;
   int64_t ended = 0;
-  TimeMs now = n ? submit_ms(0) : 0;
   while (n > 0) {
     while (!ends.empty() && ends.top().first <= now) {
       const JobId id = ends.top().second;
       ends.pop();
-      auto r = running.find(id);
-      nodes.Give(r->second.alloc);
-      if (o.check && r->second.end != now) {
+      if (o.check && running.at(id).end != now && static_cast<size_t>(id) <= n) {
         violation("job " + std::to_string(res.jobs[id - 1].id) + " ended at " +
                   std::to_string(now / 1000) + " s, not at start + run time");
       }
-      running.erase(r);
-      ++ended;
+      finish(id);
+      if (static_cast<size_t>(id) <= n) ++ended;
     }
-    while (next < n && submit_ms(next) <= now) pending.push_back(static_cast<JobId>(++next));
-    // As in corrald: with no CPU free a pass could start nothing, and none runs.
-    if (!pending.empty() && nodes.free() > 0) {
-      sched::SchedulerState st;
-      st.now = now;
-      st.nodes = nodes.views();
-      st.running.reserve(running.size());
-      for (const auto& [id, r] : running) {
-        sched::RunningJob x;
-        x.id = id;
-        x.alloc = r.alloc;
-        x.expected_end = r.start + specs[id - 1].time_limit_ms;
-        x.spec = &specs[id - 1];
-        x.start = r.start;
-        st.running.push_back(std::move(x));
+    while (next < n && submit_ms(next) <= now) {
+      const JobId id = static_cast<JobId>(++next);
+      const JobSpec& spec = specs[id - 1];
+      auto [it, fresh] = infeasible.try_emplace(ShapeOf(spec));
+      if (fresh) {
+        Status ok = sched::CheckFeasible(spec, nodes.profiles());
+        it->second = ok.ok() ? "" : "infeasible: " + ok.message();
       }
-      st.pending.reserve(pending.size());
-      for (JobId id : pending) {
-        sched::WaitingJob w;
-        w.id = id;
-        w.spec = &specs[id - 1];
-        w.priority.eligible_ms = submit_ms(id - 1);
-        if (auto h = held.find(id); h != held.end()) w.held = &h->second;
-        st.pending.push_back(w);
+      if (!it->second.empty()) {
+        res.jobs[id - 1].never_ran = it->second;
+        ++ended;
+        continue;
+      }
+      sched::WaitingJob wj;
+      wj.id = id;
+      wj.spec = &spec;
+      wj.priority.eligible_ms = submit_ms(id - 1);
+      st.pending.push_back(wj);
+    }
+    // As in corrald: with nothing free a pass could start nothing, and none runs.
+    if (!st.pending.empty() && nodes.AnyFree()) {
+      st.now = now;
+      if (!held.empty()) {
+        for (sched::WaitingJob& wj : st.pending) {
+          auto h = held.find(wj.id);
+          wj.held = h == held.end() ? nullptr : &h->second;
+        }
       }
       sched::Decisions d = sched::Schedule(st, cfg);
       ++sum.passes;
@@ -194,21 +268,21 @@ Result<ReplayResult> Replay(const SwfTrace& trace, const Machine& m, const Repla
           continue;
         }
         if (!nodes.Take(s.alloc)) {
-          violation("job " + std::to_string(out.id) + " placed beyond the free CPUs at " +
+          violation("job " + std::to_string(out.id) + " placed beyond the free resources at " +
                     std::to_string(now / 1000) + " s");
-          if (o.check) continue;
+          continue;
         }
         if (o.check && now < submit_ms(s.id - 1)) {
           violation("job " + std::to_string(out.id) + " started before its submit");
         }
         out.start_s = now / 1000;
         out.end_s = out.start_s + out.run_s;
-        const TimeMs end = now + out.run_s * 1000;
-        running.emplace(s.id, Running{std::move(s.alloc), now, end});
-        ends.emplace(end, s.id);
+        start(s.id, std::move(s.alloc), now, now + out.run_s * 1000,
+              now + specs[s.id - 1].time_limit_ms);
       }
       if (!started.empty()) {
-        std::erase_if(pending, [&](JobId id) { return started.count(id) > 0; });
+        std::erase_if(st.pending,
+                      [&](const sched::WaitingJob& wj) { return started.count(wj.id) > 0; });
       }
       held.clear();
       for (sched::Reservation& r : d.reservations) held.emplace(r.id, std::move(r));
@@ -216,15 +290,16 @@ Result<ReplayResult> Replay(const SwfTrace& trace, const Machine& m, const Repla
         o.progress(ended, static_cast<int64_t>(n), now / 1000);
       }
     }
+    if (o.sample) o.sample(now / 1000, nodes.Busy(), static_cast<int64_t>(st.pending.size()));
     TimeMs t = sched::kForever;
     if (!ends.empty()) t = ends.top().first;
     if (next < n) t = std::min(t, submit_ms(next));
     if (t == sched::kForever) break;  // what still waits never runs
     now = std::max(now, t);
   }
-  for (JobId id : pending) {
-    auto r = reason.find(id);
-    res.jobs[id - 1].never_ran = r == reason.end() ? "never considered" : r->second;
+  for (const sched::WaitingJob& wj : st.pending) {
+    auto r = reason.find(wj.id);
+    res.jobs[wj.id - 1].never_ran = r == reason.end() ? "never considered" : r->second;
   }
   if (o.progress) o.progress(ended, static_cast<int64_t>(n), now / 1000);
   Summarize(res.jobs, m, &sum);

@@ -1,44 +1,56 @@
-// The replay of a trace on a virtual clock: at every submit and every end while a CPU is free,
-// one pass of sched::Schedule, the very call corrald makes (DESIGN.md "Scheduling"), whose starts
-// are applied as corrald applies them. No policy lives here: the machine, the jobs and the clock
-// only. Pure apart from the optional progress callback.
+// The replay of a workload on a virtual clock: at every submit and every end while a CPU is
+// free, one pass of sched::Schedule, the very call corrald makes (DESIGN.md "Scheduling"), whose
+// starts are applied as corrald applies them. No policy lives here: the machine, the jobs and
+// the clock only. The scheduler's state is kept from pass to pass and changed by each event, not
+// rebuilt, so a pass costs what the scheduler costs. Pure apart from the optional callbacks.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "sched/core/schedule.h"
 #include "sched/sim/metrics.h"
-#include "sched/sim/swf.h"
+#include "sched/sim/workload.h"
 
 namespace corral::sim {
 
-// The trace's own machine: MaxNodes nodes of MaxProcs / MaxNodes CPUs when the header gives
-// both, that many one-CPU nodes when it gives one of them, else as many one-CPU nodes as the
-// widest job asks for (said in `source`).
-Machine MachineOf(const SwfTrace& t);
+// A job already running when the replay begins (a window of a trace on a busy machine): it
+// holds its resources from the start until `end_s`, and is planned to end at `expected_end_s`.
+// It is not one of the replay's jobs and is not measured.
+struct PrefillJob {
+  SimJob job;
+  int64_t start_s = 0, end_s = 0, expected_end_s = 0;
+};
 
 struct ReplayOptions {
   sched::BackfillMode mode = sched::BackfillMode::kEasy;
   // Verify while replaying: no node over-allocated, no start before submit, every job ending at
   // start + its run time cut at its limit, no job started twice.
   bool check = false;
+  // Placed in order before the first job arrives, until one does not fit (the rest are left
+  // out and counted in ReplayResult::prefill_left_out).
+  std::vector<PrefillJob> prefill;
   // Called every `progress_every` passes, and once at the end: jobs ended so far, all jobs,
   // and the simulated time in seconds.
   std::function<void(int64_t ended, int64_t total, int64_t sim_s)> progress;
   int64_t progress_every = 2000;
+  // Called at each event time after its pass: the busy share of the machine's GPUs (of its
+  // CPUs when it has none), and the jobs waiting.
+  std::function<void(int64_t t_s, double busy, int64_t queued)> sample;
 };
 
 struct ReplayResult {
   std::vector<JobOutcome> jobs;  // in submit order
   Summary summary;
+  int64_t prefill_placed = 0, prefill_left_out = 0;
 };
 
-// Replays `trace` on `m`. Errors: a machine without nodes or CPUs.
-Result<ReplayResult> Replay(const SwfTrace& trace, const Machine& m, const ReplayOptions& opts);
+// Replays `w` on `m`. A job that could never run on `m` (too wide, a GPU model it lacks) is
+// not queued; it never runs, with the scheduler's reason. Errors: a machine without nodes or
+// CPUs, or larger than a million nodes.
+Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOptions& opts);
 
 }  // namespace corral::sim

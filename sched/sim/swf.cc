@@ -205,7 +205,13 @@ Result<std::string> ReadFile(const std::string& path) {
   if (fd < 0) return Status::Invalid(path + ": " + std::strerror(errno));
   std::string data;
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) data.reserve(static_cast<size_t>(st.st_size));
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (static_cast<uint64_t>(st.st_size) > kMaxInflated) {
+      ::close(fd);
+      return Status::Invalid(path + ": larger than 4 GiB");
+    }
+    data.reserve(static_cast<size_t>(st.st_size));
+  }
   char buf[1 << 16];
   while (true) {
     const ssize_t got = ::read(fd, buf, sizeof buf);
@@ -217,6 +223,10 @@ Result<std::string> ReadFile(const std::string& path) {
     }
     if (got == 0) break;
     data.append(buf, static_cast<size_t>(got));
+    if (data.size() > kMaxInflated) {
+      ::close(fd);
+      return Status::Invalid(path + ": larger than 4 GiB");
+    }
   }
   ::close(fd);
   return data;
@@ -286,14 +296,13 @@ Result<std::string> Gunzip(std::string_view data, const std::string& path) {
   }
 }
 
-// The text of the file at `path`, inflated when it starts with the gzip magic bytes.
-Result<std::string> ReadText(const std::string& path) {
+}  // namespace
+
+Result<std::string> ReadTraceText(const std::string& path) {
   Result<std::string> raw = ReadFile(path);
   if (!raw.ok() || !IsGzip(*raw)) return raw;
   return Gunzip(*raw, path);
 }
-
-}  // namespace
 
 Result<SwfTrace> ParseSwf(std::string_view text, const SwfOptions& opts) {
   if (int64_t bad = FindBinaryLine(text); bad != 0) {
@@ -321,7 +330,7 @@ Result<SwfTrace> ParseSwf(std::string_view text, const SwfOptions& opts) {
 }
 
 Result<SwfTrace> ReadSwf(const std::string& path, const SwfOptions& opts) {
-  Result<std::string> text = ReadText(path);
+  Result<std::string> text = ReadTraceText(path);
   if (!text.ok()) return text.status();
   Result<SwfTrace> trace = ParseSwf(*text, opts);
   if (!trace.ok()) return Status::Invalid(path + ": " + trace.status().message());

@@ -44,6 +44,11 @@ struct SwfOptions {
 // all (a NUL byte or other binary content: "not a text file"); no job at all ("no jobs").
 Result<SwfTrace> ParseSwf(std::string_view text, const SwfOptions& opts);
 
+// The text of the file at `path`, gunzipped when it starts with the gzip magic bytes (the other
+// trace readers share it). Errors name the path: unreadable (a directory too), larger than 4 GiB
+// (as read or once inflated), a corrupt gzip stream.
+Result<std::string> ReadTraceText(const std::string& path);
+
 // Reads and parses `path`, gunzipping it when it starts with the gzip magic bytes. Errors name
 // the path: unreadable, a corrupt gzip stream, larger than 4 GiB once inflated, then ParseSwf's.
 Result<SwfTrace> ReadSwf(const std::string& path, const SwfOptions& opts);

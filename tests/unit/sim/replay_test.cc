@@ -7,6 +7,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <tuple>
+
+#include "sched/sim/trace.h"
+#include "sched/sim/windows.h"
 
 namespace corral::sim {
 namespace {
@@ -18,13 +22,22 @@ std::string Line(int id, int submit, int run, int procs, int req) {
          " -1 1 1 1 -1 -1 -1 -1 -1\n";
 }
 
-SwfTrace Parse(const std::string& text) {
-  Result<SwfTrace> t = ParseSwf(text, SwfOptions{});
-  EXPECT_TRUE(t.ok()) << t.status().message();
-  return t.ok() ? *t : SwfTrace{};
+// A job of the replay's own form (designated initializers would leave its strings out).
+SimJob Job(int64_t id, int64_t submit, int64_t run, int32_t procs, int64_t req = -1,
+           int32_t gpus = 0, std::string model = "", int32_t milli = 1000) {
+  SimJob j;
+  j.id = id, j.submit_s = submit, j.run_s = run, j.procs = procs, j.req_time_s = req;
+  j.gpus = gpus, j.gpu_model = std::move(model), j.gpu_milli = milli;
+  return j;
 }
 
-std::vector<int64_t> Starts(const SwfTrace& t, sched::BackfillMode mode) {
+Workload Parse(const std::string& text) {
+  Result<SwfTrace> t = ParseSwf(text, SwfOptions{});
+  EXPECT_TRUE(t.ok()) << t.status().message();
+  return t.ok() ? FromSwf(*t) : Workload{};
+}
+
+std::vector<int64_t> Starts(const Workload& t, sched::BackfillMode mode) {
   ReplayOptions o;
   o.mode = mode;
   o.check = true;
@@ -43,7 +56,7 @@ const std::string kFour = "; MaxNodes: 4\n" + Line(1, 0, 100, 2, 100) + Line(2, 
                           Line(3, 2, 10, 2, 10) + Line(4, 3, 200, 2, 200);
 
 TEST(Replay, ExactStartsPerPolicy) {
-  const SwfTrace t = Parse(kFour);
+  const Workload t = Parse(kFour);
   using M = sched::BackfillMode;
   EXPECT_EQ(Starts(t, M::kFcfs), (std::vector<int64_t>{0, 100, 200, 200}));
   EXPECT_EQ(Starts(t, M::kEasy), (std::vector<int64_t>{0, 100, 2, 200}));
@@ -51,7 +64,7 @@ TEST(Replay, ExactStartsPerPolicy) {
 }
 
 TEST(Replay, SummaryMeasures) {
-  const SwfTrace t = Parse(kFour);
+  const Workload t = Parse(kFour);
   ReplayOptions o;
   o.mode = sched::BackfillMode::kEasy;
   Result<ReplayResult> r = Replay(t, MachineOf(t), o);
@@ -72,7 +85,7 @@ TEST(Replay, SummaryMeasures) {
 }
 
 TEST(Replay, LimitsUnknownEstimatesAndJobsThatNeverRun) {
-  const SwfTrace t = Parse("; MaxNodes: 4\n" + Line(1, 0, 50, 1, 20) + Line(2, 0, 30, 1, -1) +
+  const Workload t = Parse("; MaxNodes: 4\n" + Line(1, 0, 50, 1, 20) + Line(2, 0, 30, 1, -1) +
                            Line(3, 0, 0, 1, 5) + Line(4, 0, 10, 8, 10));
   ReplayOptions o;
   o.check = true;
@@ -85,7 +98,7 @@ TEST(Replay, LimitsUnknownEstimatesAndJobsThatNeverRun) {
   EXPECT_EQ(j[2].start_s, 0);
   EXPECT_EQ(j[2].end_s, 0) << "a job of no run time ends as it starts";
   EXPECT_EQ(j[3].start_s, -1) << "wider than the machine";
-  EXPECT_EQ(j[3].never_ran.rfind("ReqNodeNotAvail", 0), 0u) << j[3].never_ran;
+  EXPECT_EQ(j[3].never_ran.rfind("infeasible: ", 0), 0u) << j[3].never_ran;
   EXPECT_EQ(r->summary.cut_at_limit, 1);
   EXPECT_EQ(r->summary.limit_from_runtime, 1);
   EXPECT_EQ(r->summary.ran, 3);
@@ -94,19 +107,135 @@ TEST(Replay, LimitsUnknownEstimatesAndJobsThatNeverRun) {
 }
 
 TEST(Replay, TheMachineFromTheHeader) {
-  SwfTrace t;
+  Workload t;
   t.max_nodes = 100, t.max_procs = 400;
-  EXPECT_EQ(MachineOf(t).nodes, 100);
-  EXPECT_EQ(MachineOf(t).cpus_per_node, 4);
+  EXPECT_EQ(MachineOf(t).Nodes(), 100);
+  EXPECT_EQ(MachineOf(t).MaxCpusPerNode(), 4);
   t.max_procs = -1;
-  EXPECT_EQ(MachineOf(t).cpus_per_node, 1);
+  EXPECT_EQ(MachineOf(t).MaxCpusPerNode(), 1);
   t.max_nodes = -1, t.max_procs = 64;
-  EXPECT_EQ(MachineOf(t).nodes, 64);
+  EXPECT_EQ(MachineOf(t).Nodes(), 64);
   t.max_procs = -1;
-  t.jobs = {SwfJob{.id = 1, .procs = 12}};
-  EXPECT_EQ(MachineOf(t).nodes, 12);
+  t.jobs = {Job(1, 0, 0, 12)};
+  EXPECT_EQ(MachineOf(t).Nodes(), 12);
   EXPECT_NE(MachineOf(t).source.find("widest"), std::string::npos);
-  EXPECT_FALSE(Replay(t, Machine{0, 1, ""}, ReplayOptions{}).ok());
+  EXPECT_FALSE(Replay(t, Machine::Uniform(0, 1), ReplayOptions{}).ok());
+  EXPECT_FALSE(Replay(t, Machine::Uniform(2000000, 1), ReplayOptions{}).ok());
+}
+
+// Two 4-GPU nodes of different models. Job 1 takes a v100 node's 4 GPUs until 100; job 2 wants
+// 2 v100 and waits for them (the t4 node does not do); job 3 takes any 2 GPUs now (the t4
+// node); job 4 asks for a model the machine lacks and never runs.
+TEST(Replay, GpuJobsOnAMachineOfTwoModels) {
+  Machine m;
+  m.groups = {NodeGroup{1, 16, 0, 4, "v100"}, NodeGroup{1, 16, 0, 4, "t4"}};
+  Workload w;
+  w.jobs = {Job(1, 0, 100, 4, -1, 4, "v100"), Job(2, 1, 50, 2, -1, 2, "v100"),
+            Job(3, 2, 10, 2, -1, 2), Job(4, 3, 10, 1, -1, 1, "h100"),
+            Job(5, 4, 10, 1, -1, 1, "", 250)};
+  ReplayOptions o;
+  o.check = true;
+  Result<ReplayResult> r = Replay(w, m, o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const auto& j = r->jobs;
+  EXPECT_EQ(j[0].start_s, 0);
+  EXPECT_EQ(j[1].start_s, 100) << "waits for the v100 node";
+  EXPECT_EQ(j[2].start_s, 2) << "any model: the t4 node";
+  EXPECT_EQ(j[3].start_s, -1);
+  EXPECT_NE(j[3].never_ran.find("h100"), std::string::npos) << j[3].never_ran;
+  EXPECT_EQ(j[4].start_s, 4) << "a quarter GPU gets a whole t4";
+  EXPECT_EQ(r->summary.fractional_rounded, 1);
+  EXPECT_EQ(r->summary.violations, 0);
+  // GPU-seconds 400 + 100 + 20 + 10 over 8 GPUs x 150 s (0..150).
+  EXPECT_EQ(r->summary.makespan_s, 150);
+  EXPECT_DOUBLE_EQ(r->summary.gpu_utilization, 530.0 / 1200.0);
+}
+
+// Jobs already running hold the machine: a 4-node job waits for the prefilled ones to end,
+// and they are not measured.
+TEST(Replay, PrefilledJobsHoldTheMachineAndAreNotMeasured) {
+  Workload w;
+  w.jobs = {Job(1, 100, 10, 4, 10)};
+  ReplayOptions o;
+  o.check = true;
+  o.prefill = {PrefillJob{Job(0, 0, 0, 2), 0, 130, 150}, PrefillJob{Job(0, 0, 0, 2), 50, 120, 120},
+               PrefillJob{Job(0, 0, 0, 1), 90, 200, 200}};  // no room left: left out
+  Result<ReplayResult> r = Replay(w, Machine::Uniform(4, 1), o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->prefill_placed, 2);
+  EXPECT_EQ(r->prefill_left_out, 1);
+  ASSERT_EQ(r->jobs.size(), 1u);
+  EXPECT_EQ(r->jobs[0].start_s, 130);
+  EXPECT_EQ(r->summary.jobs, 1);
+  EXPECT_EQ(r->summary.violations, 0);
+}
+
+TEST(Replay, SamplesFollowTheBusyShareAndTheQueue) {
+  const Workload t = Parse(kFour);
+  std::vector<std::tuple<int64_t, double, int64_t>> got;
+  ReplayOptions o;
+  o.mode = sched::BackfillMode::kFcfs;
+  o.sample = [&](int64_t s, double busy, int64_t q) { got.emplace_back(s, busy, q); };
+  ASSERT_TRUE(Replay(t, MachineOf(t), o).ok());
+  ASSERT_GE(got.size(), 4u);
+  EXPECT_EQ(got[0], std::make_tuple(int64_t{0}, 0.5, int64_t{0}));
+  EXPECT_EQ(got[1], std::make_tuple(int64_t{1}, 0.5, int64_t{1})) << "job 2 waits";
+  EXPECT_EQ(got[3], std::make_tuple(int64_t{3}, 0.5, int64_t{3}));
+  EXPECT_EQ(got[4], std::make_tuple(int64_t{100}, 1.0, int64_t{2})) << "job 2 runs";
+}
+
+Workload Synthetic(int n) {
+  Workload w;
+  for (int i = 0; i < n; ++i) {
+    w.jobs.push_back(Job(i + 1, i * 10, 5 + (i * 37) % 200, 1 + (i * 7) % 4, 300));
+  }
+  return w;
+}
+
+TEST(Windows, SameSeedSameWindowsAndEachWindowIsContiguous) {
+  const Workload w = Synthetic(100);
+  WindowOptions o;
+  o.count = 5;
+  o.size = 20;
+  Result<std::vector<Window>> a = SampleWindows(w, o), b = SampleWindows(w, o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), 5u);
+  for (size_t k = 0; k < 5; ++k) {
+    const Window& x = (*a)[k];
+    EXPECT_EQ(x.first, (*b)[k].first);
+    EXPECT_GE(x.first, 20u);
+    EXPECT_LE(x.first + 20, 99u);
+    ASSERT_EQ(x.jobs.jobs.size(), 20u);
+    for (size_t i = 0; i < 20; ++i) EXPECT_EQ(x.jobs.jobs[i].id, int64_t(x.first + i + 1));
+    const int64_t begin = x.jobs.jobs[0].submit_s;
+    for (const PrefillJob& p : x.prefill) {
+      EXPECT_LT(p.job.id, x.jobs.jobs[0].id) << "from before the window";
+      EXPECT_LE(p.start_s, begin);
+      EXPECT_GT(p.end_s, begin) << "still running when it begins";
+      EXPECT_EQ(p.end_s - p.start_s, 300) << "runs its requested time";
+    }
+  }
+  o.seed = 2;
+  Result<std::vector<Window>> c = SampleWindows(w, o);
+  ASSERT_TRUE(c.ok());
+  bool differ = false;
+  for (size_t k = 0; k < 5; ++k) differ = differ || (*c)[k].first != (*a)[k].first;
+  EXPECT_TRUE(differ);
+}
+
+TEST(Windows, BadSizesAreRefused) {
+  const Workload w = Synthetic(30);
+  WindowOptions o;
+  o.size = 20;
+  Result<std::vector<Window>> r = SampleWindows(w, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("--window-jobs"), std::string::npos);
+  o.size = 5;
+  o.count = 0;
+  EXPECT_FALSE(SampleWindows(w, o).ok());
+  o.count = 1;
+  o.size = 0;
+  EXPECT_FALSE(SampleWindows(w, o).ok());
 }
 
 std::string Traces() {
@@ -117,7 +246,7 @@ std::string Traces() {
 TEST(Replay, LublinEveryJobAccountedForAndEasyBeatsFcfs) {
   const std::string path = Traces() + "/lublin_256.swf";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " is not there";
-  Result<SwfTrace> t = ReadSwf(path, SwfOptions{});
+  Result<Workload> t = ReadTrace(path, TraceOptions{});
   ASSERT_TRUE(t.ok()) << t.status().message();
   double bsld[2] = {0, 0};
   int k = 0;

@@ -81,7 +81,7 @@ TEST_F(SimCli, ComparesPoliciesInJsonAndWritesEveryJob) {
 TEST_F(SimCli, TheTableNamesThePoliciesAndTheMachine) {
   Ran r = Sim("--trace " + Write("t.swf", kTrace) + " --compare easy,conservative");
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("machine: 4 nodes x 1 CPU (MaxNodes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("machine: 4 nodes: 4 x 1 CPU (MaxNodes"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("conservative"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("MEAN_BSLD"), std::string::npos) << r.out;
 }
