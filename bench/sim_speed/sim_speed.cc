@@ -14,6 +14,8 @@
 //
 //   corral-sim-speed-bench [--jobs N] [--nodes N] [--load F] [--policy easy|fcfs|conservative]
 //                          [--traces DIR] [--no-kth]
+#include <malloc.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -74,6 +76,11 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As corral sim does: a pass allocates and frees its scratch at every event, and glibc would
+  // give the heap's top back to the kernel and fault it in again each time (a third of the time).
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 64 << 20);
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
   int64_t jobs = 1000000;
   int32_t nodes = 10000;
   double load = 0.85;

@@ -48,6 +48,10 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
     : now_(now) {
   times_.insert(now);
   const size_t count = only ? only->size() : free_now.size();
+  index_.reserve(count);
+  nodes_.reserve(count);
+  views_.reserve(count);
+  pos_.reserve(count);
   for (size_t k = 0; k < count; ++k) {
     const size_t at = only ? (*only)[k] : k;
     if (at >= free_now.size()) continue;

@@ -86,6 +86,83 @@ TEST_F(SimCli, TheTableNamesThePoliciesAndTheMachine) {
   EXPECT_NE(r.out.find("MEAN_BSLD"), std::string::npos) << r.out;
 }
 
+// The same jobs as a Philly CSV (told from its header) on two 4-GPU nodes; an Alibaba pod list
+// beside its node list takes that as the machine.
+TEST_F(SimCli, GpuTracesAreToldFromTheirContent) {
+  const std::string philly = Write("p.csv",
+                                   "timestamp,duration,num_gpus,gpu_time,cluster\n"
+                                   "2017-10-09 07:00:10,100.0,8,800.0,a\n"
+                                   "2017-10-09 07:00:00,50.0,4,200.0,a\n");
+  Ran r =
+      Sim("--trace " + philly + " --nodes 2 --cpus-per-node 8 --gpus-per-node 4 --json --check");
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["trace"]["format"], "philly");
+  EXPECT_EQ(j["machine"]["gpus"], 8);
+  // The 4-GPU job submits first (at 0) and runs 0..50; the 8-GPU one (at 10) waits for it.
+  EXPECT_DOUBLE_EQ(j["policies"][0]["mean_wait_s"].get<double>(), 40 / 2.0);
+  EXPECT_DOUBLE_EQ(j["policies"][0]["gpu_utilization"].get<double>(), 1000.0 / (8 * 150));
+
+  Write("openb_node_list_gpu_node.csv",
+        "sn,cpu_milli,memory_mib,gpu,model\nn0,8000,16384,2,T4\nn1,8000,16384,2,T4\n");
+  const std::string pods =
+      Write("pods.csv",
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,"
+            "deletion_time,scheduled_time\n"
+            "openb-pod-0001,4000,1024,2,1000,,LS,Running,0,100,0\n"
+            "openb-pod-0002,4000,1024,2,1000,T4,LS,Running,5,105,5\n"
+            "openb-pod-0003,1000,1024,1,500,,BE,Running,6,16,6\n"
+            "openb-pod-0004,1000,1024,1,1000,,BE,Pending,7,20,\n");
+  r = Sim("--trace " + pods + " --json --check");
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["trace"]["format"], "alibaba");
+  EXPECT_EQ(j["trace"]["unreplayable"], 1) << "never scheduled";
+  EXPECT_EQ(j["machine"]["nodes"], 2);
+  EXPECT_EQ(j["machine"]["source"], "the trace's node list");
+  EXPECT_EQ(j["policies"][0]["fractional_gpus_rounded_up"], 1);
+  // Pods 1 and 2 fill both nodes; pod 3 waits until 100.
+  EXPECT_DOUBLE_EQ(j["policies"][0]["mean_wait_s"].get<double>(), 94 / 3.0);
+}
+
+TEST_F(SimCli, WindowsAndTheChart) {
+  std::string text = "; MaxNodes: 4\n";
+  for (int i = 1; i <= 40; ++i) {
+    text += std::to_string(i) + " " + std::to_string(i * 10) + " -1 " + std::to_string(5 + i % 30) +
+            " " + std::to_string(1 + i % 4) + " -1 -1 -1 60 -1 1 1 1 -1 -1 -1 -1 -1\n";
+  }
+  const std::string trace = Write("w.swf", text);
+  Ran r =
+      Sim("--trace " + trace + " --compare fcfs,easy --windows 3 --window-jobs 8 --json --check");
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["policies"].size(), 2u);
+  const nlohmann::json easy = j["policies"][1];
+  EXPECT_EQ(easy["protocol"], "windows");
+  ASSERT_EQ(easy["windows"].size(), 3u);
+  double sum = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(easy["windows"][i]["jobs"], 8);
+    EXPECT_EQ(easy["windows"][i]["first_job"], j["policies"][0]["windows"][i]["first_job"])
+        << "every policy gets the same windows";
+    sum += easy["windows"][i]["mean_bounded_slowdown"].get<double>();
+  }
+  EXPECT_DOUBLE_EQ(easy["mean_bounded_slowdown"].get<double>(), sum / 3);
+  r = Sim("--trace " + trace + " --windows 3 --window-jobs 8 --seed 7");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("protocol: 3 windows of 8 jobs"), std::string::npos) << r.out;
+
+  const std::string svg = (dir_ / "c.svg").string();
+  r = Sim("--trace " + trace + " --compare fcfs,easy --svg " + svg);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(svg);
+  std::stringstream chart;
+  chart << in.rdbuf();
+  EXPECT_EQ(chart.str().rfind("<svg", 0), 0u);
+  EXPECT_NE(chart.str().find("easy"), std::string::npos);
+  EXPECT_NE(chart.str().find("<polyline"), std::string::npos);
+}
+
 TEST_F(SimCli, BadInputGetsAClearErrorAndANonZeroExit) {
   std::string big;
   for (int i = 0; i < 18; ++i) big += "99999999999999999999 ";
@@ -105,6 +182,15 @@ TEST_F(SimCli, BadInputGetsAClearErrorAndANonZeroExit) {
       {"--trace " + Write("h.swf", big + "\n") + " --strict", 1, "line 1: field 1"},
       {"--trace " + Write("h.swf", big + "\n"), 1, "no jobs"},
       {"--trace " + Write("z.swf", "\x1f\x8b garbage"), 1, "corrupt gzip"},
+      {"--trace " + Write("t.swf", kTrace) + " --format xml", 2, "--format"},
+      {"--trace " + Write("t.swf", kTrace) + " --windows 2 --window-jobs 5", 2, "--window-jobs"},
+      {"--trace " + Write("t.swf", kTrace) + " --windows -1", 2, "--windows"},
+      {"--trace " + Write("t.swf", kTrace) + " --gpus-per-node 2", 2, "--gpus-per-node"},
+      {"--trace " + Write("t.swf", kTrace) + " --svg /nonexistent/dir/c.svg", 1, "--svg"},
+      {"--trace " + Write("p.csv", "timestamp,duration,num_gpus\n2017-13-40 00:00:00,1,1\n") +
+           " --strict",
+       1, "line 2"},
+      {"--trace " + Write("a.csv", "name,cpu_milli,num_gpu\nx,1,1\n"), 1, "column"},
   };
   for (const Case& c : cases) {
     Ran r = Sim(c.args);
