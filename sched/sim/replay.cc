@@ -45,6 +45,10 @@ class Nodes {
   bool AnyFree() const {
     return total_gpus_ > 0 ? free_gpus_ > 0 && free_cpus_ > 0 : free_cpus_ > 0;
   }
+  // Whether `s` could fit in what is free over all nodes (necessary, not sufficient).
+  bool MightFit(const JobSpec& s) const {
+    return s.TotalCpus() <= free_cpus_ && s.TotalGpus() <= free_gpus_;
+  }
   double Busy() const {
     if (total_gpus_ > 0) return 1.0 - static_cast<double>(free_gpus_) / total_gpus_;
     return total_cpus_ > 0 ? 1.0 - static_cast<double>(free_cpus_) / total_cpus_ : 0;
@@ -216,10 +220,17 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
     ++res.prefill_placed;
   }
 
+  // A pass is needed when a job ended or a job arrived that might fit now. Otherwise, with FCFS
+  // or EASY on jobs ordered by age alone (as here), the newcomers rank last, cannot start, and
+  // leave everyone else's decision as the last pass made it: the pass is skipped. Conservative
+  // backfill plans every job, newcomers included, and always runs.
+  const bool skip_futile = o.mode != sched::BackfillMode::kConservative;
   size_t next = 0;
   int64_t ended = 0;
   while (n > 0) {
+    bool changed = !skip_futile;
     while (!ends.empty() && ends.top().first <= now) {
+      changed = true;
       const JobId id = ends.top().second;
       ends.pop();
       if (o.check && running.at(id).end != now && static_cast<size_t>(id) <= n) {
@@ -242,6 +253,7 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
         ++ended;
         continue;
       }
+      changed = changed || nodes.MightFit(spec);
       sched::WaitingJob wj;
       wj.id = id;
       wj.spec = &spec;
@@ -249,7 +261,7 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
       st.pending.push_back(wj);
     }
     // As in corrald: with nothing free a pass could start nothing, and none runs.
-    if (!st.pending.empty() && nodes.AnyFree()) {
+    if (changed && !st.pending.empty() && nodes.AnyFree()) {
       st.now = now;
       if (!held.empty()) {
         for (sched::WaitingJob& wj : st.pending) {
