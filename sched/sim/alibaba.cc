@@ -9,155 +9,18 @@
 #include <utility>
 #include <vector>
 
+#include "sched/sim/csv.h"
 #include "sched/sim/swf.h"
 
 namespace corral::sim {
 
 namespace {
 
-constexpr size_t kMaxLineBytes = 4096;
-constexpr size_t kMaxQuoted = 32;  // bytes of a bad field quoted in a message
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 constexpr int64_t kMaxGpus = 64;     // per pod and per node
 constexpr int64_t kWholeGpu = 1000;  // gpu_milli of one whole GPU
-constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
-// --- CSV text ---
-
-std::string LineMessage(int64_t line, std::string_view what) {
-  std::string m = "line " + std::to_string(line) + ": ";
-  m.append(what);
-  return m;
-}
-
-// A bad token as a message shows it: quoted, cut to kMaxQuoted bytes.
-std::string Quote(std::string_view tok) {
-  std::string q = "\"";
-  q.append(tok.substr(0, kMaxQuoted));
-  if (tok.size() > kMaxQuoted) q += "...";
-  return q + "\"";
-}
-
-// The 1-based line of the first control byte other than \t, \r, \n (or DEL); 0 when none.
-int64_t FindBinaryLine(std::string_view text) {
-  int64_t line = 1;
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\n') {
-      ++line;
-    } else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
-      return line;
-    }
-  }
-  return 0;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-// The comma-separated fields of `line`, each trimmed of blanks (no quoting).
-std::vector<std::string_view> SplitCsv(std::string_view line) {
-  std::vector<std::string_view> out;
-  while (true) {
-    const size_t comma = line.find(',');
-    out.push_back(Trim(line.substr(0, comma)));
-    if (comma == std::string_view::npos) return out;
-    line.remove_prefix(comma + 1);
-  }
-}
-
-// The lines of a text, numbered from 1, without their line ends (and the first without a BOM).
-class LineReader {
- public:
-  explicit LineReader(std::string_view text) : text_(text) {
-    if (text_.starts_with(kBom)) text_.remove_prefix(kBom.size());
-  }
-  bool Next(std::string_view* line) {
-    if (pos_ >= text_.size()) return false;
-    size_t eol = text_.find('\n', pos_);
-    if (eol == std::string_view::npos) eol = text_.size();
-    *line = text_.substr(pos_, eol - pos_);
-    if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
-    pos_ = eol + 1;
-    ++number_;
-    return true;
-  }
-  int64_t number() const { return number_; }
-
- private:
-  std::string_view text_;
-  size_t pos_ = 0;
-  int64_t number_ = 0;
-};
-
-// Where each named column is in a header (-1 absent); `required` ones must be there.
-template <size_t N>
-Result<std::array<int, N>> FindColumns(std::string_view header, int64_t line,
-                                       const std::array<std::string_view, N>& names,
-                                       size_t required, size_t* count) {
-  const std::vector<std::string_view> cols = SplitCsv(header);
-  *count = cols.size();
-  std::array<int, N> at;
-  at.fill(-1);
-  for (size_t c = 0; c < cols.size(); ++c) {
-    const std::string name = Lower(cols[c]);
-    for (size_t k = 0; k < N; ++k) {
-      if (name != names[k]) continue;
-      if (at[k] >= 0) {
-        return Status::Invalid(LineMessage(line, "header: column \"" + name + "\" twice"));
-      }
-      at[k] = static_cast<int>(c);
-    }
-  }
-  for (size_t k = 0; k < required; ++k) {
-    if (at[k] < 0) {
-      return Status::Invalid(
-          LineMessage(line, "header: no \"" + std::string(names[k]) + "\" column"));
-    }
-  }
-  return at;
-}
-
-// Parses a non-negative integer ("12", also "12.0" as pandas writes integer columns with gaps)
-// into *v; returns why it is not one, or "" when it is.
-std::string ParseCount(std::string_view tok, int64_t* v) {
-  if (tok.empty()) return "empty";
-  std::string_view digits = tok;
-  if (const size_t dot = tok.find('.'); dot != std::string_view::npos && dot > 0) {
-    std::string_view frac = tok.substr(dot + 1);
-    if (!frac.empty() && frac.find_first_not_of('0') == std::string_view::npos) {
-      digits = tok.substr(0, dot);
-    }
-  }
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *v);
-  if (ec == std::errc::result_out_of_range) return "out of range: " + Quote(tok);
-  if (ec != std::errc() || p != digits.data() + digits.size()) {
-    return "not an integer: " + Quote(tok);
-  }
-  if (*v < 0) return "negative: " + Quote(tok);
-  return {};
-}
-
-// As ParseCount, also checking lo <= *v <= hi.
-std::string ParseInRange(std::string_view tok, int64_t lo, int64_t hi, int64_t* v) {
-  std::string why = ParseCount(tok, v);
-  if (why.empty() && (*v < lo || *v > hi)) {
-    why = "out of range: " + std::to_string(*v) + " (" + std::to_string(lo) + " to " +
-          std::to_string(hi) + ")";
-  }
-  return why;
-}
+// --- fields (the CSV text helpers are csv.h's) ---
 
 // A time that may be missing: "" or "nan" is -1.
 std::string ParseTime(std::string_view tok, int64_t* v) {
@@ -179,19 +42,6 @@ std::string Model(std::string_view spec) {
     if (bar == std::string_view::npos) return out;
     spec.remove_prefix(bar + 1);
   }
-}
-
-std::string NotTextMessage(int64_t line) {
-  return "not a text file (binary content at line " + std::to_string(line) + ")";
-}
-
-std::string TooLongMessage(int64_t n) {
-  return LineMessage(n, "longer than " + std::to_string(kMaxLineBytes) + " bytes");
-}
-
-std::string FieldsMessage(int64_t n, size_t want, size_t got) {
-  return LineMessage(n, "expected " + std::to_string(want) + " fields (as the header), found " +
-                            std::to_string(got));
 }
 
 // --- pods ---
@@ -271,13 +121,6 @@ std::string ParsePod(const std::vector<std::string_view>& f, const PodCols& col,
   return {};
 }
 
-// "no jobs", with what was skipped when something was.
-std::string NoJobsMessage(int64_t skipped, const std::string& first_error) {
-  if (skipped == 0) return "no jobs";
-  return "no jobs (" + std::to_string(skipped) + " malformed line" + (skipped == 1 ? "" : "s") +
-         " skipped, the first: " + first_error + ")";
-}
-
 Result<Workload> ParsePods(std::string_view text, const AlibabaOptions& opts) {
   if (int64_t bad = FindBinaryLine(text); bad != 0) return Status::Invalid(NotTextMessage(bad));
   Workload w;
@@ -293,7 +136,7 @@ Result<Workload> ParsePods(std::string_view text, const AlibabaOptions& opts) {
     const int64_t n = lines.number();
     w.lines = n;
     std::string err;
-    if (line.size() > kMaxLineBytes) {
+    if (line.size() > kCsvMaxLineBytes) {
       if (have_header) ++row;
       err = TooLongMessage(n);
     } else if (Trim(line).empty()) {
@@ -319,9 +162,7 @@ Result<Workload> ParsePods(std::string_view text, const AlibabaOptions& opts) {
     }
     if (err.empty()) continue;
     if (opts.strict) return Status::Invalid(std::move(err));
-    ++w.skipped;
-    if (first_error.empty()) first_error = err;
-    if (w.errors.size() < opts.max_errors) w.errors.push_back(std::move(err));
+    NoteSkipped(std::move(err), opts.max_errors, &w, &first_error);
   }
   if (w.jobs.empty() && w.unreplayable == 0) {
     return Status::Invalid(NoJobsMessage(w.skipped, first_error));
@@ -345,7 +186,7 @@ Result<std::vector<NodeGroup>> ParseNodes(std::string_view text) {
   bool have_header = false;
   while (lines.Next(&line)) {
     const int64_t n = lines.number();
-    if (line.size() > kMaxLineBytes) return Status::Invalid(TooLongMessage(n));
+    if (line.size() > kCsvMaxLineBytes) return Status::Invalid(TooLongMessage(n));
     if (Trim(line).empty()) continue;
     if (!have_header) {
       Result<std::array<int, kNodeNames.size()>> found =

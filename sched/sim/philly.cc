@@ -10,109 +10,23 @@
 #include <utility>
 #include <vector>
 
+#include "sched/sim/csv.h"
 #include "sched/sim/swf.h"
 
 namespace corral::sim {
 
 namespace {
 
-constexpr size_t kMaxLineBytes = 4096;
-constexpr size_t kMaxQuoted = 32;      // bytes of a bad field quoted in a message
 constexpr int64_t kMaxGpus = 1024;     // per job
 constexpr double kMaxDuration = 1e12;  // seconds (some 31,700 years)
-constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
-// --- CSV text (as in alibaba.cc) ---
-
-std::string LineMessage(int64_t line, std::string_view what) {
-  std::string m = "line " + std::to_string(line) + ": ";
-  m.append(what);
-  return m;
-}
-
-std::string Quote(std::string_view tok) {
-  std::string q = "\"";
-  q.append(tok.substr(0, kMaxQuoted));
-  if (tok.size() > kMaxQuoted) q += "...";
-  return q + "\"";
-}
-
-// The 1-based line of the first control byte other than \t, \r, \n (or DEL); 0 when none.
-int64_t FindBinaryLine(std::string_view text) {
-  int64_t line = 1;
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\n') {
-      ++line;
-    } else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
-      return line;
-    }
-  }
-  return 0;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::vector<std::string_view> SplitCsv(std::string_view line) {
-  std::vector<std::string_view> out;
-  while (true) {
-    const size_t comma = line.find(',');
-    out.push_back(Trim(line.substr(0, comma)));
-    if (comma == std::string_view::npos) return out;
-    line.remove_prefix(comma + 1);
-  }
-}
-
-// The first line of `text` (without a BOM or line end).
-std::string_view FirstLine(std::string_view text) {
-  if (text.starts_with(kBom)) text.remove_prefix(kBom.size());
-  text = text.substr(0, text.find('\n'));
-  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-  return text;
-}
+// (the CSV text helpers are csv.h's)
 
 // --- fields ---
 
 enum Col { kTimestamp, kDuration, kNumGpus };
 constexpr std::array<std::string_view, 3> kNames = {"timestamp", "duration", "num_gpus"};
 using Cols = std::array<int, kNames.size()>;
-
-// Where the columns are in the header line n; all must be there.
-Result<Cols> FindColumns(std::string_view header, int64_t n, size_t* count) {
-  const std::vector<std::string_view> cols = SplitCsv(header);
-  *count = cols.size();
-  Cols at;
-  at.fill(-1);
-  for (size_t c = 0; c < cols.size(); ++c) {
-    const std::string name = Lower(cols[c]);
-    for (size_t k = 0; k < kNames.size(); ++k) {
-      if (name != kNames[k]) continue;
-      if (at[k] >= 0) {
-        return Status::Invalid(LineMessage(n, "header: column \"" + name + "\" twice"));
-      }
-      at[k] = static_cast<int>(c);
-    }
-  }
-  for (size_t k = 0; k < kNames.size(); ++k) {
-    if (at[k] < 0) {
-      return Status::Invalid(
-          LineMessage(n, "header: no \"" + std::string(kNames[k]) + "\" column"));
-    }
-  }
-  return at;
-}
 
 bool IsLeap(int64_t y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -171,24 +85,7 @@ std::string ParseDuration(std::string_view tok, int64_t* v) {
 
 // A GPU count 0..kMaxGpus ("8", also "8.0") into *v; returns why not, or "".
 std::string ParseGpus(std::string_view tok, int64_t* v) {
-  if (tok.empty()) return "empty";
-  std::string_view digits = tok;
-  if (const size_t dot = tok.find('.'); dot != std::string_view::npos && dot > 0) {
-    std::string_view frac = tok.substr(dot + 1);
-    if (!frac.empty() && frac.find_first_not_of('0') == std::string_view::npos) {
-      digits = tok.substr(0, dot);
-    }
-  }
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *v);
-  if (ec == std::errc::result_out_of_range) return "out of range: " + Quote(tok);
-  if (ec != std::errc() || p != digits.data() + digits.size()) {
-    return "not an integer: " + Quote(tok);
-  }
-  if (*v < 0) return "negative: " + Quote(tok);
-  if (*v > kMaxGpus) {
-    return "out of range: " + std::to_string(*v) + " (0 to " + std::to_string(kMaxGpus) + ")";
-  }
-  return {};
+  return ParseInRange(tok, 0, kMaxGpus, v);
 }
 
 // One data row (row number `row`, line n) into *job, its submit time absolute; returns its
@@ -196,10 +93,7 @@ std::string ParseGpus(std::string_view tok, int64_t* v) {
 std::string ParseRow(std::string_view line, const Cols& col, size_t count, int64_t row, int64_t n,
                      SimJob* job) {
   const std::vector<std::string_view> f = SplitCsv(line);
-  if (f.size() != count) {
-    return LineMessage(n, "expected " + std::to_string(count) + " fields (as the header), found " +
-                              std::to_string(f.size()));
-  }
+  if (f.size() != count) return FieldsMessage(n, count, f.size());
   std::array<int64_t, kNames.size()> v{};
   for (size_t k = 0; k < kNames.size(); ++k) {
     std::string_view tok = f[static_cast<size_t>(col[k])];
@@ -222,12 +116,6 @@ std::string ParseRow(std::string_view line, const Cols& col, size_t count, int64
   return {};
 }
 
-std::string NoJobsMessage(int64_t skipped, const std::string& first_error) {
-  if (skipped == 0) return "no jobs";
-  return "no jobs (" + std::to_string(skipped) + " malformed line" + (skipped == 1 ? "" : "s") +
-         " skipped, the first: " + first_error + ")";
-}
-
 }  // namespace
 
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -241,10 +129,7 @@ int64_t DaysFromCivil(int64_t y, int m, int d) {
 }
 
 Result<Workload> ParsePhilly(std::string_view csv, const PhillyOptions& opts) {
-  if (int64_t bad = FindBinaryLine(csv); bad != 0) {
-    return Status::Invalid("not a text file (binary content at line " + std::to_string(bad) + ")");
-  }
-  if (csv.starts_with(kBom)) csv.remove_prefix(kBom.size());
+  if (int64_t bad = FindBinaryLine(csv); bad != 0) return Status::Invalid(NotTextMessage(bad));
   Workload w;
   w.format = "philly";
   Cols col{};
@@ -252,22 +137,19 @@ Result<Workload> ParsePhilly(std::string_view csv, const PhillyOptions& opts) {
   bool have_header = false;
   int64_t row = 0;
   std::string first_error;
-  size_t pos = 0;
-  while (pos < csv.size()) {
-    size_t eol = csv.find('\n', pos);
-    if (eol == std::string_view::npos) eol = csv.size();
-    std::string_view line = csv.substr(pos, eol - pos);
-    pos = eol + 1;
-    const int64_t n = ++w.lines;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(csv);
+  std::string_view line;
+  while (lines.Next(&line)) {
+    const int64_t n = lines.number();
+    w.lines = n;
     std::string err;
-    if (line.size() > kMaxLineBytes) {
+    if (line.size() > kCsvMaxLineBytes) {
       if (have_header) ++row;
-      err = LineMessage(n, "longer than " + std::to_string(kMaxLineBytes) + " bytes");
+      err = TooLongMessage(n);
     } else if (Trim(line).empty()) {
       continue;
     } else if (!have_header) {
-      Result<Cols> found = FindColumns(line, n, &count);
+      Result<Cols> found = FindColumns(line, n, kNames, kNames.size(), &count);
       if (!found.ok()) return found.status();
       col = *found;
       have_header = true;
@@ -280,9 +162,7 @@ Result<Workload> ParsePhilly(std::string_view csv, const PhillyOptions& opts) {
     }
     if (err.empty()) continue;
     if (opts.strict) return Status::Invalid(std::move(err));
-    ++w.skipped;
-    if (first_error.empty()) first_error = err;
-    if (w.errors.size() < opts.max_errors) w.errors.push_back(std::move(err));
+    NoteSkipped(std::move(err), opts.max_errors, &w, &first_error);
   }
   if (w.jobs.empty() && w.unreplayable == 0) {
     return Status::Invalid(NoJobsMessage(w.skipped, first_error));
