@@ -114,8 +114,8 @@ std::string TooLongMessage(int64_t line) {
 }
 
 std::string FieldsMessage(int64_t line, size_t want, size_t got) {
-  return LineMessage(line, "expected " + std::to_string(want) +
-                               " fields (as the header), found " + std::to_string(got));
+  return LineMessage(line, "expected " + std::to_string(want) + " fields (as the header), found " +
+                               std::to_string(got));
 }
 
 std::string NoJobsMessage(int64_t skipped, const std::string& first_error) {

@@ -20,9 +20,7 @@ namespace {
 constexpr int64_t kMaxGpus = 1024;     // per job
 constexpr double kMaxDuration = 1e12;  // seconds (some 31,700 years)
 
-// (the CSV text helpers are csv.h's)
-
-// --- fields ---
+// --- fields (the CSV text helpers are csv.h's) ---
 
 enum Col { kTimestamp, kDuration, kNumGpus };
 constexpr std::array<std::string_view, 3> kNames = {"timestamp", "duration", "num_gpus"};
