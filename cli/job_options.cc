@@ -99,7 +99,8 @@ constexpr OptionDef kOptions[] = {
        s->spec.mem_mib = *mib;
        return Status::Ok();
      }},
-    {"gpus", 'G', "[MODEL:]N", Group::kResources, "GPUs for the whole job, e.g. 4 or h100:8",
+    {"gpus", 'G', "[MODEL:]N", Group::kResources,
+     "GPUs for the whole job, e.g. 4, h100:8 or a100|h100:8",
      [](std::string_view o, const std::string& v, Settings* s) {
        return ParseGpuFor(o, v, &s->gpus_model, &s->spec.gpus);
      }},

@@ -155,12 +155,16 @@ Status ParseGpuFor(std::string_view option, const std::string& value, std::strin
       return BadValue(option, value, kWhat);
     }
     for (char c : m) {
-      const bool ok =
-          (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                      c == '.' || c == '|';
       if (!ok) {
         return BadValue(option, value,
-                        "has an invalid GPU model (letters, digits, '_', '-' and '.' only)");
+                        "has an invalid GPU model (letters, digits, '_', '-' and '.' only, "
+                        "alternatives joined by '|')");
       }
+    }
+    if (m.front() == '|' || m.back() == '|' || m.find("||") != std::string::npos) {
+      return BadValue(option, value, "has an empty GPU model alternative (write a100|h100:2)");
     }
   }
   uint64_t n = 0;

@@ -7,9 +7,19 @@ namespace corral {
 int32_t NodeProfile::GpuCount(const std::string& model) const {
   int32_t n = 0;
   for (const auto& g : gpus) {
-    if (model.empty() || g.model == model) ++n;
+    if (GpuModelMatches(model, g.model)) ++n;
   }
   return n;
+}
+
+bool GpuModelMatches(std::string_view want, std::string_view have) {
+  if (want.empty()) return true;
+  while (true) {
+    const size_t bar = want.find('|');
+    if (want.substr(0, bar) == have && !have.empty()) return true;
+    if (bar == std::string_view::npos) return false;
+    want.remove_prefix(bar + 1);
+  }
 }
 
 const char* NodeStateName(NodeState s) {

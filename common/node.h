@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace corral {
@@ -24,9 +25,13 @@ struct NodeProfile {
   int64_t mem_mib = 0;
   std::vector<GpuDevice> gpus;
 
-  // Number of GPUs of `model` (lower case; empty = any model).
+  // Number of GPUs of `model` (lower case; empty = any model; "a|b": either; GpuModelMatches).
   int32_t GpuCount(const std::string& model) const;
 };
+
+// Whether a GPU of model `have` serves a request for `want`: lower case, empty = any model, and
+// alternatives joined by '|' ("a100|h100": either). An empty alternative matches nothing.
+bool GpuModelMatches(std::string_view want, std::string_view have);
 
 // kVerifying: connected, its GPUs not checked yet; kFailed: its GPUs failed the check. Neither
 // gets jobs.

@@ -30,7 +30,7 @@ std::string GpuName(const JobSpec& s) {
 int32_t FreeGpus(const NodeView& n, const std::string& model) {
   int32_t c = 0;
   for (size_t i = 0; i < n.profile.gpus.size(); ++i) {
-    if (n.gpu_free[i] && (model.empty() || n.profile.gpus[i].model == model)) ++c;
+    if (n.gpu_free[i] && GpuModelMatches(model, n.profile.gpus[i].model)) ++c;
   }
   return c;
 }
@@ -41,7 +41,7 @@ std::vector<int32_t> PickGpus(const NodeView& n, const std::string& model, int32
   std::map<int32_t, std::vector<int32_t>> by_numa;
   for (size_t i = 0; i < n.profile.gpus.size(); ++i) {
     const auto& g = n.profile.gpus[i];
-    if (n.gpu_free[i] && (model.empty() || g.model == model)) {
+    if (n.gpu_free[i] && GpuModelMatches(model, g.model)) {
       by_numa[g.numa].push_back(static_cast<int32_t>(i));
     }
   }
@@ -84,14 +84,18 @@ static Status CheckOne(const JobSpec& s, const std::vector<NodeProfile>& nodes) 
   int32_t max_cpus = 0, max_gpus = 0, fitting = 0;
   int64_t max_mem = 0;
   std::set<std::string> models;
+  bool any_model = false;  // some node has a GPU of a model the job takes
   for (const auto& n : nodes) {
     max_cpus = std::max(max_cpus, n.cpus);
     max_mem = std::max(max_mem, n.mem_mib);
     max_gpus = std::max(max_gpus, n.GpuCount(s.gpu_model));
-    for (const auto& g : n.gpus) models.insert(g.model);
+    for (const auto& g : n.gpus) {
+      models.insert(g.model);
+      any_model = any_model || GpuModelMatches(s.gpu_model, g.model);
+    }
     if (n.cpus >= cpus && n.mem_mib >= s.mem_mib && n.GpuCount(s.gpu_model) >= gpus) ++fitting;
   }
-  if (gpus > 0 && !s.gpu_model.empty() && !models.count(s.gpu_model)) {
+  if (gpus > 0 && !s.gpu_model.empty() && !any_model) {
     std::string list;
     for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;
     return Status::Invalid(GpuFlag(s) + ": no node has " + s.gpu_model +

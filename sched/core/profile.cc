@@ -133,8 +133,10 @@ std::vector<AvailabilityProfile::Need> AvailabilityProfile::Needs(const JobSpec&
     n.gpus = r.GpusPerNode();
     n.mem_mib = c == 0 ? spec.mem_mib : spec.het[c - 1].mem_mib;
     if (!model.empty()) {
-      auto it = models_.find(model);
-      n.model = it == models_.end() ? -2 : it->second;
+      n.any_model = false;
+      for (const auto& [name, id] : models_) {
+        if (GpuModelMatches(model, name)) n.models.push_back(id);
+      }
     }
     if (n.nodes < 1) return {};  // malformed: CheckFeasible says why
     out.push_back(n);
@@ -143,9 +145,12 @@ std::vector<AvailabilityProfile::Need> AvailabilityProfile::Needs(const JobSpec&
 }
 
 uint64_t AvailabilityProfile::ModelMask(const Node& n, const Need& need) const {
-  if (need.model == -1) return n.capacity.gpus;
-  if (need.model < 0 || static_cast<size_t>(need.model) >= n.model_gpus.size()) return 0;
-  return n.model_gpus[need.model];
+  if (need.any_model) return n.capacity.gpus;
+  uint64_t mask = 0;
+  for (int32_t id : need.models) {
+    if (static_cast<size_t>(id) < n.model_gpus.size()) mask |= n.model_gpus[id];
+  }
+  return mask;
 }
 
 // The same per-node test as Place's (fit.cc): enough free CPUs, memory and GPUs of the model.

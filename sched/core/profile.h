@@ -117,7 +117,8 @@ class AvailabilityProfile {
   struct Need {
     int32_t nodes = 1, cpus = 0, gpus = 0;
     int64_t mem_mib = 0;
-    int32_t model = -1;  // interned model id; -1: any model; -2: a model no node has
+    bool any_model = true;        // the request names no GPU model
+    std::vector<int32_t> models;  // else: interned ids of its alternatives that some node has
   };
 
   // The components' requests; empty when the spec is malformed (fewer than one node).

@@ -103,7 +103,8 @@ TEST(ParseGpuRequest, Values) {
                        {"a100_80g.x-1:1", "a100_80g.x-1", 1},
                        {"0", "", 0},
                        {"h100:0", "", 0},
-                       {"2147483647", "", 2147483647}};
+                       {"2147483647", "", 2147483647},
+                       {"A100|h100:4", "a100|h100", 4}};
   for (const Good& g : good) {
     std::string model = "unset";
     int32_t count = -1;
@@ -123,6 +124,10 @@ TEST(ParseGpuRequest, Values) {
       {"2x", "is not a GPU request"},
       {"h 100:2", "has an invalid GPU model"},
       {"h100/x:2", "has an invalid GPU model"},
+      {"|:2", "has an empty GPU model alternative"},
+      {"a100||h100:2", "has an empty GPU model alternative"},
+      {"a100|:2", "has an empty GPU model alternative"},
+      {"|h100:2", "has an empty GPU model alternative"},
       {"2147483648", "is too large"},
       {"h100:99999999999999999999", "is too large"},
   };

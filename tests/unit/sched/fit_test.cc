@@ -51,6 +51,9 @@ TEST(CheckFeasible, Table) {
       {"h100 x16", Req(1, 1, 1, 0, 16, "h100"), "--gpus=h100:16: the largest node has 4 h100"},
       {"any gpu x9", Req(1, 1, 1, 0, 9), "the largest node has 8 GPUs"},
       {"unknown model", Req(1, 1, 1, 0, 1, "b200"), "no node has b200 GPUs"},
+      {"either model", Req(1, 1, 1, 0, 8, "b200|a100"), nullptr},
+      {"neither model", Req(1, 1, 1, 0, 1, "b200|v100"), "no node has b200|v100 GPUs"},
+      {"either, too many", Req(1, 1, 1, 0, 9, "h100|a100"), "the largest node has 8 h100|a100"},
       {"too many cpus", Req(1, 1, 200), "needs 200 CPUs per node: the largest node has 128"},
       {"too much memory", Req(1, 1, 1, 2000000), "--mem=2000000M: the largest node has 1000000"},
       {"too many nodes", Req(5, 5, 1), "--nodes=5: only 4 node(s)"},
@@ -117,6 +120,27 @@ TEST(Place, NotNowWhenBusyAndWhenDown) {
   Placement p = Place(Req(1, 1, 1), d);
   EXPECT_EQ(p.kind, Placement::Kind::kNotNow);
   EXPECT_NE(p.reason.find("0 up"), std::string::npos) << p.reason;
+}
+
+TEST(Place, EitherModelTakesWhicheverIsFree) {
+  auto v = Views();
+  Placement p = Place(Req(1, 1, 1, 0, 4, "h100|a100"), v);
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  EXPECT_EQ(p.alloc[0].gpu_indices.size(), 4u);
+  const std::string first = p.alloc[0].node;
+  EXPECT_TRUE(first == "h100-0" || first == "a100-0") << first;
+  // The node it took is full; the other model serves the same request.
+  for (auto& n : v) {
+    if (n.profile.name == first) n.gpu_free.assign(n.gpu_free.size(), false);
+  }
+  Placement q = Place(Req(1, 1, 1, 0, 4, "h100|a100"), v);
+  ASSERT_EQ(q.kind, Placement::Kind::kPlaced);
+  EXPECT_NE(q.alloc[0].node, first);
+  EXPECT_TRUE(q.alloc[0].node == "h100-0" || q.alloc[0].node == "a100-0") << q.alloc[0].node;
+  // A model no node has, among the alternatives, is simply never chosen.
+  Placement r = Place(Req(1, 1, 1, 0, 2, "b200|h100"), Views());
+  ASSERT_EQ(r.kind, Placement::Kind::kPlaced);
+  EXPECT_EQ(r.alloc[0].node, "h100-0");
 }
 
 TEST(ReserveUnreserve, BalanceExactly) {

@@ -136,6 +136,26 @@ TEST(Profile, GpusMustBeFreeThroughout) {
   EXPECT_EQ(Where(*now), "g1[0]");
 }
 
+// "a|b" takes GPUs of either model: the mask is the union of the alternatives' masks.
+TEST(Profile, EitherModelUsesTheUnionOfItsModels) {
+  NodeView h = NodeView::Idle(Node("h1", 8, 0, 2, "h100"));
+  NodeView a = NodeView::Idle(Node("a1", 8, 0, 2, "a100"));
+  h.free_cpus = 7;
+  h.gpu_free = {false, false};
+  AvailabilityProfile p(kNow, {h, a}, {{1, {On("h1", 1, 0, {0, 1})}, 500}});
+  auto now = p.PlaceAt(Job(1, 1, 1, 0, 2, "h100|a100"), kNow, kNow + 100);
+  ASSERT_TRUE(now);
+  EXPECT_EQ(Where(*now), "a1[0,1]");
+  EXPECT_FALSE(p.PlaceAt(Job(1, 1, 1, 0, 2, "h100"), kNow, kNow + 100));
+  EXPECT_FALSE(p.PlaceAt(Job(1, 1, 1, 0, 1, "b200|v100"), kNow, kNow + 100));
+  ASSERT_TRUE(p.Reserve(*now, kNow, 1000));
+  // Both nodes taken: the earliest start is when h1's GPUs come back, at 500.
+  auto slot = p.EarliestStart(Job(1, 1, 1, 0, 2, "b200|h100"), 100, kNow, kNow + 10000);
+  ASSERT_TRUE(slot);
+  EXPECT_EQ(slot->start, 500);
+  EXPECT_EQ(Where(slot->alloc), "h1[0,1]");
+}
+
 TEST(Profile, NoStartWithinTheWindow) {
   NodeView v = NodeView::Idle(Node("n1", 8, 0));
   v.free_cpus = 0;
