@@ -14,7 +14,9 @@
 // (million_s -1 when --jobs or --nodes is not the goal's size).
 //
 //   corral-sim-speed-bench [--jobs N] [--nodes N] [--load F] [--policy easy|fcfs|conservative]
-//                          [--traces DIR] [--no-kth]
+//                          [--traces DIR] [--no-kth] [--rebuild-profile]
+// The simulator keeps the scheduler's profile of the running jobs from pass to pass
+// (sched/core/profile_cache.h); --rebuild-profile builds it at every pass, as corrald does.
 #include <malloc.h>
 
 #include <chrono>
@@ -85,7 +87,7 @@ int main(int argc, char** argv) {
   int64_t jobs = 1000000;
   int32_t nodes = 10000;
   double load = 0.85;
-  bool kth = true;
+  bool kth = true, rebuild = false;
   std::string policy = "easy", traces;
   if (const char* e = std::getenv("CORRAL_TRACES"); e != nullptr && *e != '\0') traces = e;
   if (traces.empty()) traces = std::string(CORRAL_SOURCE_DIR) + "/../shared/data/traces";
@@ -110,10 +112,12 @@ int main(int argc, char** argv) {
       traces = next();
     } else if (a == "--no-kth") {
       kth = false;
+    } else if (a == "--rebuild-profile") {
+      rebuild = true;
     } else {
       std::fprintf(stderr,
                    "usage: corral-sim-speed-bench [--jobs N] [--nodes N] [--load F] "
-                   "[--policy P] [--traces DIR] [--no-kth]\n");
+                   "[--policy P] [--traces DIR] [--no-kth] [--rebuild-profile]\n");
       return a == "--help" ? 0 : 2;
     }
   }
@@ -127,6 +131,7 @@ int main(int argc, char** argv) {
   }
   corral::sim::ReplayOptions ro;
   ro.mode = mode;
+  ro.reuse_profile = !rebuild;  // --rebuild-profile: every pass builds it, as corrald does
   std::printf("corral-sim-speed-bench: policy %s, one core\n", policy.c_str());
   double kth_s = -1;
   const std::string kth_path = traces + "/KTH-SP2-1996-2.1-cln.swf.gz";
@@ -148,7 +153,7 @@ int main(int argc, char** argv) {
         w->jobs.size(), static_cast<long long>(r->summary.passes), r->summary.mean_bounded_slowdown,
         kth_s, kth_s < 2 ? "met" : "NOT met", simulated / kth_s);
   } else {
-    std::printf("KTH-SP2: skipped (%s not there)\n", kth_path.c_str());
+    std::printf("KTH-SP2: skipped (%s)\n", kth ? (kth_path + " is not there").c_str() : "--no-kth");
   }
   const Workload w = Synthetic(jobs, nodes, 32, load);
   const Machine m = Machine::Uniform(nodes, 32, 0, "", "synthetic");
@@ -171,9 +176,11 @@ int main(int argc, char** argv) {
   const corral::sim::Summary& s = r->summary;
   std::printf(
       "synthetic: %lld jobs on %d nodes x 32 CPUs, offered load %.2f: %lld passes, "
-      "utilization %.3f, mean wait %.0f s, mean bsld %.2f\n",
+      "utilization %.3f, mean wait %.0f s, mean bsld %.2f; profile built %lld time(s), reused "
+      "%lld\n",
       static_cast<long long>(jobs), nodes, load, static_cast<long long>(s.passes), s.utilization,
-      s.mean_wait_s, s.mean_bounded_slowdown);
+      s.mean_wait_s, s.mean_bounded_slowdown, static_cast<long long>(r->profile_builds),
+      static_cast<long long>(r->profile_reuses));
   std::printf(
       "synthetic: %.2f s (goal for 1,000,000 jobs on 10,000 nodes < 60 s: %s); %.0fx "
       "real time (Slurm's simulator: ~100x)\n",

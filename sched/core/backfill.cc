@@ -9,6 +9,9 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "sched/core/feasibility.h"
+#include "sched/core/profile_cache.h"
+
 namespace corral::sched {
 
 const char* BackfillModeName(BackfillMode m) {
@@ -31,43 +34,6 @@ bool ParseBackfillMode(const std::string& s, BackfillMode* out) {
 }
 
 namespace {
-
-// CheckFeasible over the up nodes, cheaply: it only asks of each node its CPUs, memory and GPU
-// models, and counts nodes only up to the job's node count, so nodes alike in those are kept
-// once per node the job could use. The answer, message included, is the one on every node.
-class Feasibility {
- public:
-  explicit Feasibility(const std::vector<NodeProfile>& up) {
-    std::map<std::tuple<int32_t, int64_t, std::vector<std::string>>, size_t> seen;
-    for (const NodeProfile& p : up) {
-      std::vector<std::string> models;
-      for (const GpuDevice& g : p.gpus) models.push_back(g.model);
-      std::sort(models.begin(), models.end());
-      auto [it, fresh] = seen.try_emplace({p.cpus, p.mem_mib, std::move(models)}, kinds_.size());
-      if (fresh) kinds_.push_back({p, 0});
-      ++kinds_[it->second].count;
-    }
-  }
-
-  Status Check(const JobSpec& spec) {
-    int32_t most = std::max(spec.nodes, 1);
-    for (const auto& h : spec.het) most = std::max(most, h.nodes);
-    auto [it, fresh] = lists_.try_emplace(most);
-    if (fresh) {
-      for (const Kind& k : kinds_)
-        it->second.insert(it->second.end(), std::min(k.count, most), k.p);
-    }
-    return CheckFeasible(spec, it->second);
-  }
-
- private:
-  struct Kind {
-    NodeProfile p;
-    int32_t count;
-  };
-  std::vector<Kind> kinds_;
-  std::map<int32_t, std::vector<NodeProfile>> lists_;  // by the most nodes a component asks for
-};
 
 // The resource request of every component: what CheckFeasible and PlaceJob read of a spec.
 std::string ShapeKey(const JobSpec& s) {
@@ -145,21 +111,29 @@ TimeMs Runtime(const PendingJob& q, const BackfillConfig& cfg) {
 class Pass {
  public:
   Pass(TimeMs now, const std::vector<NodeView>& free_now, const std::vector<RunningJob>& running,
-       const BackfillConfig& cfg, const std::vector<ReservedNodes>& reserved)
+       const BackfillConfig& cfg, const std::vector<ReservedNodes>& reserved, ProfileCache* cache)
       : now_(now),
         cfg_(cfg),
         latest_(AddMs(now, std::max<TimeMs>(cfg.window_ms, 0))),
-        reserved_nodes_(reserved) {
-    profiles_.push_back(std::make_unique<AvailabilityProfile>(now, free_now, running));
+        reserved_nodes_(reserved),
+        cache_(reserved.empty() ? cache : nullptr) {  // the cache's profile takes no Block
+    auto own = [&](const std::vector<size_t>* only) {
+      owned_.push_back(std::make_unique<AvailabilityProfile>(now, free_now, running, only));
+      return owned_.back().get();
+    };
+    profiles_.push_back(cache_ ? &cache_->Begin(now, free_now, running) : own(nullptr));
     for (const ReservedNodes& r : reserved) {
       for (size_t at : r.nodes) {
         if (at < free_now.size()) profiles_[0]->Block(free_now[at].profile.name, r.start, r.end);
       }
-      profiles_.push_back(
-          r.maintenance ? nullptr
-                        : std::make_unique<AvailabilityProfile>(now, free_now, running, &r.nodes));
+      profiles_.push_back(r.maintenance ? nullptr : own(&r.nodes));
     }
   }
+  ~Pass() {
+    if (cache_) cache_->End();
+  }
+  Pass(const Pass&) = delete;
+  Pass& operator=(const Pass&) = delete;
 
   // Conservative: takes the held reservations that still fit out of the profile, highest
   // priority first, so nobody else is placed on them.
@@ -266,8 +240,11 @@ class Pass {
   // What the pass learns per profile and node mask: what the nodes could ever hold, and which
   // requests do not fit (Memo, Frontier).
   struct Scope {
-    std::optional<Feasibility> feasibility;
-    std::unordered_map<std::string, std::optional<std::string>> unavailable;  // by ShapeKey
+    // Kept by the cache across passes for every node's scope; else the pass's own.
+    std::optional<Feasibility> own_feasibility;
+    std::unordered_map<std::string, std::optional<std::string>> own_unavailable;
+    Feasibility* feasibility = nullptr;
+    std::unordered_map<std::string, std::optional<std::string>>* unavailable = nullptr;  // by key
     std::unordered_map<std::string, Memo> memos;  // by ShapeKey + runtime
     Frontier not_now, no_start;                   // this generation's
   };
@@ -277,15 +254,19 @@ class Pass {
   }
 
   AvailabilityProfile* ProfileOf(const PendingJob& q) const {
-    if (q.pool < 0) return profiles_[0].get();
+    if (q.pool < 0) return profiles_[0];
     if (static_cast<size_t>(q.pool) >= reserved_nodes_.size()) return nullptr;
-    return profiles_[q.pool + 1].get();
+    return profiles_[q.pool + 1];
   }
 
   Scope& ScopeOf(const PendingJob& q, const AvailabilityProfile& profile) {
     auto [it, fresh] = scopes_.try_emplace({q.pool, q.nodes});
     Scope& s = it->second;
-    if (fresh) {
+    if (fresh && cache_ && q.pool < 0 && !q.nodes) {
+      s.feasibility = &cache_->feasibility();
+      s.unavailable = &cache_->unavailable();
+    } else if (fresh) {
+      s.unavailable = &s.own_unavailable;
       std::vector<NodeProfile> up = profile.UpProfiles();
       if (q.nodes) {
         std::vector<NodeProfile> in;
@@ -295,7 +276,7 @@ class Pass {
         }
         up = std::move(in);
       }
-      s.feasibility.emplace(up);
+      s.feasibility = &s.own_feasibility.emplace(up);
     }
     return s;
   }
@@ -314,7 +295,7 @@ class Pass {
 
   // The ReqNodeNotAvail reason of a job no up node (of its scope) could hold, or null.
   const std::string* Unavailable(const JobSpec& spec, const std::string& key, Scope& scope) {
-    auto [u, fresh] = scope.unavailable.try_emplace(key);
+    auto [u, fresh] = scope.unavailable->try_emplace(key);
     if (fresh) {
       if (Status st = scope.feasibility->Check(spec); !st.ok()) {
         u->second = "ReqNodeNotAvail (nodes down, being checked or failed): " + st.message();
@@ -327,8 +308,10 @@ class Pass {
   const BackfillConfig cfg_;
   const TimeMs latest_;
   const std::vector<ReservedNodes>& reserved_nodes_;
+  ProfileCache* const cache_;
   // [0]: the cluster outside advance reservations; [k + 1]: reservation k (null: maintenance).
-  std::vector<std::unique_ptr<AvailabilityProfile>> profiles_;
+  std::vector<AvailabilityProfile*> profiles_;
+  std::vector<std::unique_ptr<AvailabilityProfile>> owned_;
   std::map<std::pair<int32_t, const NodeMask*>, Scope> scopes_;
   BackfillResult r_;
   // Partitions in which a higher-priority job holds a reservation: later ones wait on it.
@@ -344,8 +327,8 @@ class Pass {
 BackfillResult Backfill(TimeMs now, const std::vector<NodeView>& free_now,
                         const std::vector<RunningJob>& running,
                         const std::vector<PendingJob>& queue, const BackfillConfig& cfg,
-                        const std::vector<ReservedNodes>& reserved) {
-  Pass pass(now, free_now, running, cfg, reserved);
+                        const std::vector<ReservedNodes>& reserved, ProfileCache* cache) {
+  Pass pass(now, free_now, running, cfg, reserved, cache);
   pass.Hold(queue);
   for (const PendingJob& q : queue) pass.Decide(q);
   return pass.Take();

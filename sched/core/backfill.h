@@ -14,6 +14,8 @@
 
 namespace corral::sched {
 
+class ProfileCache;
+
 // kFcfs is no backfill at all (Slurm's sched/builtin): once a job of a partition waits, every
 // later job of it waits behind it, whatever would fit.
 enum class BackfillMode { kEasy, kConservative, kFcfs };
@@ -97,9 +99,12 @@ struct BackfillResult {
 // over-allocate `free_now`. Jobs whose runtime is unknown use cfg.default_runtime_ms.
 // Advance reservations (`reserved`) take their nodes out of everyone else's profile over their
 // windows; each one's jobs are planned on a profile of its own nodes.
+// With `cache` (profile_cache.h), and no advance reservation, the profile of the running jobs
+// comes from it instead of being built; the result is the same.
 BackfillResult Backfill(TimeMs now, const std::vector<NodeView>& free_now,
                         const std::vector<RunningJob>& running,
                         const std::vector<PendingJob>& queue, const BackfillConfig& cfg,
-                        const std::vector<ReservedNodes>& reserved = {});
+                        const std::vector<ReservedNodes>& reserved = {},
+                        ProfileCache* cache = nullptr);
 
 }  // namespace corral::sched

@@ -46,7 +46,6 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
                                          const std::vector<RunningJob>& running,
                                          const std::vector<size_t>* only)
     : now_(now) {
-  times_.insert(now);
   const size_t count = only ? only->size() : free_now.size();
   index_.reserve(count);
   nodes_.reserve(count);
@@ -101,7 +100,7 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
       cur.gpus = (cur.gpus | b[k].second.gpus) & n.capacity.gpus;
       if (k + 1 < b.size() && b[k + 1].first == b[k].first) continue;
       n.steps.push_back({b[k].first, cur});
-      times_.insert(b[k].first);
+      Count(b[k].first);
     }
   }
 }
@@ -396,7 +395,7 @@ std::optional<Slot> AvailabilityProfile::EarliestStart(const JobSpec& spec, Time
       }
       auto next = times_.upper_bound(t);
       if (next == times_.end()) break;
-      t = *next;
+      t = next->first;
     }
   }
   return std::nullopt;
@@ -452,12 +451,15 @@ std::optional<Slot> AvailabilityProfile::EarliestPlain(const JobSpec& spec, cons
   return std::nullopt;
 }
 
-size_t AvailabilityProfile::SplitAt(Node& n, TimeMs t) {
+size_t AvailabilityProfile::SplitAt(size_t i, TimeMs t) {
+  Node& n = nodes_[i];
   auto it = std::upper_bound(n.steps.begin(), n.steps.end(), t,
                              [](TimeMs x, const Step& st) { return x < st.t; });
-  size_t j = static_cast<size_t>(it - n.steps.begin()) - 1;  // steps[0].t == now <= t
-  if (n.steps[j].t == t) return j;
+  size_t j = static_cast<size_t>(it - n.steps.begin()) - 1;  // steps[0].t <= now <= t
+  if (n.steps[j].t == t || (j == 0 && t <= now_)) return j;
   n.steps.insert(n.steps.begin() + static_cast<std::ptrdiff_t>(j + 1), Step{t, n.steps[j].free});
+  Count(t);
+  if (j == 0) Due(i);
   return j + 1;
 }
 
@@ -484,18 +486,17 @@ AvailabilityProfile::PerNode(const Allocation& alloc) const {
   return out;
 }
 
-std::pair<size_t, size_t> AvailabilityProfile::Span(Node& n, TimeMs start, TimeMs end) {
-  const size_t j0 = SplitAt(n, start);
-  const size_t j1 = end == kForever ? n.steps.size() : SplitAt(n, end);
-  times_.insert(start);
-  if (end != kForever) times_.insert(end);
+std::pair<size_t, size_t> AvailabilityProfile::Span(size_t i, TimeMs start, TimeMs end) {
+  const size_t j0 = SplitAt(i, start);
+  const size_t j1 = end == kForever ? nodes_[i].steps.size() : SplitAt(i, end);
   return {j0, j1};
 }
 
 void AvailabilityProfile::Apply(size_t i, const Level& l, TimeMs start, TimeMs end, int sign) {
   Node& n = nodes_[i];
+  if (recording_) journal_.push_back({i, l, start, end, sign, n.rising});
   if (sign < 0 && start > now_) n.rising = false;
-  const auto [j0, j1] = Span(n, start, end);
+  const auto [j0, j1] = Span(i, start, end);
   for (size_t k = j0; k < j1; ++k) {
     Level& f = n.steps[k].free;
     f.cpus += sign * l.cpus;
@@ -514,7 +515,7 @@ void AvailabilityProfile::Block(const std::string& name, TimeMs start, TimeMs en
   if (it == index_.end() || end <= start) return;
   Node& n = nodes_[it->second];
   if (start > now_) n.rising = false;
-  const auto [j0, j1] = Span(n, start, end);
+  const auto [j0, j1] = Span(it->second, start, end);
   for (size_t k = j0; k < j1; ++k) n.steps[k].free = Level{};
 }
 
@@ -535,6 +536,101 @@ void AvailabilityProfile::Unreserve(const Allocation& alloc, TimeMs start, TimeM
   auto per_node = PerNode(alloc);
   if (!per_node) return;
   for (const auto& [i, l] : *per_node) Apply(i, l, start, end, +1);
+}
+
+std::vector<TimeMs> AvailabilityProfile::ChangePoints() const {
+  std::vector<TimeMs> out{now_};
+  for (const auto& [t, count] : times_) out.push_back(t);
+  return out;
+}
+
+void AvailabilityProfile::Uncount(TimeMs t) {
+  auto it = times_.find(t);
+  if (it != times_.end() && --it->second <= 0) times_.erase(it);
+}
+
+void AvailabilityProfile::Due(size_t i) {
+  if (!tracking_ || nodes_[i].steps.size() < 2) return;
+  due_.push_back({nodes_[i].steps[1].t, i});
+  std::push_heap(due_.begin(), due_.end(), std::greater<>());
+}
+
+void AvailabilityProfile::Advance(TimeMs now) {
+  if (!tracking_) {
+    tracking_ = true;
+    for (size_t i = 0; i < nodes_.size(); ++i) Due(i);
+  }
+  if (now <= now_) return;
+  now_ = now;
+  while (!due_.empty() && due_.front().first <= now) {
+    const size_t i = due_.front().second;
+    std::pop_heap(due_.begin(), due_.end(), std::greater<>());
+    due_.pop_back();
+    auto& s = nodes_[i].steps;
+    size_t j = 1;  // the first step that begins after now
+    while (j < s.size() && s[j].t <= now) Uncount(s[j++].t);
+    if (j == 1) continue;  // stale: its second step moved on
+    s[0] = s[j - 1];
+    s.erase(s.begin() + 1, s.begin() + static_cast<std::ptrdiff_t>(j));
+    Due(i);
+    if (s[0].free.cpus > 0) {
+      auto it = std::lower_bound(open_now_.begin(), open_now_.end(), i);
+      if (it == open_now_.end() || *it != i) open_now_.insert(it, i);
+    }
+  }
+  // Stale entries of nodes whose steps changed pile up; past a bound, the heap is made afresh.
+  if (due_.size() > 4 * nodes_.size() + 64) {
+    due_.clear();
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].steps.size() > 1) due_.push_back({nodes_[i].steps[1].t, i});
+    }
+    std::make_heap(due_.begin(), due_.end(), std::greater<>());
+  }
+}
+
+void AvailabilityProfile::Merge(size_t i) {
+  auto& s = nodes_[i].steps;
+  size_t w = 1;
+  for (size_t k = 1; k < s.size(); ++k) {
+    if (s[k].free == s[w - 1].free) {
+      Uncount(s[k].t);
+      continue;
+    }
+    s[w++] = s[k];
+  }
+  if (w == s.size()) return;
+  s.resize(w);
+  Due(i);
+}
+
+void AvailabilityProfile::Record() {
+  recording_ = true;
+  journal_.clear();
+}
+
+void AvailabilityProfile::Finish(bool undo) {
+  recording_ = false;
+  if (undo) {
+    for (auto c = journal_.rbegin(); c != journal_.rend(); ++c) {
+      Apply(c->node, c->level, c->start, c->end, -c->sign);
+      nodes_[c->node].rising = c->rising;
+    }
+  }
+  std::vector<size_t> touched;
+  touched.reserve(journal_.size());
+  for (const Change& c : journal_) touched.push_back(c.node);
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  for (size_t i : touched) Merge(i);
+  journal_.clear();
+}
+
+void AvailabilityProfile::RollBack() {
+  Finish(true);
+}
+
+void AvailabilityProfile::Commit() {
+  Finish(false);
 }
 
 }  // namespace corral::sched

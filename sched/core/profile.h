@@ -7,8 +7,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -65,7 +65,7 @@ class AvailabilityProfile {
   // The up nodes' profiles, in input order: the node set for CheckFeasible.
   std::vector<NodeProfile> UpProfiles() const;
   // Every time at which some node's free resources change, `now` included, ascending.
-  std::vector<TimeMs> ChangePoints() const { return {times_.begin(), times_.end()}; }
+  std::vector<TimeMs> ChangePoints() const;
   // What each up node has free throughout [start, end), in input order (for tests, `corral
   // queue --explain` and checks). Requires now <= start < end.
   std::vector<NodeView> FreeThroughout(TimeMs start, TimeMs end) const;
@@ -95,11 +95,23 @@ class AvailabilityProfile {
   // Gives back what Reserve(alloc, start, end) took. The exact inverse of a successful Reserve.
   void Unreserve(const Allocation& alloc, TimeMs start, TimeMs end);
 
+  // For a profile kept from pass to pass (profile_cache.h). Advance moves `now` forward (an
+  // earlier time is ignored): what each node has free from then on is what it had at that time.
+  void Advance(TimeMs now);
+  // From Record on, Reserve and Unreserve are written down. RollBack undoes what was written,
+  // newest first; Commit keeps it. Either way the nodes touched are left with no two neighbouring
+  // steps alike, as a profile built afresh would be. Block is not written down: a profile that is
+  // rolled back must not be blocked meanwhile.
+  void Record();
+  void RollBack();
+  void Commit();
+
  private:
   struct Level {
     int32_t cpus = 0;
     int64_t mem_mib = 0;
     uint64_t gpus = 0;  // bit i: GPU i is free
+    bool operator==(const Level&) const = default;
   };
   struct Step {
     TimeMs t = 0;  // this level holds from t to the next step's t (the last one: forever)
@@ -108,7 +120,9 @@ class AvailabilityProfile {
   struct Node {
     Level capacity;
     std::vector<uint64_t> model_gpus;  // per interned model id: which GPUs are of that model
-    std::vector<Step> steps;           // ascending t; steps[0].t == now
+    // Ascending t. steps[0] holds from now on (its t may be earlier: Advance leaves it), the
+    // others begin after now.
+    std::vector<Step> steps;
     // No step falls below steps[0] (nothing is reserved to start after now): what is free now
     // is then free throughout any interval from now.
     bool rising = true;
@@ -159,11 +173,12 @@ class AvailabilityProfile {
   std::optional<std::vector<std::pair<size_t, Level>>> PerNode(const Allocation& alloc) const;
   // Takes (sign -1) or gives back (+1) `l` on node i over [start, end).
   void Apply(size_t i, const Level& l, TimeMs start, TimeMs end, int sign);
-  // The index of the step that starts at t, splitting the one that holds t if needed.
-  static size_t SplitAt(Node& n, TimeMs t);
-  // The steps [first, second) of node n that cover [start, end), split there; both times become
+  // The index of node i's step that starts at t (0 for now), splitting the one that holds t if
+  // needed.
+  size_t SplitAt(size_t i, TimeMs t);
+  // The steps [first, second) of node i that cover [start, end), split there; both times become
   // change points.
-  std::pair<size_t, size_t> Span(Node& n, TimeMs start, TimeMs end);
+  std::pair<size_t, size_t> Span(size_t i, TimeMs start, TimeMs end);
   const std::vector<size_t>& OpenNow() const;
 
   TimeMs now_ = 0;
@@ -171,7 +186,26 @@ class AvailabilityProfile {
   std::vector<size_t> pos_;                        // each node's position in free_now
   std::unordered_map<std::string, size_t> index_;  // node name -> position in nodes_
   std::unordered_map<std::string, int32_t> models_;
-  std::set<TimeMs> times_;
+  std::map<TimeMs, int32_t> times_;  // the times at which steps past the first begin: how many
+  // Advance's and RollBack's bookkeeping: nodes by the time their second step begins (stale
+  // entries are skipped; built at the first Advance), and what was recorded.
+  struct Change {
+    size_t node;
+    Level level;
+    TimeMs start, end;
+    int sign;
+    bool rising;  // the node's, before
+  };
+  void Count(TimeMs t) { ++times_[t]; }
+  void Uncount(TimeMs t);
+  // Merges node i's neighbouring steps that are alike.
+  void Merge(size_t i);
+  void Due(size_t i);
+  void Finish(bool undo);
+  std::vector<std::pair<TimeMs, size_t>> due_;  // a min-heap by time
+  bool tracking_ = false;
+  bool recording_ = false;
+  std::vector<Change> journal_;
   // Scratch: one view per node, each `up = false` except while a query has it set.
   mutable std::vector<NodeView> views_;
   mutable std::vector<NodeView> compact_;

@@ -1,5 +1,7 @@
 #include "sched/core/schedule.h"
 
+#include "sched/core/profile_cache.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <set>
@@ -88,7 +90,9 @@ Where Resolve(const SchedulerState& st) {
 
 Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
   Decisions d;
-  const ClusterTotals totals = Totals(state.nodes);
+  const ClusterTotals totals =
+      state.profile_cache ? state.profile_cache->Totals(state.nodes, sched::Totals)
+                          : Totals(state.nodes);
   // Phases 1 and 2: in priority order, the tasks of a throttled array beyond its limit (those
   // running count against it) wait as JobArrayTaskLimit, and the jobs beyond their QOS's
   // limits with its reason; neither takes part in the backfill.
@@ -96,8 +100,9 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
   queue.reserve(state.pending.size());
   std::map<JobId, int32_t> slots;
   LimitTracker limits(state.qos, state.accounts);
+  const bool limited = !state.qos.empty() || !state.accounts.empty();
   for (const RunningJob& r : state.running) {
-    if (r.spec) limits.AddRunning(*r.spec);
+    if (r.spec && limited) limits.AddRunning(*r.spec);
   }
   const Where where = Resolve(state);
   BackfillConfig bf = config.backfill;
@@ -147,7 +152,7 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
       }
       --it->second;
     }
-    if (!state.qos.empty() || !state.accounts.empty()) {
+    if (limited) {
       if (std::string why = limits.Admit(s); !why.empty()) {
         d.reasons.emplace_back(w.id, std::move(why));
         continue;
@@ -156,7 +161,8 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
     queue.push_back(q);
   }
   // Phase 3.
-  BackfillResult r = Backfill(state.now, state.nodes, state.running, queue, bf, where.reserved);
+  BackfillResult r = Backfill(state.now, state.nodes, state.running, queue, bf, where.reserved,
+                              state.profile_cache);
   d.starts = std::move(r.starts);
   d.reservations = std::move(r.reservations);
   d.reasons.insert(d.reasons.end(), r.reasons.begin(), r.reasons.end());

@@ -51,6 +51,8 @@ struct SchedulerState {
   // the default one (DefaultPartition).
   std::vector<Partition> partitions;
   std::vector<AdvanceReservation> advance;  // those ended are ignored
+  // Optional, kept by the caller from pass to pass (profile_cache.h): the same decisions, faster.
+  ProfileCache* profile_cache = nullptr;
 };
 
 struct SchedulerConfig {

@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "sched/core/profile_cache.h"
+
 namespace corral::sim {
 
 namespace {
@@ -164,6 +166,8 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
   Nodes nodes(m, &st.nodes);
   sched::SchedulerConfig cfg;
   cfg.backfill.mode = o.mode;
+  sched::ProfileCache cache;
+  if (o.reuse_profile) st.profile_cache = &cache;
   struct Running {
     Allocation alloc;
     TimeMs end = 0;
@@ -188,6 +192,7 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
     x.expected_end = expected_end;
     x.spec = &specs[id - 1];
     x.start = now;
+    cache.Started(id, alloc, expected_end);
     running.emplace(id, Running{std::move(alloc), end, st.running.size()});
     st.running.push_back(std::move(x));
     ends.emplace(end, id);
@@ -195,6 +200,7 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
   auto finish = [&](JobId id) {
     auto r = running.find(id);
     nodes.Give(r->second.alloc);
+    cache.Ended(id);
     const size_t pos = r->second.pos;
     if (pos + 1 != st.running.size()) {
       st.running[pos] = std::move(st.running.back());
@@ -314,6 +320,8 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
     res.jobs[wj.id - 1].never_ran = r == reason.end() ? "never considered" : r->second;
   }
   if (o.progress) o.progress(ended, static_cast<int64_t>(n), now / 1000);
+  res.profile_builds = cache.builds();
+  res.profile_reuses = cache.reuses();
   Summarize(res.jobs, m, &sum);
   return res;
 }

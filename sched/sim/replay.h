@@ -33,6 +33,9 @@ struct ReplayOptions {
   // Placed in order before the first job arrives, until one does not fit (the rest are left
   // out and counted in ReplayResult::prefill_left_out).
   std::vector<PrefillJob> prefill;
+  // Keep the scheduler's profile of the running jobs from pass to pass (profile_cache.h): the
+  // same replay, faster. Off: every pass builds it, as corrald does.
+  bool reuse_profile = true;
   // Called every `progress_every` passes, and once at the end: jobs ended so far, all jobs,
   // and the simulated time in seconds.
   std::function<void(int64_t ended, int64_t total, int64_t sim_s)> progress;
@@ -46,6 +49,8 @@ struct ReplayResult {
   std::vector<JobOutcome> jobs;  // in submit order
   Summary summary;
   int64_t prefill_placed = 0, prefill_left_out = 0;
+  // With reuse_profile: the passes that built the scheduler's profile, and those that reused it.
+  int64_t profile_builds = 0, profile_reuses = 0;
 };
 
 // Replays `w` on `m`. A job that could never run on `m` (too wide, a GPU model it lacks) is

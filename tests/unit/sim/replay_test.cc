@@ -266,5 +266,40 @@ TEST(Replay, LublinEveryJobAccountedForAndEasyBeatsFcfs) {
   EXPECT_LT(bsld[1], bsld[0]) << "EASY " << bsld[1] << " vs FCFS " << bsld[0];
 }
 
+// Keeping the profile from pass to pass changes nothing but the speed: every job starts at the
+// same time on the same policy, on a trace when there is one and on a synthetic load.
+TEST(Replay, ReusedProfileGivesTheSameReplay) {
+  std::vector<Workload> loads = {Synthetic(400)};
+  const std::string path = Traces() + "/lublin_256.swf";
+  if (std::filesystem::exists(path)) {
+    Result<Workload> t = ReadTrace(path, TraceOptions{});
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    t->jobs.resize(std::min<size_t>(t->jobs.size(), 1200));
+    loads.push_back(std::move(*t));
+  }
+  for (const Workload& w : loads) {
+    const Machine m = w.format == "swf" ? MachineOf(w) : Machine::Uniform(6, 4);
+    for (sched::BackfillMode mode : {sched::BackfillMode::kFcfs, sched::BackfillMode::kEasy,
+                                     sched::BackfillMode::kConservative}) {
+      std::vector<int64_t> starts[2];
+      for (int reuse = 0; reuse < 2; ++reuse) {
+        ReplayOptions o;
+        o.mode = mode;
+        o.check = true;
+        o.reuse_profile = reuse == 1;
+        Result<ReplayResult> r = Replay(w, m, o);
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        EXPECT_EQ(r->summary.violations, 0);
+        for (const JobOutcome& j : r->jobs) starts[reuse].push_back(j.start_s);
+        if (reuse == 1) {
+          EXPECT_GT(r->profile_reuses, 0);
+          EXPECT_EQ(r->profile_builds, 1) << "the cache never disagreed with the replay";
+        }
+      }
+      EXPECT_EQ(starts[0], starts[1]) << BackfillModeName(mode) << " on " << w.format;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace corral::sim
