@@ -280,6 +280,7 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
 
 size_t AvailabilityProfile::StepAt(size_t i, TimeMs t) const {
   const auto& s = nodes_[i].steps;
+  if (s.size() < 2 || t < s[1].t) return 0;
   auto it =
       std::upper_bound(s.begin(), s.end(), t, [](TimeMs x, const Step& st) { return x < st.t; });
   return it == s.begin() ? 0 : static_cast<size_t>(it - s.begin()) - 1;
@@ -292,6 +293,8 @@ std::optional<AvailabilityProfile::Window> AvailabilityProfile::NextWindow(
     TimeMs a = std::max(s[j].t, from);
     if (a > latest) break;
     if (!Fits(i, need, s[j].free)) continue;
+    // Rising: every later step holds at least as much, so the window runs to `latest`, as one.
+    if (nodes_[i].rising) return Window{a, latest, i, s.size() - 1};
     TimeMs last = std::min(j + 1 < s.size() ? s[j + 1].t - 1 : kForever, latest);
     // Starts t in [a, last] also see step k once t > s[k].t - duration.
     Level acc = s[j].free;

@@ -123,8 +123,9 @@ class AvailabilityProfile {
     // Ascending t. steps[0] holds from now on (its t may be earlier: Advance leaves it), the
     // others begin after now.
     std::vector<Step> steps;
-    // No step falls below steps[0] (nothing is reserved to start after now): what is free now
-    // is then free throughout any interval from now.
+    // Nothing is reserved to start after now. Then no step falls below the one before it
+    // (running jobs only give back; what starts now takes from a prefix of the steps): what is
+    // free at a time is free throughout any interval from then.
     bool rising = true;
   };
   // One component's request, resolved against the interned GPU models.
@@ -150,7 +151,8 @@ class AvailabilityProfile {
     return !mask || (pos_[i] < mask->size() && (*mask)[pos_[i]]);
   }
   // Start times in [from, latest] at which node `node` could hold one node's share of a
-  // component for the whole duration, all within the skyline segment of steps[step].
+  // component for the whole duration, all within the skyline segment of steps[step] (of a
+  // rising node: from that segment on, and `step` is its last).
   struct Window {
     TimeMs first, last;
     size_t node, step;
