@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/sim_cluster.h"
 #include "cli/sim_report.h"
 #include "sched/sim/windows.h"
 
@@ -22,7 +24,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: corral sim --trace FILE [--compare fcfs,easy,conservative | --policy P] [--json]\n"
-    "                  [--jobs-csv FILE] [--svg FILE] [--nodes N --cpus-per-node C]\n"
+    "                  [--jobs-csv FILE] [--svg FILE] [--nodes N --cpus-per-node C | --cluster F]\n"
     "                  [--windows K --window-jobs W --seed S] [--strict] [--check]\n\n"
     "Replays a workload trace on a virtual clock through the very scheduler corrald runs, and\n"
     "prints what each policy does to its jobs: mean, median and p95 wait, mean bounded slowdown\n"
@@ -35,10 +37,11 @@ constexpr const char* kUsage =
     "Examples:\n"
     "  corral sim --trace lublin_256.swf --compare fcfs,easy,conservative\n"
     "  corral sim --trace lublin_256.swf --windows 10 --window-jobs 1024 --seed 1\n"
-    "  corral sim --trace alibaba-gpu-v2023/ --svg alibaba.svg";
+    "  corral sim --trace alibaba-gpu-v2023/ --svg alibaba.svg\n"
+    "  corral sim --trace philly.csv.gz --cluster examples/cluster.yaml";
 
 struct Flags {
-  std::string trace_path, format, nodes_path, policy, compare, jobs_csv, svg;
+  std::string trace_path, format, nodes_path, policy, compare, jobs_csv, svg, cluster;
   bool json = false, strict = false, check = false, no_prefill = false;
   int32_t nodes = 0, cpus_per_node = 0, gpus_per_node = 0, windows = 0, window_jobs = 1024;
   uint64_t seed = 1;
@@ -93,6 +96,8 @@ int Sim(const Args& args) {
       "nodes", po::value(&f.nodes), "replay on this many nodes (default: the trace's machine)")(
       "cpus-per-node", po::value(&f.cpus_per_node), "with --nodes: CPUs per node (default 1)")(
       "gpus-per-node", po::value(&f.gpus_per_node), "with --nodes: GPUs per node (default 0)")(
+      "cluster", po::value(&f.cluster),
+      "replay on the nodes of a cluster file (corral up's YAML), profiled as corral-node would")(
       "windows", po::value(&f.windows),
       "RLScheduler's protocol: this many random windows of --window-jobs jobs")(
       "window-jobs", po::value(&f.window_jobs), "jobs in a window (default 1024)")(
@@ -120,6 +125,10 @@ int Sim(const Args& args) {
                  "0..64 (both with --nodes)\n";
     return kExitUsage;
   }
+  if (!f.cluster.empty() && f.nodes > 0) {
+    std::cerr << "corral sim: give --cluster or --nodes, not both\n";
+    return kExitUsage;
+  }
   if (f.windows < 0 || f.windows > 1000 || f.window_jobs < 1 || f.window_jobs > 1000000) {
     std::cerr << "corral sim: --windows 1..1000, --window-jobs 1..1000000\n";
     return kExitUsage;
@@ -138,6 +147,16 @@ int Sim(const Args& args) {
     machine =
         sim::Machine::Uniform(f.nodes, f.cpus_per_node > 0 ? f.cpus_per_node : 1, f.gpus_per_node,
                               "", "--nodes, --cpus-per-node and --gpus-per-node");
+  }
+  if (!f.cluster.empty()) {
+    const std::string bin =
+        std::filesystem::canonical("/proc/self/exe").parent_path().string() + "/corral-node";
+    Result<sim::Machine> m = MachineOfClusterFile(f.cluster, bin);
+    if (!m.ok()) {
+      std::cerr << "corral sim: " << m.status().message() << "\n";
+      return m.status().code() == Status::Code::kInvalid ? kExitUsage : kExitFailed;
+    }
+    machine = std::move(*m);
   }
   std::vector<sim::Window> windows;
   if (f.windows > 0) {

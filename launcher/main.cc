@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/log.h"
@@ -18,7 +19,7 @@ using namespace corral;
 
 int main(int argc, char** argv) {
   std::string controller, name, topology, gpus, spool, state_dir, log_level;
-  bool shared_host = false, print_profile = false;
+  bool shared_host = false, print_profile = false, json = false;
   po::options_description opts(
       "corral-node: profiles this machine (or a simulated node) with hwloc, dials corrald and "
       "runs the jobs it is given.\n\n"
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
       "shared-host", po::bool_switch(&shared_host),
       "several simulated nodes share this host: set the MPI settings that needs")(
       "print-profile", po::bool_switch(&print_profile), "print the node profile and exit")(
+      "json", po::bool_switch(&json),
+      "with --print-profile: as JSON (what `corral sim --cluster` reads)")(
       "log-level", po::value(&log_level)->default_value("info"), "debug, info, warn or error");
   po::variables_map vm;
   try {
@@ -61,6 +64,27 @@ int main(int argc, char** argv) {
   if (!profile.ok()) {
     std::cerr << "corral-node: " << profile.status().message() << "\n";
     return 2;
+  }
+  if (print_profile && json) {
+    const auto& p = *profile;
+    nlohmann::json gpus = nlohmann::json::array();
+    for (const auto& g : p.gpus) {
+      gpus.push_back({{"index", g.index},
+                      {"model", g.model},
+                      {"mem_mib", g.mem_mib},
+                      {"numa", g.numa},
+                      {"pci_bus_id", g.pci_bus_id}});
+    }
+    std::cout << nlohmann::json{{"name", p.name},
+                                {"cpus", p.cpus},
+                                {"cores", p.cores},
+                                {"sockets", p.sockets},
+                                {"numa_nodes", p.numa_nodes},
+                                {"mem_mib", p.mem_mib},
+                                {"gpus", gpus}}
+                     .dump()
+              << "\n";
+    return 0;
   }
   if (print_profile) {
     const auto& p = *profile;

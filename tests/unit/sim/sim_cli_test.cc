@@ -204,4 +204,65 @@ TEST_F(SimCli, BadInputGetsAClearErrorAndANonZeroExit) {
   EXPECT_NE(r.out.find("line 5: expected 18 fields, found 3"), std::string::npos) << r.out;
 }
 
+// --cluster replays on the nodes of a cluster file, each profiled by corral-node from its
+// topology (a synthetic hwloc string here) and GPU list; identical nodes form one group.
+TEST_F(SimCli, ReplaysOnTheNodesOfAClusterFile) {
+  const std::string trace = Write("t.swf", kTrace);
+  const std::string cluster = Write("c.yaml",
+                                    "nodes:\n"
+                                    "  - name: cpu\n"
+                                    "    count: 3\n"
+                                    "    topology: \"pack:1 numa:1(memory=8GiB) core:2 pu:1\"\n"
+                                    "  - name: gpu\n"
+                                    "    topology: \"pack:2 numa:2(memory=16GiB) core:4 pu:2\"\n"
+                                    "    gpus: \"2xH100@numa0,2xH100@numa1\"\n"
+                                    "partitions:\n"
+                                    "  - name: main\n"
+                                    "    nodes: ALL\n");
+  Ran r = Sim("--trace " + trace + " --cluster " + cluster + " --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out.substr(r.out.find('{')), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  const auto& m = j["machine"];
+  EXPECT_EQ(m["nodes"], 4) << m.dump();
+  EXPECT_EQ(m["cpus"], 3 * 2 + 2 * 2 * 4 * 2) << m.dump();
+  EXPECT_EQ(m["gpus"], 4) << m.dump();
+  EXPECT_NE(m["source"].get<std::string>().find("cluster file"), std::string::npos);
+  ASSERT_EQ(m["groups"].size(), 2u) << m.dump();
+  EXPECT_EQ(m["groups"][0]["count"], 3);
+  EXPECT_EQ(m["groups"][0]["mem_mib"], 8192);
+  EXPECT_EQ(m["groups"][1]["gpu_model"], "h100");
+  EXPECT_EQ(j["policies"][0]["ran"], 3) << j["policies"][0].dump();
+}
+
+TEST_F(SimCli, BadClusterFilesNameTheFileAndTheNode) {
+  const std::string trace = Write("t.swf", kTrace);
+  struct Case {
+    std::string yaml;
+    std::string says;
+  };
+  const Case cases[] = {
+      {"nodes: [", "--cluster"},
+      {"partitions: []\n", "needs a list under `nodes:`"},
+      {"nodes:\n  - name: x\n    topology: \"pack:zero\"\n", "node x: corral-node: --topology"},
+      {"nodes:\n  - name: m\n    topology: \"pack:1 core:2 pu:1\"\n    gpus: \"1xH100,1xA100\"\n",
+       "node m: it has GPUs of two models"},
+      {"nodes:\n  - name: x\n    count: 999\n", "count"},
+  };
+  for (const Case& c : cases) {
+    const std::string path = Write("bad.yaml", c.yaml);
+    Ran r = Sim("--trace " + trace + " --cluster " + path);
+    EXPECT_EQ(r.code, 2) << c.yaml << ": " << r.out;
+    EXPECT_NE(r.out.find(c.says), std::string::npos) << c.yaml << ": " << r.out;
+    EXPECT_NE(r.out.find(path), std::string::npos) << "names the file: " << r.out;
+  }
+  Ran r = Sim("--trace " + trace + " --cluster " + (dir_ / "none.yaml").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("no such file"), std::string::npos) << r.out;
+  r = Sim("--trace " + trace + " --cluster " + Write("c.yaml", "nodes:\n  - name: a\n") +
+          " --nodes 4");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("not both"), std::string::npos) << r.out;
+}
+
 }  // namespace

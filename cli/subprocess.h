@@ -1,0 +1,21 @@
+// Running a helper program and taking what it prints: `corral sim --cluster` asks corral-node
+// for the profiles of the cluster file's nodes this way, so that the simulator reads a topology
+// with the very code a real node runs.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace corral::cli {
+
+// Runs argv (argv[0] a path) with stdin from /dev/null and returns its standard output when it
+// exits 0. Errors: Unavailable when it cannot start, runs past `timeout_ms` (it is killed) or
+// prints more than `max_bytes`; Invalid when it exits non-zero, with the last line it wrote to
+// standard error.
+Result<std::string> RunCaptured(const std::vector<std::string>& argv, int timeout_ms,
+                                size_t max_bytes = 1 << 20);
+
+}  // namespace corral::cli
