@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/sim_cluster.h"
+#include "cli/sim_jobs_h5.h"
 #include "cli/sim_report.h"
 #include "sched/sim/windows.h"
 
@@ -24,7 +25,8 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: corral sim --trace FILE [--compare fcfs,easy,conservative | --policy P] [--json]\n"
-    "                  [--jobs-csv FILE] [--svg FILE] [--nodes N --cpus-per-node C | --cluster F]\n"
+    "                  [--jobs-csv FILE] [--jobs-h5 FILE] [--svg FILE] [--nodes N --cpus-per-node "
+    "C | --cluster F]\n"
     "                  [--windows K --window-jobs W --seed S] [--strict] [--check]\n\n"
     "Replays a workload trace on a virtual clock through the very scheduler corrald runs, and\n"
     "prints what each policy does to its jobs: mean, median and p95 wait, mean bounded slowdown\n"
@@ -41,7 +43,7 @@ constexpr const char* kUsage =
     "  corral sim --trace philly.csv.gz --cluster examples/cluster.yaml";
 
 struct Flags {
-  std::string trace_path, format, nodes_path, policy, compare, jobs_csv, svg, cluster;
+  std::string trace_path, format, nodes_path, policy, compare, jobs_csv, jobs_h5, svg, cluster;
   bool json = false, strict = false, check = false, no_prefill = false;
   int32_t nodes = 0, cpus_per_node = 0, gpus_per_node = 0, windows = 0, window_jobs = 1024;
   uint64_t seed = 1;
@@ -65,6 +67,11 @@ std::vector<sched::BackfillMode> Policies(const Flags& f) {
     return {};
   }
   return modes;
+}
+
+// Where corral's own programs are: beside this one.
+std::string BinDir() {
+  return std::filesystem::canonical("/proc/self/exe").parent_path().string();
 }
 
 std::function<void(int64_t, int64_t, int64_t)> Progress(sched::BackfillMode mode,
@@ -92,6 +99,8 @@ int Sim(const Args& args) {
       "compare", po::value(&f.compare), "several policies side by side, e.g. fcfs,easy")(
       "json", po::bool_switch(&f.json), "print JSON")(
       "jobs-csv", po::value(&f.jobs_csv), "write every job's submit, start, end and wait here")(
+      "jobs-h5", po::value(&f.jobs_h5),
+      "the same as rows of an accounting file's /jobs table (a new HDF5 file)")(
       "svg", po::value(&f.svg), "draw utilization and queue length over time, one line a policy")(
       "nodes", po::value(&f.nodes), "replay on this many nodes (default: the trace's machine)")(
       "cpus-per-node", po::value(&f.cpus_per_node), "with --nodes: CPUs per node (default 1)")(
@@ -125,6 +134,12 @@ int Sim(const Args& args) {
                  "0..64 (both with --nodes)\n";
     return kExitUsage;
   }
+  if (!f.jobs_h5.empty()) {
+    if (Status s = CheckJobsH5Path(f.jobs_h5); !s.ok()) {
+      std::cerr << "corral sim: " << s.message() << "\n";
+      return kExitUsage;
+    }
+  }
   if (!f.cluster.empty() && f.nodes > 0) {
     std::cerr << "corral sim: give --cluster or --nodes, not both\n";
     return kExitUsage;
@@ -149,8 +164,7 @@ int Sim(const Args& args) {
                               "", "--nodes, --cpus-per-node and --gpus-per-node");
   }
   if (!f.cluster.empty()) {
-    const std::string bin =
-        std::filesystem::canonical("/proc/self/exe").parent_path().string() + "/corral-node";
+    const std::string bin = BinDir() + "/corral-node";
     Result<sim::Machine> m = MachineOfClusterFile(f.cluster, bin);
     if (!m.ok()) {
       std::cerr << "corral sim: " << m.status().message() << "\n";
@@ -214,8 +228,11 @@ int Sim(const Args& args) {
     runs.push_back(std::move(run));
   }
   const SimInput in{f.trace_path, &*trace, &machine};
-  for (const Status& st : {f.jobs_csv.empty() ? Status::Ok() : WriteJobsCsv(f.jobs_csv, runs),
-                           f.svg.empty() ? Status::Ok() : WriteSvg(f.svg, in, runs)}) {
+  for (const Status& st :
+       {f.jobs_csv.empty() ? Status::Ok() : WriteJobsCsv(f.jobs_csv, runs),
+        f.svg.empty() ? Status::Ok() : WriteSvg(f.svg, in, runs),
+        f.jobs_h5.empty() ? Status::Ok()
+                          : WriteJobsH5(f.jobs_h5, runs, BinDir() + "/corral-acct-import")}) {
     if (!st.ok()) {
       std::cerr << "corral sim: " << st.message() << "\n";
       return kExitFailed;

@@ -7,9 +7,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+
+#include "accounting/hdf5_reader.h"
 
 namespace {
 
@@ -263,6 +266,65 @@ TEST_F(SimCli, BadClusterFilesNameTheFileAndTheNode) {
           " --nodes 4");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("not both"), std::string::npos) << r.out;
+}
+
+// --jobs-h5 writes a row per policy and job into a new accounting file, read back here with the
+// accounting module's own reader; an existing file is never overwritten.
+TEST_F(SimCli, JobsAsAnAccountingFile) {
+  const std::string trace = Write("t.swf", kTrace);
+  const std::string h5 = (dir_ / "jobs.h5").string();
+  Ran r = Sim("--trace " + trace + " --compare fcfs,easy --jobs-h5 " + h5);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto reader = corral::AccountingReader::Open(h5);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  auto rows = (*reader)->ReadAll();
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 6u);
+  std::map<std::pair<std::string, int64_t>, corral::JobRecord> by;
+  for (const corral::JobRecord& j : *rows) by[{j.partition, j.job_id}] = j;
+  // EASY starts job 3 (2 CPUs for 10 s) at its submit, beside job 1; FCFS after job 2.
+  const corral::JobRecord& easy3 = by.at({"easy", 3});
+  EXPECT_EQ(easy3.state, "COMPLETED");
+  EXPECT_EQ(easy3.submit_ms, 2000);
+  EXPECT_EQ(easy3.start_ms, 2000);
+  EXPECT_EQ(easy3.end_ms, 12000);
+  EXPECT_EQ(easy3.ncpus, 2);
+  EXPECT_EQ(easy3.cpu_ms, 20000);
+  EXPECT_GT(by.at({"fcfs", 3}).start_ms, 100000);
+  r = Sim("--trace " + trace + " --jobs-h5 " + h5);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("exists"), std::string::npos) << r.out;
+  r = Sim("--trace " + trace + " --jobs-h5 " + (dir_ / "no" / "x.h5").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("no such folder"), std::string::npos) << r.out;
+}
+
+// corral-acct-import refuses rows that are not JobRecords, naming the line and the field, and
+// leaves no file behind.
+TEST_F(SimCli, TheImporterRefusesBadRows) {
+  const std::string h5 = (dir_ / "x.h5").string();
+  const std::pair<std::string, std::string> cases[] = {
+      {"{\"job_id\": 1}\nnot json\n", "line 2: not a JSON object"},
+      {"[1, 2]\n", "line 1: not a JSON object"},
+      {"{\"ncpus\": 99999999999}\n", "line 1: ncpus: out of range"},
+      {"{\"state\": 7}\n", "line 1: state: must be a string"},
+      {"{\"job_id\": \"x\"}\n", "line 1: job_id: must be an integer"},
+      {std::string("\0\1\2", 3) + "\n", "line 1: not a JSON object"},
+  };
+  for (const auto& [rows, says] : cases) {
+    const std::string in = Write("rows.jsonl", rows);
+    const std::string cmd =
+        std::string(CORRAL_BIN_DIR) + "/corral-acct-import --rows " + in + " --to " + h5 + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    const int st = pclose(p);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) << out;
+    EXPECT_NE(out.find(says), std::string::npos) << out;
+    EXPECT_FALSE(std::filesystem::exists(h5)) << "no file is left behind";
+  }
 }
 
 }  // namespace
