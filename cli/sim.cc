@@ -200,8 +200,15 @@ int Sim(const Args& args) {
     ro.mode = mode;
     ro.check = f.check;
     sim::SeriesRecorder rec(60);  // one point a minute at most
-    if (!f.svg.empty() && windows.empty()) {
-      ro.sample = [&rec](int64_t t, double busy, int64_t queued) { rec.Add(t, busy, queued); };
+    // Windows are charted back to back: each one's clock is shifted to begin where the one
+    // before it ended.
+    int64_t shift = 0, first = -1, last = 0;
+    if (!f.svg.empty()) {
+      ro.sample = [&](int64_t t, double busy, int64_t queued) {
+        if (first < 0) first = t;
+        last = t - first + shift;
+        rec.Add(last, busy, queued);
+      };
     }
     const size_t replays = windows.empty() ? 1 : windows.size();
     for (size_t i = 0; i < replays; ++i) {
@@ -209,6 +216,7 @@ int Sim(const Args& args) {
         ro.progress = Progress(mode, windows.empty() ? "" : " window " + std::to_string(i + 1));
       }
       if (!windows.empty()) ro.prefill = windows[i].prefill;
+      if (first >= 0) shift = last + 1, first = -1;
       Result<sim::ReplayResult> r =
           sim::Replay(windows.empty() ? *trace : windows[i].jobs, machine, ro);
       if (tty) std::cerr << "\r\033[K" << std::flush;

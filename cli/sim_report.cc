@@ -212,6 +212,9 @@ Status WriteSvg(const std::string& path, const SimInput& in, const std::vector<S
   for (const SimRun& run : runs) series.push_back({sched::BackfillModeName(run.mode), run.samples});
   sim::ChartOptions co;
   co.title = in.path + " on " + in.machine->Describe();
+  if (!runs.empty() && runs[0].windows.size() > 1) {
+    co.title += " (" + std::to_string(runs[0].windows.size()) + " windows, back to back)";
+  }
   std::ofstream out(path);
   out << sim::RenderChart(series, co);
   out.flush();

@@ -164,6 +164,15 @@ TEST_F(SimCli, WindowsAndTheChart) {
   EXPECT_EQ(chart.str().rfind("<svg", 0), 0u);
   EXPECT_NE(chart.str().find("easy"), std::string::npos);
   EXPECT_NE(chart.str().find("<polyline"), std::string::npos);
+  // With windows, the chart holds every window, one after another.
+  const std::string wsvg = (dir_ / "w.svg").string();
+  r = Sim("--trace " + trace + " --compare fcfs,easy --windows 3 --window-jobs 8 --svg " + wsvg);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream win(wsvg);
+  std::stringstream wchart;
+  wchart << win.rdbuf();
+  EXPECT_NE(wchart.str().find("<polyline"), std::string::npos) << wchart.str().substr(0, 400);
+  EXPECT_NE(wchart.str().find("3 windows, back to back"), std::string::npos);
 }
 
 TEST_F(SimCli, BadInputGetsAClearErrorAndANonZeroExit) {
