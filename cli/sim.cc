@@ -40,7 +40,7 @@ constexpr const char* kUsage =
     "  corral sim --trace lublin_256.swf --compare fcfs,easy,conservative\n"
     "  corral sim --trace lublin_256.swf --windows 10 --window-jobs 1024 --seed 1\n"
     "  corral sim --trace alibaba-gpu-v2023/ --svg alibaba.svg\n"
-    "  corral sim --trace philly.csv.gz --cluster examples/cluster.yaml";
+    "  corral sim --trace lublin_256.swf --cluster examples/cluster.yaml";
 
 struct Flags {
   std::string trace_path, format, nodes_path, policy, compare, jobs_csv, jobs_h5, svg, cluster;
