@@ -100,7 +100,7 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
       cur.gpus = (cur.gpus | b[k].second.gpus) & n.capacity.gpus;
       if (k + 1 < b.size() && b[k + 1].first == b[k].first) continue;
       n.steps.push_back({b[k].first, cur});
-      Count(b[k].first);
+      Count(b[k].first, i);
     }
   }
 }
@@ -411,6 +411,7 @@ std::optional<Slot> AvailabilityProfile::EarliestStart(const JobSpec& spec, Time
 std::optional<Slot> AvailabilityProfile::EarliestPlain(const JobSpec& spec, const Need& need,
                                                        TimeMs duration, TimeMs from, TimeMs latest,
                                                        const NodeMask* mask) const {
+  if (falling_ == 0 && need.cpus > 0) return EarliestRising(spec, need, duration, from, latest, mask);
   auto later_start = [](const Window& a, const Window& b) { return a.first > b.first; };
   auto earlier_end = [](const Window& a, const Window& b) { return a.last > b.last; };
   std::vector<Window> next;  // each node's next window not yet begun
@@ -454,6 +455,55 @@ std::optional<Slot> AvailabilityProfile::EarliestPlain(const JobSpec& spec, cons
   return std::nullopt;
 }
 
+// Every node rising, a node's window begins at the first of its steps from `from` on that holds
+// the share and lasts to `latest`: the earliest start is the first time by which need.nodes
+// nodes have begun one. At `from` the nodes that can serve are those with a free CPU now and
+// those whose skyline changes by then; after it, a node begins only at one of its own steps.
+// So the sweep visits those nodes and then the change points in order, not every node, and
+// tries the same times on the same nodes as EarliestPlain's search over windows.
+std::optional<Slot> AvailabilityProfile::EarliestRising(const JobSpec& spec, const Need& need,
+                                                        TimeMs duration, TimeMs from, TimeMs latest,
+                                                        const NodeMask* mask) const {
+  if (seen_.size() != nodes_.size() || ++sweep_ == 0) {
+    seen_.assign(nodes_.size(), 0);
+    sweep_ = 1;
+  }
+  std::vector<size_t> begun;
+  // Counts node i if it can serve at t (which is `from` or one of its change points).
+  auto consider = [&](size_t i, TimeMs t) {
+    if (seen_[i] == sweep_) return;
+    if (!Allowed(i, mask) || !Fits(i, need, nodes_[i].capacity)) {
+      seen_[i] = sweep_;  // never
+      return;
+    }
+    if (!Fits(i, need, nodes_[i].steps[StepAt(i, t)].free)) return;
+    seen_[i] = sweep_;
+    begun.push_back(i);
+  };
+  auto place = [&](TimeMs t) -> std::optional<Slot> {
+    if (static_cast<int32_t>(begun.size()) < need.nodes) return std::nullopt;
+    std::vector<size_t> at = begun;
+    std::sort(at.begin(), at.end());
+    if (auto alloc = PlaceOn(spec, {need}, at, t, AddMs(t, duration), mask)) {
+      return Slot{t, std::move(*alloc)};
+    }
+    return std::nullopt;
+  };
+  for (size_t i : OpenNow()) consider(i, from);
+  auto it = times_.upper_bound(now_);
+  for (; it != times_.end() && it->first <= from; ++it) {
+    for (uint32_t i : it->second) consider(i, from);
+  }
+  if (auto slot = place(from)) return slot;
+  for (; it != times_.end() && it->first <= latest; ++it) {
+    const size_t before = begun.size();
+    for (uint32_t i : it->second) consider(i, it->first);
+    if (begun.size() == before) continue;
+    if (auto slot = place(it->first)) return slot;
+  }
+  return std::nullopt;
+}
+
 size_t AvailabilityProfile::SplitAt(size_t i, TimeMs t) {
   Node& n = nodes_[i];
   auto it = std::upper_bound(n.steps.begin(), n.steps.end(), t,
@@ -461,7 +511,7 @@ size_t AvailabilityProfile::SplitAt(size_t i, TimeMs t) {
   size_t j = static_cast<size_t>(it - n.steps.begin()) - 1;  // steps[0].t <= now <= t
   if (n.steps[j].t == t || (j == 0 && t <= now_)) return j;
   n.steps.insert(n.steps.begin() + static_cast<std::ptrdiff_t>(j + 1), Step{t, n.steps[j].free});
-  Count(t);
+  Count(t, i);
   if (j == 0) Due(i);
   return j + 1;
 }
@@ -498,7 +548,7 @@ std::pair<size_t, size_t> AvailabilityProfile::Span(size_t i, TimeMs start, Time
 void AvailabilityProfile::Apply(size_t i, const Level& l, TimeMs start, TimeMs end, int sign) {
   Node& n = nodes_[i];
   if (recording_) journal_.push_back({i, l, start, end, sign, n.rising});
-  if (sign < 0 && start > now_) n.rising = false;
+  if (sign < 0 && start > now_) SetRising(i, false);
   const auto [j0, j1] = Span(i, start, end);
   for (size_t k = j0; k < j1; ++k) {
     Level& f = n.steps[k].free;
@@ -517,7 +567,7 @@ void AvailabilityProfile::Block(const std::string& name, TimeMs start, TimeMs en
   auto it = index_.find(name);
   if (it == index_.end() || end <= start) return;
   Node& n = nodes_[it->second];
-  if (start > now_) n.rising = false;
+  if (start > now_) SetRising(it->second, false);
   const auto [j0, j1] = Span(it->second, start, end);
   for (size_t k = j0; k < j1; ++k) n.steps[k].free = Level{};
 }
@@ -543,7 +593,7 @@ void AvailabilityProfile::Unreserve(const Allocation& alloc, TimeMs start, TimeM
 
 std::vector<TimeMs> AvailabilityProfile::ChangePoints() const {
   std::vector<TimeMs> out{now_};
-  for (const auto& [t, count] : times_) out.push_back(t);
+  for (const auto& [t, nodes] : times_) out.push_back(t);
   return out;
 }
 

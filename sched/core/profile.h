@@ -188,7 +188,9 @@ class AvailabilityProfile {
   std::vector<size_t> pos_;                        // each node's position in free_now
   std::unordered_map<std::string, size_t> index_;  // node name -> position in nodes_
   std::unordered_map<std::string, int32_t> models_;
-  std::map<TimeMs, int32_t> times_;  // the times at which steps past the first begin: how many
+  // The times at which steps past the first begin, each with the nodes whose step it is.
+  std::map<TimeMs, std::vector<uint32_t>> times_;
+  int64_t falling_ = 0;  // nodes that are not rising
   // Advance's and RollBack's bookkeeping: nodes by the time their second step begins (stale
   // entries are skipped; built at the first Advance), and what was recorded.
   struct Change {
@@ -198,8 +200,14 @@ class AvailabilityProfile {
     int sign;
     bool rising;  // the node's, before
   };
-  void Count(TimeMs t) { ++times_[t]; }
-  void Uncount(TimeMs t);
+  void Count(TimeMs t, size_t i) { times_[t].push_back(static_cast<uint32_t>(i)); }
+  void Uncount(TimeMs t, size_t i);
+  void SetRising(size_t i, bool rising);
+  // EarliestPlain when every node rises: a sweep over the change points.
+  std::optional<Slot> EarliestRising(const JobSpec& spec, const Need& need, TimeMs duration,
+                                     TimeMs from, TimeMs latest, const NodeMask* mask) const;
+  mutable std::vector<uint32_t> seen_;  // EarliestRising's marks, by node
+  mutable uint32_t sweep_ = 0;
   // Merges node i's neighbouring steps that are alike.
   void Merge(size_t i);
   void Due(size_t i);

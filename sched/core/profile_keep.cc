@@ -8,9 +8,20 @@
 
 namespace corral::sched {
 
-void AvailabilityProfile::Uncount(TimeMs t) {
+void AvailabilityProfile::Uncount(TimeMs t, size_t i) {
   auto it = times_.find(t);
-  if (it != times_.end() && --it->second <= 0) times_.erase(it);
+  if (it == times_.end()) return;
+  auto& v = it->second;
+  auto at = std::find(v.begin(), v.end(), static_cast<uint32_t>(i));
+  if (at != v.end()) *at = v.back(), v.pop_back();
+  if (v.empty()) times_.erase(it);
+}
+
+void AvailabilityProfile::SetRising(size_t i, bool rising) {
+  Node& n = nodes_[i];
+  if (n.rising == rising) return;
+  n.rising = rising;
+  falling_ += rising ? -1 : 1;
 }
 
 void AvailabilityProfile::Due(size_t i) {
@@ -32,7 +43,7 @@ void AvailabilityProfile::Advance(TimeMs now) {
     due_.pop_back();
     auto& s = nodes_[i].steps;
     size_t j = 1;  // the first step that begins after now
-    while (j < s.size() && s[j].t <= now) Uncount(s[j++].t);
+    while (j < s.size() && s[j].t <= now) Uncount(s[j++].t, i);
     if (j == 1) continue;  // stale: its second step moved on
     s[0] = s[j - 1];
     s.erase(s.begin() + 1, s.begin() + static_cast<std::ptrdiff_t>(j));
@@ -57,7 +68,7 @@ void AvailabilityProfile::Merge(size_t i) {
   size_t w = 1;
   for (size_t k = 1; k < s.size(); ++k) {
     if (s[k].free == s[w - 1].free) {
-      Uncount(s[k].t);
+      Uncount(s[k].t, i);
       continue;
     }
     s[w++] = s[k];
@@ -77,7 +88,7 @@ void AvailabilityProfile::Finish(bool undo) {
   if (undo) {
     for (auto c = journal_.rbegin(); c != journal_.rend(); ++c) {
       Apply(c->node, c->level, c->start, c->end, -c->sign);
-      nodes_[c->node].rising = c->rising;
+      SetRising(c->node, c->rising);
     }
   }
   std::vector<size_t> touched;
