@@ -43,7 +43,7 @@ void AvailabilityProfile::Advance(TimeMs now) {
     due_.pop_back();
     auto& s = nodes_[i].steps;
     size_t j = 1;  // the first step that begins after now
-    while (j < s.size() && s[j].t <= now) Uncount(s[j++].t, i);
+    while (j < s.size() && s[j].t <= now) ++j;
     if (j == 1) continue;  // stale: its second step moved on
     s[0] = s[j - 1];
     s.erase(s.begin() + 1, s.begin() + static_cast<std::ptrdiff_t>(j));
@@ -53,6 +53,8 @@ void AvailabilityProfile::Advance(TimeMs now) {
       if (it == open_now_.end() || *it != i) open_now_.insert(it, i);
     }
   }
+  // No step past a node's first begins by now any more: those change points go, all at once.
+  times_.erase(times_.begin(), times_.upper_bound(now));
   // Stale entries of nodes whose steps changed pile up; past a bound, the heap is made afresh.
   if (due_.size() > 4 * nodes_.size() + 64) {
     due_.clear();
