@@ -38,6 +38,7 @@ constexpr const char* kUsage =
     "counted; --strict stops at the first.\n\n"
     "Examples:\n"
     "  corral sim --trace lublin_256.swf --compare fcfs,easy,conservative\n"
+    "  corral sim --trace KTH-SP2-1996-2.1-cln.swf.gz --compare easy,easy+fairshare\n"
     "  corral sim --trace lublin_256.swf --windows 10 --window-jobs 1024 --seed 1\n"
     "  corral sim --trace alibaba-gpu-v2023/ --svg alibaba.svg\n"
     "  corral sim --trace lublin_256.swf --cluster examples/cluster.yaml";
@@ -49,24 +50,34 @@ struct Flags {
   uint64_t seed = 1;
 };
 
+// A policy: a backfill mode, with fair share as a priority factor or not.
+struct Policy {
+  sched::BackfillMode mode;
+  bool fairshare;
+  std::string name;
+};
+
 // The policies named by --policy or --compare; empty after printing the error.
-std::vector<sched::BackfillMode> Policies(const Flags& f) {
-  std::vector<sched::BackfillMode> modes;
+std::vector<Policy> Policies(const Flags& f) {
+  std::vector<Policy> out;
   std::stringstream list(f.compare.empty() ? (f.policy.empty() ? "easy" : f.policy) : f.compare);
   for (std::string name; std::getline(list, name, ',');) {
+    constexpr std::string_view kFair = "+fairshare";
+    const bool fair = name.size() > kFair.size() && name.ends_with(kFair);
     sched::BackfillMode m;
-    if (!sched::ParseBackfillMode(name, &m)) {
+    if (!sched::ParseBackfillMode(fair ? name.substr(0, name.size() - kFair.size()) : name, &m)) {
       std::cerr << "corral sim: " << (f.compare.empty() ? "--policy" : "--compare") << ": \""
-                << name.substr(0, 32) << "\": fcfs, easy or conservative\n";
+                << name.substr(0, 32)
+                << "\": fcfs, easy or conservative, each maybe with +fairshare\n";
       return {};
     }
-    modes.push_back(m);
+    out.push_back({m, fair, name});
   }
-  if (modes.empty() || modes.size() > 8) {
+  if (out.empty() || out.size() > 8) {
     std::cerr << "corral sim: --compare: one to eight policies\n";
     return {};
   }
-  return modes;
+  return out;
 }
 
 // Where corral's own programs are: beside this one.
@@ -74,13 +85,12 @@ std::string BinDir() {
   return std::filesystem::canonical("/proc/self/exe").parent_path().string();
 }
 
-std::function<void(int64_t, int64_t, int64_t)> Progress(sched::BackfillMode mode,
-                                                        std::string prefix) {
+std::function<void(int64_t, int64_t, int64_t)> Progress(std::string name, std::string prefix) {
   auto t0 = std::chrono::steady_clock::now();
-  return [t0, mode, prefix](int64_t ended, int64_t total, int64_t sim_s) {
+  return [t0, name, prefix](int64_t ended, int64_t total, int64_t sim_s) {
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::cerr << "\r" << sched::BackfillModeName(mode) << prefix << ": " << ended << "/" << total
-              << " jobs ended, day " << sim_s / 86400 << ", "
+    std::cerr << "\r" << name << prefix << ": " << ended << "/" << total << " jobs ended, day "
+              << sim_s / 86400 << ", "
               << static_cast<int64_t>(wall > 0 ? static_cast<double>(ended) / wall : 0)
               << " jobs/s   " << std::flush;
   };
@@ -95,7 +105,8 @@ int Sim(const Args& args) {
                   "the workload trace: SWF, Alibaba pod list or directory, Philly CSV")(
       "format", po::value(&f.format), "swf, alibaba or philly (default: told from the content)")(
       "alibaba-nodes", po::value(&f.nodes_path), "Alibaba: the node list to replay on")(
-      "policy", po::value(&f.policy), "one policy: fcfs, easy (default) or conservative")(
+      "policy", po::value(&f.policy),
+      "one policy: fcfs, easy (default) or conservative; +fairshare adds fair share")(
       "compare", po::value(&f.compare), "several policies side by side, e.g. fcfs,easy")(
       "json", po::bool_switch(&f.json), "print JSON")(
       "jobs-csv", po::value(&f.jobs_csv), "write every job's submit, start, end and wait here")(
@@ -125,8 +136,8 @@ int Sim(const Args& args) {
     std::cerr << "corral sim: give --policy or --compare, not both\n";
     return kExitUsage;
   }
-  const std::vector<sched::BackfillMode> modes = Policies(f);
-  if (modes.empty()) return kExitUsage;
+  const std::vector<Policy> policies = Policies(f);
+  if (policies.empty()) return kExitUsage;
   if (f.nodes < 0 || f.nodes > 1000000 || f.cpus_per_node < 0 || f.cpus_per_node > 1048576 ||
       f.gpus_per_node < 0 || f.gpus_per_node > 64 ||
       ((f.cpus_per_node > 0 || f.gpus_per_node > 0) && f.nodes == 0)) {
@@ -193,11 +204,15 @@ int Sim(const Args& args) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   const bool tty = !f.json && isatty(STDERR_FILENO);
   std::vector<SimRun> runs;
-  for (sched::BackfillMode mode : modes) {
-    SimRun run{mode, {}, {}, {}, {}, {}, 0};
+  for (const Policy& policy : policies) {
+    SimRun run;
+    run.mode = policy.mode;
+    run.fairshare = policy.fairshare;
+    run.name = policy.name;
     auto t0 = std::chrono::steady_clock::now();
     sim::ReplayOptions ro;
-    ro.mode = mode;
+    ro.mode = policy.mode;
+    ro.fairshare = policy.fairshare;
     ro.check = f.check;
     sim::SeriesRecorder rec(60);  // one point a minute at most
     // Windows are charted back to back: each one's clock is shifted to begin where the one
@@ -213,7 +228,8 @@ int Sim(const Args& args) {
     const size_t replays = windows.empty() ? 1 : windows.size();
     for (size_t i = 0; i < replays; ++i) {
       if (tty) {
-        ro.progress = Progress(mode, windows.empty() ? "" : " window " + std::to_string(i + 1));
+        ro.progress =
+            Progress(policy.name, windows.empty() ? "" : " window " + std::to_string(i + 1));
       }
       if (!windows.empty()) ro.prefill = windows[i].prefill;
       if (first >= 0) shift = last + 1, first = -1;

@@ -29,7 +29,7 @@ Status WriteJobsH5(const std::string& path, const std::vector<SimRun>& runs,
   {
     std::ofstream out(rows);
     for (const SimRun& run : runs) {
-      const std::string policy = sched::BackfillModeName(run.mode);
+      const std::string policy = run.name;
       for (const sim::JobOutcome& j : run.result.jobs) {
         const bool ran = j.start_s >= 0;
         out << nlohmann::json{{"job_id", j.id},

@@ -83,7 +83,7 @@ nlohmann::json SimJson(const SimInput& in, const std::vector<SimRun>& runs) {
            {"violations", Violations(run)},
            {"windows", ws}};
     }
-    p["policy"] = sched::BackfillModeName(run.mode);
+    p["policy"] = run.name;
     p["seconds"] = run.seconds;
     policies.push_back(std::move(p));
   }
@@ -133,7 +133,7 @@ void PrintSimTable(const SimInput& in, const std::vector<SimRun>& runs, std::ost
       for (const sim::Summary& s : run.windows) {
         per += (per.empty() ? "" : " ") + Fixed(s.mean_bounded_slowdown, 1);
       }
-      tab.Add(sched::BackfillModeName(run.mode), std::to_string(run.windows.size()),
+      tab.Add(run.name, std::to_string(run.windows.size()),
               Fixed(Mean(run.windows, &sim::Summary::mean_bounded_slowdown), 2),
               Fixed(Mean(run.windows, &sim::Summary::mean_wait_s), 1),
               Fixed(Mean(run.windows, &sim::Summary::utilization), 3), per, Fixed(run.seconds, 2));
@@ -149,7 +149,7 @@ void PrintSimTable(const SimInput& in, const std::vector<SimRun>& runs, std::ost
     Table tab(head);
     for (const SimRun& run : runs) {
       const sim::Summary& s = run.result.summary;
-      std::vector<std::string> row = {sched::BackfillModeName(run.mode),
+      std::vector<std::string> row = {run.name,
                                       std::to_string(s.jobs),
                                       std::to_string(s.ran),
                                       std::to_string(s.jobs - s.ran),
@@ -182,10 +182,10 @@ void PrintSimTable(const SimInput& in, const std::vector<SimRun>& runs, std::ost
       for (const std::string& v : s->violation_examples) examples.push_back(v);
     }
     for (const auto& [why, n] : never) {
-      out << sched::BackfillModeName(run.mode) << ": " << n << " never ran: " << why << "\n";
+      out << run.name << ": " << n << " never ran: " << why << "\n";
     }
     for (size_t i = 0; i < examples.size() && i < 20; ++i) {
-      out << sched::BackfillModeName(run.mode) << ": check failed: " << examples[i] << "\n";
+      out << run.name << ": check failed: " << examples[i] << "\n";
     }
   }
 }
@@ -195,9 +195,9 @@ Status WriteJobsCsv(const std::string& path, const std::vector<SimRun>& runs) {
   out << "policy,id,submit_s,start_s,end_s,procs,gpus,run_s,limit_s,wait_s,never_ran\n";
   for (const SimRun& run : runs) {
     for (const sim::JobOutcome& j : run.result.jobs) {
-      out << sched::BackfillModeName(run.mode) << "," << j.id << "," << j.submit_s << ","
-          << j.start_s << "," << j.end_s << "," << j.procs << "," << j.gpus << "," << j.run_s << ","
-          << j.limit_s << "," << (j.start_s >= 0 ? j.start_s - j.submit_s : -1) << ",\"";
+      out << run.name << "," << j.id << "," << j.submit_s << "," << j.start_s << "," << j.end_s
+          << "," << j.procs << "," << j.gpus << "," << j.run_s << "," << j.limit_s << ","
+          << (j.start_s >= 0 ? j.start_s - j.submit_s : -1) << ",\"";
       for (char c : j.never_ran) out << (c == '"' ? "\"\"" : std::string(1, c));
       out << "\"\n";
     }
@@ -209,7 +209,7 @@ Status WriteJobsCsv(const std::string& path, const std::vector<SimRun>& runs) {
 
 Status WriteSvg(const std::string& path, const SimInput& in, const std::vector<SimRun>& runs) {
   std::vector<sim::Series> series;
-  for (const SimRun& run : runs) series.push_back({sched::BackfillModeName(run.mode), run.samples});
+  for (const SimRun& run : runs) series.push_back({run.name, run.samples});
   sim::ChartOptions co;
   co.title = in.path + " on " + in.machine->Describe();
   if (!runs.empty() && runs[0].windows.size() > 1) {

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <queue>
 #include <set>
 #include <unordered_map>
 #include <utility>
 
+#include "sched/core/fairshare.h"
 #include "sched/core/profile_cache.h"
 
 namespace corral::sim {
@@ -166,6 +168,19 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
   Nodes nodes(m, &st.nodes);
   sched::SchedulerConfig cfg;
   cfg.backfill.mode = o.mode;
+  // Fair share: one account holding every user of the trace.
+  std::optional<sched::FairShareTree> shares;
+  if (o.fairshare) {
+    std::set<std::string> users;
+    for (const JobSpec& s : specs) users.insert(s.user);
+    std::vector<sched::FairShareUser> us;
+    for (const std::string& u : users) us.push_back({u, "sim", 1});
+    Result<sched::FairShareTree> t = sched::FairShareTree::Build({{"sim", "", 1}}, std::move(us));
+    if (!t.ok()) return Status::Invalid("fair share: " + t.status().message());
+    shares.emplace(std::move(*t));
+    cfg.weights.fairshare = 10000;
+  }
+  TimeMs decayed_at = 0;
   sched::ProfileCache cache;
   if (o.reuse_profile) st.profile_cache = &cache;
   struct Running {
@@ -202,6 +217,12 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
     nodes.Give(r->second.alloc);
     cache.Ended(id);
     const size_t pos = r->second.pos;
+    if (shares) {
+      const sched::RunningJob& x = st.running[pos];
+      const double seconds = static_cast<double>(r->second.end - x.start) / 1000;
+      shares->AddUsage("sim", x.spec->user,
+                       seconds * static_cast<double>(x.spec->TotalCpus() + x.spec->TotalGpus()));
+    }
     if (pos + 1 != st.running.size()) {
       st.running[pos] = std::move(st.running.back());
       running[st.running[pos].id].pos = pos;
@@ -230,7 +251,7 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
   // or EASY on jobs ordered by age alone (as here), the newcomers rank last, cannot start, and
   // leave everyone else's decision as the last pass made it: the pass is skipped. Conservative
   // backfill plans every job, newcomers included, and always runs.
-  const bool skip_futile = o.mode != sched::BackfillMode::kConservative;
+  const bool skip_futile = o.mode != sched::BackfillMode::kConservative && !o.fairshare;
   size_t next = 0;
   int64_t ended = 0;
   while (n > 0) {
@@ -269,6 +290,13 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
     // As in corrald: with nothing free a pass could start nothing, and none runs.
     if (changed && !st.pending.empty() && nodes.AnyFree()) {
       st.now = now;
+      if (shares) {
+        shares->Decay(now - decayed_at, o.half_life_ms);
+        decayed_at = now;
+        for (sched::WaitingJob& wj : st.pending) {
+          wj.priority.fairshare = shares->Factor("sim", wj.spec->user);
+        }
+      }
       if (!held.empty()) {
         for (sched::WaitingJob& wj : st.pending) {
           auto h = held.find(wj.id);

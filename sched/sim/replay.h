@@ -33,6 +33,12 @@ struct ReplayOptions {
   // Placed in order before the first job arrives, until one does not fit (the rest are left
   // out and counted in ReplayResult::prefill_left_out).
   std::vector<PrefillJob> prefill;
+  // Fair share (fairshare.h) as a priority factor: every user of the trace under one account,
+  // with equal shares; a job's CPU- and GPU-seconds are charged to its user when it ends, and
+  // usage decays with `half_life_ms`. Priority is then Slurm's multifactor with weights
+  // fairshare 10000 and age 1000 (a week to full age).
+  bool fairshare = false;
+  TimeMs half_life_ms = 7LL * 24 * 3600 * 1000;
   // Keep the scheduler's profile of the running jobs from pass to pass (profile_cache.h): the
   // same replay, faster. Off: every pass builds it, as corrald does.
   bool reuse_profile = true;

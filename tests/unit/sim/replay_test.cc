@@ -301,5 +301,31 @@ TEST(Replay, ReusedProfileGivesTheSameReplay) {
   }
 }
 
+// Fair share: a light user's job overtakes a heavy user's queue once the heavy user has usage;
+// by age alone it waits behind all of it.
+TEST(Replay, FairShareLetsALightUserOvertake) {
+  Workload w;
+  for (int i = 0; i < 4; ++i) w.jobs.push_back(Job(i + 1, i, 100, 1, 100));
+  w.jobs.push_back(Job(5, 4, 100, 1, 100));
+  for (SimJob& j : w.jobs) j.user = j.id == 5 ? 2 : 1;
+  for (sched::BackfillMode mode :
+       {sched::BackfillMode::kEasy, sched::BackfillMode::kConservative}) {
+    int64_t light[2];
+    for (int fair = 0; fair < 2; ++fair) {
+      ReplayOptions o;
+      o.mode = mode;
+      o.fairshare = fair == 1;
+      o.check = true;
+      Result<ReplayResult> r = Replay(w, Machine::Uniform(1, 1), o);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      EXPECT_EQ(r->summary.violations, 0);
+      EXPECT_EQ(r->jobs[0].start_s, 0);
+      light[fair] = r->jobs[4].start_s;
+    }
+    EXPECT_EQ(light[0], 400) << BackfillModeName(mode) << ": by age, behind every job of user 1";
+    EXPECT_EQ(light[1], 100) << BackfillModeName(mode) << ": first once user 1 has usage";
+  }
+}
+
 }  // namespace
 }  // namespace corral::sim

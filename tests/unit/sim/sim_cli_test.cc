@@ -186,6 +186,8 @@ TEST_F(SimCli, BadInputGetsAClearErrorAndANonZeroExit) {
   const Case cases[] = {
       {"", 2, "--trace: give the trace file"},
       {"--trace " + Write("t.swf", kTrace) + " --compare easy,greedy", 2, "\"greedy\""},
+      {"--trace " + Write("t.swf", kTrace) + " --compare easy,+fairshare", 2, "\"+fairshare\""},
+      {"--trace " + Write("t.swf", kTrace) + " --policy easy+fair", 2, "\"easy+fair\""},
       {"--trace " + Write("t.swf", kTrace) + " --policy easy --compare fcfs", 2, "not both"},
       {"--trace " + Write("t.swf", kTrace) + " --nodes -3", 2, "--nodes"},
       {"--trace " + (dir_ / "missing.swf").string(), 1, "No such file"},
@@ -282,7 +284,7 @@ TEST_F(SimCli, BadClusterFilesNameTheFileAndTheNode) {
 TEST_F(SimCli, JobsAsAnAccountingFile) {
   const std::string trace = Write("t.swf", kTrace);
   const std::string h5 = (dir_ / "jobs.h5").string();
-  Ran r = Sim("--trace " + trace + " --compare fcfs,easy --jobs-h5 " + h5);
+  Ran r = Sim("--trace " + trace + " --compare fcfs,easy+fairshare --jobs-h5 " + h5);
   ASSERT_EQ(r.code, 0) << r.out;
   auto reader = corral::AccountingReader::Open(h5);
   ASSERT_TRUE(reader.ok()) << reader.status().message();
@@ -292,7 +294,7 @@ TEST_F(SimCli, JobsAsAnAccountingFile) {
   std::map<std::pair<std::string, int64_t>, corral::JobRecord> by;
   for (const corral::JobRecord& j : *rows) by[{j.partition, j.job_id}] = j;
   // EASY starts job 3 (2 CPUs for 10 s) at its submit, beside job 1; FCFS after job 2.
-  const corral::JobRecord& easy3 = by.at({"easy", 3});
+  const corral::JobRecord& easy3 = by.at({"easy+fairshare", 3});
   EXPECT_EQ(easy3.state, "COMPLETED");
   EXPECT_EQ(easy3.submit_ms, 2000);
   EXPECT_EQ(easy3.start_ms, 2000);
