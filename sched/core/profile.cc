@@ -99,8 +99,7 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
       cur.mem_mib = std::min(cur.mem_mib + b[k].second.mem_mib, n.capacity.mem_mib);
       cur.gpus = (cur.gpus | b[k].second.gpus) & n.capacity.gpus;
       if (k + 1 < b.size() && b[k + 1].first == b[k].first) continue;
-      n.steps.push_back({b[k].first, cur});
-      Count(b[k].first, i);
+      n.steps.push_back({b[k].first, cur, Count(b[k].first, i)});
     }
   }
 }
@@ -411,7 +410,8 @@ std::optional<Slot> AvailabilityProfile::EarliestStart(const JobSpec& spec, Time
 std::optional<Slot> AvailabilityProfile::EarliestPlain(const JobSpec& spec, const Need& need,
                                                        TimeMs duration, TimeMs from, TimeMs latest,
                                                        const NodeMask* mask) const {
-  if (falling_ == 0 && need.cpus > 0) return EarliestRising(spec, need, duration, from, latest, mask);
+  if (falling_ == 0 && need.cpus > 0)
+    return EarliestRising(spec, need, duration, from, latest, mask);
   auto later_start = [](const Window& a, const Window& b) { return a.first > b.first; };
   auto earlier_end = [](const Window& a, const Window& b) { return a.last > b.last; };
   std::vector<Window> next;  // each node's next window not yet begun
@@ -510,8 +510,8 @@ size_t AvailabilityProfile::SplitAt(size_t i, TimeMs t) {
                              [](TimeMs x, const Step& st) { return x < st.t; });
   size_t j = static_cast<size_t>(it - n.steps.begin()) - 1;  // steps[0].t <= now <= t
   if (n.steps[j].t == t || (j == 0 && t <= now_)) return j;
-  n.steps.insert(n.steps.begin() + static_cast<std::ptrdiff_t>(j + 1), Step{t, n.steps[j].free});
-  Count(t, i);
+  n.steps.insert(n.steps.begin() + static_cast<std::ptrdiff_t>(j + 1),
+                 Step{t, n.steps[j].free, Count(t, i)});
   if (j == 0) Due(i);
   return j + 1;
 }

@@ -116,6 +116,7 @@ class AvailabilityProfile {
   struct Step {
     TimeMs t = 0;  // this level holds from t to the next step's t (the last one: forever)
     Level free;
+    uint32_t slot = 0;  // past the first step: where times_[t] lists this node
   };
   struct Node {
     Level capacity;
@@ -200,8 +201,14 @@ class AvailabilityProfile {
     int sign;
     bool rising;  // the node's, before
   };
-  void Count(TimeMs t, size_t i) { times_[t].push_back(static_cast<uint32_t>(i)); }
-  void Uncount(TimeMs t, size_t i);
+  // Lists node i at t, and returns where.
+  uint32_t Count(TimeMs t, size_t i) {
+    auto& v = times_[t];
+    v.push_back(static_cast<uint32_t>(i));
+    return static_cast<uint32_t>(v.size() - 1);
+  }
+  // Takes node i's step `st` off the list of its time.
+  void Uncount(const Step& st, size_t i);
   void SetRising(size_t i, bool rising);
   // EarliestPlain when every node rises: a sweep over the change points.
   std::optional<Slot> EarliestRising(const JobSpec& spec, const Need& need, TimeMs duration,

@@ -8,12 +8,22 @@
 
 namespace corral::sched {
 
-void AvailabilityProfile::Uncount(TimeMs t, size_t i) {
-  auto it = times_.find(t);
+void AvailabilityProfile::Uncount(const Step& st, size_t i) {
+  auto it = times_.find(st.t);
   if (it == times_.end()) return;
   auto& v = it->second;
-  auto at = std::find(v.begin(), v.end(), static_cast<uint32_t>(i));
-  if (at != v.end()) *at = v.back(), v.pop_back();
+  size_t slot = st.slot;
+  if (slot >= v.size() || v[slot] != i) {
+    slot = static_cast<size_t>(std::find(v.begin(), v.end(), static_cast<uint32_t>(i)) - v.begin());
+    if (slot == v.size()) return;
+  }
+  v[slot] = v.back();
+  v.pop_back();
+  if (slot < v.size()) {  // the node moved into the slot: its step at t says where it is now
+    auto& moved = nodes_[v[slot]].steps;
+    const size_t j = StepAt(v[slot], st.t);
+    if (moved[j].t == st.t) moved[j].slot = static_cast<uint32_t>(slot);
+  }
   if (v.empty()) times_.erase(it);
 }
 
@@ -70,7 +80,7 @@ void AvailabilityProfile::Merge(size_t i) {
   size_t w = 1;
   for (size_t k = 1; k < s.size(); ++k) {
     if (s[k].free == s[w - 1].free) {
-      Uncount(s[k].t, i);
+      Uncount(s[k], i);
       continue;
     }
     s[w++] = s[k];
