@@ -17,6 +17,7 @@
 #include "cli/cluster_file.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/subprocess.h"
 #include "common/time.h"
 
 namespace corral::cli {
@@ -24,10 +25,6 @@ namespace corral::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string BinDir() {
-  return fs::canonical("/proc/self/exe").parent_path().string();
-}
 
 std::string ReadText(const std::string& path) {
   std::ifstream f(path);

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -17,6 +16,7 @@
 #include "cli/sim_cluster.h"
 #include "cli/sim_jobs_h5.h"
 #include "cli/sim_report.h"
+#include "cli/subprocess.h"
 #include "sched/sim/windows.h"
 
 namespace corral::cli {
@@ -78,11 +78,6 @@ std::vector<Policy> Policies(const Flags& f) {
     return {};
   }
   return out;
-}
-
-// Where corral's own programs are: beside this one.
-std::string BinDir() {
-  return std::filesystem::canonical("/proc/self/exe").parent_path().string();
 }
 
 std::function<void(int64_t, int64_t, int64_t)> Progress(std::string name, std::string prefix) {
@@ -206,8 +201,6 @@ int Sim(const Args& args) {
   std::vector<SimRun> runs;
   for (const Policy& policy : policies) {
     SimRun run;
-    run.mode = policy.mode;
-    run.fairshare = policy.fairshare;
     run.name = policy.name;
     auto t0 = std::chrono::steady_clock::now();
     sim::ReplayOptions ro;

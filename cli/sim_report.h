@@ -16,12 +16,10 @@
 namespace corral::cli {
 
 struct SimRun {
-  sched::BackfillMode mode = sched::BackfillMode::kEasy;
-  bool fairshare = false;             // fair share as a priority factor (ReplayOptions::fairshare)
-  std::string name;                   // "easy", "easy+fairshare", ...
-  sim::ReplayResult result;           // the whole trace (windows: the last window)
-  std::vector<sim::Summary> windows;  // per window, when the protocol is windows
-  std::vector<size_t> window_first;   // each window's first job
+  std::string name;                     // the policy: "easy", "easy+fairshare", ...
+  sim::ReplayResult result;             // the whole trace (windows: the last window)
+  std::vector<sim::Summary> windows;    // per window, when the protocol is windows
+  std::vector<size_t> window_first;     // each window's first job
   std::vector<int64_t> window_prefill;  // jobs running when each window began
   std::vector<sim::Sample> samples;     // for --svg
   double seconds = 0;

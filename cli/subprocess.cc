@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "common/time.h"
 
@@ -28,6 +29,10 @@ std::string LastLine(const std::string& text) {
 }
 
 }  // namespace
+
+std::string BinDir() {
+  return std::filesystem::canonical("/proc/self/exe").parent_path().string();
+}
 
 Result<std::string> RunCaptured(const std::vector<std::string>& argv, int timeout_ms,
                                 size_t max_bytes) {

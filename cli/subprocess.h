@@ -11,6 +11,9 @@
 
 namespace corral::cli {
 
+// The folder of the running program: corral's own programs (corrald, corral-node, ...) are there.
+std::string BinDir();
+
 // Runs argv (argv[0] a path) with stdin from /dev/null and returns its standard output when it
 // exits 0. Errors: Unavailable when it cannot start, runs past `timeout_ms` (it is killed) or
 // prints more than `max_bytes`; Invalid when it exits non-zero, with the last line it wrote to

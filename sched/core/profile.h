@@ -191,16 +191,6 @@ class AvailabilityProfile {
   std::unordered_map<std::string, int32_t> models_;
   // The times at which steps past the first begin, each with the nodes whose step it is.
   std::map<TimeMs, std::vector<uint32_t>> times_;
-  int64_t falling_ = 0;  // nodes that are not rising
-  // Advance's and RollBack's bookkeeping: nodes by the time their second step begins (stale
-  // entries are skipped; built at the first Advance), and what was recorded.
-  struct Change {
-    size_t node;
-    Level level;
-    TimeMs start, end;
-    int sign;
-    bool rising;  // the node's, before
-  };
   // Lists node i at t, and returns where.
   uint32_t Count(TimeMs t, size_t i) {
     auto& v = times_[t];
@@ -209,20 +199,33 @@ class AvailabilityProfile {
   }
   // Takes node i's step `st` off the list of its time.
   void Uncount(const Step& st, size_t i);
+
+  int64_t falling_ = 0;  // nodes that are not rising
   void SetRising(size_t i, bool rising);
   // EarliestPlain when every node rises: a sweep over the change points.
   std::optional<Slot> EarliestRising(const JobSpec& spec, const Need& need, TimeMs duration,
                                      TimeMs from, TimeMs latest, const NodeMask* mask) const;
   mutable std::vector<uint32_t> seen_;  // EarliestRising's marks, by node
   mutable uint32_t sweep_ = 0;
+
+  // Advance's bookkeeping: nodes by the time their second step begins, a min-heap (stale
+  // entries are skipped; built at the first Advance).
+  std::vector<std::pair<TimeMs, size_t>> due_;
+  bool tracking_ = false;
+  void Due(size_t i);
+  // Record's journal, undone by RollBack.
+  struct Change {
+    size_t node;
+    Level level;
+    TimeMs start, end;
+    int sign;
+    bool rising;  // the node's, before
+  };
+  std::vector<Change> journal_;
+  bool recording_ = false;
+  void Finish(bool undo);
   // Merges node i's neighbouring steps that are alike.
   void Merge(size_t i);
-  void Due(size_t i);
-  void Finish(bool undo);
-  std::vector<std::pair<TimeMs, size_t>> due_;  // a min-heap by time
-  bool tracking_ = false;
-  bool recording_ = false;
-  std::vector<Change> journal_;
   // Scratch: one view per node, each `up = false` except while a query has it set.
   mutable std::vector<NodeView> views_;
   mutable std::vector<NodeView> compact_;

@@ -1,10 +1,10 @@
 #include "sched/core/schedule.h"
 
-#include "sched/core/profile_cache.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <set>
+
+#include "sched/core/profile_cache.h"
 
 namespace corral::sched {
 
@@ -90,9 +90,9 @@ Where Resolve(const SchedulerState& st) {
 
 Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
   Decisions d;
-  const ClusterTotals totals =
-      state.profile_cache ? state.profile_cache->Totals(state.nodes, sched::Totals)
-                          : Totals(state.nodes);
+  const ClusterTotals totals = state.profile_cache
+                                   ? state.profile_cache->Totals(state.nodes, sched::Totals)
+                                   : Totals(state.nodes);
   // Phases 1 and 2: in priority order, the tasks of a throttled array beyond its limit (those
   // running count against it) wait as JobArrayTaskLimit, and the jobs beyond their QOS's
   // limits with its reason; neither takes part in the backfill.

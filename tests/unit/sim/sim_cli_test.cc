@@ -43,6 +43,12 @@ class SimCli : public ::testing::Test {
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
   std::string Write(const std::string& name, const std::string& text) {
     std::string path = (dir_ / name).string();
     std::ofstream(path, std::ios::binary) << text;
@@ -158,21 +164,17 @@ TEST_F(SimCli, WindowsAndTheChart) {
   const std::string svg = (dir_ / "c.svg").string();
   r = Sim("--trace " + trace + " --compare fcfs,easy --svg " + svg);
   ASSERT_EQ(r.code, 0) << r.out;
-  std::ifstream in(svg);
-  std::stringstream chart;
-  chart << in.rdbuf();
-  EXPECT_EQ(chart.str().rfind("<svg", 0), 0u);
-  EXPECT_NE(chart.str().find("easy"), std::string::npos);
-  EXPECT_NE(chart.str().find("<polyline"), std::string::npos);
+  const std::string chart = Read(svg);
+  EXPECT_EQ(chart.rfind("<svg", 0), 0u);
+  EXPECT_NE(chart.find("easy"), std::string::npos);
+  EXPECT_NE(chart.find("<polyline"), std::string::npos);
   // With windows, the chart holds every window, one after another.
   const std::string wsvg = (dir_ / "w.svg").string();
   r = Sim("--trace " + trace + " --compare fcfs,easy --windows 3 --window-jobs 8 --svg " + wsvg);
   ASSERT_EQ(r.code, 0) << r.out;
-  std::ifstream win(wsvg);
-  std::stringstream wchart;
-  wchart << win.rdbuf();
-  EXPECT_NE(wchart.str().find("<polyline"), std::string::npos) << wchart.str().substr(0, 400);
-  EXPECT_NE(wchart.str().find("3 windows, back to back"), std::string::npos);
+  const std::string wchart = Read(wsvg);
+  EXPECT_NE(wchart.find("<polyline"), std::string::npos) << wchart.substr(0, 400);
+  EXPECT_NE(wchart.find("3 windows, back to back"), std::string::npos);
 }
 
 TEST_F(SimCli, BadInputGetsAClearErrorAndANonZeroExit) {
