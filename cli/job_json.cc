@@ -41,6 +41,8 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
                         {"allocation", alloc}};
   out["array_job_id"] = s.array_job_id();
   out["array_task_id"] = s.array_job_id() > 0 ? s.array_task_id() : -1;
+  // The entry stands for these pending tasks of the array (without `corral queue --array`).
+  if (!j.array_tasks().empty()) out["array_tasks"] = j.array_tasks();
   out["hold"] = s.hold();
   out["dependencies"] = deps;
   out["interactive"] = s.interactive();

@@ -70,7 +70,7 @@ int Queue(const Args& args) {
   po::options_description d("Options");
   std::string controller, user;
   std::vector<std::string> ids;
-  bool json = false, all = false;
+  bool json = false, all = false, expand = false;
   int64_t explain = 0;
   d.add_options()("controller", po::value(&controller), "corrald address")(
       "json", po::bool_switch(&json), "print JSON")("all,a", po::bool_switch(&all),
@@ -78,11 +78,14 @@ int Queue(const Args& args) {
       "explain", po::value(&explain)->value_name("JOBID"),
       "why the job waits: its priority factor by factor, its place and expected start")(
       "user,u", po::value(&user), "only this user's jobs")("jobs,j", po::value(&ids)->multitoken(),
-                                                           "only these job ids (comma separated)");
+                                                           "only these job ids (comma separated)")(
+      "array,r", po::bool_switch(&expand),
+      "one line per pending array task (by default an array's pending tasks share one line, "
+      "ID_[INDICES])");
   po::variables_map vm;
   int exit = 0;
   if (!ParseArgs("queue",
-                 "Usage: corral queue [-j IDS] [-u USER] [--all] [--json]\n"
+                 "Usage: corral queue [-j IDS] [-u USER] [--all] [-r] [--json]\n"
                  "       corral queue --explain JOBID [--json]\n\n"
                  "Lists pending and running jobs, like squeue.",
                  args, d, nullptr, &vm, &exit)) {
@@ -102,6 +105,7 @@ int Queue(const Args& args) {
   req.set_include_finished(all);
   req.set_user(user);
   req.set_brief(!json);
+  req.set_expand_arrays(expand);
   Client c(ResolveController(controller));
   v1::ListJobsReply rep;
   if (Status s = c.Call(&v1::Controller::Stub::ListJobs, req, &rep); !s.ok()) {
@@ -135,10 +139,13 @@ int Queue(const Args& args) {
     } else {
       where = j.nodelist();
     }
-    id =
-        j.array_job_id() > 0
-            ? std::to_string(j.array_job_id()).append("_").append(std::to_string(j.array_task_id()))
-            : std::to_string(j.id());
+    if (j.array_job_id() == 0) {
+      id = std::to_string(j.id());
+    } else if (!j.array_tasks().empty()) {
+      id = std::to_string(j.array_job_id()).append("_[").append(j.array_tasks()).append("]");
+    } else {
+      id = std::to_string(j.array_job_id()).append("_").append(std::to_string(j.array_task_id()));
+    }
     std::string_view name = j.name();
     t.Add(id, j.partition().empty() ? std::string_view("default") : j.partition(),
           name.substr(0, 24), j.user(), ShortState(j.state()), FormatDuration(el),

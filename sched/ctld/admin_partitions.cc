@@ -21,10 +21,8 @@ constexpr const char* kSeedKind = "partition-seed";  // the file's definition at
 
 int32_t Controller::Impl::JobsIn(const std::string& partition, JobId* example) const {
   int32_t n = 0;
-  for (const auto& [id, j] : jobs) {
-    if (IsTerminal(j.state) || j.spec.partition != partition) continue;
-    if (n++ == 0 && example) *example = id;
-  }
+  JobId first = FirstActive([&](const JobSpec& s) { return s.partition == partition; }, &n);
+  if (example) *example = first;
   return n;
 }
 

@@ -137,12 +137,9 @@ Result<v1::AdminQosReply> Controller::AdminQos(const v1::AdminQosRequest& req) {
         return Status::FailedPrecondition("qos " + name +
                                           ": the default QOS (jobs without --qos) stays");
       }
-      size_t users = 0;
-      JobId example = 0;
-      for (const auto& [id, j] : I.jobs) {
-        if (IsTerminal(j.state) || sched::QosOf(j.spec) != name) continue;
-        if (users++ == 0) example = id;
-      }
+      int32_t users = 0;
+      JobId example =
+          I.FirstActive([&](const JobSpec& s) { return sched::QosOf(s) == name; }, &users);
       if (users > 0) {
         return Status::FailedPrecondition("qos " + name + ": " + std::to_string(users) +
                                           " pending or running job(s) use it (job " +

@@ -76,12 +76,12 @@ Status Controller::Impl::Load() {
     if (j.state == JobState::kCompleted && j.start_ms > 0 && j.end_ms > j.start_ms) {
       runtimes.Record(j.spec.user, j.end_ms - j.start_ms);
     }
-    if (j.spec.array_job_id > 0) {
-      arrays[j.spec.array_job_id].push_back(j.id);
-      if (j.state == JobState::kRunning) array_running[j.spec.array_job_id]++;
+    if (j.spec.array_job_id > 0 && j.state == JobState::kRunning) {
+      array_running[j.spec.array_job_id]++;
     }
     jobs.emplace(j.id, std::move(j));
   }
+  if (Status s = LoadArrays(); !s.ok()) return s;
   // Free resources follow from the running jobs.
   for (auto& [name, n] : nodes) {
     std::vector<sched::NodeView> v{sched::NodeView::Idle(n.profile)};
@@ -153,9 +153,13 @@ void Controller::Impl::ApplyBatch(std::deque<Command>& cmds, bool tick) {
   }
   for (JobId id : accounted) {
     auto it = jobs.find(id);
-    if (it == jobs.end()) continue;
-    it->second.accounted = true;
-    (void)store->PutJob(it->second);
+    if (it != jobs.end()) {
+      it->second.accounted = true;
+      (void)store->PutJob(it->second);
+    } else if (JobArray* a = ArrayOf(id); a && !a->templ().accounted) {
+      a->templ().accounted = true;  // a cancelled rest: its rows go in together
+      (void)store->PutArray(*a);
+    }
   }
   accounted.clear();
   for (auto& c : cmds) c(b);
@@ -189,7 +193,11 @@ void Controller::Impl::ApplyBatch(std::deque<Command>& cmds, bool tick) {
   // Accounting rows for jobs that finished in this batch (and any left from before).
   if (!to_account.empty()) {
     std::vector<JobRecord> rows;
-    for (JobId id : to_account) rows.push_back(ToRecord(jobs[id]));
+    rows.reserve(to_account.size());
+    Job scratch;
+    for (JobId id : to_account) {
+      if (const Job* j = Lookup(id, &scratch)) rows.push_back(ToRecord(*j));
+    }
     Status s;
     {
       std::lock_guard<std::mutex> l(acct_mu);
@@ -255,8 +263,11 @@ void Controller::Impl::ReleaseNodes(const Job& j, Batch& b) {
 
 std::vector<JobId> Controller::Impl::Expand(JobId id) const {
   auto it = arrays.find(id);
-  if (it != arrays.end()) return it->second;
-  return {id};
+  if (it == arrays.end()) return {id};
+  std::vector<JobId> all;
+  all.reserve(it->second.size());
+  for (JobId t = it->second.first(); t <= it->second.last(); ++t) all.push_back(t);
+  return all;
 }
 
 void Controller::Impl::Start(Job& j, Allocation alloc, TimeMs now, Batch& b) {
@@ -420,11 +431,9 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   // Publish everything loaded before serving.
   Batch all;
   for (const auto& [id, j] : impl->jobs) all.changed_jobs.insert(id);
+  for (const auto& [first, a] : impl->arrays) all.changed_arrays.insert(first);
   all.nodes_changed = true;
   impl->Publish(all);
-  for (const auto& [first, tasks] : impl->arrays) {
-    impl->view_arrays[first] = std::vector<JobId>(tasks.begin(), tasks.end());
-  }
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
   impl->timer = std::thread([raw] { raw->TimerLoop(); });
@@ -440,25 +449,43 @@ void Controller::SetAddress(const std::string& address) {
   });
 }
 
-// Calls fn(job, in_array) for each job the ids name (an array's first id names every task),
-// after the checks Cancel and Release share; errors go to `errors`, one per id.
-template <typename Fn>
+// Calls fn(job) for each job the ids name (an array's first id names every task), after the
+// checks Cancel, Release and Requeue share; errors go to `errors`, one per id. For an array's
+// tasks without a Job of their own: named with the array, rest_fn(array) acts on them all at
+// once; named alone, they get a Job of their own when `materialise`, else fn sees the task as
+// it would be (and must not change it).
+template <typename Fn, typename RestFn>
 static void ForEachNamedJob(Controller::Impl& I,
                             const google::protobuf::RepeatedField<int64_t>& ids,
-                            const std::string& user,
-                            google::protobuf::RepeatedPtrField<std::string>* errors, Fn fn) {
+                            const std::string& user, bool materialise, Batch& b,
+                            google::protobuf::RepeatedPtrField<std::string>* errors, Fn fn,
+                            RestFn rest_fn) {
   for (int64_t asked : ids) {
-    bool array = I.arrays.count(asked) > 0;
-    for (JobId id : I.Expand(asked)) {
-      auto it = I.jobs.find(id);
-      if (it == I.jobs.end()) {
-        errors->Add("job " + std::to_string(id) + ": no such job");
-      } else if (!user.empty() && it->second.spec.user != user) {
-        errors->Add("job " + std::to_string(id) + ": belongs to another user");
-      } else if (std::string why = fn(it->second); !why.empty() && !array) {
-        // Tasks of an array that the action does not apply to are skipped quietly.
-        errors->Add("job " + std::to_string(id) + ": " + why);
+    const std::string shown = "job " + std::to_string(asked);
+    if (auto arr = I.arrays.find(asked); arr != I.arrays.end()) {
+      JobArray& a = arr->second;
+      if (!user.empty() && a.templ().spec.user != user) {
+        errors->Add(shown + ": belongs to another user");
+        continue;
       }
+      // Tasks of the array that the action does not apply to are skipped quietly.
+      for (auto it = I.jobs.lower_bound(a.first()); it != I.jobs.end() && it->first <= a.last();
+           ++it) {
+        fn(it->second);
+      }
+      if (a.RestActive()) rest_fn(a);
+      continue;
+    }
+    Job scratch;
+    const JobArray* of = I.ArrayOf(asked);
+    Job* j = materialise && (!of || of->RestActive()) ? I.Materialise(asked, b)
+                                                      : const_cast<Job*>(I.Lookup(asked, &scratch));
+    if (!j) {
+      errors->Add(shown + ": no such job");
+    } else if (!user.empty() && j->spec.user != user) {
+      errors->Add(shown + ": belongs to another user");
+    } else if (std::string why = fn(*j); !why.empty()) {
+      errors->Add(shown + ": " + why);
     }
   }
 }
@@ -474,15 +501,21 @@ void Controller::Cancel(const v1::CancelRequest& req, std::function<void(v1::Can
         Impl& I = *impl_;
         v1::CancelReply reply;
         TimeMs now = WallNowMs();
-        ForEachNamedJob(I, req.ids(), req.user(), reply.mutable_errors(), [&](Job& j) {
-          if (IsTerminal(j.state)) return std::string("already ") + JobStateName(j.state);
-          bool was_running = j.state == JobState::kRunning;
-          if (was_running) I.StopOnNodes(j, "", b);
-          I.Finish(j, JobState::kCancelled, was_running ? 128 + 15 : 0, now, "cancelled by user",
-                   b);
-          reply.add_cancelled(j.id);
-          return std::string();
-        });
+        ForEachNamedJob(
+            I, req.ids(), req.user(), true, b, reply.mutable_errors(),
+            [&](Job& j) {
+              if (IsTerminal(j.state)) return std::string("already ") + JobStateName(j.state);
+              bool was_running = j.state == JobState::kRunning;
+              if (was_running) I.StopOnNodes(j, "", b);
+              I.Finish(j, JobState::kCancelled, was_running ? 128 + 15 : 0, now,
+                       "cancelled by user", b);
+              reply.add_cancelled(j.id);
+              return std::string();
+            },
+            [&](JobArray& a) {
+              a.ForEachRest([&](JobId id) { reply.add_cancelled(id); });
+              I.CancelRest(a, now, b);
+            });
         return reply;
       },
       std::move(done));
@@ -492,16 +525,23 @@ v1::ReleaseReply Controller::Release(const v1::ReleaseRequest& req) {
   return impl_->Run<v1::ReleaseReply>([this, req](Batch& b) {
     Impl& I = *impl_;
     v1::ReleaseReply reply;
-    ForEachNamedJob(I, req.ids(), req.user(), reply.mutable_errors(), [&](Job& j) {
-      if (j.state != JobState::kPending || !j.spec.hold) return std::string("not held");
-      j.spec.hold = false;
-      j.reason = j.spec.dependencies.empty() ? "Priority" : "Dependency";
-      I.held.erase(j.id);
-      I.FileJob(j);
-      I.Persist(j, b);
-      reply.add_released(j.id);
-      return std::string();
-    });
+    ForEachNamedJob(
+        I, req.ids(), req.user(), true, b, reply.mutable_errors(),
+        [&](Job& j) {
+          if (j.state != JobState::kPending || !j.spec.hold) return std::string("not held");
+          j.spec.hold = false;
+          j.reason = j.spec.dependencies.empty() ? "Priority" : "Dependency";
+          I.held.erase(j.id);
+          I.FileJob(j);
+          I.Persist(j, b);
+          reply.add_released(j.id);
+          return std::string();
+        },
+        [&](JobArray& a) {
+          if (!a.templ().spec.hold) return;
+          a.ForEachRest([&](JobId id) { reply.add_released(id); });
+          I.ReleaseRest(a, b);
+        });
     b.schedule = true;
     return reply;
   });
@@ -511,16 +551,21 @@ v1::RequeueReply Controller::Requeue(const v1::RequeueRequest& req) {
   return impl_->Run<v1::RequeueReply>([this, req](Batch& b) {
     Impl& I = *impl_;
     v1::RequeueReply reply;
-    ForEachNamedJob(I, req.ids(), req.user(), reply.mutable_errors(), [&](Job& j) {
-      if (j.state != JobState::kRunning) {
-        return std::string("is ") + JobStateName(j.state) + "; only running jobs are requeued";
-      }
-      if (j.spec.interactive) return std::string("is a corral run allocation; it is not requeued");
-      if (!j.spec.requeue) return std::string("was submitted with --no-requeue");
-      I.Requeue(j, "Requeued: by request", b);
-      reply.add_requeued(j.id);
-      return std::string();
-    });
+    ForEachNamedJob(
+        I, req.ids(), req.user(), false, b, reply.mutable_errors(),
+        [&](Job& j) {
+          if (j.state != JobState::kRunning) {
+            return std::string("is ") + JobStateName(j.state) + "; only running jobs are requeued";
+          }
+          if (j.spec.interactive) {
+            return std::string("is a corral run allocation; it is not requeued");
+          }
+          if (!j.spec.requeue) return std::string("was submitted with --no-requeue");
+          I.Requeue(j, "Requeued: by request", b);
+          reply.add_requeued(j.id);
+          return std::string();
+        },
+        [](JobArray&) {});
     return reply;
   });
 }
@@ -530,7 +575,9 @@ Status Controller::Complete(const v1::CompleteRequest& req) {
     Impl& I = *impl_;
     auto it = I.jobs.find(req.job_id());
     if (it == I.jobs.end()) {
-      return Status::NotFound("job " + std::to_string(req.job_id()) + ": no such job");
+      return Status::NotFound(
+          "job " + std::to_string(req.job_id()) + ": " +
+          (I.ArrayOf(req.job_id()) ? "is an array task, not a corral run" : "no such job"));
     }
     Job& j = it->second;
     if (!j.spec.interactive) {

@@ -22,6 +22,7 @@
 #include "sched/core/fit.h"
 #include "sched/core/partition.h"
 #include "sched/ctld/controller.h"
+#include "sched/ctld/job_array.h"
 #include "sched/ctld/job_record.h"
 #include "sched/ctld/job_view.h"
 #include "sched/ctld/store.h"
@@ -57,7 +58,8 @@ struct NodeEntry {
 
 // Work collected while a batch of commands is applied; acted on after the commit.
 struct Batch {
-  std::set<JobId> changed_jobs;
+  std::set<JobId> changed_jobs;    // ids of tasks without a Job of their own mean their array
+  std::set<JobId> changed_arrays;  // by first id: the rest's published entry is redone
   bool nodes_changed = false;
   bool schedule = false;
   std::vector<std::pair<std::shared_ptr<NodeChannel>, v1::ControllerMessage>> outbox;
@@ -82,8 +84,14 @@ class Controller::Impl {
   std::set<JobId> held;      // -H, until released
   std::set<JobId> dep_wait;  // dependencies not met yet; looked at when a job starts or ends
   bool deps_dirty = false;
-  // The jobs not ended yet, by (user, name): what singleton dependencies wait on.
-  std::map<std::pair<std::string, std::string>, std::set<JobId>> active_names;
+  // Arrays by first id (job_array.h; arrays.cc). The rest of an array whose tasks are PENDING
+  // without a Job of their own is filed, as a whole, under one of these (held: by its template).
+  std::map<JobId, JobArray> arrays;
+  std::set<JobId> rest_pending;   // eligible
+  std::set<JobId> rest_dep_wait;  // dependencies not met yet
+  // The jobs not ended yet, by (user, name): what singleton dependencies wait on. An array's
+  // active rest counts as its first id (so that id may be there twice).
+  std::map<std::pair<std::string, std::string>, std::multiset<JobId>> active_names;
   std::map<std::string, sched::Qos> qos;           // by name; "normal" always there (admin_qos.cc)
   int64_t qos_top = 0;                             // the highest QOS priority, kept with `qos`
   std::vector<sched::Partition> partitions;        // admin_partitions.cc; empty: one of all
@@ -106,10 +114,9 @@ class Controller::Impl {
   std::map<std::string, NodeEntry> nodes;
   JobId next_id = 1;
   TimeMs started_ms = 0;
-  std::vector<JobId> to_account;               // finished, not yet in HDF5
-  std::vector<JobId> accounted;                // in HDF5, flag not yet stored
-  std::map<JobId, std::vector<JobId>> arrays;  // an array's first id -> its task ids
-  std::map<JobId, int32_t> array_running;      // an array's first id -> tasks running
+  std::vector<JobId> to_account;           // finished, not yet in HDF5
+  std::vector<JobId> accounted;            // in HDF5, flag not yet stored
+  std::map<JobId, int32_t> array_running;  // an array's first id -> tasks running
   JobId payload_cache_id = 0;  // the payload last loaded for a launch, and its script/env/args
   JobSpec payload_cache;
   // The payload last stored, encoded, and its id: a job submitted with the same script,
@@ -144,7 +151,15 @@ class Controller::Impl {
   std::thread timer;
   std::unordered_map<JobId, JobView> view_jobs;
   std::set<JobId> view_active;  // pending or running, for the queue listing
-  std::unordered_map<JobId, std::vector<JobId>> view_arrays;  // arrays never change
+  // Arrays, by first id: their tasks without a Job of their own (not in view_jobs) are shown
+  // as `rest` says, one entry for them all (JobInfo.array_tasks), taken apart on request.
+  struct ArrayShown {
+    JobId last = 0;
+    std::shared_ptr<const std::vector<int32_t>> indices;
+    JobId rest_id = 0;  // the lowest task without a Job of its own; 0: none
+    JobView rest;
+  };
+  std::map<JobId, ArrayShown> view_arrays;
   // The unfiltered queue listing (every active job's brief, in id order), built on demand and
   // dropped by Publish. Set under a shared view_mu plus stream_mu; Publish, which holds view_mu
   // exclusively, cannot run meanwhile, so the cache always matches the view.
@@ -274,6 +289,45 @@ class Controller::Impl {
   void StopOnNodes(const Job& j, const std::string& except, Batch& b);
   // The ids an id stands for: an array's first id means all its tasks.
   std::vector<JobId> Expand(JobId id) const;
+
+  // ---- Compact arrays (arrays.cc). ----
+  // The array task `id` belongs to (nullptr: none).
+  JobArray* ArrayOf(JobId id);
+  const JobArray* ArrayOf(JobId id) const;
+  // Whether `id` names a job, or an array task with or without a Job of its own.
+  bool Exists(JobId id) const;
+  // A job by id: its Job, or (an array task without one) the task as it would be, in *scratch.
+  const Job* Lookup(JobId id, Job* scratch) const;
+  // A job by id, given a Job of its own first when it is an array task without one (stored,
+  // filed as its array's rest is); nullptr when there is no such job.
+  Job* Materialise(JobId id, Batch& b);
+  // Stores an array's row (its template and the rest's state) and republishes its rest.
+  void PersistArray(const JobArray& a, Batch& b);
+  // Files an array's PENDING rest as FileJob files a job (held, dep_wait or pending).
+  void FileRest(JobArray& a);
+  // The rest of an array, cancelled as a whole: CANCELLED without Jobs of their own; their
+  // accounting rows are written from the template.
+  void CancelRest(JobArray& a, TimeMs now, Batch& b);
+  // Sets why an array's rest waits, publishing it if it changed.
+  void SetRestReason(JobArray& a, const std::string& reason, Batch& b);
+  // The rest released from --hold as a whole.
+  void ReleaseRest(JobArray& a, Batch& b);
+  // Reads back arrays from the store, after the jobs (Load).
+  Status LoadArrays();
+  // The first job not ended (array rests included, counted per task) whose spec `pred` takes,
+  // or 0; with `count`, how many there are.
+  JobId FirstActive(const std::function<bool(const JobSpec&)>& pred, int32_t* count) const;
+  // The published state of `id` (view_mu held): false when the view has no such job.
+  bool ShownState(JobId id, JobState* st, int32_t* exit_code) const;
+  // The published JobInfo of `id` (view_mu held): false when there is none.
+  bool ShownInfo(JobId id, v1::JobInfo* out) const;
+  // Listings (view_mu held): fn(view) for each of `ids` (in view_jobs, ascending) with the
+  // arrays' rests among them by their lowest task (only PENDING ones with `active_only`), each
+  // as one entry or, with `expand`, one per task.
+  // Defined (and used) in published_view.cc.
+  template <typename Ids>
+  void ForEachListed(const Ids& ids, bool active_only, bool expand,
+                     const std::function<void(const JobView&)>& fn) const;
 };
 
 }  // namespace corral::ctld

@@ -2,6 +2,8 @@
 // afterany and aftercorr on other jobs (an array's first id: each of its tasks), singleton on the
 // earlier jobs of the same name and user; ',' means all of them, '?' any of them
 // (JobSpec::dependency_any). Methods of Controller::Impl, on the writer thread.
+#include <algorithm>
+
 #include "sched/ctld/controller_impl.h"
 
 namespace corral::ctld {
@@ -16,42 +18,43 @@ Controller::Impl::Deps Controller::Impl::EvaluateDep(const Job& j,
     }
     return Deps::kReady;
   }
-  std::vector<JobId> targets = Expand(d.job_id);
-  std::string type = d.type;
-  if (type == "aftercorr") {
-    // The task of the other array with this task's index; a job that is not an array task, or
-    // another job that is not an array, waits for all of it to succeed.
-    type = "afterok";
-    if (j.spec.array_job_id > 0 && arrays.count(d.job_id)) {
-      std::vector<JobId> same;
-      for (JobId t : targets) {
-        auto it = jobs.find(t);
-        if (it != jobs.end() && it->second.spec.array_task_id == j.spec.array_task_id) {
-          same.push_back(t);
-        }
-      }
-      if (same.empty()) return Deps::kReady;  // nothing corresponds to this task
-      targets = std::move(same);
-    }
-  }
-  for (JobId t : targets) {
-    auto it = jobs.find(t);
-    if (it == jobs.end()) return Deps::kNever;
-    JobState st = it->second.state;
+  std::string type = d.type == "aftercorr" ? "afterok" : d.type;
+  // kReady: this target does not hold the dependency back.
+  auto check = [&](JobState st) {
     bool done = IsTerminal(st), ok = st == JobState::kCompleted;
-    if (type == "after") {
-      if (st == JobState::kPending) return Deps::kWait;
-    } else if (type == "afterok") {
-      if (done && !ok) return Deps::kNever;
-      if (!done) return Deps::kWait;
-    } else if (type == "afternotok") {
-      if (ok) return Deps::kNever;
-      if (!done) return Deps::kWait;
-    } else if (!done) {
-      return Deps::kWait;  // afterany
-    }
+    if (type == "after") return st == JobState::kPending ? Deps::kWait : Deps::kReady;
+    if (type == "afterok") return done && !ok ? Deps::kNever : done ? Deps::kReady : Deps::kWait;
+    if (type == "afternotok") return ok ? Deps::kNever : done ? Deps::kReady : Deps::kWait;
+    return done ? Deps::kReady : Deps::kWait;  // afterany
+  };
+  auto one = [&](JobId t) {
+    if (auto it = jobs.find(t); it != jobs.end()) return check(it->second.state);
+    const JobArray* a = ArrayOf(t);
+    return a ? check(a->rest_state()) : Deps::kNever;
+  };
+  auto arr = arrays.find(d.job_id);
+  if (arr == arrays.end()) return one(d.job_id);
+  const JobArray& a = arr->second;
+  if (d.type == "aftercorr" && j.spec.array_job_id > 0) {
+    // The task of the other array with this task's index; a job that is not an array task
+    // waits for all of the other array to succeed.
+    const std::vector<int32_t>& idx = *a.indices();
+    auto at = std::lower_bound(idx.begin(), idx.end(), j.spec.array_task_id);
+    if (at == idx.end() || *at != j.spec.array_task_id) return Deps::kReady;  // none corresponds
+    return one(a.first() + (at - idx.begin()));
   }
-  return Deps::kReady;
+  // Every task: those with a Job of their own, then the rest, which share one state.
+  Deps all = Deps::kReady;
+  for (auto it = jobs.lower_bound(a.first()); it != jobs.end() && it->first <= a.last(); ++it) {
+    Deps r = check(it->second.state);
+    if (r == Deps::kNever) return r;
+    if (r == Deps::kWait) all = r;
+  }
+  if (a.rest() > 0) {
+    Deps r = check(a.rest_state());
+    if (r != Deps::kReady) return r;
+  }
+  return all;
 }
 
 Controller::Impl::Deps Controller::Impl::EvaluateDeps(const Job& j) const {
@@ -83,7 +86,7 @@ void Controller::Impl::NoteActive(const Job& j, bool active) {
   }
   auto it = active_names.find(key);
   if (it == active_names.end()) return;
-  it->second.erase(j.id);
+  if (auto one = it->second.find(j.id); one != it->second.end()) it->second.erase(one);
   if (it->second.empty()) active_names.erase(it);
 }
 

@@ -192,12 +192,7 @@ Result<v1::AdminAccountReply> Controller::AdminAccount(const v1::AdminAccountReq
     });
     const bool exists = req.is_user() ? usr != users.end() : acc != accounts.end();
     std::string stored;  // add, modify: the row to store
-    auto active = [&](auto pred) -> JobId {
-      for (const auto& [id, j] : I.jobs) {
-        if (!IsTerminal(j.state) && pred(j.spec)) return id;
-      }
-      return 0;
-    };
+    auto active = [&](auto pred) -> JobId { return I.FirstActive(pred, nullptr); };
     if (op == "add" || op == "modify") {
       if (op == "add" && exists) return Status::AlreadyExists(shown + ": exists already");
       if (op == "modify" && !exists) return Status::NotFound(shown + ": no such " + what);

@@ -29,6 +29,7 @@ v1::JobBrief BriefOf(const v1::JobInfo& j) {
   b.set_array_job_id(s.array_job_id());
   b.set_array_task_id(s.array_task_id());
   b.set_exit_code(j.exit_code());
+  b.set_array_tasks(j.array_tasks());
   return b;
 }
 

@@ -102,7 +102,28 @@ v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
 void Controller::Impl::Publish(const Batch& b) {
   std::vector<std::pair<JobId, JobView>> views;
   views.reserve(b.changed_jobs.size());
-  for (JobId id : b.changed_jobs) views.emplace_back(id, JobView(MakeInfo(jobs[id])));
+  std::set<JobId> changed_arrays = b.changed_arrays;
+  for (JobId id : b.changed_jobs) {
+    if (auto it = jobs.find(id); it != jobs.end()) {
+      views.emplace_back(id, JobView(MakeInfo(it->second)));
+    } else if (const JobArray* a = ArrayOf(id)) {
+      changed_arrays.insert(a->first());  // a task without a Job of its own: its rest's entry
+    }
+  }
+  std::vector<std::pair<JobId, ArrayShown>> arrays_shown;
+  for (JobId first : changed_arrays) {
+    const JobArray& a = arrays.at(first);
+    ArrayShown shown;
+    shown.last = a.last();
+    shown.indices = a.indices();
+    shown.rest_id = a.LowestRest();
+    if (shown.rest_id != 0) {
+      v1::JobInfo info = MakeInfo(a.MakeTask(shown.rest_id));
+      info.set_array_tasks(a.RestRanges());
+      shown.rest = JobView(info);
+    }
+    arrays_shown.emplace_back(first, std::move(shown));
+  }
   std::vector<v1::NodeInfo> node_infos;
   if (b.nodes_changed) {
     for (const auto& [name, n] : nodes) node_infos.push_back(MakeNodeInfo(n));
@@ -118,8 +139,9 @@ void Controller::Impl::Publish(const Batch& b) {
       }
       view_jobs[id] = std::move(view);
     }
+    for (auto& [first, shown] : arrays_shown) view_arrays[first] = std::move(shown);
     if (b.nodes_changed) view_nodes = std::move(node_infos);
-    if (!views.empty()) {
+    if (!views.empty() || !arrays_shown.empty()) {
       {
         std::lock_guard<std::mutex> g(stream_mu);
         active_stream.reset();
@@ -139,8 +161,10 @@ void Controller::Impl::Publish(const Batch& b) {
 
 bool Controller::Impl::Reached(Waiter& w) const {
   while (w.first_open < w.ids.size()) {
-    const JobView& j = view_jobs.at(w.ids[w.first_open]);
-    bool there = w.until_running ? j.state() != JobState::kPending : IsTerminal(j.state());
+    JobState st = JobState::kPending;
+    int32_t exit_code = 0;
+    if (!ShownState(w.ids[w.first_open], &st, &exit_code)) return false;
+    bool there = w.until_running ? st != JobState::kPending : IsTerminal(st);
     if (!there) return false;
     ++w.first_open;
   }
@@ -153,9 +177,11 @@ v1::WaitReply Controller::Impl::WaitAnswer(const Waiter& w) const {
   // A whole array's worth of states would be large: list only the first 1000 jobs, and those
   // that have not got there or failed.
   for (size_t i = 0; i < w.ids.size(); ++i) {
-    const JobView& j = view_jobs.at(w.ids[i]);
-    bool there = w.until_running ? j.state() != JobState::kPending : IsTerminal(j.state());
-    if (i < 1000 || !there || j.exit_code() != 0) j.Info(reply.add_jobs());
+    JobState st = JobState::kPending;
+    int32_t exit_code = 0;
+    if (!ShownState(w.ids[i], &st, &exit_code)) continue;
+    bool there = w.until_running ? st != JobState::kPending : IsTerminal(st);
+    if (i < 1000 || !there || exit_code != 0) ShownInfo(w.ids[i], reply.add_jobs());
     if (!there) all = false;
     if (reply.jobs_size() > 10000) break;
   }
@@ -187,10 +213,40 @@ void Controller::Impl::TimerLoop() {
   }
 }
 
+template <typename Ids>
+void Controller::Impl::ForEachListed(const Ids& ids, bool active_only, bool expand,
+                                     const std::function<void(const JobView&)>& fn) const {
+  // The arrays' rests, placed by their lowest task.
+  std::vector<std::pair<JobId, JobId>> rests;  // (rest_id, first)
+  for (const auto& [first, a] : view_arrays) {
+    if (a.rest_id == 0) continue;
+    if (active_only && a.rest.state() != JobState::kPending) continue;
+    rests.emplace_back(a.rest_id, first);
+  }
+  std::sort(rests.begin(), rests.end());
+  auto rest = [&](JobId first) {
+    const ArrayShown& a = view_arrays.at(first);
+    if (!expand) return fn(a.rest);
+    v1::JobInfo info;
+    for (JobId t = a.rest_id; t <= a.last; ++t) {
+      if (view_jobs.count(t) || !ShownInfo(t, &info)) continue;
+      fn(JobView(info));
+    }
+  };
+  size_t r = 0;
+  for (JobId id : ids) {
+    for (; r < rests.size() && rests[r].first < id; ++r) rest(rests[r].second);
+    fn(view_jobs.at(id));
+  }
+  for (; r < rests.size(); ++r) rest(rests[r].second);
+}
+
 v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
   v1::ListJobsReply reply;
   std::shared_lock<std::shared_mutex> l(impl_->view_mu);
-  if (req.brief() && req.ids_size() == 0 && !req.include_finished() && req.user().empty()) {
+  const std::set<JobId>& active = impl_->view_active;
+  if (req.brief() && req.ids_size() == 0 && !req.include_finished() && req.user().empty() &&
+      !req.expand_arrays()) {
     // The plain `corral queue`: served from the cached stream, one string copy.
     std::shared_ptr<const std::string> s;
     {
@@ -199,10 +255,12 @@ v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
     }
     if (!s) {
       size_t n = 0;
-      for (JobId id : impl_->view_active) n += impl_->view_jobs.at(id).brief_entry().size();
+      impl_->ForEachListed(active, true, false,
+                           [&](const JobView& j) { n += j.brief_entry().size(); });
       auto built = std::make_shared<std::string>();
       built->reserve(n);
-      for (JobId id : impl_->view_active) built->append(impl_->view_jobs.at(id).brief_entry());
+      impl_->ForEachListed(active, true, false,
+                           [&](const JobView& j) { built->append(j.brief_entry()); });
       s = built;
       std::lock_guard<std::mutex> g(impl_->stream_mu);
       impl_->active_stream = s;
@@ -218,18 +276,35 @@ v1::ListJobsReply Controller::ListJobs(const v1::ListJobsRequest& req) const {
     stream->append(req.brief() ? j.brief_entry() : j.info_entry());
   };
   if (req.ids_size() > 0) {
+    v1::JobInfo info;
     for (int64_t id : req.ids()) {
-      auto it = impl_->view_jobs.find(id);
-      if (it != impl_->view_jobs.end()) add(it->second);
+      if (auto a = impl_->view_arrays.find(id); a != impl_->view_arrays.end()) {
+        // An array's id: every task of it.
+        for (JobId t = id; t <= a->second.last; ++t) {
+          if (auto it = impl_->view_jobs.find(t); it != impl_->view_jobs.end()) add(it->second);
+        }
+        if (a->second.rest_id == 0) continue;
+        if (!req.expand_arrays()) {
+          add(a->second.rest);
+          continue;
+        }
+        for (JobId t = a->second.rest_id; t <= a->second.last; ++t) {
+          if (!impl_->view_jobs.count(t) && impl_->ShownInfo(t, &info)) add(JobView(info));
+        }
+      } else if (auto it = impl_->view_jobs.find(id); it != impl_->view_jobs.end()) {
+        add(it->second);
+      } else if (impl_->ShownInfo(id, &info)) {
+        add(JobView(info));
+      }
     }
   } else if (req.include_finished()) {
     std::vector<JobId> ids;
     ids.reserve(impl_->view_jobs.size());
     for (const auto& [id, j] : impl_->view_jobs) ids.push_back(id);
     std::sort(ids.begin(), ids.end());
-    for (JobId id : ids) add(impl_->view_jobs.at(id));
+    impl_->ForEachListed(ids, false, req.expand_arrays(), add);
   } else {
-    for (JobId id : impl_->view_active) add(impl_->view_jobs.at(id));
+    impl_->ForEachListed(active, true, req.expand_arrays(), add);
   }
   return reply;
 }
@@ -253,13 +328,15 @@ void Controller::Wait(const v1::WaitRequest& req,
     for (int64_t id : req.ids()) {
       auto a = impl_->view_arrays.find(id);
       if (a != impl_->view_arrays.end()) {
-        w->ids.insert(w->ids.end(), a->second.begin(), a->second.end());
+        for (JobId t = id; t <= a->second.last; ++t) w->ids.push_back(t);
       } else {
         w->ids.push_back(id);
       }
     }
+    JobState st;
+    int32_t exit_code;
     for (JobId id : w->ids) {
-      if (!impl_->view_jobs.count(id)) {
+      if (!impl_->ShownState(id, &st, &exit_code)) {
         unknown = id;
         break;
       }
@@ -304,10 +381,10 @@ void Controller::FindStepTarget(int64_t job_id, const std::string& node,
   using R = Result<StepTarget>;
   impl_->RunAsync<R>(
       [this, job_id, node](Batch&) -> R {
-        auto it = impl_->jobs.find(job_id);
-        if (it == impl_->jobs.end())
-          return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
-        const Job& j = it->second;
+        Job scratch;
+        const Job* found = impl_->Lookup(job_id, &scratch);
+        if (!found) return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
+        const Job& j = *found;
         if (j.state != JobState::kRunning) {
           return Status::FailedPrecondition("job " + std::to_string(job_id) + " is " +
                                             JobStateName(j.state) + ", not RUNNING");

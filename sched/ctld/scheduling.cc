@@ -15,6 +15,12 @@ void Controller::Impl::SetReason(Job& j, const std::string& reason, Batch& b) {
   b.changed_jobs.insert(j.id);  // shown in the queue; not worth a write
 }
 
+void Controller::Impl::SetRestReason(JobArray& a, const std::string& reason, Batch& b) {
+  if (a.templ().reason == reason) return;
+  a.templ().reason = reason;
+  b.changed_arrays.insert(a.first());
+}
+
 void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
   if (deps_dirty && !dep_wait.empty()) {
     deps_dirty = false;
@@ -33,8 +39,21 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
     // As Slurm does (without kill_invalid_depend): the job stays pending, saying why, until it
     // is cancelled.
     for (JobId id : never) SetReason(jobs[id], "DependencyNeverSatisfied", b);
+    // Arrays' rests, evaluated once each: their tasks share the template's dependencies.
+    std::vector<JobId> rest_ready;
+    for (JobId first : rest_dep_wait) {
+      JobArray& a = arrays.at(first);
+      Deps d = EvaluateDeps(a.templ());
+      if (d == Deps::kReady) rest_ready.push_back(first);
+      if (d == Deps::kNever) SetRestReason(a, "DependencyNeverSatisfied", b);
+    }
+    for (JobId first : rest_ready) {
+      rest_dep_wait.erase(first);
+      rest_pending.insert(first);
+      SetRestReason(arrays.at(first), "Priority", b);
+    }
   }
-  if (pending.empty()) return;
+  if (pending.empty() && rest_pending.empty()) return;
   // The snapshot the pure scheduler works on (sched/core/schedule.h), then its decisions.
   sched::SchedulerState st;
   st.now = now;
@@ -74,7 +93,24 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
   AccountLimitsFor(&st.accounts);
   st.partitions = partitions;
   st.advance = advance;
-  st.pending.reserve(pending.size());
+  size_t rests = 0;
+  for (JobId first : rest_pending) rests += arrays.at(first).rest();
+  st.pending.reserve(pending.size() + rests);
+  for (JobId first : rest_pending) {
+    // An array's tasks without a Job of their own: each one is a waiting job, of one spec.
+    const JobArray& a = arrays.at(first);
+    sched::WaitingJob w;
+    w.spec = &a.templ().spec;
+    w.priority = PriorityInputsOf(a.templ());
+    w.runtime_ms = runtimes.Estimate(opts.scheduler.runtime_model, a.templ().spec.user,
+                                     a.templ().spec.time_limit_ms);
+    a.ForEachRest([&](JobId id) {
+      w.id = id;
+      auto h = reserved.find(id);
+      w.held = h != reserved.end() ? &h->second : nullptr;
+      st.pending.push_back(w);
+    });
+  }
   for (JobId id : pending) {
     const Job& j = jobs.find(id)->second;  // one lookup (operator[] would insert if missing)
     sched::WaitingJob w;
@@ -87,7 +123,15 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
     st.pending.push_back(w);
   }
   sched::Decisions d = sched::Schedule(st, opts.scheduler);
-  for (const auto& [id, why] : d.reasons) SetReason(jobs[id], why, b);
+  // An array's rest shows the reason of its first task in the pass's order.
+  std::set<JobId> rest_reasoned;
+  for (const auto& [id, why] : d.reasons) {
+    if (auto it = jobs.find(id); it != jobs.end()) {
+      SetReason(it->second, why, b);
+    } else if (JobArray* a = ArrayOf(id); a && rest_reasoned.insert(a->first()).second) {
+      SetRestReason(*a, why, b);
+    }
+  }
   // Planned starts: kept for the next pass (conservative backfill holds them) and shown as
   // expected_start_ms (MakeInfo): a job whose planned start moved changed.
   std::map<JobId, sched::Reservation> planned;
@@ -101,7 +145,7 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
   }
   reserved = std::move(planned);
   for (auto& s : d.starts) {
-    Job& j = jobs[s.id];
+    Job& j = *Materialise(s.id, b);
     // The decisions are against the snapshot: take them out of the nodes' free resources.
     for (const auto& a : s.alloc) {
       NodeEntry& n = nodes[a.node];
@@ -137,11 +181,11 @@ Result<v1::ExplainReply> Controller::Explain(int64_t job_id) const {
   using R = Result<v1::ExplainReply>;
   return impl_->Run<R>([this, job_id](Batch&) -> R {
     const Impl& I = *impl_;
-    auto it = I.jobs.find(job_id);
-    if (it == I.jobs.end()) {
-      return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
-    }
-    const Job& j = it->second;
+    Job scratch;
+    const Job* found = I.Lookup(job_id, &scratch);
+    if (!found) return Status::NotFound("job " + std::to_string(job_id) + ": no such job");
+    const Job& j = *found;
+    const JobArray* of = I.jobs.count(job_id) ? nullptr : I.ArrayOf(job_id);
     const sched::SchedulerConfig& cfg = I.opts.scheduler;
     v1::ExplainReply r;
     *r.mutable_job() = I.MakeInfo(j);
@@ -170,8 +214,10 @@ Result<v1::ExplainReply> Controller::Explain(int64_t job_id) const {
       o->set_weight(f.weight);
       o->set_contribution(f.contribution);
     }
-    r.set_eligible(static_cast<int32_t>(I.pending.size()));
-    if (I.pending.count(job_id)) {
+    size_t rests = 0;
+    for (JobId first : I.rest_pending) rests += I.arrays.at(first).rest();
+    r.set_eligible(static_cast<int32_t>(I.pending.size() + rests));
+    if (I.pending.count(job_id) || (of && I.rest_pending.count(of->first()))) {
       // Its place: the eligible jobs ahead of it in the order a pass takes them (partition
       // tier first, then priority, then id).
       int32_t ahead = 0;
@@ -185,6 +231,20 @@ Result<v1::ExplainReply> Controller::Explain(int64_t job_id) const {
         }
         int64_t q = sched::ComputePriority(now, I.PriorityInputsOf(o), totals, cfg.weights).value;
         if (q > p.value || (q == p.value && other < job_id)) ++ahead;
+      }
+      for (JobId first : I.rest_pending) {
+        // The tasks of an array's rest share their priority; ties go to the lower id.
+        const JobArray& a = I.arrays.at(first);
+        const int32_t t = tier(a.templ().spec);
+        const int64_t q = t != my_tier ? 0
+                                       : sched::ComputePriority(now, I.PriorityInputsOf(a.templ()),
+                                                                totals, cfg.weights)
+                                             .value;
+        if (t > my_tier || (t == my_tier && q > p.value)) {
+          ahead += static_cast<int32_t>(a.rest());
+        } else if (t == my_tier && q == p.value) {
+          a.ForEachRest([&](JobId other) { ahead += other < job_id ? 1 : 0; });
+        }
       }
       r.set_position(ahead + 1);
     }

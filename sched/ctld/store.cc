@@ -22,6 +22,16 @@ CREATE TABLE IF NOT EXISTS jobs(
   spec BLOB NOT NULL,
   alloc BLOB NOT NULL,
   payload_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS arrays(
+  first INTEGER PRIMARY KEY,
+  last INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  submit_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  accounted INTEGER NOT NULL,
+  spec BLOB NOT NULL,
+  payload_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS payloads(id INTEGER PRIMARY KEY, spec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes(
   name TEXT PRIMARY KEY,
@@ -93,6 +103,7 @@ Store::~Store() {
   sqlite3_finalize(put_payload_);
   sqlite3_finalize(get_payload_);
   sqlite3_finalize(put_node_);
+  sqlite3_finalize(put_array_);
   sqlite3_close(db_);
 }
 
@@ -117,7 +128,11 @@ Status Store::Prepare() {
       sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO payloads(id,spec) VALUES(?,?)", -1,
                          &put_payload_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(db_, "SELECT spec FROM payloads WHERE id=?", -1, &get_payload_, nullptr) !=
-          SQLITE_OK) {
+          SQLITE_OK ||
+      sqlite3_prepare_v2(db_,
+                         "INSERT OR REPLACE INTO arrays(first,last,state,reason,submit_ms,end_ms,"
+                         "accounted,spec,payload_id) VALUES(?,?,?,?,?,?,?,?,?)",
+                         -1, &put_array_, nullptr) != SQLITE_OK) {
     return Status::Internal(sqlite3_errmsg(db_));
   }
   return Status::Ok();
@@ -155,6 +170,64 @@ Status Store::PutJob(const Job& j) {
   sqlite3_bind_int64(st, 11, j.payload_id);
   if (sqlite3_step(st) != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));
   return Status::Ok();
+}
+
+Status Store::PutArray(const JobArray& a) {
+  const Job& t = a.templ();
+  v1::JobSpec spec;
+  ToProto(t.spec, &spec);
+  for (int32_t i : *a.indices()) spec.add_array_indices(i);
+  std::string spec_bytes = spec.SerializeAsString();
+  sqlite3_stmt* st = put_array_;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, a.first());
+  sqlite3_bind_int64(st, 2, a.last());
+  sqlite3_bind_int(st, 3, static_cast<int>(t.state));
+  sqlite3_bind_text(st, 4, t.reason.data(), static_cast<int>(t.reason.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 5, t.submit_ms);
+  sqlite3_bind_int64(st, 6, t.end_ms);
+  sqlite3_bind_int(st, 7, t.accounted ? 1 : 0);
+  sqlite3_bind_blob(st, 8, spec_bytes.data(), static_cast<int>(spec_bytes.size()),
+                    SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 9, t.payload_id);
+  if (sqlite3_step(st) != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));
+  return Status::Ok();
+}
+
+Result<std::vector<JobArray>> Store::LoadArrays() {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT first,last,state,reason,submit_ms,end_ms,accounted,spec,"
+                         "payload_id FROM arrays ORDER BY first",
+                         -1, &st, nullptr) != SQLITE_OK) {
+    return Status::Internal(sqlite3_errmsg(db_));
+  }
+  std::vector<JobArray> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    Job t;
+    t.id = sqlite3_column_int64(st, 0);
+    const JobId last = sqlite3_column_int64(st, 1);
+    int state = sqlite3_column_int(st, 2);
+    if (state < 0 || state > static_cast<int>(JobState::kPreempted)) continue;
+    t.state = static_cast<JobState>(state);
+    const unsigned char* reason = sqlite3_column_text(st, 3);
+    t.reason = reason ? reinterpret_cast<const char*>(reason) : "";
+    t.submit_ms = sqlite3_column_int64(st, 4);
+    t.end_ms = sqlite3_column_int64(st, 5);
+    t.accounted = sqlite3_column_int(st, 6) != 0;
+    v1::JobSpec spec;
+    if (!spec.ParseFromArray(sqlite3_column_blob(st, 7), sqlite3_column_bytes(st, 7))) continue;
+    t.spec = FromProto(spec);
+    t.payload_id = sqlite3_column_int64(st, 8);
+    std::vector<int32_t> indices = std::move(t.spec.array_indices);
+    t.spec.array_indices.clear();
+    if (indices.empty() || last - t.id + 1 != static_cast<JobId>(indices.size())) continue;
+    out.emplace_back(std::move(t), std::move(indices));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));
+  return out;
 }
 
 std::string Store::EncodePayload(const JobSpec& spec) {
@@ -309,8 +382,10 @@ Result<std::vector<NodeProfile>> Store::LoadNodes() {
 
 Result<JobId> Store::MaxJobId() {
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT COALESCE(MAX(id),0) FROM jobs", -1, &st, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT MAX((SELECT COALESCE(MAX(id),0) FROM jobs),"
+                         "(SELECT COALESCE(MAX(last),0) FROM arrays))",
+                         -1, &st, nullptr) != SQLITE_OK) {
     return Status::Internal(sqlite3_errmsg(db_));
   }
   JobId id = 0;

@@ -41,7 +41,7 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
         d.type != "afterany" && d.type != "aftercorr") {
       return "--dependency: unknown type \"" + d.type.substr(0, 32) + "\"";
     }
-    if (!jobs.count(d.job_id)) {
+    if (!Exists(d.job_id)) {
       return "--dependency: job " + std::to_string(d.job_id) + " does not exist";
     }
   }
@@ -107,7 +107,6 @@ Result<std::vector<int64_t>> Controller::Submit(
     std::vector<int64_t> ids;
     ids.reserve(parsed.size());
     TimeMs now = WallNowMs();
-    std::vector<std::pair<JobId, std::vector<JobId>>> new_arrays;
     for (size_t i = 0; i < parsed.size(); ++i) {
       JobSpec& spec = parsed[i];
       JobId first = I.next_id;
@@ -135,38 +134,44 @@ Result<std::vector<int64_t>> Controller::Submit(
                            : !spec.dependencies.empty() ? "Dependency"
                            : I.nodes.empty()            ? "Nodes: none registered yet"
                                                         : "Priority";
-      auto add = [&](int32_t task) {
+      if (indices.empty()) {
         Job j;
         j.id = I.next_id++;
         j.spec = spec;
-        if (task >= 0) {
-          j.spec.array_job_id = first;
-          j.spec.array_task_id = task;
-        }
         j.payload_id = payload_id;
         j.submit_ms = now;
         j.reason = reason;
         I.Persist(j, b);
         I.FileJob(j);
         I.NoteActive(j, true);
-        JobId id = j.id;
-        I.jobs.emplace(id, std::move(j));
-        return id;
-      };
-      if (indices.empty()) {
-        add(-1);
+        I.jobs.emplace(j.id, std::move(j));
       } else {
-        std::vector<JobId> tasks;
-        tasks.reserve(indices.size());
-        for (int32_t t : indices) tasks.push_back(add(t));
-        I.arrays[first] = tasks;
-        new_arrays.emplace_back(first, std::move(tasks));
+        // One row for the whole array; its tasks get Jobs of their own as they start
+        // (job_array.h), except where a task's dependency depends on the task itself.
+        std::sort(indices.begin(), indices.end());
+        indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
+        Job t;
+        t.id = first;
+        t.spec = spec;
+        t.spec.array_job_id = first;
+        t.payload_id = payload_id;
+        t.submit_ms = now;
+        t.reason = reason;
+        I.next_id += static_cast<JobId>(indices.size());
+        JobArray& a =
+            I.arrays.emplace(first, JobArray(std::move(t), std::move(indices))).first->second;
+        I.PersistArray(a, b);
+        I.NoteActive(a.templ(), true);
+        I.FileRest(a);
+        const bool per_task = std::any_of(spec.dependencies.begin(), spec.dependencies.end(),
+                                          [](const JobSpec::Dependency& d) {
+                                            return d.type == "singleton" || d.type == "aftercorr";
+                                          });
+        if (per_task) {
+          for (JobId id = a.first(); id <= a.last(); ++id) I.Materialise(id, b);
+        }
       }
       ids.push_back(first);
-    }
-    if (!new_arrays.empty()) {
-      std::unique_lock<std::shared_mutex> l(I.view_mu);
-      for (auto& [first, tasks] : new_arrays) I.view_arrays[first] = std::move(tasks);
     }
     b.schedule = true;
     return ids;
