@@ -116,7 +116,8 @@ constexpr OptionDef kOptions[] = {
        s->spec.time_limit_ms = *ms;
        return Status::Ok();
      }},
-    {"partition", 'p', "NAME", Group::kPlacement, "partition to run in (default: the default one)",
+    {"partition", 'p', "NAME[,..]", Group::kPlacement,
+     "partition(s) to run in; of several, the one to start it first",
      [](std::string_view o, const std::string& v, Settings* s) {
        return SetText(o, v, &s->spec.partition);
      }},

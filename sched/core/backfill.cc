@@ -151,6 +151,7 @@ class Pass {
   }
 
   void Decide(const PendingJob& q) {
+    if (q.alternatives.size() > 1) return DecideAmong(q);
     const JobSpec& spec = *q.spec;
     AvailabilityProfile* profile = ProfileOf(q);
     std::optional<Held> held = Release(q.id);
@@ -191,7 +192,7 @@ class Pass {
     if (!m.not_now && first == now_ && end <= last_end) {
       std::optional<Allocation> a = profile->PlaceAt(spec, now_, end, q.nodes);
       if (a && profile->Reserve(*a, now_, end)) {
-        r_.starts.push_back({q.id, std::move(*a)});
+        r_.starts.push_back({q.id, std::move(*a), q.partition});
         return;
       }
       m.not_now = true;
@@ -201,7 +202,7 @@ class Pass {
     // hetjob's components are placed greedily, so it may not find the slot again).
     if (held && held->start == now_ && end <= last_end &&
         profile->Reserve(*held->alloc, now_, end)) {
-      r_.starts.push_back({q.id, *held->alloc});
+      r_.starts.push_back({q.id, *held->alloc, q.partition});
       return;
     }
     if (fcfs) blocked_.insert(q.partition);
@@ -227,6 +228,79 @@ class Pass {
     if (!held) m.from = slot->start;
     r_.reservations.push_back({q.id, slot->start, std::move(slot->alloc)});
     reserved_.insert(q.partition);
+  }
+
+  // A job of several partitions: it starts now in the first of them with room (in the order
+  // given), else it is planned in the one where it can start soonest. The learning of Memo and
+  // Frontier is left out: it is kept per scope, and such jobs are few.
+  void DecideAmong(const PendingJob& q) {
+    const JobSpec& spec = *q.spec;
+    AvailabilityProfile* profile = ProfileOf(q);
+    std::optional<Held> held = Release(q.id);
+    if (!profile) {
+      r_.reasons.emplace_back(q.id, "ReservationDeleted");
+      return;
+    }
+    const TimeMs runtime = Runtime(q, cfg_);
+    TimeMs first = now_, last_end = kForever;
+    if (q.pool >= 0) {
+      first = std::max(now_, reserved_nodes_[q.pool].start);
+      last_end = reserved_nodes_[q.pool].end;
+    }
+    const TimeMs latest =
+        last_end == kForever ? latest_ : std::min(latest_, SubDuration(last_end, runtime));
+    const TimeMs end = AddMs(now_, runtime);
+    const std::string key = ShapeKey(spec);
+    std::string unavailable;
+    std::vector<std::pair<int32_t, const NodeMask*>> open;  // those it may wait in
+    for (const auto& [part, nodes] : q.alternatives) {
+      if (cfg_.ModeOf(part) == BackfillMode::kFcfs && blocked_.count(part)) continue;
+      PendingJob in = q;
+      in.partition = part, in.nodes = nodes;
+      if (const std::string* why = Unavailable(spec, key, ScopeOf(in, *profile))) {
+        if (unavailable.empty()) unavailable = *why;
+        continue;
+      }
+      open.emplace_back(part, nodes);
+      if (first != now_ || end > last_end) continue;
+      std::optional<Allocation> a = profile->PlaceAt(spec, now_, end, nodes);
+      if (a && profile->Reserve(*a, now_, end)) {
+        r_.starts.push_back({q.id, std::move(*a), part});
+        return;
+      }
+    }
+    if (open.empty()) {
+      r_.reasons.emplace_back(q.id, unavailable.empty() ? "Priority" : unavailable);
+      return;
+    }
+    if (held && held->start == now_ && end <= last_end &&
+        profile->Reserve(*held->alloc, now_, end)) {
+      r_.starts.push_back({q.id, *held->alloc, q.partition});
+      return;
+    }
+    std::optional<Slot> best;
+    int32_t best_part = q.partition;
+    bool behind = false;
+    for (const auto& [part, nodes] : open) {
+      if (cfg_.ModeOf(part) == BackfillMode::kFcfs) blocked_.insert(part);
+      if (reserved_.count(part) && cfg_.ModeOf(part) != BackfillMode::kConservative) {
+        behind = true;
+        continue;
+      }
+      const TimeMs from = std::max(now_ + 1, first);
+      if (from > latest) continue;
+      std::optional<Slot> s = profile->EarliestStart(spec, runtime, from, latest, nodes);
+      if (s && (!best || s->start < best->start)) best = std::move(s), best_part = part;
+    }
+    r_.reasons.emplace_back(q.id, first > now_      ? "Reservation"
+                                  : behind && !best ? "Priority"
+                                                    : "Resources");
+    if (held && (!best || best->start > held->start)) {
+      best = Slot{held->start, *held->alloc}, best_part = q.partition;
+    }
+    if (!best || !profile->Reserve(best->alloc, best->start, AddMs(best->start, runtime))) return;
+    r_.reservations.push_back({q.id, best->start, std::move(best->alloc)});
+    reserved_.insert(best_part);
   }
 
   BackfillResult Take() { return std::move(r_); }

@@ -57,6 +57,10 @@ struct PendingJob {
   // Its partition (its position in the caller's list), for per-partition backfill: EASY
   // protects the first waiting job of each partition; conservative every waiting job of one.
   int32_t partition = 0;
+  // A job of several partitions (-p a,b): each one it may run in now, with its nodes (the first
+  // is `partition` and `nodes`). It starts in the first that has room now, else it is planned
+  // in the one where it can start soonest.
+  std::vector<std::pair<int32_t, const NodeMask*>> alternatives = {};
 };
 
 struct BackfillConfig {

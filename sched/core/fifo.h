@@ -19,6 +19,8 @@ struct QueuedJob {
 struct StartDecision {
   JobId id = 0;
   Allocation alloc;
+  // The partition it starts in (its position in SchedulerState::partitions); -1: not told.
+  int32_t partition = -1;
 };
 
 struct PassResult {

@@ -97,6 +97,37 @@ const Partition* FindPartition(const std::vector<Partition>& parts, const std::s
   return nullptr;
 }
 
+std::vector<std::string> PartitionList(const std::string& list) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at <= list.size()) {
+    size_t comma = std::min(list.find(',', at), list.size());
+    std::string name = list.substr(at, comma - at);
+    if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) {
+      out.push_back(std::move(name));
+    }
+    at = comma + 1;
+  }
+  return out;
+}
+
+std::vector<const Partition*> JobPartitions(const std::vector<Partition>& parts,
+                                            const std::string& list) {
+  if (list.find(',') == std::string::npos) return {FindPartition(parts, list)};
+  std::vector<const Partition*> out;
+  for (const std::string& name : PartitionList(list)) out.push_back(FindPartition(parts, name));
+  if (out.empty()) out.push_back(DefaultPartition(parts));
+  return out;
+}
+
+const Partition* TopPartition(const std::vector<Partition>& parts, const std::string& list) {
+  const Partition* top = nullptr;
+  for (const Partition* p : JobPartitions(parts, list)) {
+    if (p && (!top || p->priority_tier > top->priority_tier)) top = p;
+  }
+  return top;
+}
+
 std::string PartitionBlocks(const Partition& p, const JobSpec& spec) {
   if (p.state == PartitionState::kDown) return "PartitionDown";
   if (!p.AllowsAccount(spec.account)) return "AccountNotAllowed";

@@ -51,6 +51,15 @@ std::string CheckPartition(const Partition& p);
 // there is none.
 const Partition* DefaultPartition(const std::vector<Partition>& parts);
 const Partition* FindPartition(const std::vector<Partition>& parts, const std::string& name);
+// The partitions a job may run in (-p a,b: Slurm's "the one that lets it start soonest"): the
+// names of `list` in order, or the default one for ""; a name not defined gives a null entry.
+std::vector<const Partition*> JobPartitions(const std::vector<Partition>& parts,
+                                            const std::string& list);
+// Of a job's partitions, the one of the highest priority tier (the first of equal tiers), or
+// null when none is defined: what ranks the job and lets it preempt.
+const Partition* TopPartition(const std::vector<Partition>& parts, const std::string& list);
+// -p's names, split at commas (empty names dropped, duplicates kept once, in order).
+std::vector<std::string> PartitionList(const std::string& list);
 
 // Why a job cannot run in its partition now, as Slurm names it (PartitionDown,
 // PartitionTimeLimit, PartitionNodeLimit, AccountNotAllowed), or "" when it can.

@@ -41,7 +41,7 @@ const Qos* QosFor(const std::map<std::string, Qos>& qos, const JobSpec& s) {
 }
 
 int32_t TierOf(const std::vector<Partition>& parts, const JobSpec& s) {
-  const Partition* p = FindPartition(parts, s.partition);
+  const Partition* p = TopPartition(parts, s.partition);
   return p ? p->priority_tier : 0;
 }
 
@@ -79,7 +79,7 @@ struct Trial {
 std::optional<PreemptTerms> TermsFor(const JobSpec& preemptor, const JobSpec& victim,
                                      const std::vector<Partition>& parts,
                                      const std::map<std::string, Qos>& qos) {
-  const Partition* pp = FindPartition(parts, preemptor.partition);
+  const Partition* pp = TopPartition(parts, preemptor.partition);
   const Partition* vp = FindPartition(parts, victim.partition);
   if (pp && vp && pp->priority_tier > vp->priority_tier && vp->preempt_mode != PreemptMode::kOff) {
     return Settle({vp->preempt_mode, vp->grace_ms}, victim);

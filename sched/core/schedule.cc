@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <set>
+#include <unordered_map>
 
 #include "sched/core/profile_cache.h"
 
@@ -48,7 +49,9 @@ namespace {
 // Where each pending job may run: its partition (index, node mask) and advance reservation.
 struct Where {
   std::vector<int32_t> partition;  // per pending job; -1: none that takes it
-  std::vector<int32_t> tier;
+  std::vector<int32_t> tier;       // per pending job: its partitions' highest
+  // Jobs of several partitions (-p a,b), by position in pending: each of them (-1: undefined).
+  std::unordered_map<size_t, std::vector<int32_t>> several;
   std::vector<NodeMask> masks;  // per partition, over state.nodes
   std::vector<ReservedNodes> reserved;
   std::vector<size_t> reservation_of;  // state.advance index -> reserved index
@@ -67,7 +70,18 @@ Where Resolve(const SchedulerState& st) {
   p.partition.resize(st.pending.size(), 0);
   p.tier.resize(st.pending.size(), 0);
   for (size_t i = 0; i < st.pending.size() && !parts.empty(); ++i) {
-    const Partition* part = FindPartition(parts, st.pending[i].spec->partition);
+    const std::string& list = st.pending[i].spec->partition;
+    if (list.find(',') != std::string::npos) {
+      std::vector<int32_t>& in = p.several[i];
+      p.tier[i] = -1;
+      for (const Partition* part : JobPartitions(parts, list)) {
+        in.push_back(part ? static_cast<int32_t>(part - parts.data()) : -1);
+        if (part) p.tier[i] = std::max(p.tier[i], part->priority_tier);
+      }
+      p.partition[i] = in.front();
+      continue;
+    }
+    const Partition* part = FindPartition(parts, list);
     p.partition[i] = part ? static_cast<int32_t>(part - parts.data()) : -1;
     p.tier[i] = part ? part->priority_tier : -1;
   }
@@ -113,8 +127,29 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
                                 state.partitions.empty() ? nullptr : &where.tier)) {
     const WaitingJob& w = state.pending[i];
     const JobSpec& s = *w.spec;
-    PendingJob q{w.id, w.spec, w.runtime_ms > 0 ? w.runtime_ms : s.time_limit_ms, w.held};
-    if (!state.partitions.empty()) {
+    PendingJob q;
+    q.id = w.id;
+    q.spec = w.spec;
+    q.runtime_ms = w.runtime_ms > 0 ? w.runtime_ms : s.time_limit_ms;
+    q.held = w.held;
+    if (auto several = where.several.find(i); several != where.several.end()) {
+      // Each of its partitions that takes it now; it waits with the first one's reason.
+      std::string why;
+      for (int32_t k : several->second) {
+        std::string blocks = k < 0 ? "PartitionDown" : PartitionBlocks(state.partitions[k], s);
+        if (blocks.empty()) {
+          q.alternatives.emplace_back(k, &where.masks[k]);
+        } else if (why.empty()) {
+          why = std::move(blocks);
+        }
+      }
+      if (q.alternatives.empty()) {
+        d.reasons.emplace_back(w.id, std::move(why));
+        continue;
+      }
+      q.partition = q.alternatives.front().first;
+      q.nodes = q.alternatives.front().second;
+    } else if (!state.partitions.empty()) {
       const int32_t k = where.partition[i];
       if (k < 0) {
         d.reasons.emplace_back(w.id, "PartitionDown");  // its partition was removed

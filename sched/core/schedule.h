@@ -3,12 +3,14 @@
 // A pass runs these phases, each a policy of its own file:
 //   1. order: partition tier first (partition.h), then multifactor priority (priority.h), ties
 //      to the lower job id;
-//   2. eligible: a job's partition must take it (state, time, node count, account; partition.h)
+//   2. eligible: a job's partition must take it (state, time, node count, account; partition.h;
+//      a job of several, -p a,b, goes on with those that do)
 //      and its advance reservation admit it (advance_reservation.h); array throttles
 //      (`--array=...%N`) hold back the tasks beyond N (here), and QOS and account limits the
 //      jobs beyond them (limits.h), all in priority order;
 //   3. backfill: start now what fits, on the partition's nodes, reserve for what waits
-//      (backfill.h, EASY or conservative per partition);
+//      (backfill.h, EASY or conservative per partition; a job of several partitions starts in
+//      the first with room, or is planned in the one where it starts soonest);
 //   4. preempt: a job still waiting may preempt running jobs it outranks (preempt.h).
 // Every pending job is considered in every pass.
 #pragma once

@@ -21,7 +21,14 @@ constexpr const char* kSeedKind = "partition-seed";  // the file's definition at
 
 int32_t Controller::Impl::JobsIn(const std::string& partition, JobId* example) const {
   int32_t n = 0;
-  JobId first = FirstActive([&](const JobSpec& s) { return s.partition == partition; }, &n);
+  JobId first = FirstActive(
+      [&](const JobSpec& s) {
+        if (s.partition == partition) return true;
+        if (s.partition.find(',') == std::string::npos) return false;
+        const std::vector<std::string> in = sched::PartitionList(s.partition);
+        return std::find(in.begin(), in.end(), partition) != in.end();
+      },
+      &n);
   if (example) *example = first;
   return n;
 }
@@ -103,20 +110,38 @@ Status Controller::Impl::LoadPartitions() {
 
 std::string Controller::Impl::AdmitToPartition(JobSpec& s) const {
   if (partitions.empty()) return "";  // one implicit partition: -p is only recorded
-  const sched::Partition* p = sched::FindPartition(partitions, s.partition);
-  if (!p) {
-    std::string known;
-    for (const auto& o : partitions) known += (known.empty() ? "" : ", ") + o.name;
-    return "--partition: no partition named \"" + s.partition.substr(0, 64) +
-           "\" (defined: " + known + ")";
+  // -p a,b: every name must be defined; the job may run in any of them that takes it.
+  const std::vector<std::string> names = sched::PartitionList(s.partition);
+  if (names.size() > 64) return "--partition: more than 64 partitions";
+  if (!s.partition.empty() && names.empty()) return "--partition: names no partition";
+  std::vector<const sched::Partition*> in;
+  for (const std::string& name : names.empty() ? std::vector<std::string>{""} : names) {
+    const sched::Partition* p = sched::FindPartition(partitions, name);
+    if (!p) {
+      std::string known;
+      for (const auto& o : partitions) known += (known.empty() ? "" : ", ") + o.name;
+      return "--partition: no partition named \"" + name.substr(0, 64) + "\" (defined: " + known +
+             ")";
+    }
+    in.push_back(p);
   }
-  if (p->state == sched::PartitionState::kDrain) {
-    return "--partition " + p->name + ": draining, it takes no new jobs";
-  }
-  if (!p->AllowsAccount(s.account)) {
-    return "--account " + s.account + ": not allowed in partition " + p->name;
-  }
-  s.partition = p->name;
+  // Refused only when none of them would take it; one that would not is skipped by the passes.
+  std::string why;
+  std::erase_if(in, [&](const sched::Partition* p) {
+    if (p->state == sched::PartitionState::kDrain) {
+      if (why.empty()) why = "--partition " + p->name + ": draining, it takes no new jobs";
+      return true;
+    }
+    if (!p->AllowsAccount(s.account)) {
+      if (why.empty()) why = "--account " + s.account + ": not allowed in partition " + p->name;
+      return true;
+    }
+    return false;
+  });
+  if (in.empty()) return why;
+  const sched::Partition* p = in.front();
+  s.partition.clear();
+  for (const sched::Partition* o : in) s.partition += (s.partition.empty() ? "" : ",") + o->name;
   if (s.time_limit_ms == 0 && !s.interactive) {
     s.time_limit_ms = p->default_time_ms > 0 ? p->default_time_ms
                       : p->max_time_ms > 0   ? p->max_time_ms
@@ -128,7 +153,7 @@ std::string Controller::Impl::AdmitToPartition(JobSpec& s) const {
 int64_t Controller::Impl::PartitionFactor(const JobSpec& s) const {
   int32_t top = 0;
   for (const auto& p : partitions) top = std::max(top, p.priority_tier);
-  const sched::Partition* p = sched::FindPartition(partitions, s.partition);
+  const sched::Partition* p = sched::TopPartition(partitions, s.partition);
   if (!p || top <= 0) return 0;
   return int64_t{p->priority_tier} * sched::kOne / top;
 }

@@ -146,6 +146,11 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
   reserved = std::move(planned);
   for (auto& s : d.starts) {
     Job& j = *Materialise(s.id, b);
+    // A job of several partitions runs in the one it started in (and stays there if requeued).
+    if (s.partition >= 0 && static_cast<size_t>(s.partition) < partitions.size() &&
+        j.spec.partition.find(',') != std::string::npos) {
+      j.spec.partition = partitions[s.partition].name;
+    }
     // The decisions are against the snapshot: take them out of the nodes' free resources.
     for (const auto& a : s.alloc) {
       NodeEntry& n = nodes[a.node];
@@ -189,11 +194,11 @@ Result<v1::ExplainReply> Controller::Explain(int64_t job_id) const {
     const sched::SchedulerConfig& cfg = I.opts.scheduler;
     v1::ExplainReply r;
     *r.mutable_job() = I.MakeInfo(j);
-    const sched::Partition* part = sched::FindPartition(I.partitions, j.spec.partition);
+    const sched::Partition* part = sched::TopPartition(I.partitions, j.spec.partition);
     const sched::BackfillMode mode = part && part->backfill ? *part->backfill : cfg.backfill.mode;
     r.set_backfill(sched::BackfillModeName(mode));
     auto tier = [&](const JobSpec& s) {
-      const sched::Partition* p = sched::FindPartition(I.partitions, s.partition);
+      const sched::Partition* p = sched::TopPartition(I.partitions, s.partition);
       return p ? p->priority_tier : 0;
     };
     const int32_t my_tier = tier(j.spec);

@@ -109,6 +109,33 @@ TEST(Partitions, FromTheClusterFileChangedAtRunTimeAndKeptAcrossARestart) {
   EXPECT_EQ(Partitions(*c)[2]["attached_nodes"], 3);
 }
 
+// -p cpu,gpu: the job runs in whichever partition starts it first, and records that one.
+TEST(Partitions, AJobOfSeveralPartitionsRunsInTheOneWithRoom) {
+  auto c = LocalCluster::Start(kPartitioned);
+  ASSERT_TRUE(c);
+  // Both cpu nodes busy: the next 8-CPU job of cpu,gpu runs on gpu1 at once.
+  int64_t b1 = SubmitOk(*c, "-p cpu -n 8 -t 5 --wrap 'sleep 60'");
+  int64_t b2 = SubmitOk(*c, "-p cpu -n 8 -t 5 --wrap 'sleep 60'");
+  ASSERT_TRUE(
+      WaitFor([&] { return StateIs(*c, b1, "RUNNING") && StateIs(*c, b2, "RUNNING"); }, 30000))
+      << c->Diagnose();
+  int64_t either = SubmitOk(*c, "-p cpu,gpu -n 8 -t 5 --wrap true");
+  ASSERT_TRUE(WaitFor([&] { return StateIs(*c, either, "COMPLETED"); }, 30000))
+      << Job(*c, either).dump();
+  EXPECT_EQ(Job(*c, either)["nodelist"], "gpu1");
+  EXPECT_EQ(Job(*c, either)["partition"], "gpu");
+  // Pending, it shows both; a name that is not defined is refused, naming it.
+  int64_t held = SubmitOk(*c, "-H -p gpu,cpu,gpu --wrap true");
+  EXPECT_EQ(Job(*c, held)["partition"], "gpu,cpu");
+  CmdResult bad = c->Corral("submit -p cpu,nope --wrap true");
+  EXPECT_EQ(bad.code, 4);
+  EXPECT_NE(bad.err.find("--partition: no partition named \"nope\""), std::string::npos) << bad.err;
+  CmdResult empty = c->Corral("submit -p , --wrap true");
+  EXPECT_NE(empty.code, 0);
+  EXPECT_NE(empty.err.find("--partition"), std::string::npos) << empty.err;
+  EXPECT_EQ(c->Corral("cancel " + std::to_string(b1) + " " + std::to_string(b2)).code, 0);
+}
+
 TEST(Partitions, BadAdminInputIsRefusedAndChangesNothing) {
   auto c = LocalCluster::Start(kPartitioned);
   ASSERT_TRUE(c);

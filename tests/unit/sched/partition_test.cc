@@ -200,6 +200,100 @@ TEST(SchedulePartitions, BackfillModeIsPerPartition) {
   EXPECT_EQ(planned[4], 101000);
 }
 
+TEST(PartitionList, SplitsAtCommasDroppingEmptyAndRepeatedNames) {
+  EXPECT_EQ(PartitionList("a,,b,a,"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(PartitionList("gpu"), (std::vector<std::string>{"gpu"}));
+  EXPECT_TRUE(PartitionList("").empty());
+  EXPECT_TRUE(PartitionList(",,").empty());
+  std::vector<Partition> parts = {Part("low", {"ALL"}, 1), Part("high", {"ALL"}, 3)};
+  EXPECT_EQ(TopPartition(parts, "low,high")->name, "high");
+  EXPECT_EQ(TopPartition(parts, "low,gone")->name, "low");
+  EXPECT_EQ(TopPartition(parts, "gone"), nullptr);
+  auto in = JobPartitions(parts, "high,gone,low");
+  ASSERT_EQ(in.size(), 3u);
+  EXPECT_EQ(in[0]->name, "high");
+  EXPECT_EQ(in[1], nullptr);
+  EXPECT_EQ(in[2]->name, "low");
+}
+
+// -p a,b: the job starts in the first listed partition with room now, else it is planned in
+// the one where it can start soonest, and the decision names the partition.
+TEST(SchedulePartitions, AJobOfSeveralPartitionsTakesTheOneThatStartsItFirst) {
+  SchedulerState st;
+  st.now = 0;
+  st.nodes = {CpuNode("a1", 4), CpuNode("b1", 4)};
+  st.partitions = {Part("a", {"a1"}), Part("b", {"b1"})};
+  // Both free: the first listed.
+  JobSpec both = Job(4, 1000, "b,a");
+  st.pending = {{1, &both, {}, nullptr}};
+  Decisions d = Schedule(st, {});
+  ASSERT_EQ(d.starts.size(), 1u);
+  EXPECT_EQ(Where(d.starts[0].alloc), "b1");
+  EXPECT_EQ(d.starts[0].partition, 1);
+
+  // a1 is busy: it starts in b at once, although a is listed first.
+  st.running.push_back({90, {{"a1", 4, 0, {}, 0}}, 100000});
+  st.nodes[0].free_cpus = 0;
+  JobSpec ab = Job(4, 1000, "a,b");
+  st.pending = {{2, &ab, {}, nullptr}};
+  d = Schedule(st, {});
+  ASSERT_EQ(d.starts.size(), 1u);
+  EXPECT_EQ(Where(d.starts[0].alloc), "b1");
+  EXPECT_EQ(d.starts[0].partition, 1);
+
+  // Both busy, b until 50 s and a until 100 s: planned in b at 50 s. The reservation holds b
+  // only, so the first waiting job of a alone is reserved in a as well.
+  st.running.push_back({91, {{"b1", 4, 0, {}, 0}}, 50000});
+  st.nodes[1].free_cpus = 0;
+  JobSpec a_only = Job(4, 1000, "a");
+  st.pending = {{2, &ab, {}, nullptr}, {3, &a_only, {}, nullptr}};
+  d = Schedule(st, {});
+  EXPECT_TRUE(d.starts.empty());
+  ASSERT_EQ(d.reservations.size(), 2u);
+  EXPECT_EQ(Planned(d)[2], 50000);
+  EXPECT_EQ(Where(d.reservations[0].alloc), "b1");
+  EXPECT_EQ(Planned(d)[3], 100000);  // the first waiting job of a: reserved too
+  EXPECT_EQ(Reasons(d)[2], "Resources");
+}
+
+TEST(SchedulePartitions, AJobOfSeveralPartitionsSkipsThoseThatRefuseIt) {
+  SchedulerState st;
+  st.now = 0;
+  st.nodes = {CpuNode("a1", 4), CpuNode("b1", 4)};
+  Partition a = Part("a", {"a1"});
+  a.max_time_ms = 500;
+  st.partitions = {a, Part("b", {"b1"}, 2)};
+  st.partitions[1].max_nodes = 1;
+  // Too long for a: it runs in b.
+  JobSpec ab = Job(4, 1000, "a,b");
+  // Too long for a, too wide for b: it waits with a's reason, the first listed.
+  JobSpec wide = Job(8, 1000, "a,b");
+  wide.nodes = 2;
+  // A partition that is not defined (any more) is skipped too.
+  JobSpec gone = Job(1, 100, "gone,a");
+  st.pending = {{1, &ab, {}, nullptr}, {2, &wide, {}, nullptr}, {3, &gone, {}, nullptr}};
+  Decisions d = Schedule(st, {});
+  auto starts = Starts(d);
+  EXPECT_EQ(starts[1], "b1");
+  EXPECT_EQ(starts[3], "a1");
+  EXPECT_EQ(Reasons(d)[2], "PartitionTimeLimit");
+  EXPECT_EQ(d.starts.size(), 2u);
+}
+
+TEST(SchedulePartitions, AJobOfSeveralPartitionsRanksByItsHighestTier) {
+  SchedulerState st;
+  st.now = 10 * 24 * 3600 * 1000LL;
+  st.nodes = {CpuNode("n1", 4)};
+  st.partitions = {Part("low", {"n1"}, 1), Part("high", {"n1"}, 5)};
+  JobSpec old_low = Job(4, 1000, "low"), new_either = Job(4, 1000, "low,high");
+  st.pending = {{1, &old_low, {}, nullptr}, {2, &new_either, {}, nullptr}};
+  st.pending[0].priority.eligible_ms = 0;
+  st.pending[1].priority.eligible_ms = st.now;
+  Decisions d = Schedule(st, {});
+  ASSERT_EQ(d.starts.size(), 1u);
+  EXPECT_EQ(d.starts[0].id, 2);
+}
+
 TEST(ScheduleReservations, AMaintenanceWindowKeepsJobsThatWouldOverlapIt) {
   SchedulerState st;
   st.now = 0;
