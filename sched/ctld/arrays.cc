@@ -45,6 +45,7 @@ Job* Controller::Impl::Materialise(JobId id, Batch& b) {
       pending.insert(id);
     } else if (rest_dep_wait.count(a->first())) {
       dep_wait.insert(id);
+      deps_dirty = true;
     } else {
       held.insert(id);
     }

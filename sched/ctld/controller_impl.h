@@ -155,7 +155,7 @@ class Controller::Impl {
   // as `rest` says, one entry for them all (JobInfo.array_tasks), taken apart on request.
   struct ArrayShown {
     JobId last = 0;
-    std::shared_ptr<const std::vector<int32_t>> indices;
+    std::shared_ptr<const IndexList> indices;
     JobId rest_id = 0;  // the lowest task without a Job of its own; 0: none
     JobView rest;
   };

@@ -38,10 +38,9 @@ Controller::Impl::Deps Controller::Impl::EvaluateDep(const Job& j,
   if (d.type == "aftercorr" && j.spec.array_job_id > 0) {
     // The task of the other array with this task's index; a job that is not an array task
     // waits for all of the other array to succeed.
-    const std::vector<int32_t>& idx = *a.indices();
-    auto at = std::lower_bound(idx.begin(), idx.end(), j.spec.array_task_id);
-    if (at == idx.end() || *at != j.spec.array_task_id) return Deps::kReady;  // none corresponds
-    return one(a.first() + (at - idx.begin()));
+    std::optional<size_t> at = a.indices()->Find(j.spec.array_task_id);
+    if (!at) return Deps::kReady;  // none corresponds
+    return one(a.first() + static_cast<JobId>(*at));
   }
   // Every task: those with a Job of their own, then the rest, which share one state.
   Deps all = Deps::kReady;

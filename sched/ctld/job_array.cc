@@ -2,9 +2,12 @@
 
 namespace corral::ctld {
 
-JobArray::JobArray(Job templ, std::vector<int32_t> indices)
+JobArray::JobArray(Job templ, const std::vector<int32_t>& indices)
+    : JobArray(std::move(templ), IndexList(indices)) {}
+
+JobArray::JobArray(Job templ, IndexList indices)
     : templ_(std::move(templ)),
-      indices_(std::make_shared<const std::vector<int32_t>>(std::move(indices))),
+      indices_(std::make_shared<const IndexList>(std::move(indices))),
       own_(indices_->size(), false),
       rest_(indices_->size()) {}
 
@@ -32,7 +35,7 @@ void JobArray::SetOwn(JobId id) {
 }
 
 std::string JobArray::RestRanges(size_t max_chars) const {
-  const std::vector<int32_t>& idx = *indices_;
+  const IndexList& idx = *indices_;
   std::string out;
   size_t k = lowest_;
   const size_t n = own_.size();

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sched/ctld/index_list.h"
 #include "sched/ctld/job_record.h"
 
 namespace corral::ctld {
@@ -21,7 +22,8 @@ class JobArray {
   JobArray() = default;
   // `templ`: the array's spec (array_job_id = first, array_task_id = -1), submit time, payload
   // and reason; `indices`: ascending, unique. Every task starts without a Job of its own.
-  JobArray(Job templ, std::vector<int32_t> indices);
+  JobArray(Job templ, const std::vector<int32_t>& indices);
+  JobArray(Job templ, IndexList indices);
 
   JobId first() const { return templ_.id; }
   JobId last() const { return templ_.id + static_cast<JobId>(indices_->size()) - 1; }
@@ -29,7 +31,7 @@ class JobArray {
   bool Contains(JobId id) const { return id >= first() && id <= last(); }
   int32_t IndexOf(JobId id) const { return (*indices_)[static_cast<size_t>(id - first())]; }
   // Never changed once made: the published view shares them.
-  const std::shared_ptr<const std::vector<int32_t>>& indices() const { return indices_; }
+  const std::shared_ptr<const IndexList>& indices() const { return indices_; }
 
   // The template, and the state, reason and end shared by the rest.
   const Job& templ() const { return templ_; }
@@ -62,7 +64,7 @@ class JobArray {
 
  private:
   Job templ_;
-  std::shared_ptr<const std::vector<int32_t>> indices_;
+  std::shared_ptr<const IndexList> indices_;
   std::vector<bool> own_;
   size_t rest_ = 0;
   size_t lowest_ = 0;  // tasks below this one all have a Job of their own

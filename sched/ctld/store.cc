@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS arrays(
   end_ms INTEGER NOT NULL,
   accounted INTEGER NOT NULL,
   spec BLOB NOT NULL,
-  payload_id INTEGER NOT NULL);
+  payload_id INTEGER NOT NULL,
+  indices BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS payloads(id INTEGER PRIMARY KEY, spec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes(
   name TEXT PRIMARY KEY,
@@ -131,7 +132,7 @@ Status Store::Prepare() {
           SQLITE_OK ||
       sqlite3_prepare_v2(db_,
                          "INSERT OR REPLACE INTO arrays(first,last,state,reason,submit_ms,end_ms,"
-                         "accounted,spec,payload_id) VALUES(?,?,?,?,?,?,?,?,?)",
+                         "accounted,spec,payload_id,indices) VALUES(?,?,?,?,?,?,?,?,?,?)",
                          -1, &put_array_, nullptr) != SQLITE_OK) {
     return Status::Internal(sqlite3_errmsg(db_));
   }
@@ -176,8 +177,8 @@ Status Store::PutArray(const JobArray& a) {
   const Job& t = a.templ();
   v1::JobSpec spec;
   ToProto(t.spec, &spec);
-  for (int32_t i : *a.indices()) spec.add_array_indices(i);
   std::string spec_bytes = spec.SerializeAsString();
+  std::string indices = a.indices()->Encode();
   sqlite3_stmt* st = put_array_;
   sqlite3_reset(st);
   sqlite3_bind_int64(st, 1, a.first());
@@ -190,6 +191,7 @@ Status Store::PutArray(const JobArray& a) {
   sqlite3_bind_blob(st, 8, spec_bytes.data(), static_cast<int>(spec_bytes.size()),
                     SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 9, t.payload_id);
+  sqlite3_bind_blob(st, 10, indices.data(), static_cast<int>(indices.size()), SQLITE_TRANSIENT);
   if (sqlite3_step(st) != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));
   return Status::Ok();
 }
@@ -198,7 +200,7 @@ Result<std::vector<JobArray>> Store::LoadArrays() {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "SELECT first,last,state,reason,submit_ms,end_ms,accounted,spec,"
-                         "payload_id FROM arrays ORDER BY first",
+                         "payload_id,indices FROM arrays ORDER BY first",
                          -1, &st, nullptr) != SQLITE_OK) {
     return Status::Internal(sqlite3_errmsg(db_));
   }
@@ -220,10 +222,13 @@ Result<std::vector<JobArray>> Store::LoadArrays() {
     if (!spec.ParseFromArray(sqlite3_column_blob(st, 7), sqlite3_column_bytes(st, 7))) continue;
     t.spec = FromProto(spec);
     t.payload_id = sqlite3_column_int64(st, 8);
-    std::vector<int32_t> indices = std::move(t.spec.array_indices);
     t.spec.array_indices.clear();
-    if (indices.empty() || last - t.id + 1 != static_cast<JobId>(indices.size())) continue;
-    out.emplace_back(std::move(t), std::move(indices));
+    const char* blob = static_cast<const char*>(sqlite3_column_blob(st, 9));
+    std::optional<IndexList> indices =
+        IndexList::Decode(std::string_view(blob ? blob : "", sqlite3_column_bytes(st, 9)));
+    if (!indices || indices->size() == 0 || last - t.id + 1 != static_cast<JobId>(indices->size()))
+      continue;
+    out.emplace_back(std::move(t), std::move(*indices));
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return Status::Internal(sqlite3_errmsg(db_));

@@ -22,6 +22,19 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
       return "--job-name: control characters are not allowed";
     }
   }
+  if (!s.partition.empty()) {
+    // -p a,b: names joined by commas, none empty.
+    if (s.partition.size() > 4096) return "--partition: longer than 4096 characters";
+    if (s.partition.front() == ',' || s.partition.back() == ',' ||
+        s.partition.find(",,") != std::string::npos) {
+      return "--partition: \"" + s.partition.substr(0, 64) + "\": an empty partition name";
+    }
+    for (char ch : s.partition) {
+      if (static_cast<unsigned char>(ch) < 0x20) {
+        return "--partition: control characters are not allowed";
+      }
+    }
+  }
   if (s.output.size() > 4096 || s.error.size() > 4096 || s.workdir.size() > 4096) {
     return "--output/--error/--chdir: paths are limited to 4096 characters";
   }

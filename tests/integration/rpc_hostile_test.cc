@@ -69,6 +69,15 @@ TEST_F(RpcHostile, SubmitRejectsBadSpecsNamingTheField) {
       {"negative time", [](v1::JobSpec* s) { s->set_time_limit_ms(-5); }, "--time"},
       {"long name", [](v1::JobSpec* s) { s->set_name(std::string(5000, 'x')); }, "--job-name"},
       {"binary name", [](v1::JobSpec* s) { s->set_name(std::string("a\0b\n", 4)); }, "--job-name"},
+      {"negative array index", [](v1::JobSpec* s) { s->add_array_indices(-1); }, "--array"},
+      {"negative array throttle",
+       [](v1::JobSpec* s) {
+         s->add_array_indices(1);
+         s->set_array_throttle(-2);
+       },
+       "--array"},
+      {"several partitions, one empty name", [](v1::JobSpec* s) { s->set_partition(",,"); },
+       "--partition"},
   };
   for (const auto& c : cases) {
     v1::JobSpec s = Good();
@@ -93,6 +102,42 @@ TEST_F(RpcHostile, OneBadJobRejectsTheWholeRequestAndStoresNothing) {
   grpc::ClientContext ctx;
   ASSERT_TRUE(stub_->ListJobs(&ctx, req, &rep).ok());
   EXPECT_TRUE(rep.info_stream().empty());
+}
+
+// An array sent by the API rather than the CLI: unsorted, repeated indices and fields only the
+// controller sets. It gets one id per distinct index, in ascending order of index.
+TEST_F(RpcHostile, AnArrayOfUnsortedRepeatedIndicesIsTakenAsItsDistinctIndices) {
+  v1::JobSpec s = Good();
+  for (int i : {9, 3, 9, 7, 3}) s.add_array_indices(i);
+  s.set_hold(true);
+  s.set_array_job_id(777);  // ignored: the controller sets it
+  s.set_array_task_id(5);
+  v1::SubmitReply rep;
+  ASSERT_TRUE(Submit({s}, &rep).ok());
+  ASSERT_EQ(rep.ids_size(), 1);
+  const int64_t first = rep.ids(0);
+  CmdResult q = cluster_->Corral("queue --json -r -j " + std::to_string(first));
+  ASSERT_EQ(q.code, 0) << q.err;
+  const nlohmann::json jobs = nlohmann::json::parse(q.out)["jobs"];
+  ASSERT_EQ(jobs.size(), 3u) << q.out;
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(jobs[k]["job_id"], first + k);
+    EXPECT_EQ(jobs[k]["array_job_id"], first);
+    EXPECT_EQ(jobs[k]["array_task_id"], (std::vector<int>{3, 7, 9})[k]);
+  }
+  // The next job's id follows the array's three.
+  v1::SubmitReply next;
+  ASSERT_TRUE(Submit({Good()}, &next).ok());
+  EXPECT_EQ(next.ids(0), first + 3);
+  // Listing with expansion of ids that are no array, or past every job: nothing, no error.
+  v1::ListJobsRequest req;
+  req.set_expand_arrays(true);
+  req.add_ids(first + 1000);
+  req.add_ids(-4);
+  v1::ListJobsReply listed;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->ListJobs(&ctx, req, &listed).ok());
+  EXPECT_TRUE(listed.info_stream().empty());
 }
 
 // Equal neighbours in one request share a stored payload; each job still runs its own.
