@@ -14,6 +14,9 @@ struct GpuDevice {
   int64_t mem_mib = 0;
   int32_t numa = -1;       // NUMA node the device hangs off; -1 = unknown
   std::string pci_bus_id;  // "0000:17:00.0" where known
+  // The PCIe switch (the root port's subtree) it sits under, numbered within its node; GPUs
+  // under one switch talk to each other without crossing the host bridge. -1 = unknown.
+  int32_t pcie_switch = -1;
 };
 
 struct NodeProfile {

@@ -123,6 +123,7 @@ void ToProto(const NodeProfile& in, v1::NodeProfile* out) {
     p->set_mem_mib(g.mem_mib);
     p->set_numa(g.numa);
     p->set_pci_bus_id(g.pci_bus_id);
+    if (g.pcie_switch >= 0) p->set_pcie_switch(g.pcie_switch);
   }
 }
 
@@ -136,6 +137,7 @@ NodeProfile FromProto(const v1::NodeProfile& in) {
   p.mem_mib = in.mem_mib();
   for (const auto& g : in.gpus()) {
     p.gpus.push_back({g.index(), g.model(), g.mem_mib(), g.numa(), g.pci_bus_id()});
+    p.gpus.back().pcie_switch = g.has_pcie_switch() && g.pcie_switch() >= 0 ? g.pcie_switch() : -1;
   }
   return p;
 }

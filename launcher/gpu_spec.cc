@@ -53,9 +53,9 @@ size_t ParseDigits(std::string_view s, int64_t cap, int64_t* value) {
   return i;
 }
 
-// Parses one COUNTxMODEL[@numaN] item and appends its GPUs; returns a reason on error.
+// Parses one COUNTxMODEL[@numaN[/swM]] item and appends its GPUs; returns a reason on error.
 std::string ParseItem(std::string_view item, int numa_nodes, std::vector<GpuDevice>* out) {
-  constexpr const char* kForm = "expected COUNTxMODEL[@numaN], e.g. 2xH100@numa0";
+  constexpr const char* kForm = "expected COUNTxMODEL[@numaN[/swM]], e.g. 2xH100@numa0/sw1";
   if (item.empty()) return "empty item";
   if (item[0] == '-' || item[0] == '+') return "the count must be a positive whole number";
   int64_t count = 0;
@@ -80,9 +80,23 @@ std::string ParseItem(std::string_view item, int numa_nodes, std::vector<GpuDevi
     }
   }
 
-  int32_t numa = -1;
+  int32_t numa = -1, pcie_switch = -1;
   if (at != std::string_view::npos) {
     std::string_view loc = item.substr(at + 1);
+    if (size_t slash = loc.find('/'); slash != std::string_view::npos) {
+      // /swM: the PCIe switch, numbered within the node.
+      std::string_view sw = loc.substr(slash + 1);
+      loc = loc.substr(0, slash);
+      int64_t s = 0;
+      size_t d = sw.size() > 2 && Lower(std::string(sw.substr(0, 2))) == "sw"
+                     ? ParseDigits(sw.substr(2), kMaxGpusPerNode, &s)
+                     : 0;
+      if (d == 0 || d + 2 != sw.size() || s >= kMaxGpusPerNode) {
+        return "expected /swM after @numaN, M from 0 to " + std::to_string(kMaxGpusPerNode - 1) +
+               ", e.g. @numa0/sw1";
+      }
+      pcie_switch = static_cast<int32_t>(s);
+    }
     std::string word = Lower(std::string(loc.substr(0, 4)));
     if (word != "numa" || loc.size() == 4) return "expected @numaN after the model, e.g. @numa0";
     loc.remove_prefix(4);
@@ -107,6 +121,7 @@ std::string ParseItem(std::string_view item, int numa_nodes, std::vector<GpuDevi
     g.model = lower;
     g.mem_mib = KnownGpuMemMib(lower);
     g.numa = numa;
+    g.pcie_switch = pcie_switch;
     out->push_back(std::move(g));
   }
   return "";
@@ -134,6 +149,15 @@ Result<std::vector<GpuDevice>> ParseGpuList(const std::string& spec, int numa_no
     if (!why.empty()) return fail(item.size() == all.size() ? why : Shown(item) + ": " + why);
     if (comma == std::string_view::npos) break;
     start = comma + 1;
+  }
+  // A switch hangs off one NUMA node.
+  for (const GpuDevice& a : gpus) {
+    for (const GpuDevice& b : gpus) {
+      if (a.pcie_switch >= 0 && a.pcie_switch == b.pcie_switch && a.numa != b.numa) {
+        return fail("switch sw" + std::to_string(a.pcie_switch) +
+                    " is under two NUMA nodes; a PCIe switch hangs off one");
+      }
+    }
   }
   return gpus;
 }

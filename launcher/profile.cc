@@ -146,6 +146,20 @@ hwloc_obj_t PciAncestor(hwloc_obj_t obj) {
   return nullptr;
 }
 
+// The PCIe switch a device sits under: the top PCI-to-PCI bridge of its branch (the root port,
+// whose subtree holds the switch), by its hwloc global index; -1 when it hangs off the host
+// bridge directly.
+int64_t SwitchOf(hwloc_obj_t pci) {
+  int64_t top = -1;
+  for (hwloc_obj_t p = pci == nullptr ? nullptr : pci->parent; p && hwloc_obj_type_is_io(p->type);
+       p = p->parent) {
+    if (p->type == HWLOC_OBJ_BRIDGE && p->attr->bridge.upstream_type == HWLOC_OBJ_BRIDGE_PCI) {
+      top = static_cast<int64_t>(p->gp_index);
+    }
+  }
+  return top;
+}
+
 bool IsNvidia(hwloc_obj_t pci) {
   return pci != nullptr && pci->attr->pcidev.vendor_id == kNvidiaVendor;
 }
@@ -176,6 +190,7 @@ std::string FallbackModel(hwloc_obj_t pci) {
 struct Found {
   std::tuple<int64_t, std::string> order;
   GpuDevice dev;
+  int64_t pcie_switch = -1;  // SwitchOf, numbered within the node once all are found
 };
 
 GpuDevice FromObject(hwloc_topology_t t, hwloc_obj_t obj, hwloc_obj_t pci) {
@@ -267,7 +282,8 @@ std::vector<GpuDevice> FindGpus(hwloc_topology_t t) {
   // 1. CUDA OS devices.
   for (hwloc_obj_t o = hwloc_get_next_osdev(t, nullptr); o; o = hwloc_get_next_osdev(t, o)) {
     if (IsCudaOsdev(o)) {
-      found.push_back({{CudaOrdinal(o->name), ""}, FromObject(t, o, PciAncestor(o))});
+      found.push_back(
+          {{CudaOrdinal(o->name), ""}, FromObject(t, o, PciAncestor(o)), SwitchOf(PciAncestor(o))});
     }
   }
   // 2. GPU OS devices (NVML, OpenCL, DRM...) of NVIDIA PCI devices, one per PCI device,
@@ -284,14 +300,16 @@ std::vector<GpuDevice> FindGpus(hwloc_topology_t t) {
         it->second = o;
       }
     }
-    for (auto& [pci, o] : best) found.push_back({{0, BusId(pci)}, FromObject(t, o, pci)});
+    for (auto& [pci, o] : best) {
+      found.push_back({{0, BusId(pci)}, FromObject(t, o, pci), SwitchOf(pci)});
+    }
   }
   // 3. Bare NVIDIA display/3D controllers.
   if (found.empty()) {
     for (hwloc_obj_t p = hwloc_get_next_pcidev(t, nullptr); p; p = hwloc_get_next_pcidev(t, p)) {
       uint16_t cls = p->attr->pcidev.class_id;
       if (IsNvidia(p) && (cls == 0x0300 || cls == 0x0302)) {
-        found.push_back({{0, BusId(p)}, FromObject(t, nullptr, p)});
+        found.push_back({{0, BusId(p)}, FromObject(t, nullptr, p), SwitchOf(p)});
       }
     }
     if (!found.empty() && hwloc_topology_is_thissystem(t)) {
@@ -302,8 +320,14 @@ std::vector<GpuDevice> FindGpus(hwloc_topology_t t) {
   std::stable_sort(found.begin(), found.end(),
                    [](const Found& a, const Found& b) { return a.order < b.order; });
   std::vector<GpuDevice> gpus;
+  std::vector<int64_t> switches;  // hwloc's indices, in the order first met
   for (Found& f : found) {
     f.dev.index = static_cast<int32_t>(gpus.size());
+    if (f.pcie_switch >= 0) {
+      auto it = std::find(switches.begin(), switches.end(), f.pcie_switch);
+      f.dev.pcie_switch = static_cast<int32_t>(it - switches.begin());
+      if (it == switches.end()) switches.push_back(f.pcie_switch);
+    }
     gpus.push_back(std::move(f.dev));
   }
   return gpus;

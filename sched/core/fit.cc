@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace corral::sched {
 
@@ -38,33 +39,68 @@ int32_t FreeGpus(const NodeView& n, const std::string& model) {
 }  // namespace
 
 std::vector<int32_t> PickGpus(const NodeView& n, const std::string& model, int32_t want) {
+  if (want <= 0) return {};
+  // The free GPUs of the model, by NUMA node and by PCIe switch (known switches only).
   std::map<int32_t, std::vector<int32_t>> by_numa;
+  std::map<std::pair<int32_t, int32_t>, std::vector<int32_t>> by_switch;
   for (size_t i = 0; i < n.profile.gpus.size(); ++i) {
     const auto& g = n.profile.gpus[i];
-    if (n.gpu_free[i] && GpuModelMatches(model, g.model)) {
-      by_numa[g.numa].push_back(static_cast<int32_t>(i));
+    if (!n.gpu_free[i] || !GpuModelMatches(model, g.model)) continue;
+    by_numa[g.numa].push_back(static_cast<int32_t>(i));
+    if (g.pcie_switch >= 0) by_switch[{g.numa, g.pcie_switch}].push_back(static_cast<int32_t>(i));
+  }
+  auto size_of_switch = [&](int32_t i) -> size_t {
+    const auto& g = n.profile.gpus[i];
+    if (g.pcie_switch < 0) return 1;
+    return by_switch[{g.numa, g.pcie_switch}].size();
+  };
+  // Locality order: NUMA node, then switch, then index (what CUDA_VISIBLE_DEVICES lists).
+  auto ordered = [&](std::vector<int32_t> out) {
+    std::sort(out.begin(), out.end(), [&](int32_t a, int32_t b) {
+      const auto& x = n.profile.gpus[a];
+      const auto& y = n.profile.gpus[b];
+      return std::tie(x.numa, x.pcie_switch, a) < std::tie(y.numa, y.pcie_switch, b);
+    });
+    return out;
+  };
+  // Best fit, level by level: the switch with the fewest free GPUs that still has enough, else
+  // such a NUMA node, else across NUMA nodes. Within a NUMA node, GPUs of fuller switches go
+  // first, so that the job spans as few switches as it can.
+  const std::vector<int32_t>* best = nullptr;
+  for (const auto& [key, ids] : by_switch) {
+    if (static_cast<int32_t>(ids.size()) >= want && (!best || ids.size() < best->size())) {
+      best = &ids;
     }
   }
-  // Best fit: the NUMA node with the fewest free GPUs that still has enough.
-  const std::vector<int32_t>* best = nullptr;
+  if (best) return ordered({best->begin(), best->begin() + want});
+  auto fewest_switches = [&](std::vector<int32_t> ids) {
+    std::stable_sort(ids.begin(), ids.end(), [&](int32_t a, int32_t b) {
+      const auto& x = n.profile.gpus[a];
+      const auto& y = n.profile.gpus[b];
+      const size_t sa = size_of_switch(a), sb = size_of_switch(b);
+      if (sa != sb) return sa > sb;
+      return std::tie(x.pcie_switch, a) < std::tie(y.pcie_switch, b);
+    });
+    return ids;
+  };
   for (const auto& [numa, ids] : by_numa) {
     if (static_cast<int32_t>(ids.size()) >= want && (!best || ids.size() < best->size())) {
       best = &ids;
     }
   }
-  std::vector<int32_t> out;
   if (best) {
-    out.assign(best->begin(), best->begin() + want);
-    return out;
+    std::vector<int32_t> in = fewest_switches(*best);
+    in.resize(static_cast<size_t>(want));
+    return ordered(std::move(in));
   }
+  std::vector<int32_t> out;
   for (const auto& [numa, ids] : by_numa) {
-    for (int32_t i : ids) {
+    for (int32_t i : fewest_switches(ids)) {
       if (static_cast<int32_t>(out.size()) == want) break;
       out.push_back(i);
     }
   }
-  std::sort(out.begin(), out.end());
-  return out;
+  return ordered(std::move(out));
 }
 
 static Status CheckOne(const JobSpec& s, const std::vector<NodeProfile>& nodes) {

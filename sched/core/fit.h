@@ -54,8 +54,10 @@ Placement Place(const JobSpec& spec, const std::vector<NodeView>& nodes);
 inline int64_t PlacementWaste(int32_t free_cpus, int32_t free_gpus, int32_t cpus, int32_t gpus) {
   return int64_t(free_gpus - gpus) * 1000000 + (free_cpus - cpus);
 }
-// The `want` free GPUs of `model` ("": any) that Place takes on `n`: from one NUMA node when one
-// has enough (the one with the fewest free), else the lowest indices.
+// The `want` free GPUs of `model` ("": any) that Place takes on `n`, as close together as they
+// can be: under one PCIe switch when one has enough (the one with the fewest free), else in one
+// NUMA node (likewise, on as few switches as it can), else across NUMA nodes, lowest first. In
+// locality order (NUMA node, switch, index): the order CUDA_VISIBLE_DEVICES gets.
 std::vector<int32_t> PickGpus(const NodeView& n, const std::string& model, int32_t want);
 
 // Places every component of a heterogeneous job (or the one of a plain job) together: all or

@@ -235,6 +235,43 @@ TEST(BuildProfile, ThisMachine) {
   }
 }
 
+// The PCIe switch of each GPU: the PCI bridge its branch hangs from, numbered within the node;
+// GPUs on host bridges alone have none.
+TEST(BuildProfile, PcieSwitchesFromPciBridges) {
+  Result<NodeProfile> p = Build(kTestdata + "/pcie-switches.xml");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ(p->gpus.size(), 4u);
+  EXPECT_EQ(p->gpus[0].pcie_switch, 0);
+  EXPECT_EQ(p->gpus[1].pcie_switch, 0);
+  EXPECT_EQ(p->gpus[2].pcie_switch, 1);
+  EXPECT_EQ(p->gpus[3].pcie_switch, 2);
+  EXPECT_EQ(p->gpus[0].numa, 0);
+  EXPECT_EQ(p->gpus[3].numa, 1);
+  Result<NodeProfile> flat = Build(kTopologies + "/h100x4-2numa.xml");
+  ASSERT_TRUE(flat.ok());
+  for (const GpuDevice& g : flat->gpus) EXPECT_EQ(g.pcie_switch, -1);
+}
+
+TEST(ParseGpuList, SwitchesOfSimulatedGpus) {
+  Result<std::vector<GpuDevice>> r = ParseGpuList("2xH100@numa0/sw0,2xH100@numa0/SW1,1xH100", 1);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 5u);
+  EXPECT_EQ((*r)[0].pcie_switch, 0);
+  EXPECT_EQ((*r)[1].pcie_switch, 0);
+  EXPECT_EQ((*r)[2].pcie_switch, 1);
+  EXPECT_EQ((*r)[4].pcie_switch, -1);
+  for (const char* bad : {"2xH100@numa0/sw", "2xH100@numa0/sw-1", "2xH100@numa0/x1",
+                          "2xH100@numa0/sw64", "2xH100@numa0/sw1x", "2xH100@numa0/"}) {
+    Result<std::vector<GpuDevice>> b = ParseGpuList(bad, 1);
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("/swM"), std::string::npos) << b.status().message();
+  }
+  Result<std::vector<GpuDevice>> two = ParseGpuList("1xH100@numa0/sw0,1xH100@numa1/sw0", 2);
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.status().message().find("under two NUMA nodes"), std::string::npos)
+      << two.status().message();
+}
+
 TEST(ParseGpuList, GoodLists) {
   struct Case {
     std::string spec;

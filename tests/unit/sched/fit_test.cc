@@ -104,6 +104,51 @@ TEST(Place, GpusComeFromOneNumaNode) {
   EXPECT_EQ(gpus[p.alloc[0].gpu_indices[0]].numa, gpus[p.alloc[0].gpu_indices[1]].numa);
 }
 
+// An 8-GPU node: NUMA 0 holds switch 0 (GPUs 0, 1, 4, 5) and switch 1 (2, 3, 6, 7); NUMA 1
+// holds switch 2 (8, 9). The ids interleave, so picking the lowest would cross switches.
+NodeView EightGpuNode() {
+  NodeProfile p;
+  p.name = "dgx";
+  p.cpus = 64;
+  p.mem_mib = 512000;
+  p.numa_nodes = 2;
+  const int32_t sw[] = {0, 0, 1, 1, 0, 0, 1, 1, 2, 2};
+  for (int32_t i = 0; i < 10; ++i) {
+    GpuDevice g{i, "h100", 81920, i < 8 ? 0 : 1, ""};
+    g.pcie_switch = sw[i];
+    p.gpus.push_back(g);
+  }
+  return NodeView::Idle(p);
+}
+
+TEST(PickGpus, TakesOneSwitchThenOneNumaNodeBestFit) {
+  NodeView n = EightGpuNode();
+  using V = std::vector<int32_t>;
+  // 4 GPUs: one switch; switch 0 and 1 tie, the first is taken.
+  EXPECT_EQ(PickGpus(n, "h100", 4), (V{0, 1, 4, 5}));
+  // With GPU 0 busy, switch 0 has 3 free: 4 come from switch 1, 2 from switch 2 (the fewest
+  // free that still has enough), 3 from switch 0.
+  n.gpu_free[0] = false;
+  EXPECT_EQ(PickGpus(n, "h100", 4), (V{2, 3, 6, 7}));
+  EXPECT_EQ(PickGpus(n, "h100", 2), (V{8, 9}));
+  EXPECT_EQ(PickGpus(n, "h100", 3), (V{1, 4, 5}));
+  // 6: no switch has them; NUMA 0 does, the fuller switch's four first, in locality order.
+  EXPECT_EQ(PickGpus(n, "h100", 6), (V{1, 4, 2, 3, 6, 7}));
+  // 9: across NUMA nodes.
+  EXPECT_EQ(PickGpus(n, "h100", 9), (V{1, 4, 5, 2, 3, 6, 7, 8, 9}));
+  EXPECT_TRUE(PickGpus(n, "h100", 0).empty());
+  EXPECT_EQ(PickGpus(n, "a100", 1), V{});
+}
+
+// Without switch information it is the NUMA best fit, lowest indices first.
+TEST(PickGpus, WithoutSwitchesOneNumaNodeLowestFirst) {
+  NodeView n = NodeView::Idle(Node("h", 64, 512000, 3, 2));
+  using V = std::vector<int32_t>;
+  EXPECT_EQ(PickGpus(n, "h100", 2), (V{3, 4}));  // NUMA 1 has exactly 2
+  EXPECT_EQ(PickGpus(n, "h100", 3), (V{0, 1, 2}));
+  EXPECT_EQ(PickGpus(n, "h100", 4), (V{0, 1, 2, 3}));
+}
+
 TEST(Place, MultiNodeUsesDistinctNodes) {
   Placement p = Place(Req(2, 2, 1), Views());
   ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
