@@ -172,14 +172,7 @@ class Pass {
       return;
     }
     const TimeMs runtime = Runtime(q, cfg_);
-    // Within an advance reservation: from its start, and ending by its end.
-    TimeMs first = now_, last_end = kForever;
-    if (q.pool >= 0) {
-      first = std::max(now_, reserved_nodes_[q.pool].start);
-      last_end = reserved_nodes_[q.pool].end;
-    }
-    const TimeMs latest =
-        last_end == kForever ? latest_ : std::min(latest_, SubDuration(last_end, runtime));
+    const auto [first, last_end, latest] = WindowOf(q, runtime);
     Memo scratch;
     Memo& m = spec.het.empty()
                   ? scope.memos[key.append(reinterpret_cast<const char*>(&runtime), sizeof runtime)]
@@ -242,13 +235,7 @@ class Pass {
       return;
     }
     const TimeMs runtime = Runtime(q, cfg_);
-    TimeMs first = now_, last_end = kForever;
-    if (q.pool >= 0) {
-      first = std::max(now_, reserved_nodes_[q.pool].start);
-      last_end = reserved_nodes_[q.pool].end;
-    }
-    const TimeMs latest =
-        last_end == kForever ? latest_ : std::min(latest_, SubDuration(last_end, runtime));
+    const auto [first, last_end, latest] = WindowOf(q, runtime);
     const TimeMs end = AddMs(now_, runtime);
     const std::string key = ShapeKey(spec);
     std::string unavailable;
@@ -325,6 +312,21 @@ class Pass {
 
   static TimeMs SubDuration(TimeMs end, TimeMs d) {
     return d >= end ? std::numeric_limits<TimeMs>::min() : end - d;
+  }
+
+  // When a job may run: from `first` (now, or its advance reservation's start), ending by
+  // `last_end` (its reservation's end, else never), starting no later than `latest`.
+  struct Window {
+    TimeMs first, last_end, latest;
+  };
+  Window WindowOf(const PendingJob& q, TimeMs runtime) const {
+    Window w{now_, kForever, latest_};
+    if (q.pool >= 0) {
+      w.first = std::max(now_, reserved_nodes_[q.pool].start);
+      w.last_end = reserved_nodes_[q.pool].end;
+      if (w.last_end != kForever) w.latest = std::min(latest_, SubDuration(w.last_end, runtime));
+    }
+    return w;
   }
 
   AvailabilityProfile* ProfileOf(const PendingJob& q) const {
