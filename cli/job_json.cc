@@ -11,6 +11,7 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
          {"cpus", a.cpus()},
          {"mem_mib", a.mem_mib()},
          {"gpus", std::vector<int32_t>(a.gpu_indices().begin(), a.gpu_indices().end())}});
+    if (a.gpu_milli() > 0) alloc.back()["gpu_share"] = a.gpu_milli() / 1000.0;
   }
   nlohmann::json deps = nlohmann::json::array();
   for (const auto& d : s.dependencies())
@@ -28,6 +29,7 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
                         {"mem_mib", s.mem_mib()},
                         {"gpus", s.gpus()},
                         {"gpus_per_node", s.gpus_per_node()},
+                        {"gpu_share", s.gpu_milli() / 1000.0},
                         {"gpu_model", s.gpu_model()},
                         {"time_limit_ms", s.time_limit_ms()},
                         {"submit_ms", j.submit_ms()},

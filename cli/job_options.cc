@@ -100,9 +100,9 @@ constexpr OptionDef kOptions[] = {
        return Status::Ok();
      }},
     {"gpus", 'G', "[MODEL:]N", Group::kResources,
-     "GPUs for the whole job, e.g. 4, h100:8 or a100|h100:8",
+     "GPUs for the job, e.g. 4, h100:8, a100|h100:8, t4:0.5 (a half)",
      [](std::string_view o, const std::string& v, Settings* s) {
-       return ParseGpuFor(o, v, &s->gpus_model, &s->spec.gpus);
+       return ParseGpuFor(o, v, &s->gpus_model, &s->spec.gpus, &s->spec.gpu_milli);
      }},
     {"gpus-per-node", '\0', "[MODEL:]N", Group::kResources, "GPUs on each node, e.g. h100:4",
      [](std::string_view o, const std::string& v, Settings* s) {
@@ -507,6 +507,10 @@ Result<SubmitCommand> ParseSubmit(
   }
   spec.gpu_model = s.gpus_model.empty() ? s.gpn_model : s.gpus_model;
   for (const Settings& h : het) {
+    if (h.spec.gpu_milli > 0) {
+      return Status::Invalid("hetjob component " + std::to_string(spec.het.size() + 1) +
+                             ": --gpus: a share of a GPU is for the first component only");
+    }
     if (!h.gpus_model.empty() && !h.gpn_model.empty() && h.gpus_model != h.gpn_model) {
       return Status::Invalid("hetjob component " + std::to_string(spec.het.size() + 1) +
                              ": the GPU models of --gpus and --gpus-per-node must agree");

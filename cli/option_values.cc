@@ -143,7 +143,7 @@ Result<int64_t> ParseTimeFor(std::string_view option, const std::string& value) 
 }
 
 Status ParseGpuFor(std::string_view option, const std::string& value, std::string* model,
-                   int32_t* count) {
+                   int32_t* count, int32_t* milli) {
   static constexpr const char* kWhat = "is not a GPU request ([model:]count, e.g. h100:2 or 4)";
   std::string m;
   std::string_view count_text(value);
@@ -167,6 +167,28 @@ Status ParseGpuFor(std::string_view option, const std::string& value, std::strin
       return BadValue(option, value, "has an empty GPU model alternative (write a100|h100:2)");
     }
   }
+  if (count_text.find('.') != std::string_view::npos) {
+    if (!milli) return BadValue(option, value, "asks for a share of a GPU: only --gpus takes one");
+    // 0.N with one to three decimals: a share of one GPU in thousandths.
+    std::string_view frac = count_text;
+    if (frac.starts_with("0")) frac.remove_prefix(1);
+    int32_t share = 0, digits = 0;
+    bool ok = frac.size() >= 2 && frac.size() <= 4 && frac.front() == '.';
+    for (size_t i = 1; ok && i < frac.size(); ++i) {
+      ok = frac[i] >= '0' && frac[i] <= '9';
+      share = share * 10 + (frac[i] - '0'), ++digits;
+    }
+    if (!ok) {
+      return BadValue(option, value,
+                      "is not a share of a GPU (0.001 to 0.999, at most three decimals)");
+    }
+    for (; digits < 3; ++digits) share *= 10;
+    if (share == 0) return BadValue(option, value, "is no share of a GPU (0.001 at least)");
+    *model = std::move(m);
+    *count = 1;
+    *milli = share;
+    return Status::Ok();
+  }
   uint64_t n = 0;
   const Num r = ParseDigits(count_text, &n);
   if (r == Num::kSyntax) return BadValue(option, value, kWhat);
@@ -176,6 +198,7 @@ Status ParseGpuFor(std::string_view option, const std::string& value, std::strin
   if (n == 0) m.clear();
   *model = std::move(m);
   *count = static_cast<int32_t>(n);
+  if (milli) *milli = 0;
   return Status::Ok();
 }
 

@@ -54,9 +54,11 @@ Result<int64_t> ParseMemFor(std::string_view option, const std::string& value);
 // As ParseTimeLimitMs, with `option` in the messages.
 Result<int64_t> ParseTimeFor(std::string_view option, const std::string& value);
 
-// As ParseGpuRequest, with `option` in the messages.
+// As ParseGpuRequest, with `option` in the messages. With `milli`, a share of one GPU is taken
+// too: "[model:]0.N" (0.001 to 0.999) gives count 1 and the share in thousandths (else 0);
+// without it, a share is refused.
 Status ParseGpuFor(std::string_view option, const std::string& value, std::string* model,
-                   int32_t* count);
+                   int32_t* count, int32_t* milli = nullptr);
 
 // Non-empty and free of control characters (names and paths end up in files and terminals).
 Status CheckText(std::string_view option, const std::string& value);

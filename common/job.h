@@ -26,12 +26,15 @@ struct JobSpec {
   std::string gpu_model;      // lower case, e.g. "h100"; empty = any model
   int32_t gpus = 0;           // -G/--gpus, total over the job
   int32_t gpus_per_node = 0;  // --gpus-per-node
-  TimeMs time_limit_ms = 0;   // -t; 0 = unlimited
-  std::string script;         // the batch script, interpreter line included
-  std::string output;         // -o pattern; empty = "corral-%j.out" in the working dir
-  std::string error;          // -e pattern; empty = same file as output
-  std::string workdir;        // --chdir, absolute; defaults to the submit dir
-  std::string submit_dir;     // where corral submit ran
+  // --gpus=[MODEL:]0.N: a share of one GPU in thousandths (1..999, with gpus == 1 on one node),
+  // its memory split alike; 0 = whole GPUs. Components 1.. of a hetjob take whole GPUs.
+  int32_t gpu_milli = 0;
+  TimeMs time_limit_ms = 0;  // -t; 0 = unlimited
+  std::string script;        // the batch script, interpreter line included
+  std::string output;        // -o pattern; empty = "corral-%j.out" in the working dir
+  std::string error;         // -e pattern; empty = same file as output
+  std::string workdir;       // --chdir, absolute; defaults to the submit dir
+  std::string submit_dir;    // where corral submit ran
   std::vector<std::pair<std::string, std::string>> env;  // the environment the job sees
   std::vector<std::string> args;                         // arguments to the batch script ($1...)
   std::vector<int32_t> array_indices;                    // --array, before expansion
@@ -108,6 +111,7 @@ struct NodeAllocation {
   int64_t mem_mib = 0;
   std::vector<int32_t> gpu_indices;  // indices into the node's GPU list
   int32_t component = 0;             // heterogeneous jobs: which component this is for
+  int32_t gpu_milli = 0;  // 0: the GPUs whole; else this share of the one GPU listed (1..999)
 };
 
 using Allocation = std::vector<NodeAllocation>;

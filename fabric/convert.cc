@@ -14,6 +14,7 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
   out->set_gpu_model(in.gpu_model);
   out->set_gpus(in.gpus);
   out->set_gpus_per_node(in.gpus_per_node);
+  out->set_gpu_milli(in.gpu_milli);
   out->set_time_limit_ms(in.time_limit_ms);
   out->set_script(in.script);
   out->set_output(in.output);
@@ -75,6 +76,7 @@ JobSpec FromProto(const v1::JobSpec& in, bool with_env) {
   s.gpu_model = in.gpu_model();
   s.gpus = in.gpus();
   s.gpus_per_node = in.gpus_per_node();
+  s.gpu_milli = in.gpu_milli();
   s.time_limit_ms = in.time_limit_ms();
   s.script = in.script();
   s.output = in.output();
@@ -149,6 +151,7 @@ void ToProto(const NodeAllocation& in, v1::NodeAllocation* out) {
   out->clear_gpu_indices();
   for (int32_t i : in.gpu_indices) out->add_gpu_indices(i);
   out->set_component(in.component);
+  out->set_gpu_milli(in.gpu_milli);
 }
 
 NodeAllocation FromProto(const v1::NodeAllocation& in) {
@@ -158,6 +161,7 @@ NodeAllocation FromProto(const v1::NodeAllocation& in) {
   a.mem_mib = in.mem_mib();
   a.gpu_indices.assign(in.gpu_indices().begin(), in.gpu_indices().end());
   a.component = in.component();
+  a.gpu_milli = in.gpu_milli();
   return a;
 }
 

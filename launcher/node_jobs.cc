@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -71,17 +72,29 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
   // node's daemon gets that node's directory.
   env["TMPDIR"] = dir;
   env.erase("CUDA_VISIBLE_DEVICES");
-  int cpus_here = 0;
+  env.erase("CUDA_MPS_ACTIVE_THREAD_PERCENTAGE");
+  int cpus_here = 0, share = 0;
   std::string gpus;
   for (const auto& a : job.alloc()) {
     if (a.node() != me) continue;
     cpus_here += a.cpus();
     for (int32_t g : a.gpu_indices()) gpus += (gpus.empty() ? "" : ",") + std::to_string(g);
+    if (a.gpu_milli() > 0 && a.gpu_milli() < 1000) share = a.gpu_milli();
   }
   if (!gpus.empty()) {
     env["CUDA_VISIBLE_DEVICES"] = gpus;
     env["CORRAL_JOB_GPUS"] = gpus;
     env["SLURM_JOB_GPUS"] = gpus;
+  }
+  if (share > 0) {
+    // A share of one GPU: its fraction for the job to cap its memory by (PyTorch's
+    // set_per_process_memory_fraction), and the SM share an MPS daemon enforces where it runs.
+    char fraction[8];
+    std::snprintf(fraction, sizeof fraction, "%d.%03d", share / 1000, share % 1000);
+    env["CORRAL_GPU_SHARE"] = fraction;
+    env["CUDA_MPS_ACTIVE_THREAD_PERCENTAGE"] = std::to_string(std::max(1, share / 10));
+  } else {
+    env.erase("CORRAL_GPU_SHARE");
   }
   env["CORRAL_CPUS_ON_NODE"] = std::to_string(cpus_here);
   env["SLURM_CPUS_ON_NODE"] = std::to_string(cpus_here);

@@ -5,6 +5,8 @@
 #include <set>
 #include <tuple>
 
+#include "sched/core/gpu_share.h"
+
 namespace corral::sched {
 
 NodeView NodeView::Idle(const NodeProfile& p) {
@@ -113,6 +115,13 @@ static Status CheckOne(const JobSpec& s, const std::vector<NodeProfile>& nodes) 
   }
   if (s.mem_mib < 0) return Status::Invalid("--mem: must not be negative");
   if (s.gpus < 0 || s.gpus_per_node < 0) return Status::Invalid(GpuFlag(s) + ": negative count");
+  if (s.gpu_milli < 0 || s.gpu_milli >= kWholeGpu) {
+    return Status::Invalid("--gpus: a share of a GPU must be 0.001 to 0.999 (gpu_milli " +
+                           std::to_string(s.gpu_milli) + ")");
+  }
+  if (s.gpu_milli > 0 && (s.gpus != 1 || s.gpus_per_node != 0 || s.nodes != 1)) {
+    return Status::Invalid("--gpus: a share of a GPU is of one GPU on one node (--nodes=1)");
+  }
   if (nodes.empty()) return Status::Ok();  // nothing registered yet: the job waits
 
   const int32_t cpus = s.CpusPerNode();
@@ -155,7 +164,7 @@ static Status CheckOne(const JobSpec& s, const std::vector<NodeProfile>& nodes) 
     return Status::Invalid("--mem=" + std::to_string(s.mem_mib) + "M: the largest node has " +
                            std::to_string(max_mem) + " MiB");
   }
-  if (fitting < s.nodes) {
+  if (fitting < s.nodes) {  // a share fits where a whole GPU does
     return Status::Invalid("--nodes=" + std::to_string(s.nodes) + ": only " +
                            std::to_string(fitting) + " node(s) have " + std::to_string(cpus) +
                            " CPUs" +
@@ -206,6 +215,11 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {
     if (!n.up) continue;
     ++up;
     if (n.free_cpus < cpus || n.free_mem_mib < s.mem_mib) continue;
+    if (s.gpu_milli > 0) {
+      const int64_t waste = ShareWaste(n, s.gpu_model, s.gpu_milli, cpus);
+      if (waste >= 0) cands.push_back({i, waste});
+      continue;
+    }
     if (gpus > 0 && FreeGpus(n, s.gpu_model) < gpus) continue;
     const int32_t all_free = n.profile.gpus.empty() ? 0 : FreeGpus(n, "");
     int64_t waste = PlacementWaste(n.free_cpus, all_free, cpus, gpus);
@@ -234,7 +248,12 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {
     na.node = n.profile.name;
     na.cpus = cpus;
     na.mem_mib = s.mem_mib;
-    if (gpus > 0) na.gpu_indices = PickGpus(n, s.gpu_model, gpus);
+    if (s.gpu_milli > 0) {
+      na.gpu_indices = {PickShare(n, s.gpu_model, s.gpu_milli)};
+      na.gpu_milli = s.gpu_milli;
+    } else if (gpus > 0) {
+      na.gpu_indices = PickGpus(n, s.gpu_model, gpus);
+    }
     alloc.push_back(std::move(na));
   }
   return Placement::Placed(std::move(alloc));
@@ -252,15 +271,19 @@ bool Reserve(const Allocation& alloc, std::vector<NodeView>* nodes) {
   for (const auto& a : alloc) {
     NodeView* n = Find(nodes, a.node);
     if (!n || n->free_cpus < a.cpus || n->free_mem_mib < a.mem_mib) return false;
+    const int32_t take = a.gpu_milli > 0 ? a.gpu_milli : kWholeGpu;
     for (int32_t g : a.gpu_indices) {
-      if (g < 0 || g >= static_cast<int32_t>(n->gpu_free.size()) || !n->gpu_free[g]) return false;
+      if (g < 0 || g >= static_cast<int32_t>(n->gpu_free.size()) ||
+          GpuUsedMilli(*n, static_cast<size_t>(g)) + take > kWholeGpu) {
+        return false;
+      }
     }
   }
   for (const auto& a : alloc) {
     NodeView* n = Find(nodes, a.node);
     n->free_cpus -= a.cpus;
     n->free_mem_mib -= a.mem_mib;
-    for (int32_t g : a.gpu_indices) n->gpu_free[g] = false;
+    for (int32_t g : a.gpu_indices) ApplyGpu(n, g, a.gpu_milli, -1);
   }
   return true;
 }
@@ -271,9 +294,7 @@ void Unreserve(const Allocation& alloc, std::vector<NodeView>* nodes) {
     if (!n) continue;
     n->free_cpus += a.cpus;
     n->free_mem_mib += a.mem_mib;
-    for (int32_t g : a.gpu_indices) {
-      if (g >= 0 && g < static_cast<int32_t>(n->gpu_free.size())) n->gpu_free[g] = true;
-    }
+    for (int32_t g : a.gpu_indices) ApplyGpu(n, g, a.gpu_milli, 1);
   }
 }
 
@@ -292,9 +313,7 @@ void ApplyAt(const Allocation& alloc, const NodeIndex& index, std::vector<NodeVi
     NodeView& n = (*nodes)[it->second];
     n.free_cpus += sign * a.cpus;
     n.free_mem_mib += sign * a.mem_mib;
-    for (int32_t g : a.gpu_indices) {
-      if (g >= 0 && static_cast<size_t>(g) < n.gpu_free.size()) n.gpu_free[g] = sign > 0;
-    }
+    for (int32_t g : a.gpu_indices) ApplyGpu(&n, g, a.gpu_milli, sign);
   }
 }
 }  // namespace

@@ -18,7 +18,10 @@ struct NodeView {
   bool up = true;
   int32_t free_cpus = 0;
   int64_t free_mem_mib = 0;
-  std::vector<bool> gpu_free;  // one per profile.gpus entry
+  std::vector<bool> gpu_free;  // one per profile.gpus entry: wholly free
+  // Thousandths of each GPU taken (gpu_share.h), kept once a share of one is taken on the node;
+  // empty until then. When kept: 0 = free (gpu_free), 1000 = held whole.
+  std::vector<int32_t> gpu_milli_used;
 
   // A view of an idle, up node.
   static NodeView Idle(const NodeProfile& p);
@@ -45,7 +48,8 @@ struct Placement {
 // Chooses `spec.nodes` distinct up nodes with enough free CPUs, memory and GPUs of the model.
 // Prefers nodes that leave the least unused (best fit) and, for jobs without GPUs, nodes
 // without GPUs, so GPU nodes stay free for GPU jobs. GPUs are taken on one NUMA node where
-// possible. Does not modify `nodes`.
+// possible. A share of a GPU (spec.gpu_milli) goes where ShareWaste is least: on a GPU already
+// shared before a whole one is broken. Does not modify `nodes`.
 Placement Place(const JobSpec& spec, const std::vector<NodeView>& nodes);
 
 // Place's measure of a node for a job (lower is better): unused GPUs weigh heavily, so GPU nodes

@@ -32,12 +32,23 @@ uint64_t Bits(const std::vector<bool>& free) {
   return b;
 }
 
-// Sets a view's free resources to `cpus`, `mem` and the GPUs in `gpus`.
-void SetFree(NodeView* v, int32_t cpus, int64_t mem, uint64_t gpus) {
-  v->free_cpus = cpus;
-  v->free_mem_mib = mem;
+// Sets a view's free resources to those of `l`. Thousandths taken are kept on the view only
+// where some GPU is shared.
+void SetFree(NodeView* v, const ProfileLevel& l) {
+  v->free_cpus = l.cpus;
+  v->free_mem_mib = l.mem_mib;
   v->gpu_free.resize(v->profile.gpus.size());
-  for (size_t g = 0; g < v->gpu_free.size(); ++g) v->gpu_free[g] = (gpus & Bit(g)) != 0;
+  for (size_t g = 0; g < v->gpu_free.size(); ++g) v->gpu_free[g] = (l.gpus & Bit(g)) != 0;
+  v->gpu_milli_used.clear();
+  bool shared = false;
+  for (size_t g = 0; g < kShareGpus && g < v->gpu_free.size(); ++g) {
+    shared = shared || (l.used[g] > 0 && l.used[g] < kWholeGpu);
+  }
+  if (!shared) return;
+  v->gpu_milli_used.resize(v->gpu_free.size());
+  for (size_t g = 0; g < v->gpu_free.size(); ++g) {
+    v->gpu_milli_used[g] = g < kShareGpus ? l.used[g] : (v->gpu_free[g] ? 0 : kWholeGpu);
+  }
 }
 
 }  // namespace
@@ -68,7 +79,11 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
     }
     n.capacity.cpus = v.profile.cpus;
     n.capacity.mem_mib = v.profile.mem_mib;
-    n.steps.push_back({now, {v.free_cpus, v.free_mem_mib, Bits(v.gpu_free) & n.capacity.gpus}});
+    Level first{v.free_cpus, v.free_mem_mib, Bits(v.gpu_free) & n.capacity.gpus, {}};
+    for (size_t g = 0; g < kShareGpus; ++g) {
+      first.used[g] = static_cast<uint16_t>(g < gpus.size() ? GpuUsedMilli(v, g) : kWholeGpu);
+    }
+    n.steps.push_back({now, first});
     index_.emplace(v.profile.name, nodes_.size());
     pos_.push_back(at);
     if (v.free_cpus > 0) open_now_.push_back(nodes_.size());
@@ -83,10 +98,7 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
     for (const NodeAllocation& a : r.alloc) {
       auto it = index_.find(a.node);
       if (it == index_.end()) continue;
-      uint64_t g = 0;
-      for (int32_t i : a.gpu_indices)
-        if (i >= 0) g |= Bit(static_cast<size_t>(i));
-      back[it->second].push_back({end, {a.cpus, a.mem_mib, g}});
+      if (std::optional<Level> part = PartOf(a)) back[it->second].push_back({end, *part});
     }
   }
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -95,9 +107,10 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
     Node& n = nodes_[i];
     Level cur = n.steps[0].free;
     for (size_t k = 0; k < b.size(); ++k) {
-      cur.cpus = std::min(cur.cpus + b[k].second.cpus, n.capacity.cpus);
-      cur.mem_mib = std::min(cur.mem_mib + b[k].second.mem_mib, n.capacity.mem_mib);
-      cur.gpus = (cur.gpus | b[k].second.gpus) & n.capacity.gpus;
+      cur.Apply(b[k].second, +1);
+      cur.cpus = std::min(cur.cpus, n.capacity.cpus);
+      cur.mem_mib = std::min(cur.mem_mib, n.capacity.mem_mib);
+      cur.gpus &= n.capacity.gpus;
       if (k + 1 < b.size() && b[k + 1].first == b[k].first) continue;
       n.steps.push_back({b[k].first, cur, Count(b[k].first, i)});
     }
@@ -129,6 +142,7 @@ std::vector<AvailabilityProfile::Need> AvailabilityProfile::Needs(const JobSpec&
     n.nodes = r.nodes;
     n.cpus = r.CpusPerNode();
     n.gpus = r.GpusPerNode();
+    if (c == 0 && spec.gpu_milli > 0 && spec.gpu_milli < kWholeGpu) n.milli = spec.gpu_milli;
     n.mem_mib = c == 0 ? spec.mem_mib : spec.het[c - 1].mem_mib;
     if (!model.empty()) {
       n.any_model = false;
@@ -154,19 +168,16 @@ uint64_t AvailabilityProfile::ModelMask(const Node& n, const Need& need) const {
 // The same per-node test as Place's (fit.cc): enough free CPUs, memory and GPUs of the model.
 // Here it only narrows the nodes a snapshot holds; Place decides.
 bool AvailabilityProfile::Fits(size_t i, const Need& need, const Level& free) const {
-  return free.cpus >= need.cpus && free.mem_mib >= need.mem_mib &&
-         (need.gpus <= 0 || std::popcount(free.gpus & ModelMask(nodes_[i], need)) >= need.gpus);
+  if (free.cpus < need.cpus || free.mem_mib < need.mem_mib) return false;
+  if (need.milli > 0) return free.HasShare(ModelMask(nodes_[i], need), need.milli);
+  return need.gpus <= 0 || std::popcount(free.gpus & ModelMask(nodes_[i], need)) >= need.gpus;
 }
 
 AvailabilityProfile::Level AvailabilityProfile::FreeOver(size_t i, TimeMs start, TimeMs end) const {
   const auto& s = nodes_[i].steps;
   size_t j = StepAt(i, start);
   Level l = s[j].free;
-  for (size_t k = j + 1; k < s.size() && s[k].t < end; ++k) {
-    l.cpus = std::min(l.cpus, s[k].free.cpus);
-    l.mem_mib = std::min(l.mem_mib, s[k].free.mem_mib);
-    l.gpus &= s[k].free.gpus;
-  }
+  for (size_t k = j + 1; k < s.size() && s[k].t < end; ++k) l.Meet(s[k].free);
   return l;
 }
 
@@ -174,7 +185,7 @@ std::vector<NodeView> AvailabilityProfile::FreeThroughout(TimeMs start, TimeMs e
   std::vector<NodeView> out = views_;
   for (size_t i = 0; i < out.size(); ++i) {
     Level l = FreeOver(i, start, end);
-    SetFree(&out[i], l.cpus, l.mem_mib, l.gpus);
+    SetFree(&out[i], l);
     out[i].up = true;
   }
   return out;
@@ -231,7 +242,7 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
   // A plain job: Place's choice, made here on the levels (its measure, PlacementWaste, and its
   // ties to the first node), without a snapshot of the nodes. Views are set only for the GPU
   // nodes chosen, for Place's own pick of their GPUs.
-  if (spec.het.empty() && needs.size() == 1) {
+  if (spec.het.empty() && needs.size() == 1 && needs[0].milli == 0) {
     const Need& need = needs[0];
     struct Candidate {
       int64_t waste;
@@ -257,7 +268,7 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
       a.cpus = need.cpus;
       a.mem_mib = need.mem_mib;
       if (need.gpus > 0) {
-        SetFree(&v, f.free.cpus, f.free.mem_mib, f.free.gpus);
+        SetFree(&v, f.free);
         a.gpu_indices = PickGpus(v, spec.gpu_model, need.gpus);
       }
       alloc.push_back(std::move(a));
@@ -269,7 +280,7 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
   compact_.resize(fits.size());
   for (size_t k = 0; k < fits.size(); ++k) {
     compact_[k] = views_[fits[k].node];
-    SetFree(&compact_[k], fits[k].free.cpus, fits[k].free.mem_mib, fits[k].free.gpus);
+    SetFree(&compact_[k], fits[k].free);
     compact_[k].up = true;
   }
   Placement p = PlaceJob(spec, compact_);
@@ -300,9 +311,7 @@ std::optional<AvailabilityProfile::Window> AvailabilityProfile::NextWindow(
     for (size_t k = j + 1; k < s.size(); ++k) {
       TimeMs unseen_until = SubMs(s[k].t, duration);
       if (last <= unseen_until) break;
-      acc.cpus = std::min(acc.cpus, s[k].free.cpus);
-      acc.mem_mib = std::min(acc.mem_mib, s[k].free.mem_mib);
-      acc.gpus &= s[k].free.gpus;
+      acc.Meet(s[k].free);
       if (!Fits(i, need, acc)) {
         last = unseen_until;
         break;
@@ -502,93 +511,6 @@ std::optional<Slot> AvailabilityProfile::EarliestRising(const JobSpec& spec, con
     if (auto slot = place(it->first)) return slot;
   }
   return std::nullopt;
-}
-
-size_t AvailabilityProfile::SplitAt(size_t i, TimeMs t) {
-  Node& n = nodes_[i];
-  auto it = std::upper_bound(n.steps.begin(), n.steps.end(), t,
-                             [](TimeMs x, const Step& st) { return x < st.t; });
-  size_t j = static_cast<size_t>(it - n.steps.begin()) - 1;  // steps[0].t <= now <= t
-  if (n.steps[j].t == t || (j == 0 && t <= now_)) return j;
-  n.steps.insert(n.steps.begin() + static_cast<std::ptrdiff_t>(j + 1),
-                 Step{t, n.steps[j].free, Count(t, i)});
-  if (j == 0) Due(i);
-  return j + 1;
-}
-
-std::optional<std::vector<std::pair<size_t, AvailabilityProfile::Level>>>
-AvailabilityProfile::PerNode(const Allocation& alloc) const {
-  std::vector<std::pair<size_t, Level>> out;
-  for (const NodeAllocation& a : alloc) {
-    auto it = index_.find(a.node);
-    if (it == index_.end()) return std::nullopt;
-    uint64_t g = 0;
-    for (int32_t i : a.gpu_indices) {
-      if (i < 0 || static_cast<size_t>(i) >= kMaxGpus || (g & Bit(i))) return std::nullopt;
-      g |= Bit(i);
-    }
-    auto same =
-        std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == it->second; });
-    if (same == out.end()) {
-      out.push_back({it->second, {a.cpus, a.mem_mib, g}});
-      continue;
-    }
-    if (same->second.gpus & g) return std::nullopt;
-    same->second.cpus += a.cpus, same->second.mem_mib += a.mem_mib, same->second.gpus |= g;
-  }
-  return out;
-}
-
-std::pair<size_t, size_t> AvailabilityProfile::Span(size_t i, TimeMs start, TimeMs end) {
-  const size_t j0 = SplitAt(i, start);
-  const size_t j1 = end == kForever ? nodes_[i].steps.size() : SplitAt(i, end);
-  return {j0, j1};
-}
-
-void AvailabilityProfile::Apply(size_t i, const Level& l, TimeMs start, TimeMs end, int sign) {
-  Node& n = nodes_[i];
-  if (recording_) journal_.push_back({i, l, start, end, sign, n.rising});
-  if (sign < 0 && start > now_) SetRising(i, false);
-  const auto [j0, j1] = Span(i, start, end);
-  for (size_t k = j0; k < j1; ++k) {
-    Level& f = n.steps[k].free;
-    f.cpus += sign * l.cpus;
-    f.mem_mib += sign * l.mem_mib;
-    f.gpus = sign < 0 ? f.gpus & ~l.gpus : f.gpus | l.gpus;
-  }
-  if (sign > 0 && start == now_ && n.steps[0].free.cpus > 0) {
-    auto it = std::lower_bound(open_now_.begin(), open_now_.end(), i);
-    if (it == open_now_.end() || *it != i) open_now_.insert(it, i);
-  }
-}
-
-void AvailabilityProfile::Block(const std::string& name, TimeMs start, TimeMs end) {
-  start = std::max(start, now_);
-  auto it = index_.find(name);
-  if (it == index_.end() || end <= start) return;
-  Node& n = nodes_[it->second];
-  if (start > now_) SetRising(it->second, false);
-  const auto [j0, j1] = Span(it->second, start, end);
-  for (size_t k = j0; k < j1; ++k) n.steps[k].free = Level{};
-}
-
-bool AvailabilityProfile::Reserve(const Allocation& alloc, TimeMs start, TimeMs end) {
-  if (start < now_ || end <= start) return false;
-  auto per_node = PerNode(alloc);
-  if (!per_node) return false;
-  for (const auto& [i, l] : *per_node) {
-    Level f = FreeOver(i, start, end);
-    if (f.cpus < l.cpus || f.mem_mib < l.mem_mib || (f.gpus & l.gpus) != l.gpus) return false;
-  }
-  for (const auto& [i, l] : *per_node) Apply(i, l, start, end, -1);
-  return true;
-}
-
-void AvailabilityProfile::Unreserve(const Allocation& alloc, TimeMs start, TimeMs end) {
-  if (start < now_ || end <= start) return;
-  auto per_node = PerNode(alloc);
-  if (!per_node) return;
-  for (const auto& [i, l] : *per_node) Apply(i, l, start, end, +1);
 }
 
 std::vector<TimeMs> AvailabilityProfile::ChangePoints() const {

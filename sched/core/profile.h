@@ -17,6 +17,7 @@
 #include "common/job.h"
 #include "common/time.h"
 #include "sched/core/fit.h"
+#include "sched/core/profile_level.h"
 
 namespace corral::sched {
 
@@ -107,12 +108,7 @@ class AvailabilityProfile {
   void Commit();
 
  private:
-  struct Level {
-    int32_t cpus = 0;
-    int64_t mem_mib = 0;
-    uint64_t gpus = 0;  // bit i: GPU i is free
-    bool operator==(const Level&) const = default;
-  };
+  using Level = ProfileLevel;
   struct Step {
     TimeMs t = 0;  // this level holds from t to the next step's t (the last one: forever)
     Level free;
@@ -132,6 +128,7 @@ class AvailabilityProfile {
   // One component's request, resolved against the interned GPU models.
   struct Need {
     int32_t nodes = 1, cpus = 0, gpus = 0;
+    int32_t milli = 0;  // a share of one GPU (gpus == 1), else 0
     int64_t mem_mib = 0;
     bool any_model = true;        // the request names no GPU model
     std::vector<int32_t> models;  // else: interned ids of its alternatives that some node has

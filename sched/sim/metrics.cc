@@ -94,7 +94,7 @@ void Summarize(const std::vector<JobOutcome>& jobs, const Machine& m, Summary* s
                               static_cast<double>(std::max<int64_t>(j.run_s, 10)));
     jct += static_cast<double>(j.end_s - j.submit_s);
     work += static_cast<double>(j.run_s) * j.procs;
-    gpu_work += static_cast<double>(j.run_s) * j.gpus;
+    gpu_work += static_cast<double>(j.run_s) * (j.gpu_milli > 0 ? j.gpu_milli / 1000.0 : j.gpus);
     last = std::max(last, j.end_s);
   }
   std::sort(waits.begin(), waits.end());

@@ -35,6 +35,7 @@ struct JobOutcome {
   int64_t start_s = -1, end_s = -1;  // -1: it never ran
   int32_t procs = 0;
   int32_t gpus = 0;
+  int32_t gpu_milli = 0;  // when it ran on a share of one GPU: the share in thousandths
   int64_t run_s = 0;      // as replayed: the trace's run time, cut at the limit
   int64_t limit_s = 0;    // its time limit: the requested time, else its run time
   std::string never_ran;  // why, when it never ran (the pass's reason)

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "sched/core/fairshare.h"
+#include "sched/core/gpu_share.h"
 #include "sched/core/profile_cache.h"
 
 namespace corral::sim {
@@ -42,16 +43,17 @@ class Nodes {
     }
     pos_ = sched::IndexNodes(*views_);
     free_cpus_ = total_cpus_ = m.Cpus();
-    free_gpus_ = total_gpus_ = m.Gpus();
+    free_gpus_ = total_gpus_ = m.Gpus() * sched::kWholeGpu;
   }
   const std::vector<NodeProfile>& profiles() const { return profiles_; }
-  // The free share of the GPUs, or of the CPUs on a machine without GPUs.
+  // Whether some GPU (of a machine with them) and some CPU are free.
   bool AnyFree() const {
     return total_gpus_ > 0 ? free_gpus_ > 0 && free_cpus_ > 0 : free_cpus_ > 0;
   }
   // Whether `s` could fit in what is free over all nodes (necessary, not sufficient).
   bool MightFit(const JobSpec& s) const {
-    return s.TotalCpus() <= free_cpus_ && s.TotalGpus() <= free_gpus_;
+    const int64_t milli = s.gpu_milli > 0 ? s.gpu_milli : s.TotalGpus() * sched::kWholeGpu;
+    return s.TotalCpus() <= free_cpus_ && milli <= free_gpus_;
   }
   double Busy() const {
     if (total_gpus_ > 0) return 1.0 - static_cast<double>(free_gpus_) / total_gpus_;
@@ -65,13 +67,16 @@ class Nodes {
       const sched::NodeView& v = (*views_)[it->second];
       if (v.free_cpus < x.cpus) return false;
       for (int32_t g : x.gpu_indices) {
-        if (g < 0 || static_cast<size_t>(g) >= v.gpu_free.size() || !v.gpu_free[g]) return false;
+        if (g < 0 || static_cast<size_t>(g) >= v.gpu_free.size() ||
+            sched::GpuUsedMilli(v, static_cast<size_t>(g)) + MilliOf(x) > sched::kWholeGpu) {
+          return false;
+        }
       }
     }
     sched::TakeAt(a, pos_, views_);
     for (const NodeAllocation& x : a) {
       free_cpus_ -= x.cpus;
-      free_gpus_ -= static_cast<int64_t>(x.gpu_indices.size());
+      free_gpus_ -= static_cast<int64_t>(x.gpu_indices.size()) * MilliOf(x);
     }
     return true;
   }
@@ -79,7 +84,7 @@ class Nodes {
     sched::GiveAt(a, pos_, views_);
     for (const NodeAllocation& x : a) {
       free_cpus_ += x.cpus;
-      free_gpus_ += static_cast<int64_t>(x.gpu_indices.size());
+      free_gpus_ += static_cast<int64_t>(x.gpu_indices.size()) * MilliOf(x);
     }
   }
 
@@ -87,12 +92,16 @@ class Nodes {
   std::vector<sched::NodeView>* views_;
   std::vector<NodeProfile> profiles_;
   sched::NodeIndex pos_;
+  // GPUs in thousandths.
   int64_t free_cpus_ = 0, total_cpus_ = 0, free_gpus_ = 0, total_gpus_ = 0;
+  static int32_t MilliOf(const NodeAllocation& x) {
+    return x.gpu_milli > 0 ? x.gpu_milli : sched::kWholeGpu;
+  }
 };
 
 // What `j` asks of the scheduler on `m`: its CPUs as one-CPU tasks spread over as many nodes
 // as it names, else as few as its CPUs (or GPUs) need on the machine's largest node.
-JobSpec SpecOf(const SimJob& j, const Machine& m, bool memory) {
+JobSpec SpecOf(const SimJob& j, const Machine& m, bool memory, bool share) {
   JobSpec s;
   s.user = "u" + std::to_string(j.user);
   const int64_t procs = std::max<int64_t>(j.procs, 1);
@@ -109,6 +118,9 @@ JobSpec SpecOf(const SimJob& j, const Machine& m, bool memory) {
   s.ntasks = static_cast<int32_t>(std::max<int64_t>(procs, s.nodes));
   s.cpus_per_task = 1;
   s.gpus = std::max(j.gpus, 0);
+  if (share && s.gpus == 1 && s.nodes == 1 && j.gpu_milli > 0 && j.gpu_milli < sched::kWholeGpu) {
+    s.gpu_milli = j.gpu_milli;
+  }
   s.gpu_model = j.gpu_model;
   s.mem_mib = memory ? std::max<int64_t>(j.mem_mib, 0) : 0;
   return s;
@@ -157,9 +169,12 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
     out.limit_s = std::max<int64_t>(out.limit_s, 1);  // a limit of 0 would be none
     out.run_s = std::min(std::max<int64_t>(j.run_s, 0), out.limit_s);
     if (j.run_s > out.limit_s) ++sum.cut_at_limit;
-    if (j.gpus == 1 && j.gpu_milli > 0 && j.gpu_milli < 1000) ++sum.fractional_rounded;
+    if (!o.share_gpus && j.gpus == 1 && j.gpu_milli > 0 && j.gpu_milli < 1000) {
+      ++sum.fractional_rounded;
+    }
     if (j.wait_s >= 0) trace_wait += static_cast<double>(j.wait_s), ++trace_waits;
-    specs[k] = SpecOf(j, m, memory);
+    specs[k] = SpecOf(j, m, memory, o.share_gpus);
+    out.gpu_milli = specs[k].gpu_milli;
     specs[k].time_limit_ms = out.limit_s * 1000;
   }
   sum.trace_mean_wait_s = trace_waits ? trace_wait / static_cast<double>(trace_waits) : -1;
@@ -235,7 +250,7 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
   for (size_t i = 0; i < o.prefill.size(); ++i) {
     const PrefillJob& p = o.prefill[i];
     const JobId id = static_cast<JobId>(n + i + 1);
-    specs[id - 1] = SpecOf(p.job, m, memory);
+    specs[id - 1] = SpecOf(p.job, m, memory, o.share_gpus);
     sched::Placement pl = sched::PlaceJob(specs[id - 1], st.nodes);
     if (pl.kind != sched::Placement::Kind::kPlaced || !nodes.Take(pl.alloc)) {
       res.prefill_left_out = static_cast<int64_t>(o.prefill.size() - i);

@@ -42,6 +42,10 @@ struct ReplayOptions {
   // Keep the scheduler's profile of the running jobs from pass to pass (profile_cache.h): the
   // same replay, faster. Off: every pass builds it, as corrald does.
   bool reuse_profile = true;
+  // Jobs asking for a share of one GPU (Alibaba's gpu_milli) get that share of a device, others
+  // sharing the rest of it (gpu_share.h). Off: each is given a whole GPU, as Slurm would, and
+  // counted in Summary::fractional_rounded.
+  bool share_gpus = true;
   // Called every `progress_every` passes, and once at the end: jobs ended so far, all jobs,
   // and the simulated time in seconds.
   std::function<void(int64_t ended, int64_t total, int64_t sim_s)> progress;

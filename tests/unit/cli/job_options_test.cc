@@ -258,6 +258,22 @@ TEST(ParseSubmit, GpuModelsMustAgree) {
   EXPECT_EQ(r->spec.gpu_model, "a100");
 }
 
+TEST(ParseSubmit, ShareOfAGpu) {
+  Result<SubmitCommand> r = Submit({"--gpus=t4:0.5", "job.sh"}, "#!/bin/sh\ntrue\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->spec.gpu_model, "t4");
+  EXPECT_EQ(r->spec.gpus, 1);
+  EXPECT_EQ(r->spec.gpu_milli, 500);
+  // A whole count given later replaces the share.
+  r = Submit({"--gpus=2", "job.sh"}, "#!/bin/sh\n#SBATCH --gpus=0.25\ntrue\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->spec.gpus, 2);
+  EXPECT_EQ(r->spec.gpu_milli, 0);
+  EXPECT_EQ(
+      Error({"job.sh"}, "#!/bin/sh\n#CORRAL -n 1\n#CORRAL hetjob\n#CORRAL --gpus=0.5\ntrue\n"),
+      "hetjob component 1: --gpus: a share of a GPU is for the first component only");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Paths, names, wrap, export, script arguments, CLI-only flags
 

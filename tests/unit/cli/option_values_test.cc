@@ -143,5 +143,50 @@ TEST(ParseGpuRequest, Values) {
   }
 }
 
+TEST(ParseGpuFor, SharesOfOneGpu) {
+  using option_values::ParseGpuFor;
+  struct Good {
+    const char* text;
+    const char* model;
+    int32_t milli;
+  };
+  const Good good[] = {
+      {"0.5", "", 500},   {"t4:0.5", "t4", 500},           {".25", "", 250}, {"T4:0.001", "t4", 1},
+      {"0.999", "", 999}, {"a10|t4:0.125", "a10|t4", 125}, {"2", "", 0}};
+  for (const Good& g : good) {
+    std::string model = "unset";
+    int32_t count = -1, milli = -1;
+    Status st = ParseGpuFor("--gpus", g.text, &model, &count, &milli);
+    ASSERT_TRUE(st.ok()) << g.text << ": " << st.ToString();
+    EXPECT_EQ(model, g.model) << g.text;
+    EXPECT_EQ(count, g.milli > 0 ? 1 : 2) << g.text;
+    EXPECT_EQ(milli, g.milli) << g.text;
+  }
+  const std::pair<const char*, const char*> bad[] = {
+      {"0.0", "is no share of a GPU"},       {"0.000", "is no share of a GPU"},
+      {"1.5", "is not a share of a GPU"},    {"1.0", "is not a share of a GPU"},
+      {"0.5555", "is not a share of a GPU"}, {"0.", "is not a share of a GPU"},
+      {".", "is not a share of a GPU"},      {"0.5x", "is not a share of a GPU"},
+      {"0.-5", "is not a share of a GPU"},   {"t4:0..5", "is not a share of a GPU"},
+      {"00.5", "is not a share of a GPU"},
+  };
+  for (const auto& [text, reason] : bad) {
+    std::string model = "unset";
+    int32_t count = -1, milli = -1;
+    Status st = ParseGpuFor("--gpus", text, &model, &count, &milli);
+    ASSERT_FALSE(st.ok()) << text;
+    EXPECT_EQ(st.message().rfind("--gpus: \"" + std::string(text) + "\" " + reason, 0), 0u)
+        << st.message();
+    EXPECT_EQ(count, -1) << "outputs are untouched on error";
+    EXPECT_EQ(milli, -1);
+  }
+  // Where no share is taken (--gpus-per-node, a hetjob's own count), one is refused by name.
+  std::string model;
+  int32_t count = 0;
+  Status st = ParseGpuFor("--gpus-per-node", "0.5", &model, &count);
+  EXPECT_EQ(st.message(),
+            "--gpus-per-node: \"0.5\" asks for a share of a GPU: only --gpus takes one");
+}
+
 }  // namespace
 }  // namespace corral

@@ -48,6 +48,7 @@ std::string Skyline(const AvailabilityProfile& p) {
     for (const NodeView& v : p.FreeThroughout(t[k], end)) {
       s += " " + std::to_string(v.free_cpus) + "/" + std::to_string(v.free_mem_mib) + "/";
       for (bool g : v.gpu_free) s += g ? '1' : '0';
+      for (int32_t m : v.gpu_milli_used) s += "," + std::to_string(m);
     }
     s += "\n";
   }
@@ -84,6 +85,8 @@ void Replay(BackfillMode mode, uint32_t seed) {
       const char* models[] = {"", "h100", "a100", "h100|a100", "b200|a100"};
       s.gpu_model = models[pick(0, 4)];
       s.gpu_model = s.gpu_model.empty() || s.gpus <= 2 ? s.gpu_model : "h100";
+      // Shares of one GPU, some on a GPU others share.
+      if (s.nodes == 1 && pick(0, 2) == 0) s.gpus = 1, s.gpu_milli = 100 * pick(1, 9);
     }
     if (pick(0, 9) == 0) {
       JobSpec::HetComponent h;

@@ -11,7 +11,8 @@
 
 namespace corral::sched::testing {
 
-// "n1 n2[0,1] c1#1": nodes, their GPUs and (when not 0) the hetjob component, sorted.
+// "n1 n2[0,1] n3[2]*500 c1#1": nodes, their GPUs, a share of one GPU (in thousandths) and (when
+// not 0) the hetjob component, sorted.
 inline std::string Where(const Allocation& alloc) {
   std::vector<std::string> parts;
   for (const auto& a : alloc) {
@@ -23,6 +24,7 @@ inline std::string Where(const Allocation& alloc) {
       }
       s += "]";
     }
+    if (a.gpu_milli) s += "*" + std::to_string(a.gpu_milli);
     if (a.component) s += "#" + std::to_string(a.component);
     parts.push_back(s);
   }

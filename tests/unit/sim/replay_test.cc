@@ -143,12 +143,41 @@ TEST(Replay, GpuJobsOnAMachineOfTwoModels) {
   EXPECT_EQ(j[2].start_s, 2) << "any model: the t4 node";
   EXPECT_EQ(j[3].start_s, -1);
   EXPECT_NE(j[3].never_ran.find("h100"), std::string::npos) << j[3].never_ran;
-  EXPECT_EQ(j[4].start_s, 4) << "a quarter GPU gets a whole t4";
-  EXPECT_EQ(r->summary.fractional_rounded, 1);
+  EXPECT_EQ(j[4].start_s, 4) << "a quarter GPU gets a quarter of a t4";
+  EXPECT_EQ(j[4].gpu_milli, 250);
+  EXPECT_EQ(r->summary.fractional_rounded, 0);
   EXPECT_EQ(r->summary.violations, 0);
-  // GPU-seconds 400 + 100 + 20 + 10 over 8 GPUs x 150 s (0..150).
+  // GPU-seconds 400 + 100 + 20 + 2.5 over 8 GPUs x 150 s (0..150).
   EXPECT_EQ(r->summary.makespan_s, 150);
+  EXPECT_DOUBLE_EQ(r->summary.gpu_utilization, 522.5 / 1200.0);
+
+  o.share_gpus = false;  // as Slurm: a whole GPU for the quarter
+  r = Replay(w, m, o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->jobs[4].start_s, 4);
+  EXPECT_EQ(r->jobs[4].gpu_milli, 0);
+  EXPECT_EQ(r->summary.fractional_rounded, 1);
   EXPECT_DOUBLE_EQ(r->summary.gpu_utilization, 530.0 / 1200.0);
+}
+
+// Four quarter-GPU jobs share one GPU of a one-GPU node, and a fifth waits for a quarter to come
+// back; a whole-GPU job waits for all four.
+TEST(Replay, SharesOfOneGpuRunTogether) {
+  Machine m;
+  m.groups = {NodeGroup{1, 16, 0, 1, "t4"}};
+  Workload w;
+  for (int k = 0; k < 5; ++k) w.jobs.push_back(Job(k + 1, 0, 100 + 10 * k, 1, -1, 1, "", 250));
+  w.jobs.push_back(Job(6, 1, 10, 1, -1, 1));
+  ReplayOptions o;
+  o.check = true;
+  o.mode = sched::BackfillMode::kFcfs;
+  Result<ReplayResult> r = Replay(w, m, o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const auto& j = r->jobs;
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(j[k].start_s, 0) << k;
+  EXPECT_EQ(j[4].start_s, 100) << "the first quarter back";
+  EXPECT_EQ(j[5].start_s, 240) << "the whole GPU once every share has ended";
+  EXPECT_EQ(r->summary.violations, 0);
 }
 
 // Jobs already running hold the machine: a 4-node job waits for the prefilled ones to end,
