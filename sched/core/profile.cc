@@ -58,6 +58,12 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
                                          const std::vector<size_t>* only)
     : now_(now) {
   const size_t count = only ? only->size() : free_now.size();
+  auto shared = [](int32_t m) { return m > 0 && m < kWholeGpu; };
+  for (const NodeView& v : free_now)
+    shares_ = shares_ || std::ranges::any_of(v.gpu_milli_used, shared);
+  for (const RunningJob& r : running) {
+    for (const NodeAllocation& a : r.alloc) shares_ = shares_ || shared(a.gpu_milli);
+  }
   index_.reserve(count);
   nodes_.reserve(count);
   views_.reserve(count);
@@ -80,7 +86,7 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
     n.capacity.cpus = v.profile.cpus;
     n.capacity.mem_mib = v.profile.mem_mib;
     Level first{v.free_cpus, v.free_mem_mib, Bits(v.gpu_free) & n.capacity.gpus, {}};
-    for (size_t g = 0; g < kShareGpus; ++g) {
+    for (size_t g = 0; shares_ && g < kShareGpus; ++g) {
       first.used[g] = static_cast<uint16_t>(g < gpus.size() ? GpuUsedMilli(v, g) : kWholeGpu);
     }
     n.steps.push_back({now, first});
@@ -107,7 +113,7 @@ AvailabilityProfile::AvailabilityProfile(TimeMs now, const std::vector<NodeView>
     Node& n = nodes_[i];
     Level cur = n.steps[0].free;
     for (size_t k = 0; k < b.size(); ++k) {
-      cur.Apply(b[k].second, +1);
+      cur.Apply(b[k].second, +1, shares_);
       cur.cpus = std::min(cur.cpus, n.capacity.cpus);
       cur.mem_mib = std::min(cur.mem_mib, n.capacity.mem_mib);
       cur.gpus &= n.capacity.gpus;
@@ -169,7 +175,7 @@ uint64_t AvailabilityProfile::ModelMask(const Node& n, const Need& need) const {
 // Here it only narrows the nodes a snapshot holds; Place decides.
 bool AvailabilityProfile::Fits(size_t i, const Need& need, const Level& free) const {
   if (free.cpus < need.cpus || free.mem_mib < need.mem_mib) return false;
-  if (need.milli > 0) return free.HasShare(ModelMask(nodes_[i], need), need.milli);
+  if (need.milli > 0) return free.HasShare(ModelMask(nodes_[i], need), need.milli, shares_);
   return need.gpus <= 0 || std::popcount(free.gpus & ModelMask(nodes_[i], need)) >= need.gpus;
 }
 
@@ -177,7 +183,7 @@ AvailabilityProfile::Level AvailabilityProfile::FreeOver(size_t i, TimeMs start,
   const auto& s = nodes_[i].steps;
   size_t j = StepAt(i, start);
   Level l = s[j].free;
-  for (size_t k = j + 1; k < s.size() && s[k].t < end; ++k) l.Meet(s[k].free);
+  for (size_t k = j + 1; k < s.size() && s[k].t < end; ++k) l.Meet(s[k].free, shares_);
   return l;
 }
 
@@ -214,11 +220,17 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
                                                        const std::vector<size_t>& candidates,
                                                        TimeMs start, TimeMs end,
                                                        const NodeMask* mask) const {
+  // What a candidate has free, without the thousandths (the choice of a plain job reads only
+  // these; the rest is read again for the nodes chosen).
   struct Fit {
     size_t node;
-    Level free;
+    int32_t cpus;
+    uint64_t gpus;
   };
   std::vector<Fit> fits;
+  auto level = [&](size_t i) {
+    return start == now_ && nodes_[i].rising ? nodes_[i].steps[0].free : FreeOver(i, start, end);
+  };
   std::vector<int32_t> count(needs.size(), 0);
   auto any_fits = [&](size_t i, const Level& l) {
     for (const Need& n : needs)
@@ -230,12 +242,15 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
     // What is free at `now` bounds what is free from then on: a cheap first test.
     const Node& n = nodes_[i];
     if (start == now_ && !any_fits(i, n.steps[0].free)) continue;
-    Level l = start == now_ && n.rising ? n.steps[0].free : FreeOver(i, start, end);
+    Level over;
+    const bool first = start == now_ && n.rising;
+    if (!first) over = FreeOver(i, start, end);
+    const Level& l = first ? n.steps[0].free : over;
     bool any = false;
     for (size_t c = 0; c < needs.size(); ++c) {
       if (Fits(i, needs[c], l)) ++count[c], any = true;
     }
-    if (any) fits.push_back({i, l});
+    if (any) fits.push_back({i, l.cpus, l.gpus});
   }
   for (size_t c = 0; c < needs.size(); ++c)
     if (count[c] < needs[c].nodes) return std::nullopt;
@@ -251,8 +266,8 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
     std::vector<Candidate> cands;
     cands.reserve(fits.size());
     for (size_t k = 0; k < fits.size(); ++k) {
-      const Level& l = fits[k].free;
-      cands.push_back({PlacementWaste(l.cpus, std::popcount(l.gpus), need.cpus, need.gpus), k});
+      const Fit& f = fits[k];
+      cands.push_back({PlacementWaste(f.cpus, std::popcount(f.gpus), need.cpus, need.gpus), k});
     }
     auto better = [](const Candidate& a, const Candidate& b) {
       return a.waste != b.waste ? a.waste < b.waste : a.k < b.k;
@@ -268,7 +283,7 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
       a.cpus = need.cpus;
       a.mem_mib = need.mem_mib;
       if (need.gpus > 0) {
-        SetFree(&v, f.free);
+        SetFree(&v, level(f.node));
         a.gpu_indices = PickGpus(v, spec.gpu_model, need.gpus);
       }
       alloc.push_back(std::move(a));
@@ -280,7 +295,7 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
   compact_.resize(fits.size());
   for (size_t k = 0; k < fits.size(); ++k) {
     compact_[k] = views_[fits[k].node];
-    SetFree(&compact_[k], fits[k].free);
+    SetFree(&compact_[k], level(fits[k].node));
     compact_[k].up = true;
   }
   Placement p = PlaceJob(spec, compact_);
@@ -311,7 +326,7 @@ std::optional<AvailabilityProfile::Window> AvailabilityProfile::NextWindow(
     for (size_t k = j + 1; k < s.size(); ++k) {
       TimeMs unseen_until = SubMs(s[k].t, duration);
       if (last <= unseen_until) break;
-      acc.Meet(s[k].free);
+      acc.Meet(s[k].free, shares_);
       if (!Fits(i, need, acc)) {
         last = unseen_until;
         break;

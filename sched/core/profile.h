@@ -180,6 +180,10 @@ class AvailabilityProfile {
   // change points.
   std::pair<size_t, size_t> Span(size_t i, TimeMs start, TimeMs end);
   const std::vector<size_t>& OpenNow() const;
+  // Whether thousandths of GPUs are kept (profile_level.h): from the first share seen on.
+  bool shares_ = false;
+  // Turns them on, setting every step's from its bits (no GPU is shared before).
+  void KeepShares();
 
   TimeMs now_ = 0;
   std::vector<Node> nodes_;

@@ -18,7 +18,7 @@
 
 namespace corral::sched {
 
-inline constexpr size_t kShareGpus = 16;  // GPUs past these are only ever taken whole
+inline constexpr size_t kShareGpus = 8;  // GPUs past these are only ever taken whole
 
 struct ProfileLevel {
   int32_t cpus = 0;
@@ -33,24 +33,34 @@ struct ProfileLevel {
     l.used.fill(kWholeGpu);
     return l;
   }
+  // Each operation below takes `shares`: whether thousandths are kept at all. Until some GPU is
+  // shared they are not (all zero), and a GPU is either wholly free or held whole.
+
   // The least of this and `o`: what is free throughout both.
-  void Meet(const ProfileLevel& o) {
+  void Meet(const ProfileLevel& o, bool shares) {
     cpus = std::min(cpus, o.cpus);
     mem_mib = std::min(mem_mib, o.mem_mib);
     gpus &= o.gpus;
+    if (!shares) return;
     for (size_t k = 0; k < kShareGpus; ++k) used[k] = std::max(used[k], o.used[k]);
   }
   // Takes (sign < 0) or gives back (sign > 0) the part `d`.
-  void Apply(const ProfileLevel& d, int sign) {
+  void Apply(const ProfileLevel& d, int sign, bool shares) {
     cpus += sign * d.cpus;
     mem_mib += sign * d.mem_mib;
     gpus = sign < 0 ? gpus & ~d.gpus : gpus | d.gpus;
+    if (!shares) return;
     for (size_t k = 0; k < kShareGpus; ++k) {
       if (!d.used[k]) continue;
       const int v = std::clamp(int{used[k]} - sign * int{d.used[k]}, 0, int{kWholeGpu});
       used[k] = static_cast<uint16_t>(v);
       gpus = v == 0 ? gpus | (uint64_t{1} << k) : gpus & ~(uint64_t{1} << k);
     }
+  }
+  // Sets the thousandths from the bits, as they are while no GPU is shared: 0 where wholly free,
+  // else kWholeGpu.
+  void KeepShares() {
+    for (size_t k = 0; k < kShareGpus; ++k) used[k] = (gpus >> k) & 1 ? 0 : kWholeGpu;
   }
   // Adds the part `d` to this part (the caller checked that no GPU goes over whole).
   void Add(const ProfileLevel& d) {
@@ -60,8 +70,9 @@ struct ProfileLevel {
     for (size_t k = 0; k < kShareGpus; ++k) used[k] = static_cast<uint16_t>(used[k] + d.used[k]);
   }
   // Whether the part `d` is free here; GPUs outside `capacity` never are.
-  bool Holds(const ProfileLevel& d, uint64_t capacity) const {
+  bool Holds(const ProfileLevel& d, uint64_t capacity, bool shares) const {
     if (cpus < d.cpus || mem_mib < d.mem_mib || (gpus & d.gpus) != d.gpus) return false;
+    if (!shares) return true;  // the caller keeps shares on before one is reserved
     for (size_t k = 0; k < kShareGpus; ++k) {
       if (!d.used[k]) continue;
       if (!(capacity & (uint64_t{1} << k)) || used[k] + d.used[k] > kWholeGpu) return false;
@@ -69,7 +80,8 @@ struct ProfileLevel {
     return true;
   }
   // Whether one of the GPUs in `mask` has `milli` thousandths left.
-  bool HasShare(uint64_t mask, int32_t milli) const {
+  bool HasShare(uint64_t mask, int32_t milli, bool shares) const {
+    if (!shares) return (gpus & mask) != 0;
     for (size_t k = 0; k < kShareGpus; ++k) {
       if ((mask & (uint64_t{1} << k)) && used[k] + milli <= kWholeGpu) return true;
     }

@@ -54,7 +54,7 @@ void AvailabilityProfile::Apply(size_t i, const Level& l, TimeMs start, TimeMs e
   if (sign < 0 && start > now_) SetRising(i, false);
   const auto [j0, j1] = Span(i, start, end);
   for (size_t k = j0; k < j1; ++k) {
-    n.steps[k].free.Apply(l, sign);
+    n.steps[k].free.Apply(l, sign, shares_);
   }
   if (sign > 0 && start == now_ && n.steps[0].free.cpus > 0) {
     auto it = std::lower_bound(open_now_.begin(), open_now_.end(), i);
@@ -69,16 +69,32 @@ void AvailabilityProfile::Block(const std::string& name, TimeMs start, TimeMs en
   Node& n = nodes_[it->second];
   if (start > now_) SetRising(it->second, false);
   const auto [j0, j1] = Span(it->second, start, end);
-  for (size_t k = j0; k < j1; ++k) n.steps[k].free = Level::None();
+  for (size_t k = j0; k < j1; ++k) n.steps[k].free = shares_ ? Level::None() : Level{};
 }
+
+void AvailabilityProfile::KeepShares() {
+  if (shares_) return;
+  shares_ = true;
+  for (Node& n : nodes_) {
+    for (Step& st : n.steps) st.free.KeepShares();
+  }
+}
+
+namespace {
+bool HasShare(const Allocation& alloc) {
+  return std::ranges::any_of(
+      alloc, [](const NodeAllocation& a) { return a.gpu_milli > 0 && a.gpu_milli < kWholeGpu; });
+}
+}  // namespace
 
 bool AvailabilityProfile::Reserve(const Allocation& alloc, TimeMs start, TimeMs end) {
   if (start < now_ || end <= start) return false;
+  if (HasShare(alloc)) KeepShares();
   auto per_node = PerNode(alloc);
   if (!per_node) return false;
   for (const auto& [i, l] : *per_node) {
     Level f = FreeOver(i, start, end);
-    if (!f.Holds(l, nodes_[i].capacity.gpus)) return false;
+    if (!f.Holds(l, nodes_[i].capacity.gpus, shares_)) return false;
   }
   for (const auto& [i, l] : *per_node) Apply(i, l, start, end, -1);
   return true;
@@ -86,6 +102,7 @@ bool AvailabilityProfile::Reserve(const Allocation& alloc, TimeMs start, TimeMs 
 
 void AvailabilityProfile::Unreserve(const Allocation& alloc, TimeMs start, TimeMs end) {
   if (start < now_ || end <= start) return;
+  if (HasShare(alloc)) KeepShares();
   auto per_node = PerNode(alloc);
   if (!per_node) return;
   for (const auto& [i, l] : *per_node) Apply(i, l, start, end, +1);

@@ -54,6 +54,25 @@ int32_t Machine::MaxGpusPerNode() const {
   return n;
 }
 
+std::vector<NodeProfile> Machine::NodeProfiles() const {
+  std::vector<NodeProfile> out;
+  out.reserve(static_cast<size_t>(Nodes()));
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const NodeGroup& grp = groups[g];
+    for (int32_t i = 0; i < grp.count; ++i) {
+      NodeProfile p;
+      p.name =
+          (groups.size() == 1 ? "n" : "g" + std::to_string(g + 1) + "n") + std::to_string(i + 1);
+      p.cpus = grp.cpus;
+      p.mem_mib = grp.mem_mib > 0 ? grp.mem_mib : 1024;
+      for (int32_t k = 0; k < grp.gpus; ++k)
+        p.gpus.push_back(GpuDevice{k, grp.gpu_model, 0, -1, ""});
+      out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
 std::string Machine::Describe() const {
   std::string out = std::to_string(Nodes()) + " nodes";
   size_t shown = 0;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/node.h"
 #include "sched/sim/workload.h"
 
 namespace corral::sim {
@@ -24,6 +25,9 @@ struct Machine {
   int64_t Gpus() const;
   int32_t MaxCpusPerNode() const;
   int32_t MaxGpusPerNode() const;
+  // Its nodes as the scheduler sees them: "n1", "n2"... (one group) or "g2n1"..., memory 1 GiB
+  // where it is not modelled, GPUs with no NUMA node or switch known.
+  std::vector<NodeProfile> NodeProfiles() const;
   // "1213 nodes: 2 x 64 CPUs 2 p100, ..." (the first few groups).
   std::string Describe() const;
 };

@@ -26,21 +26,8 @@ class Nodes {
   Nodes(const Machine& m, std::vector<sched::NodeView>* views) : views_(views) {
     views_->clear();
     views_->reserve(static_cast<size_t>(m.Nodes()));
-    for (size_t g = 0; g < m.groups.size(); ++g) {
-      const NodeGroup& grp = m.groups[g];
-      for (int32_t i = 0; i < grp.count; ++i) {
-        NodeProfile p;
-        p.name = (m.groups.size() == 1 ? "n" : "g" + std::to_string(g + 1) + "n") +
-                 std::to_string(i + 1);
-        p.cpus = grp.cpus;
-        p.mem_mib = grp.mem_mib > 0 ? grp.mem_mib : 1024;
-        for (int32_t k = 0; k < grp.gpus; ++k) {
-          p.gpus.push_back(GpuDevice{k, grp.gpu_model, 0, -1, ""});
-        }
-        views_->push_back(sched::NodeView::Idle(p));
-        profiles_.push_back(std::move(p));
-      }
-    }
+    profiles_ = m.NodeProfiles();
+    for (const NodeProfile& p : profiles_) views_->push_back(sched::NodeView::Idle(p));
     pos_ = sched::IndexNodes(*views_);
     free_cpus_ = total_cpus_ = m.Cpus();
     free_gpus_ = total_gpus_ = m.Gpus() * sched::kWholeGpu;
