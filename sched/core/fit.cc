@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "sched/core/fragmentation.h"
 #include "sched/core/gpu_share.h"
 
 namespace corral::sched {
@@ -200,13 +201,32 @@ Placement PlaceJob(const JobSpec& s, const std::vector<NodeView>& nodes) {
   return Placement::Placed(std::move(all));
 }
 
-Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {
+Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes, const JobMix* mix) {
   if (s.nodes < 1) return Placement::Infeasible("--nodes: must be at least 1");
   const int32_t cpus = s.CpusPerNode();
   const int32_t gpus = s.GpusPerNode();
   struct Candidate {
     size_t index;
-    int64_t waste;  // lower is better
+    int64_t waste;    // lower is better
+    double frag = 0;  // with a mix: the growth of its fragmentation, before waste
+  };
+  const bool fgd = mix && !mix->empty() && s.nodes == 1;
+  // What the job would take on `n` (GPUs by what Place would pick of them, any free ones for
+  // whole GPUs: fragmentation does not tell free GPUs of one model apart).
+  auto growth = [&](const NodeView& n) {
+    NodeAllocation a;
+    a.cpus = cpus;
+    if (s.gpu_milli > 0) {
+      a.gpu_indices = {PickShare(n, s.gpu_model, s.gpu_milli)};
+      a.gpu_milli = s.gpu_milli;
+    } else {
+      for (size_t i = 0; i < n.profile.gpus.size() && a.gpu_indices.size() < size_t(gpus); ++i) {
+        if (n.gpu_free[i] && GpuModelMatches(s.gpu_model, n.profile.gpus[i].model)) {
+          a.gpu_indices.push_back(static_cast<int32_t>(i));
+        }
+      }
+    }
+    return Fragmentation(n, *mix, &a) - Fragmentation(n, *mix);
   };
   std::vector<Candidate> cands;
   int32_t up = 0;
@@ -217,13 +237,13 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {
     if (n.free_cpus < cpus || n.free_mem_mib < s.mem_mib) continue;
     if (s.gpu_milli > 0) {
       const int64_t waste = ShareWaste(n, s.gpu_model, s.gpu_milli, cpus);
-      if (waste >= 0) cands.push_back({i, waste});
+      if (waste >= 0) cands.push_back({i, waste, fgd ? growth(n) : 0});
       continue;
     }
     if (gpus > 0 && FreeGpus(n, s.gpu_model) < gpus) continue;
     const int32_t all_free = n.profile.gpus.empty() ? 0 : FreeGpus(n, "");
     int64_t waste = PlacementWaste(n.free_cpus, all_free, cpus, gpus);
-    cands.push_back({i, waste});
+    cands.push_back({i, waste, fgd ? growth(n) : 0});
   }
   if (static_cast<int32_t>(cands.size()) < s.nodes) {
     if (up < s.nodes) {
@@ -233,7 +253,11 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes) {
     return Placement::NotNow("Resources");
   }
   // The s.nodes least wasteful, ties to the first listed: only those need ordering.
-  auto better = [](const Candidate& a, const Candidate& b) {
+  // With a mix, ties of fragmentation go to the node listed first: packing in a fixed order
+  // keeps the rest whole, and on the Alibaba trace it beats best fit as a tie-break (0.9445 of the
+  // GPUs allocated against 0.9340; bench/placement).
+  auto better = [fgd](const Candidate& a, const Candidate& b) {
+    if (fgd) return a.frag != b.frag ? a.frag < b.frag : a.index < b.index;
     return a.waste != b.waste ? a.waste < b.waste : a.index < b.index;
   };
   if (s.nodes == 1) {

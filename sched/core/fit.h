@@ -12,6 +12,8 @@
 
 namespace corral::sched {
 
+class JobMix;  // fragmentation.h
+
 // A node as the scheduler sees it at one instant: what it has and what is free.
 struct NodeView {
   NodeProfile profile;
@@ -49,8 +51,12 @@ struct Placement {
 // Prefers nodes that leave the least unused (best fit) and, for jobs without GPUs, nodes
 // without GPUs, so GPU nodes stay free for GPU jobs. GPUs are taken on one NUMA node where
 // possible. A share of a GPU (spec.gpu_milli) goes where ShareWaste is least: on a GPU already
-// shared before a whole one is broken. Does not modify `nodes`.
-Placement Place(const JobSpec& spec, const std::vector<NodeView>& nodes);
+// shared before a whole one is broken. With a `mix` of the jobs expected (fragmentation.h), a
+// one-node job goes where it grows the nodes' expected GPU fragmentation least (FGD; a CPU job
+// too, as it takes CPUs that GPU jobs need), ties to the node listed first. Does not modify
+// `nodes`.
+Placement Place(const JobSpec& spec, const std::vector<NodeView>& nodes,
+                const JobMix* mix = nullptr);
 
 // Place's measure of a node for a job (lower is better): unused GPUs weigh heavily, so GPU nodes
 // stay free for GPU jobs, then unused CPUs (best fit). `free_*` is what the node has free, the

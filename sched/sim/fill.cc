@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "sched/core/fit.h"
+#include "sched/core/fragmentation.h"
 #include "sched/core/gpu_share.h"
 
 namespace corral::sim {
@@ -12,6 +13,8 @@ const char* FillPolicyName(FillPolicy p) {
   switch (p) {
     case FillPolicy::kCorral:
       return "corral";
+    case FillPolicy::kPlain:
+      return "corral-plain";
     case FillPolicy::kFirstFit:
       return "first-fit";
     case FillPolicy::kBestFit:
@@ -74,10 +77,11 @@ int64_t FreeGpuMilli(const NodeView& n) {
   return free;
 }
 
-std::optional<Allocation> Choose(FillPolicy p, JobSpec s, const std::vector<NodeView>& nodes) {
+std::optional<Allocation> Choose(FillPolicy p, JobSpec s, const std::vector<NodeView>& nodes,
+                                 const sched::JobMix& mix) {
   if (p == FillPolicy::kWholeGpus) s.gpu_milli = 0;
-  if (p == FillPolicy::kCorral || p == FillPolicy::kWholeGpus) {
-    sched::Placement pl = sched::Place(s, nodes);
+  if (p == FillPolicy::kCorral || p == FillPolicy::kPlain || p == FillPolicy::kWholeGpus) {
+    sched::Placement pl = sched::Place(s, nodes, p == FillPolicy::kCorral ? &mix : nullptr);
     if (pl.kind != sched::Placement::Kind::kPlaced) return std::nullopt;
     return std::move(pl.alloc);
   }
@@ -114,6 +118,7 @@ Result<FillResult> Fill(const Workload& w, const Machine& m, FillPolicy policy,
   for (const NodeProfile& p : m.NodeProfiles()) nodes.push_back(NodeView::Idle(p));
   const sched::NodeIndex index = sched::IndexNodes(nodes);
   FillResult r;
+  sched::JobMix mix;  // of the pods arrived so far, as a scheduler would learn it
   int64_t arrived = 0, allocated = 0;
   double next_point = o.step;
   bool at_capacity = false;
@@ -124,7 +129,8 @@ Result<FillResult> Fill(const Workload& w, const Machine& m, FillPolicy policy,
     ++r.pods;
     r.gpu_pods += s.gpus > 0;
     arrived += demand;
-    if (std::optional<Allocation> a = Choose(policy, s, nodes)) {
+    mix.Add(s);
+    if (std::optional<Allocation> a = Choose(policy, s, nodes, mix)) {
       sched::TakeAt(*a, index, &nodes);
       ++r.placed;
       r.gpu_placed += s.gpus > 0;

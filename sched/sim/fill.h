@@ -16,7 +16,8 @@
 namespace corral::sim {
 
 enum class FillPolicy {
-  kCorral,     // the scheduler's own Place (fit.h, gpu_share.h)
+  kCorral,     // the scheduler's own Place (fit.h) with the mix of pods arrived so far (FGD)
+  kPlain,      // the scheduler's own Place without a mix: best fit, shares first (gpu_share.h)
   kFirstFit,   // the first node that fits, its first GPUs with room (Slurm's default order)
   kBestFit,    // the node left with the least free GPU capacity, then CPUs; first GPUs there
   kWholeGpus,  // Place, but a share of a GPU takes a whole one (Slurm without GPU sharing)
