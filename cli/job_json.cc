@@ -29,7 +29,6 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
                         {"mem_mib", s.mem_mib()},
                         {"gpus", s.gpus()},
                         {"gpus_per_node", s.gpus_per_node()},
-                        {"gpu_share", s.gpu_milli() / 1000.0},
                         {"gpu_model", s.gpu_model()},
                         {"time_limit_ms", s.time_limit_ms()},
                         {"submit_ms", j.submit_ms()},
@@ -41,6 +40,7 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
                         {"stderr", j.stderr_path()},
                         {"workdir", s.workdir()},
                         {"allocation", alloc}};
+  if (s.gpu_milli() > 0) out["gpu_share"] = s.gpu_milli() / 1000.0;  // of one GPU
   out["array_job_id"] = s.array_job_id();
   out["array_task_id"] = s.array_job_id() > 0 ? s.array_task_id() : -1;
   // The entry stands for these pending tasks of the array (without `corral queue --array`).

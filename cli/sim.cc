@@ -45,7 +45,7 @@ constexpr const char* kUsage =
 
 struct Flags {
   std::string trace_path, format, nodes_path, policy, compare, jobs_csv, jobs_h5, svg, cluster;
-  bool json = false, strict = false, check = false, no_prefill = false;
+  bool json = false, strict = false, check = false, no_prefill = false, whole_gpus = false;
   int32_t nodes = 0, cpus_per_node = 0, gpus_per_node = 0, windows = 0, window_jobs = 1024;
   uint64_t seed = 1;
 };
@@ -119,6 +119,8 @@ int Sim(const Args& args) {
       "seed", po::value(&f.seed), "the windows' random seed (default 1)")(
       "no-prefill", po::bool_switch(&f.no_prefill), "windows start on an empty machine")(
       "strict", po::bool_switch(&f.strict), "stop at the first malformed line")(
+      "whole-gpus", po::bool_switch(&f.whole_gpus),
+      "give a job asking for a share of a GPU a whole one, as Slurm would")(
       "check", po::bool_switch(&f.check), "verify the replay's invariants as it runs");
   po::variables_map vm;
   int exit = 0;
@@ -207,6 +209,7 @@ int Sim(const Args& args) {
     ro.mode = policy.mode;
     ro.fairshare = policy.fairshare;
     ro.check = f.check;
+    ro.share_gpus = !f.whole_gpus;
     sim::SeriesRecorder rec(60);  // one point a minute at most
     // Windows are charted back to back: each one's clock is shifted to begin where the one
     // before it ended.

@@ -119,9 +119,10 @@ void PrintSimTable(const SimInput& in, const std::vector<SimRun>& runs, std::ost
         << " jobs have no requested time; their run time is their limit\n";
   }
   if (t.fractional_gpus > 0) {
-    out << "fractional GPUs: " << t.fractional_gpus
-        << " jobs ask for a share of one GPU; each is given a whole GPU (placement does not share "
-           "GPUs yet)\n";
+    out << "fractional GPUs: " << t.fractional_gpus << " jobs ask for a share of one GPU; "
+        << (first.fractional_rounded > 0 ? "each is given a whole GPU (--whole-gpus)"
+                                         : "each gets that share of a device")
+        << "\n";
   }
   if (!runs[0].windows.empty()) {
     out << "protocol: " << runs[0].windows.size() << " windows of " << first.jobs

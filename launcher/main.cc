@@ -106,6 +106,10 @@ int main(int argc, char** argv) {
   ao.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
   ao.state_dir = state_dir;
   ao.shared_host = shared_host;
+  if (Result<std::vector<std::vector<int32_t>>> cpus = NumaCpus(topology); cpus.ok()) {
+    ao.numa_cpus = std::move(cpus).value();
+  }
+  ao.bind_cpus = topology.empty() && !shared_host;
   NodeAgent agent(ao);
   OnTerminationSignal([&agent](int s) {
     spdlog::info("signal {}: stopping", s);

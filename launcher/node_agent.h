@@ -21,6 +21,11 @@ struct AgentOptions {
   std::string state_dir;
   std::string bin_dir;       // where corral, corral-rsh live (put on the jobs' PATH)
   bool shared_host = false;  // several simulated nodes share this host: MPI settings for that
+  // The PUs of each NUMA node (profile.h NumaCpus): a GPU job's part is given those of its GPUs'
+  // NUMA nodes (cpu_bind.h), exported as CORRAL_CPU_BIND.
+  std::vector<std::vector<int32_t>> numa_cpus;
+  // Whether to bind the job's processes to them too: on this machine's own topology, alone on it.
+  bool bind_cpus = false;
   int kill_grace_ms = 2000;
 };
 

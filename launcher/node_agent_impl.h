@@ -37,6 +37,7 @@ struct LocalJob {
   TimeMs signal_at = 0;  // monotonic: when --signal is due; 0 = none, or sent
   bool cancelled = false, timed_out = false;
   std::string dir;
+  std::vector<int32_t> pus;  // the CPUs it is given on this node (cpu_bind.h); empty: none
 };
 
 // A job's directory holds its script and hostfile, and is its TMPDIR (node_jobs.cc).
@@ -160,6 +161,7 @@ class NodeAgent::Impl {
   void RunOnce();
   void Dispatch(const v1::ControllerMessage& m);
   void Launch(const v1::LaunchJob& l);
+  void GiveCpus(LocalJob* j) const;
   // SIGTERM, then SIGKILL after `grace_ms` (<= 0: --kill-grace), to every process of the job.
   void CancelJob(int64_t job_id, bool forget, int64_t grace_ms = 0);
   void StartStep(const v1::StartStep& s);

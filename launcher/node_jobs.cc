@@ -13,10 +13,12 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <tuple>
 
 #include "common/log.h"
 #include "fabric/convert.h"
+#include "launcher/cpu_bind.h"
 #include "launcher/node_agent_impl.h"
 
 namespace corral {
@@ -125,6 +127,27 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
   return EnvList(env.begin(), env.end());
 }
 
+// A GPU job's part here gets CPUs of its GPUs' NUMA nodes, apart from those of the other jobs
+// here where it can (cpu_bind.h). Called with mu held.
+void NodeAgent::Impl::GiveCpus(LocalJob* j) const {
+  std::vector<int32_t> near;
+  int32_t cpus = 0;
+  for (const auto& a : j->info.alloc()) {
+    if (a.node() != opts.profile.name) continue;
+    cpus += a.cpus();
+    for (int32_t g : a.gpu_indices()) {
+      if (g >= 0 && static_cast<size_t>(g) < opts.profile.gpus.size()) {
+        near.push_back(opts.profile.gpus[g].numa);
+      }
+    }
+  }
+  if (near.empty()) return;
+  std::set<int32_t> busy;
+  for (const auto& [id, other] : jobs) busy.insert(other.pus.begin(), other.pus.end());
+  j->pus = PickCpus(opts.numa_cpus, near, cpus, busy);
+  if (!j->pus.empty()) j->env.emplace_back("CORRAL_CPU_BIND", CpuList(j->pus));
+}
+
 void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
   const auto& info = l.job();
   int64_t id = info.id();
@@ -179,6 +202,7 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
     Send(m);
     return;
   }
+  GiveCpus(&j);
   v1::NodeJournalEntry entry;
   entry.set_job_id(id);
   entry.set_restarts(info.restarts());
@@ -202,6 +226,7 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
   sp.cwd = info.spec().workdir();
   sp.stdout_path = info.stdout_path();
   sp.stderr_path = info.stderr_path();
+  if (opts.bind_cpus) sp.cpus = j.pus;
   auto pid = Spawn(sp);
   if (!pid.ok()) {
     spdlog::error("job {}: {}", id, pid.status().message());

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -160,12 +161,23 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   posix_spawnattr_setsigdefault(&attr, &all);  // corral-node ignores SIGPIPE; jobs must not
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // glibc's posix_spawn has no affinity attribute: the thread takes the job's CPUs for the call.
+  cpu_set_t saved, bound;
+  bool rebind = false;
+  if (!spec.cpus.empty() && sched_getaffinity(0, sizeof saved, &saved) == 0) {
+    CPU_ZERO(&bound);
+    for (int32_t c : spec.cpus) {
+      if (c >= 0 && c < CPU_SETSIZE && CPU_ISSET(c, &saved)) CPU_SET(c, &bound);
+    }
+    rebind = CPU_COUNT(&bound) > 0 && sched_setaffinity(0, sizeof bound, &bound) == 0;
+  }
   pid_t pid = -1;
   int rc = ENOENT;
   for (const auto& c : candidates) {
     rc = posix_spawn(&pid, c.c_str(), &fa, &attr, argv.data(), envp.data());
     if (rc != ENOENT && rc != ENOTDIR) break;
   }
+  if (rebind) sched_setaffinity(0, sizeof saved, &saved);
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   Status failed;

@@ -25,12 +25,15 @@ struct SpawnSpec {
   // Where stdout/stderr go: a file path (truncated), or -1/-1 fds to use pipes instead.
   std::string stdout_path, stderr_path;
   int stdout_fd = -1, stderr_fd = -1;  // when >= 0: dup'ed onto 1 and 2 in the child
+  std::vector<int32_t> cpus;           // when set: the CPUs (OS indices) the child is bound to
 };
 
 // Starts the process (posix_spawn). The child gets stdin from /dev/null, a new session,
 // default signal dispositions and no other descriptors. Fails, naming the file, when an output
 // file cannot be opened, the working directory is missing or the program cannot be executed;
-// the last two also write the reason to the child's stderr destination.
+// the last two also write the reason to the child's stderr destination. With `cpus`, the child
+// starts bound to them (the spawning thread is, around posix_spawn: the child inherits it); CPUs
+// this process may not use are left out, and none left means no binding.
 Result<pid_t> Spawn(const SpawnSpec& spec);
 
 // Signals every process of (job_id, session) on this host: the sessions of `leaders`, their

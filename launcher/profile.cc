@@ -397,4 +397,26 @@ Result<NodeProfile> BuildProfile(const ProfileOptions& opts) {
   return p;
 }
 
+Result<std::vector<std::vector<int32_t>>> NumaCpus(const std::string& topology) {
+  Result<Topology> loaded = LoadTopology(topology);
+  if (!loaded.ok()) return loaded.status();
+  hwloc_topology_t t = loaded->get();
+  hwloc_const_cpuset_t allowed = hwloc_topology_get_allowed_cpuset(t);
+  auto pus_of = [&](hwloc_const_cpuset_t set) {
+    std::vector<int32_t> pus;
+    hwloc_bitmap_t in = hwloc_bitmap_alloc();
+    hwloc_bitmap_and(in, set, allowed);
+    for (int i = hwloc_bitmap_first(in); i >= 0; i = hwloc_bitmap_next(in, i)) pus.push_back(i);
+    hwloc_bitmap_free(in);
+    return pus;
+  };
+  std::vector<std::vector<int32_t>> out;
+  const int n = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE);
+  for (int i = 0; i < n; ++i) {
+    out.push_back(pus_of(hwloc_get_obj_by_type(t, HWLOC_OBJ_NUMANODE, i)->cpuset));
+  }
+  if (out.empty()) out.push_back(pus_of(hwloc_get_root_obj(t)->cpuset));
+  return out;
+}
+
 }  // namespace corral

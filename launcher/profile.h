@@ -42,4 +42,9 @@ struct ProfileOptions {
 // and the reason; hwloc failures on this machine are Internal. Never throws.
 Result<NodeProfile> BuildProfile(const ProfileOptions& opts);
 
+// The PUs of each NUMA node of `topology` (as ProfileOptions::topology), by logical index (as
+// GpuDevice::numa): their OS indices, those this process may use. One entry with every PU when
+// the topology has no NUMA node. Errors as BuildProfile's.
+Result<std::vector<std::vector<int32_t>>> NumaCpus(const std::string& topology);
+
 }  // namespace corral

@@ -410,5 +410,21 @@ TEST(KnownGpuMemMib, Table) {
   EXPECT_EQ(KnownGpuMemMib("b200"), 0);
 }
 
+TEST(NumaCpus, ThePusOfEachNumaNode) {
+  auto two = NumaCpus("pack:1 numa:2 core:2 pu:2");
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  EXPECT_EQ(*two, (std::vector<std::vector<int32_t>>{{0, 1, 2, 3}, {4, 5, 6, 7}}));
+  auto flat = NumaCpus("core:3 pu:1");
+  ASSERT_TRUE(flat.ok()) << flat.status().message();
+  ASSERT_EQ(flat->size(), 1u) << "hwloc gives a machine one NUMA node when it names none";
+  EXPECT_EQ(flat->front(), (std::vector<int32_t>{0, 1, 2}));
+  auto here = NumaCpus("");
+  ASSERT_TRUE(here.ok()) << here.status().message();
+  size_t pus = 0;
+  for (const auto& n : *here) pus += n.size();
+  EXPECT_GE(pus, 1u);
+  EXPECT_FALSE(NumaCpus("pack:0 pu:1").ok());
+}
+
 }  // namespace
 }  // namespace corral

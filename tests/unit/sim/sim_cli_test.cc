@@ -129,9 +129,15 @@ TEST_F(SimCli, GpuTracesAreToldFromTheirContent) {
   EXPECT_EQ(j["trace"]["unreplayable"], 1) << "never scheduled";
   EXPECT_EQ(j["machine"]["nodes"], 2);
   EXPECT_EQ(j["machine"]["source"], "the trace's node list");
-  EXPECT_EQ(j["policies"][0]["fractional_gpus_rounded_up"], 1);
+  EXPECT_EQ(j["policies"][0]["fractional_gpus_rounded_up"], 0) << "it gets half a T4";
   // Pods 1 and 2 fill both nodes; pod 3 waits until 100.
   EXPECT_DOUBLE_EQ(j["policies"][0]["mean_wait_s"].get<double>(), 94 / 3.0);
+  r = Sim("--trace " + pods + " --json --check --whole-gpus");
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["policies"][0]["fractional_gpus_rounded_up"], 1);
+  r = Sim("--trace " + pods);
+  EXPECT_NE(r.out.find("each gets that share of a device"), std::string::npos) << r.out;
 }
 
 TEST_F(SimCli, WindowsAndTheChart) {

@@ -1,0 +1,84 @@
+// Placement on a node, end to end: a GPU job's GPUs share a NUMA node, CUDA_VISIBLE_DEVICES lists
+// them and CORRAL_CPU_BIND names CPUs of that NUMA node; a share of a GPU runs beside another
+// share on the same device, and `corral queue --json` shows both.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/local_cluster.h"
+
+namespace corral::testing {
+namespace {
+
+// One node of two NUMA nodes (PUs 0-3 and 4-7): GPU 0 on NUMA 0, GPUs 1 and 2 on NUMA 1.
+const char* const kTwoNuma = R"(nodes:
+  - name: big
+    topology: "pack:1 numa:2(memory=16GB) core:4 pu:1"
+    gpus: "1xT4@numa0,2xT4@numa1"
+)";
+
+nlohmann::json Job(const LocalCluster& c, int64_t id) {
+  CmdResult r = c.Corral("queue --json -a -j " + std::to_string(id));
+  if (r.code != 0) return nullptr;
+  nlohmann::json jobs = nlohmann::json::parse(r.out)["jobs"];
+  return jobs.empty() ? nlohmann::json() : jobs[0];
+}
+
+std::string State(const LocalCluster& c, int64_t id) {
+  nlohmann::json j = Job(c, id);
+  return j.is_null() ? "?" : j["state"].get<std::string>();
+}
+
+TEST(Placement, GpusAndCpusOfOneNumaNode) {
+  auto c = LocalCluster::Start(kTwoNuma);
+  ASSERT_TRUE(c);
+  const int64_t id = SubmitOk(
+      *c, "--gpus=2 -c 2 -o out-%j.txt --wrap 'echo $CUDA_VISIBLE_DEVICES $CORRAL_CPU_BIND'");
+  ASSERT_TRUE(WaitFor([&] { return State(*c, id) == "COMPLETED"; }, 20000)) << c->Diagnose();
+  EXPECT_EQ(c->ReadFile(c->dir() + "/out-" + std::to_string(id) + ".txt"), "1,2 4-5\n");
+  const nlohmann::json j = Job(*c, id);
+  ASSERT_EQ(j["allocation"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["allocation"][0]["gpus"], nlohmann::json::array({1, 2}));
+}
+
+TEST(Placement, SharesOfOneGpuRunSideBySide) {
+  auto c = LocalCluster::Start(kTwoNuma);
+  ASSERT_TRUE(c);
+  // The three GPUs held whole but one, then two halves: both go on the one left, at once.
+  const int64_t whole = SubmitOk(*c, "--gpus=2 --wrap 'sleep 300'");
+  ASSERT_TRUE(WaitFor([&] { return State(*c, whole) == "RUNNING"; }, 20000)) << c->Diagnose();
+  std::vector<int64_t> halves;
+  for (int k = 0; k < 2; ++k) {
+    halves.push_back(SubmitOk(*c,
+                              "--gpus=t4:0.5 -o half-%j.txt --wrap "
+                              "'echo $CUDA_VISIBLE_DEVICES $CORRAL_GPU_SHARE; sleep 300'"));
+  }
+  for (int64_t h : halves) {
+    ASSERT_TRUE(WaitFor([&] { return State(*c, h) == "RUNNING"; }, 20000))
+        << Job(*c, h).dump() << c->Diagnose();
+  }
+  const int64_t third = SubmitOk(*c, "--gpus=0.5 --wrap true");
+  const nlohmann::json a = Job(*c, halves[0]), b = Job(*c, halves[1]);
+  EXPECT_EQ(a["allocation"][0]["gpus"], b["allocation"][0]["gpus"]) << a.dump() << b.dump();
+  EXPECT_EQ(a["allocation"][0]["gpu_share"], 0.5);
+  EXPECT_EQ(a["gpu_share"], 0.5);
+  for (int64_t h : halves) {
+    const std::string out = c->dir() + "/half-" + std::to_string(h) + ".txt";
+    EXPECT_TRUE(WaitFor([&] { return !c->ReadFile(out).empty(); }, 10000));
+    const int gpu = a["allocation"][0]["gpus"][0];
+    EXPECT_EQ(c->ReadFile(out), std::to_string(gpu) + " 0.500\n");
+  }
+  EXPECT_EQ(State(*c, third), "PENDING") << "no GPU has half left";
+  c->Corral("cancel " + std::to_string(whole));
+  EXPECT_TRUE(WaitFor([&] { return State(*c, third) == "COMPLETED"; }, 20000)) << c->Diagnose();
+  CmdResult bad = c->Corral("submit --gpus=1.5 --wrap true");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("--gpus: \"1.5\" is not a share of a GPU"), std::string::npos) << bad.err;
+  bad = c->Corral("submit -N 2 -n 2 --gpus=0.5 --wrap true");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("a share of a GPU is of one GPU on one node"), std::string::npos)
+      << bad.err;
+}
+
+}  // namespace
+}  // namespace corral::testing
