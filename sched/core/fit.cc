@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -131,6 +132,10 @@ static Status CheckOne(const JobSpec& s, const std::vector<NodeProfile>& nodes) 
   int64_t max_mem = 0;
   std::set<std::string> models;
   bool any_model = false;  // some node has a GPU of a model the job takes
+  // GPUs on several nodes are of one model (Place): nodes count per model.
+  const bool one_model = s.nodes > 1 && gpus > 0 &&
+                         (s.gpu_model.empty() || s.gpu_model.find('|') != std::string::npos);
+  std::map<std::string, int32_t> per_model;
   for (const auto& n : nodes) {
     max_cpus = std::max(max_cpus, n.cpus);
     max_mem = std::max(max_mem, n.mem_mib);
@@ -139,8 +144,19 @@ static Status CheckOne(const JobSpec& s, const std::vector<NodeProfile>& nodes) 
       models.insert(g.model);
       any_model = any_model || GpuModelMatches(s.gpu_model, g.model);
     }
-    if (n.cpus >= cpus && n.mem_mib >= s.mem_mib && n.GpuCount(s.gpu_model) >= gpus) ++fitting;
+    if (!one_model) {
+      if (n.cpus >= cpus && n.mem_mib >= s.mem_mib && n.GpuCount(s.gpu_model) >= gpus) ++fitting;
+      continue;
+    }
+    std::set<std::string> here;
+    for (const auto& g : n.gpus) {
+      if (GpuModelMatches(s.gpu_model, g.model)) here.insert(g.model);
+    }
+    for (const std::string& m : here) {
+      if (n.cpus >= cpus && n.mem_mib >= s.mem_mib && n.GpuCount(m) >= gpus) ++per_model[m];
+    }
   }
+  for (const auto& [m, count] : per_model) fitting = std::max(fitting, count);
   if (gpus > 0 && !s.gpu_model.empty() && !any_model) {
     std::string list;
     for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;
@@ -166,11 +182,13 @@ static Status CheckOne(const JobSpec& s, const std::vector<NodeProfile>& nodes) 
                            std::to_string(max_mem) + " MiB");
   }
   if (fitting < s.nodes) {  // a share fits where a whole GPU does
-    return Status::Invalid("--nodes=" + std::to_string(s.nodes) + ": only " +
-                           std::to_string(fitting) + " node(s) have " + std::to_string(cpus) +
-                           " CPUs" +
-                           (gpus > 0 ? ", " + std::to_string(gpus) + " " + GpuName(s) : "") +
-                           (s.mem_mib > 0 ? " and " + std::to_string(s.mem_mib) + " MiB" : ""));
+    return Status::Invalid(
+        "--nodes=" + std::to_string(s.nodes) + ": only " + std::to_string(fitting) +
+        " node(s) have " + std::to_string(cpus) + " CPUs" +
+        (gpus > 0
+             ? ", " + std::to_string(gpus) + " " + GpuName(s) + (one_model ? " of one model" : "")
+             : "") +
+        (s.mem_mib > 0 ? " and " + std::to_string(s.mem_mib) + " MiB" : ""));
   }
   return Status::Ok();
 }
@@ -201,7 +219,12 @@ Placement PlaceJob(const JobSpec& s, const std::vector<NodeView>& nodes) {
   return Placement::Placed(std::move(all));
 }
 
-Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes, const JobMix* mix) {
+namespace {
+
+// Place with the GPUs of `model` (for a job on several nodes that may take more than one model,
+// each of them in turn); `waste`, when placed, is the sum of the chosen nodes' measures.
+Placement PlaceWith(const JobSpec& s, const std::string& model, const std::vector<NodeView>& nodes,
+                    const JobMix* mix, int64_t* waste_sum) {
   if (s.nodes < 1) return Placement::Infeasible("--nodes: must be at least 1");
   const int32_t cpus = s.CpusPerNode();
   const int32_t gpus = s.GpusPerNode();
@@ -217,11 +240,11 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes, const JobM
     NodeAllocation a;
     a.cpus = cpus;
     if (s.gpu_milli > 0) {
-      a.gpu_indices = {PickShare(n, s.gpu_model, s.gpu_milli)};
+      a.gpu_indices = {PickShare(n, model, s.gpu_milli)};
       a.gpu_milli = s.gpu_milli;
     } else {
       for (size_t i = 0; i < n.profile.gpus.size() && a.gpu_indices.size() < size_t(gpus); ++i) {
-        if (n.gpu_free[i] && GpuModelMatches(s.gpu_model, n.profile.gpus[i].model)) {
+        if (n.gpu_free[i] && GpuModelMatches(model, n.profile.gpus[i].model)) {
           a.gpu_indices.push_back(static_cast<int32_t>(i));
         }
       }
@@ -236,11 +259,11 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes, const JobM
     ++up;
     if (n.free_cpus < cpus || n.free_mem_mib < s.mem_mib) continue;
     if (s.gpu_milli > 0) {
-      const int64_t waste = ShareWaste(n, s.gpu_model, s.gpu_milli, cpus);
+      const int64_t waste = ShareWaste(n, model, s.gpu_milli, cpus);
       if (waste >= 0) cands.push_back({i, waste, fgd ? growth(n) : 0});
       continue;
     }
-    if (gpus > 0 && FreeGpus(n, s.gpu_model) < gpus) continue;
+    if (gpus > 0 && FreeGpus(n, model) < gpus) continue;
     const int32_t all_free = n.profile.gpus.empty() ? 0 : FreeGpus(n, "");
     int64_t waste = PlacementWaste(n.free_cpus, all_free, cpus, gpus);
     cands.push_back({i, waste, fgd ? growth(n) : 0});
@@ -266,21 +289,55 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes, const JobM
     std::partial_sort(cands.begin(), cands.begin() + s.nodes, cands.end(), better);
   }
   Allocation alloc;
+  *waste_sum = 0;
   for (int32_t k = 0; k < s.nodes; ++k) {
+    *waste_sum += cands[k].waste;
     const auto& n = nodes[cands[k].index];
     NodeAllocation na;
     na.node = n.profile.name;
     na.cpus = cpus;
     na.mem_mib = s.mem_mib;
     if (s.gpu_milli > 0) {
-      na.gpu_indices = {PickShare(n, s.gpu_model, s.gpu_milli)};
+      na.gpu_indices = {PickShare(n, model, s.gpu_milli)};
       na.gpu_milli = s.gpu_milli;
     } else if (gpus > 0) {
-      na.gpu_indices = PickGpus(n, s.gpu_model, gpus);
+      na.gpu_indices = PickGpus(n, model, gpus);
     }
     alloc.push_back(std::move(na));
   }
   return Placement::Placed(std::move(alloc));
+}
+
+}  // namespace
+
+Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes, const JobMix* mix) {
+  int64_t waste = 0;
+  // A job on several nodes takes GPUs of one model, never a mix: with no model named, or
+  // alternatives, each model the nodes have is tried, and the least wasteful placement wins
+  // (ties to the model first by name).
+  if (s.nodes > 1 && s.GpusPerNode() > 0 &&
+      (s.gpu_model.empty() || s.gpu_model.find('|') != std::string::npos)) {
+    std::set<std::string> models;
+    for (const NodeView& n : nodes) {
+      if (!n.up) continue;
+      for (const GpuDevice& g : n.profile.gpus) {
+        if (GpuModelMatches(s.gpu_model, g.model)) models.insert(g.model);
+      }
+    }
+    if (models.size() > 1) {
+      std::optional<Placement> best;
+      int64_t best_waste = 0;
+      for (const std::string& m : models) {
+        Placement p = PlaceWith(s, m, nodes, mix, &waste);
+        if (p.kind == Placement::Kind::kPlaced && (!best || waste < best_waste)) {
+          best = std::move(p), best_waste = waste;
+        }
+      }
+      if (best) return std::move(*best);
+      return PlaceWith(s, *models.begin(), nodes, mix, &waste);
+    }
+  }
+  return PlaceWith(s, s.gpu_model, nodes, mix, &waste);
 }
 
 namespace {

@@ -257,7 +257,7 @@ std::optional<Allocation> AvailabilityProfile::PlaceOn(const JobSpec& spec,
   // A plain job: Place's choice, made here on the levels (its measure, PlacementWaste, and its
   // ties to the first node), without a snapshot of the nodes. Views are set only for the GPU
   // nodes chosen, for Place's own pick of their GPUs.
-  if (spec.het.empty() && needs.size() == 1 && needs[0].milli == 0) {
+  if (spec.het.empty() && needs.size() == 1 && needs[0].milli == 0 && !OneModelOfMany(needs[0])) {
     const Need& need = needs[0];
     struct Candidate {
       int64_t waste;
@@ -400,6 +400,23 @@ std::optional<Slot> AvailabilityProfile::EarliestStart(const JobSpec& spec, Time
                                                        const NodeMask* mask) const {
   std::vector<Need> needs = Needs(spec);
   if (needs.empty() || duration <= 0 || from < now_ || from > latest) return std::nullopt;
+  if (needs.size() == 1 && OneModelOfMany(needs[0])) {
+    // It takes one model of several (fit.h Place): the earliest start of any of them.
+    std::vector<int32_t> ids = needs[0].models;
+    if (needs[0].any_model) {
+      for (const auto& [name, id] : models_) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    std::optional<Slot> best;
+    for (int32_t id : ids) {
+      Need one = needs[0];
+      one.any_model = false, one.models = {id};
+      std::optional<Slot> s =
+          EarliestPlain(spec, one, duration, from, best ? best->start : latest, mask);
+      if (s && (!best || s->start < best->start)) best = std::move(s);
+    }
+    return best;
+  }
   if (needs.size() == 1) return EarliestPlain(spec, needs[0], duration, from, latest, mask);
   // A hetjob: the times at which every component has enough nodes, tried in order; its
   // components compete for nodes, so one such time may not place and a later one may.

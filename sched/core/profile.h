@@ -134,6 +134,11 @@ class AvailabilityProfile {
     std::vector<int32_t> models;  // else: interned ids of its alternatives that some node has
   };
 
+  // Whether a request is of GPUs on several nodes that may be of more than one model here: Place
+  // then takes one model (fit.h), so counting nodes is not exact.
+  bool OneModelOfMany(const Need& n) const {
+    return n.nodes > 1 && n.gpus > 0 && (n.any_model ? models_.size() > 1 : n.models.size() > 1);
+  }
   // The components' requests; empty when the spec is malformed (fewer than one node).
   std::vector<Need> Needs(const JobSpec& spec) const;
   uint64_t ModelMask(const Node& n, const Need& need) const;

@@ -244,3 +244,40 @@ TEST(CheckFeasible, NamesTheImpossibleComponent) {
 
 }  // namespace
 }  // namespace corral::sched
+
+namespace corral::sched {
+namespace {
+
+// A job on several nodes takes GPUs of one model: with none named, or alternatives, it waits
+// for nodes of one model rather than mixing them, and is refused when no model has enough.
+TEST(Place, MultiNodeGpuJobsNeverMixModels) {
+  std::vector<NodeView> nodes = {NodeView::Idle(Node("h0", 16, 64000, 4)),
+                                 NodeView::Idle(Node("a0", 16, 64000, 4, 0, "a100")),
+                                 NodeView::Idle(Node("h1", 16, 64000, 4))};
+  std::vector<NodeProfile> profiles;
+  for (const NodeView& n : nodes) profiles.push_back(n.profile);
+  for (const char* model : {"", "a100|h100"}) {
+    JobSpec two = Req(2, 2, 1, 0, 0, model);
+    two.gpus_per_node = 2;
+    Placement p = Place(two, nodes);
+    ASSERT_EQ(p.kind, Placement::Kind::kPlaced) << model;
+    EXPECT_EQ(p.alloc[0].node + p.alloc[1].node, "h0h1") << model;
+    JobSpec three = Req(3, 3, 1, 0, 0, model);
+    three.gpus_per_node = 2;
+    Status st = CheckFeasible(three, profiles);
+    EXPECT_NE(st.message().find("--nodes=3: only 2 node(s) have 1 CPUs, 2 " +
+                                std::string(*model ? model : "GPUs") + " of one model"),
+              std::string::npos)
+        << st.message();
+    // With one h100 node busy, it waits: a0 and h1 would mix models.
+    std::vector<NodeView> busy = nodes;
+    busy[0].gpu_free.assign(4, false);
+    EXPECT_EQ(Place(two, busy).kind, Placement::Kind::kNotNow) << model;
+  }
+  JobSpec named = Req(2, 2, 1, 0, 0, "h100");
+  named.gpus_per_node = 2;
+  EXPECT_TRUE(CheckFeasible(named, profiles).ok());
+}
+
+}  // namespace
+}  // namespace corral::sched

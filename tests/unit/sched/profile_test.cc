@@ -282,5 +282,24 @@ TEST(Profile, PlaceAtMatchesPlaceJobOnWhatIsFreeThroughout) {
   EXPECT_GT(placed, 300);
 }
 
+// GPUs on several nodes are of one model: the earliest start is when enough nodes of one model
+// are free, not when enough nodes of any model are.
+TEST(Profile, MultiNodeGpuJobsWaitForNodesOfOneModel) {
+  std::vector<NodeView> nodes = {
+      NodeView::Idle(Node("h0", 8, 0, 2)), NodeView::Idle(Node("a0", 8, 0, 2, "a100")),
+      NodeView::Idle(Node("a1", 8, 0, 2, "a100")), NodeView::Idle(Node("h1", 8, 0, 2))};
+  Allocation h1{On("h1", 1, 0, {0, 1})}, a1{On("a1", 1, 0, {0, 1})};
+  ASSERT_TRUE(Reserve(h1, &nodes) && Reserve(a1, &nodes));
+  AvailabilityProfile p(kNow, nodes, {{1, h1, 300}, {2, a1, 200}});
+  for (const char* model : {"", "a100|h100"}) {
+    JobSpec two = Job(2, 2, 1, 0, 4, model);
+    EXPECT_FALSE(p.PlaceAt(two, kNow, kNow + 10)) << "h0 and a0 are free, of two models";
+    std::optional<Slot> s = p.EarliestStart(two, 50, kNow, 10000);
+    ASSERT_TRUE(s) << model;
+    EXPECT_EQ(s->start, 200) << "a1 frees at 200, h1 at 300: the a100 pair";
+    EXPECT_EQ(Where(s->alloc), "a0[0,1] a1[0,1]") << model;
+  }
+}
+
 }  // namespace
 }  // namespace corral::sched
