@@ -205,8 +205,45 @@ Status CheckFeasible(const JobSpec& s, const std::vector<NodeProfile>& nodes) {
   return Status::Ok();
 }
 
+namespace {
+
+// A heterogeneous job of one-node components (an RL learner and its actors) on one node, where
+// one holds them all: the one that fits them with the least waste, ties to the first listed.
+std::optional<Allocation> PlaceTogether(const JobSpec& s, const std::vector<NodeView>& nodes) {
+  std::vector<JobSpec> parts;
+  int32_t cpus = 0, gpus = 0;
+  for (size_t i = 0; i < s.NumComponents(); ++i) {
+    parts.push_back(s.Component(i));
+    if (parts.back().nodes != 1 || parts.back().gpu_milli > 0) return std::nullopt;
+    cpus += parts.back().CpusPerNode(), gpus += parts.back().GpusPerNode();
+  }
+  std::optional<Allocation> best;
+  int64_t best_waste = 0;
+  for (const NodeView& n : nodes) {
+    if (!n.up || n.free_cpus < cpus || FreeGpus(n, "") < gpus) continue;
+    std::vector<NodeView> one = {n};
+    Allocation all;
+    bool fits = true;
+    for (size_t i = 0; fits && i < parts.size(); ++i) {
+      Placement p = Place(parts[i], one);
+      fits = p.kind == Placement::Kind::kPlaced && Reserve(p.alloc, &one);
+      for (auto& a : p.alloc) a.component = static_cast<int32_t>(i);
+      all.insert(all.end(), p.alloc.begin(), p.alloc.end());
+    }
+    if (!fits) continue;
+    const int64_t waste = PlacementWaste(n.free_cpus, FreeGpus(n, ""), cpus, gpus);
+    if (!best || waste < best_waste) best = std::move(all), best_waste = waste;
+  }
+  return best;
+}
+
+}  // namespace
+
 Placement PlaceJob(const JobSpec& s, const std::vector<NodeView>& nodes) {
   if (s.het.empty()) return Place(s, nodes);
+  if (std::optional<Allocation> together = PlaceTogether(s, nodes)) {
+    return Placement::Placed(std::move(*together));
+  }
   std::vector<NodeView> left = nodes;
   Allocation all;
   for (size_t i = 0; i < s.NumComponents(); ++i) {

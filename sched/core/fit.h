@@ -71,8 +71,9 @@ inline int64_t PlacementWaste(int32_t free_cpus, int32_t free_gpus, int32_t cpus
 std::vector<int32_t> PickGpus(const NodeView& n, const std::string& model, int32_t want);
 
 // Places every component of a heterogeneous job (or the one of a plain job) together: all or
-// nothing. Components are placed in order on what the earlier ones left free; each
-// NodeAllocation carries its component index.
+// nothing. When every component is of one node and some node holds them all (an RL learner with
+// its actors), they go on one node: the least wasteful such. Else components are placed in order
+// on what the earlier ones left free. Each NodeAllocation carries its component index.
 Placement PlaceJob(const JobSpec& spec, const std::vector<NodeView>& nodes);
 
 // Takes an allocation out of the free resources of `nodes` (matched by name). Returns false,

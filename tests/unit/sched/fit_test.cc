@@ -279,5 +279,25 @@ TEST(Place, MultiNodeGpuJobsNeverMixModels) {
   EXPECT_TRUE(CheckFeasible(named, profiles).ok());
 }
 
+// An RL job (a GPU learner and CPU actors, one node each) goes on one node when one holds both,
+// else its parts are placed one by one.
+TEST(PlaceJob, LearnerAndActorsShareANodeWhenTheyFit) {
+  std::vector<NodeView> nodes = {NodeView::Idle(Node("cpu", 32, 64000)),
+                                 NodeView::Idle(Node("gpu", 16, 64000, 2))};
+  JobSpec rl = Req(1, 1, 2, 0, 1, "h100");
+  rl.het.push_back({1, 8, 1, 0, "", 0, 0});
+  Placement p = PlaceJob(rl, nodes);
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  ASSERT_EQ(p.alloc.size(), 2u);
+  EXPECT_EQ(p.alloc[0].node, "gpu");
+  EXPECT_EQ(p.alloc[1].node, "gpu") << "the actors beside their learner";
+  EXPECT_EQ(p.alloc[1].component, 1);
+  rl.het[0].ntasks = 20;  // 2 + 20 CPUs: more than the GPU node has
+  p = PlaceJob(rl, nodes);
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  EXPECT_EQ(p.alloc[0].node, "gpu");
+  EXPECT_EQ(p.alloc[1].node, "cpu");
+}
+
 }  // namespace
 }  // namespace corral::sched
