@@ -29,6 +29,10 @@ struct JobSpec {
   // --gpus=[MODEL:]0.N: a share of one GPU in thousandths (1..999, with gpus == 1 on one node),
   // its memory split alike; 0 = whole GPUs. Components 1.. of a hetjob take whole GPUs.
   int32_t gpu_milli = 0;
+  // The alternatives of gpu_model ("v100|p100|k80") are in order of preference: the first with
+  // room is taken (the fastest for the job, say). Else any, by best fit. Not on the wire yet:
+  // the simulator sets it (sched/sim/hetero.h).
+  bool gpu_models_in_order = false;
   TimeMs time_limit_ms = 0;  // -t; 0 = unlimited
   std::string script;        // the batch script, interpreter line included
   std::string output;        // -o pattern; empty = "corral-%j.out" in the working dir

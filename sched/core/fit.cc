@@ -349,6 +349,19 @@ Placement PlaceWith(const JobSpec& s, const std::string& model, const std::vecto
 
 Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes, const JobMix* mix) {
   int64_t waste = 0;
+  // Alternatives in order of preference (the fastest model first, say): the first that places.
+  if (s.gpu_models_in_order && s.GpusPerNode() > 0 && s.gpu_model.find('|') != std::string::npos) {
+    std::optional<Placement> first;
+    for (size_t from = 0; from <= s.gpu_model.size();) {
+      size_t bar = s.gpu_model.find('|', from);
+      if (bar == std::string::npos) bar = s.gpu_model.size();
+      Placement p = PlaceWith(s, s.gpu_model.substr(from, bar - from), nodes, mix, &waste);
+      if (p.kind == Placement::Kind::kPlaced) return p;
+      if (!first) first = std::move(p);
+      from = bar + 1;
+    }
+    return std::move(*first);
+  }
   // A job on several nodes takes GPUs of one model, never a mix: with no model named, or
   // alternatives, each model the nodes have is tried, and the least wasteful placement wins
   // (ties to the model first by name).

@@ -149,6 +149,7 @@ std::vector<AvailabilityProfile::Need> AvailabilityProfile::Needs(const JobSpec&
     n.cpus = r.CpusPerNode();
     n.gpus = r.GpusPerNode();
     if (c == 0 && spec.gpu_milli > 0 && spec.gpu_milli < kWholeGpu) n.milli = spec.gpu_milli;
+    n.in_order = c == 0 && spec.gpu_models_in_order;
     n.mem_mib = c == 0 ? spec.mem_mib : spec.het[c - 1].mem_mib;
     if (!model.empty()) {
       n.any_model = false;

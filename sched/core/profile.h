@@ -128,7 +128,8 @@ class AvailabilityProfile {
   // One component's request, resolved against the interned GPU models.
   struct Need {
     int32_t nodes = 1, cpus = 0, gpus = 0;
-    int32_t milli = 0;  // a share of one GPU (gpus == 1), else 0
+    int32_t milli = 0;      // a share of one GPU (gpus == 1), else 0
+    bool in_order = false;  // its models are in order of preference (JobSpec)
     int64_t mem_mib = 0;
     bool any_model = true;        // the request names no GPU model
     std::vector<int32_t> models;  // else: interned ids of its alternatives that some node has
@@ -137,7 +138,8 @@ class AvailabilityProfile {
   // Whether a request is of GPUs on several nodes that may be of more than one model here: Place
   // then takes one model (fit.h), so counting nodes is not exact.
   bool OneModelOfMany(const Need& n) const {
-    return n.nodes > 1 && n.gpus > 0 && (n.any_model ? models_.size() > 1 : n.models.size() > 1);
+    return (n.nodes > 1 || n.in_order) && n.gpus > 0 &&
+           (n.any_model ? models_.size() > 1 : n.models.size() > 1);
   }
   // The components' requests; empty when the spec is malformed (fewer than one node).
   std::vector<Need> Needs(const JobSpec& spec) const;

@@ -109,6 +109,7 @@ JobSpec SpecOf(const SimJob& j, const Machine& m, bool memory, bool share) {
     s.gpu_milli = j.gpu_milli;
   }
   s.gpu_model = j.gpu_model;
+  s.gpu_models_in_order = j.gpu_models_in_order;
   s.mem_mib = memory ? std::max<int64_t>(j.mem_mib, 0) : 0;
   return s;
 }
@@ -324,6 +325,10 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
           violation("job " + std::to_string(out.id) + " started before its submit");
         }
         out.start_s = now / 1000;
+        if (o.run_on) {
+          const int64_t run = o.run_on(static_cast<size_t>(s.id - 1), s.alloc, out.run_s);
+          out.run_s = std::clamp<int64_t>(run, 1, out.limit_s);
+        }
         out.end_s = out.start_s + out.run_s;
         start(s.id, std::move(s.alloc), now, now + out.run_s * 1000,
               now + specs[s.id - 1].time_limit_ms);

@@ -46,6 +46,10 @@ struct ReplayOptions {
   // sharing the rest of it (gpu_share.h). Off: each is given a whole GPU, as Slurm would, and
   // counted in Summary::fractional_rounded.
   bool share_gpus = true;
+  // The run time of job k (in submit order) once it starts on `where`, from the trace's
+  // `run_s`: a heterogeneous machine runs a job slower on a slower GPU (hetero.h). Cut at its
+  // limit (at least 1 s). Unset: the trace's.
+  std::function<int64_t(size_t k, const Allocation& where, int64_t run_s)> run_on;
   // Called every `progress_every` passes, and once at the end: jobs ended so far, all jobs,
   // and the simulated time in seconds.
   std::function<void(int64_t ended, int64_t total, int64_t sim_s)> progress;

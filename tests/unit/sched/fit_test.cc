@@ -299,5 +299,25 @@ TEST(PlaceJob, LearnerAndActorsShareANodeWhenTheyFit) {
   EXPECT_EQ(p.alloc[1].node, "cpu");
 }
 
+// Alternatives in order of preference: the first model with room, even where another fits better.
+TEST(Place, OrderedAlternativesTakeTheFirstModelWithRoom) {
+  std::vector<NodeView> nodes = {NodeView::Idle(Node("h", 8, 64000, 1)),
+                                 NodeView::Idle(Node("a", 8, 64000, 4, 0, "a100"))};
+  JobSpec j = Req(1, 1, 1, 0, 1, "a100|h100");
+  Placement p = Place(j, nodes);
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  EXPECT_EQ(p.alloc[0].node, "h") << "unordered: best fit, the one-GPU node";
+  j.gpu_models_in_order = true;
+  p = Place(j, nodes);
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  EXPECT_EQ(p.alloc[0].node, "a") << "ordered: a100 first";
+  nodes[1].gpu_free.assign(4, false);
+  p = Place(j, nodes);
+  ASSERT_EQ(p.kind, Placement::Kind::kPlaced);
+  EXPECT_EQ(p.alloc[0].node, "h") << "no a100 free: the next one";
+  nodes[0].gpu_free.assign(1, false);
+  EXPECT_EQ(Place(j, nodes).kind, Placement::Kind::kNotNow);
+}
+
 }  // namespace
 }  // namespace corral::sched
