@@ -32,6 +32,13 @@ std::string GpuName(const JobSpec& s) {
   return s.gpu_model.empty() ? "GPUs" : s.gpu_model;
 }
 
+// Whether a job takes GPUs on several nodes and may take them of more than one model (none named,
+// or alternatives): Place then takes them of one model.
+bool TakesOneModelOfMany(const JobSpec& s) {
+  return s.nodes > 1 && s.GpusPerNode() > 0 &&
+         (s.gpu_model.empty() || s.gpu_model.find('|') != std::string::npos);
+}
+
 int32_t FreeGpus(const NodeView& n, const std::string& model) {
   int32_t c = 0;
   for (size_t i = 0; i < n.profile.gpus.size(); ++i) {
@@ -133,8 +140,7 @@ static Status CheckOne(const JobSpec& s, const std::vector<NodeProfile>& nodes) 
   std::set<std::string> models;
   bool any_model = false;  // some node has a GPU of a model the job takes
   // GPUs on several nodes are of one model (Place): nodes count per model.
-  const bool one_model = s.nodes > 1 && gpus > 0 &&
-                         (s.gpu_model.empty() || s.gpu_model.find('|') != std::string::npos);
+  const bool one_model = TakesOneModelOfMany(s);
   std::map<std::string, int32_t> per_model;
   for (const auto& n : nodes) {
     max_cpus = std::max(max_cpus, n.cpus);
@@ -267,17 +273,18 @@ Placement PlaceWith(const JobSpec& s, const std::string& model, const std::vecto
   const int32_t gpus = s.GpusPerNode();
   struct Candidate {
     size_t index;
-    int64_t waste;    // lower is better
-    double frag = 0;  // with a mix: the growth of its fragmentation, before waste
+    int64_t waste;       // lower is better
+    double frag = 0;     // with a mix: the growth of its fragmentation, before waste
+    int32_t share = -1;  // a share's GPU there (PickShare)
   };
   const bool fgd = mix && !mix->empty() && s.nodes == 1;
   // What the job would take on `n` (GPUs by what Place would pick of them, any free ones for
   // whole GPUs: fragmentation does not tell free GPUs of one model apart).
-  auto growth = [&](const NodeView& n) {
+  auto growth = [&](const NodeView& n, int32_t share) {
     NodeAllocation a;
     a.cpus = cpus;
     if (s.gpu_milli > 0) {
-      a.gpu_indices = {PickShare(n, model, s.gpu_milli)};
+      a.gpu_indices = {share};
       a.gpu_milli = s.gpu_milli;
     } else {
       for (size_t i = 0; i < n.profile.gpus.size() && a.gpu_indices.size() < size_t(gpus); ++i) {
@@ -296,14 +303,16 @@ Placement PlaceWith(const JobSpec& s, const std::string& model, const std::vecto
     ++up;
     if (n.free_cpus < cpus || n.free_mem_mib < s.mem_mib) continue;
     if (s.gpu_milli > 0) {
-      const int64_t waste = ShareWaste(n, model, s.gpu_milli, cpus);
-      if (waste >= 0) cands.push_back({i, waste, fgd ? growth(n) : 0});
+      const int32_t g = PickShare(n, model, s.gpu_milli);
+      if (g >= 0) {
+        cands.push_back({i, ShareWaste(n, g, s.gpu_milli, cpus), fgd ? growth(n, g) : 0, g});
+      }
       continue;
     }
     if (gpus > 0 && FreeGpus(n, model) < gpus) continue;
     const int32_t all_free = n.profile.gpus.empty() ? 0 : FreeGpus(n, "");
     int64_t waste = PlacementWaste(n.free_cpus, all_free, cpus, gpus);
-    cands.push_back({i, waste, fgd ? growth(n) : 0});
+    cands.push_back({i, waste, fgd ? growth(n, -1) : 0});
   }
   if (static_cast<int32_t>(cands.size()) < s.nodes) {
     if (up < s.nodes) {
@@ -335,7 +344,7 @@ Placement PlaceWith(const JobSpec& s, const std::string& model, const std::vecto
     na.cpus = cpus;
     na.mem_mib = s.mem_mib;
     if (s.gpu_milli > 0) {
-      na.gpu_indices = {PickShare(n, model, s.gpu_milli)};
+      na.gpu_indices = {cands[k].share};
       na.gpu_milli = s.gpu_milli;
     } else if (gpus > 0) {
       na.gpu_indices = PickGpus(n, model, gpus);
@@ -365,8 +374,7 @@ Placement Place(const JobSpec& s, const std::vector<NodeView>& nodes, const JobM
   // A job on several nodes takes GPUs of one model, never a mix: with no model named, or
   // alternatives, each model the nodes have is tried, and the least wasteful placement wins
   // (ties to the model first by name).
-  if (s.nodes > 1 && s.GpusPerNode() > 0 &&
-      (s.gpu_model.empty() || s.gpu_model.find('|') != std::string::npos)) {
+  if (TakesOneModelOfMany(s)) {
     std::set<std::string> models;
     for (const NodeView& n : nodes) {
       if (!n.up) continue;

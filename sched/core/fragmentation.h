@@ -16,7 +16,6 @@ namespace corral::sched {
 // One kind of job that arrives: its request on one node, and how often it comes.
 struct JobKind {
   int32_t cpus = 1;
-  int64_t mem_mib = 0;
   int32_t gpus = 0;       // whole GPUs, or 1 with a share
   int32_t gpu_milli = 0;  // a share of one GPU (1..999), else 0
   std::string gpu_model;  // "" = any

@@ -26,10 +26,8 @@ int32_t PickShare(const NodeView& n, const std::string& model, int32_t milli) {
   return best;
 }
 
-int64_t ShareWaste(const NodeView& n, const std::string& model, int32_t milli, int32_t cpus) {
-  const int32_t g = PickShare(n, model, milli);
-  if (g < 0) return -1;
-  const int32_t used = GpuUsedMilli(n, static_cast<size_t>(g));
+int64_t ShareWaste(const NodeView& n, int32_t gpu, int32_t milli, int32_t cpus) {
+  const int32_t used = GpuUsedMilli(n, static_cast<size_t>(gpu));
   int32_t whole_free = 0;
   for (size_t i = 0; i < n.gpu_free.size(); ++i) whole_free += n.gpu_free[i] ? 1 : 0;
   const int64_t breaks = used == 0 ? 1 : 0;

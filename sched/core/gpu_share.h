@@ -20,9 +20,10 @@ int32_t GpuUsedMilli(const NodeView& n, size_t i);
 // least left after it among those, and the lowest index on a tie.
 int32_t PickShare(const NodeView& n, const std::string& model, int32_t milli);
 
-// Place's measure of a node for a share (lower is better), or -1 when no GPU has room: first
-// whether it breaks a whole GPU, then what is left on that GPU, then PlacementWaste.
-int64_t ShareWaste(const NodeView& n, const std::string& model, int32_t milli, int32_t cpus);
+// Place's measure of a node for a share of `milli` on its GPU `gpu` (PickShare's; lower is
+// better): first whether it breaks a whole GPU, then what is left on that GPU, then
+// PlacementWaste.
+int64_t ShareWaste(const NodeView& n, int32_t gpu, int32_t milli, int32_t cpus);
 
 // Takes (sign < 0) or gives back (sign > 0) GPU `g` of `n`: whole when `milli` is 0, else a
 // share of `milli`. Out-of-range GPUs are ignored; a share given back never leaves less than 0.

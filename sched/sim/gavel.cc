@@ -1,10 +1,10 @@
 #include "sched/sim/gavel.h"
 
 #include <algorithm>
-#include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/node.h"    // Lower
 #include "sched/sim/swf.h"  // ReadTraceText
 
 namespace corral::sim {
@@ -50,9 +50,7 @@ Result<GavelTable> ParseGavel(std::string_view text) {
   std::set<std::string> jobs;
   for (const auto& [model_key, per_job] : j.items()) {
     if (model_key.find('_') != std::string::npos) continue;  // co-located variants
-    std::string model = model_key;
-    std::transform(model.begin(), model.end(), model.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string model = Lower(model_key);
     if (!per_job.is_object()) return Status::Invalid(model_key + ": not an object");
     bool any = false;
     for (const auto& [key, cell] : per_job.items()) {

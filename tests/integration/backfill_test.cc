@@ -10,45 +10,34 @@
 namespace corral::testing {
 namespace {
 
-nlohmann::json Job(const LocalCluster& c, int64_t id) {
-  CmdResult r = c.Corral("queue --json -a -j " + std::to_string(id));
-  if (r.code != 0) return nullptr;
-  nlohmann::json jobs = nlohmann::json::parse(r.out)["jobs"];
-  return jobs.empty() ? nlohmann::json() : jobs[0];
-}
-
-std::string State(const LocalCluster& c, int64_t id) {
-  nlohmann::json j = Job(c, id);
-  return j.is_null() ? "?" : j["state"].get<std::string>();
-}
-
 TEST(Backfill, SmallShortJobsRunAroundAWideJobWithoutPushingItsStartBack) {
   auto c = LocalCluster::Start();  // cpu1, cpu2 and gpu1: 8 CPUs each
   ASSERT_TRUE(c);
   // One CPU node busy for at most two minutes.
   int64_t busy = SubmitOk(*c, "-n 8 -t 2 --wrap 'sleep 300'");
-  ASSERT_TRUE(WaitFor([&] { return State(*c, busy) == "RUNNING"; }, 10000));
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, busy) == "RUNNING"; }, 10000));
   // The wide job needs every CPU of the cluster: it waits for `busy`, with a planned start.
   int64_t wide = SubmitOk(*c, "-N 3 -n 24 -t 5 --wrap true");
-  ASSERT_TRUE(WaitFor([&] { return Job(*c, wide)["expected_start_ms"].get<int64_t>() > 0; }, 10000))
-      << Job(*c, wide).dump();
-  const int64_t planned = Job(*c, wide)["expected_start_ms"];
-  const int64_t busy_end = Job(*c, busy)["start_ms"].get<int64_t>() + 120000;
+  ASSERT_TRUE(
+      WaitFor([&] { return QueueJob(*c, wide)["expected_start_ms"].get<int64_t>() > 0; }, 10000))
+      << QueueJob(*c, wide).dump();
+  const int64_t planned = QueueJob(*c, wide)["expected_start_ms"];
+  const int64_t busy_end = QueueJob(*c, busy)["start_ms"].get<int64_t>() + 120000;
   EXPECT_EQ(planned, busy_end);
-  EXPECT_EQ(Job(*c, wide)["reason"], "Resources");
+  EXPECT_EQ(QueueJob(*c, wide)["reason"], "Resources");
   // Short jobs that end before it fit around it now; a long one would delay it and waits.
   std::vector<int64_t> shorts;
   for (int i = 0; i < 4; ++i) shorts.push_back(SubmitOk(*c, "-n 2 -t 1 --wrap 'sleep 1'"));
   int64_t longer = SubmitOk(*c, "-n 2 -t 10 --wrap true");
   for (int64_t s : shorts) {
-    EXPECT_TRUE(WaitFor([&] { return State(*c, s) == "COMPLETED"; }, 20000))
-        << Job(*c, s).dump() << c->Diagnose();
+    EXPECT_TRUE(WaitFor([&] { return QueueState(*c, s) == "COMPLETED"; }, 20000))
+        << QueueJob(*c, s).dump() << c->Diagnose();
     // While they run and end, the wide job's planned start stays where it was.
-    EXPECT_EQ(Job(*c, wide)["expected_start_ms"].get<int64_t>(), planned);
+    EXPECT_EQ(QueueJob(*c, wide)["expected_start_ms"].get<int64_t>(), planned);
   }
-  EXPECT_EQ(State(*c, wide), "PENDING");
-  EXPECT_EQ(State(*c, longer), "PENDING");
-  EXPECT_EQ(Job(*c, longer)["reason"], "Priority");
+  EXPECT_EQ(QueueState(*c, wide), "PENDING");
+  EXPECT_EQ(QueueState(*c, longer), "PENDING");
+  EXPECT_EQ(QueueJob(*c, longer)["reason"], "Priority");
 
   CmdResult ex = c->Corral("queue --explain " + std::to_string(wide));
   EXPECT_EQ(ex.code, 0) << ex.err;

@@ -27,6 +27,19 @@ std::string FirstLine(const CmdResult& r) {
   return r.out.substr(0, r.out.find('\n'));
 }
 
+nlohmann::json QueueJob(const LocalCluster& c, int64_t id) {
+  CmdResult r = c.Corral("queue --json -a -j " + std::to_string(id));
+  if (r.code != 0) return nullptr;
+  const nlohmann::json all = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  if (!all.is_object() || !all.contains("jobs") || all["jobs"].empty()) return nullptr;
+  return all["jobs"][0];
+}
+
+std::string QueueState(const LocalCluster& c, int64_t id) {
+  const nlohmann::json j = QueueJob(c, id);
+  return j.is_null() ? "?" : j["state"].get<std::string>();
+}
+
 int64_t SubmitOk(const LocalCluster& c, const std::string& args) {
   CmdResult r = c.Corral("submit --parsable " + args);
   EXPECT_EQ(r.code, 0) << r.err;

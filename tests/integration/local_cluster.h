@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace corral::testing {
@@ -50,6 +51,11 @@ std::string FirstLine(const CmdResult& r);
 
 // `corral submit --parsable ARGS`: the job id, after checking (EXPECT) that the submit succeeded.
 int64_t SubmitOk(const LocalCluster& c, const std::string& args);
+
+// The job as `corral queue --json -a -j ID` shows it; null when that fails or lists none.
+nlohmann::json QueueJob(const LocalCluster& c, int64_t id);
+// Its "state" there, or "?" when there is none.
+std::string QueueState(const LocalCluster& c, int64_t id);
 
 // Polls `cond` every 20 ms until it holds or `timeout_ms` passes. Returns whether it held.
 bool WaitFor(const std::function<bool()>& cond, int timeout_ms);

@@ -35,13 +35,6 @@ partitions:
     backfill: conservative
 )";
 
-nlohmann::json Job(const LocalCluster& c, int64_t id) {
-  CmdResult r = c.Corral("queue --json -a -j " + std::to_string(id));
-  if (r.code != 0) return {};
-  nlohmann::json all = nlohmann::json::parse(r.out);
-  return all["jobs"].empty() ? nlohmann::json{} : all["jobs"][0];
-}
-
 nlohmann::json Partitions(const LocalCluster& c) {
   CmdResult r = c.Corral("admin partition list --json");
   EXPECT_EQ(r.code, 0) << r.err;
@@ -49,7 +42,7 @@ nlohmann::json Partitions(const LocalCluster& c) {
 }
 
 bool StateIs(const LocalCluster& c, int64_t id, const std::string& state) {
-  nlohmann::json j = Job(c, id);
+  nlohmann::json j = QueueJob(c, id);
   return !j.is_null() && j["state"] == state;
 }
 
@@ -79,19 +72,20 @@ TEST(Partitions, FromTheClusterFileChangedAtRunTimeAndKeptAcrossARestart) {
   ASSERT_TRUE(
       WaitFor([&] { return StateIs(*c, g, "COMPLETED") && StateIs(*c, d, "COMPLETED"); }, 60000))
       << c->Diagnose();
-  EXPECT_EQ(Job(*c, g)["nodelist"], "gpu1");
-  EXPECT_NE(Job(*c, d)["nodelist"].get<std::string>().find("cpu"), std::string::npos);
-  EXPECT_EQ(Job(*c, d)["partition"], "cpu");
-  EXPECT_EQ(Job(*c, d)["time_limit_ms"], 30 * 60 * 1000);
+  EXPECT_EQ(QueueJob(*c, g)["nodelist"], "gpu1");
+  EXPECT_NE(QueueJob(*c, d)["nodelist"].get<std::string>().find("cpu"), std::string::npos);
+  EXPECT_EQ(QueueJob(*c, d)["partition"], "cpu");
+  EXPECT_EQ(QueueJob(*c, d)["time_limit_ms"], 30 * 60 * 1000);
 
   // Over the partition's max time: it waits, saying why, until the admin raises the limit.
   int64_t longer = SubmitOk(*c, "-t 2:00:00 --wrap true");
-  ASSERT_TRUE(WaitFor([&] { return Job(*c, longer)["reason"] == "PartitionTimeLimit"; }, 30000))
-      << Job(*c, longer).dump();
+  ASSERT_TRUE(
+      WaitFor([&] { return QueueJob(*c, longer)["reason"] == "PartitionTimeLimit"; }, 30000))
+      << QueueJob(*c, longer).dump();
   CmdResult m = c->Corral("admin partition modify cpu --max-time 3:00:00");
   ASSERT_EQ(m.code, 0) << m.err;
   ASSERT_TRUE(WaitFor([&] { return StateIs(*c, longer, "COMPLETED"); }, 30000))
-      << Job(*c, longer).dump();
+      << QueueJob(*c, longer).dump();
 
   // Kept across a restart: the file did not change, so the run-time change stays.
   c->KillController();
@@ -121,12 +115,12 @@ TEST(Partitions, AJobOfSeveralPartitionsRunsInTheOneWithRoom) {
       << c->Diagnose();
   int64_t either = SubmitOk(*c, "-p cpu,gpu -n 8 -t 5 --wrap true");
   ASSERT_TRUE(WaitFor([&] { return StateIs(*c, either, "COMPLETED"); }, 30000))
-      << Job(*c, either).dump();
-  EXPECT_EQ(Job(*c, either)["nodelist"], "gpu1");
-  EXPECT_EQ(Job(*c, either)["partition"], "gpu");
+      << QueueJob(*c, either).dump();
+  EXPECT_EQ(QueueJob(*c, either)["nodelist"], "gpu1");
+  EXPECT_EQ(QueueJob(*c, either)["partition"], "gpu");
   // Pending, it shows both; a name that is not defined is refused, naming it.
   int64_t held = SubmitOk(*c, "-H -p gpu,cpu,gpu --wrap true");
-  EXPECT_EQ(Job(*c, held)["partition"], "gpu,cpu");
+  EXPECT_EQ(QueueJob(*c, held)["partition"], "gpu,cpu");
   CmdResult bad = c->Corral("submit -p cpu,nope --wrap true");
   EXPECT_EQ(bad.code, 4);
   EXPECT_NE(bad.err.find("--partition: no partition named \"nope\""), std::string::npos) << bad.err;
@@ -214,9 +208,9 @@ TEST(Reservations, NodesAreKeptForTheirUsersAndFromEveryoneElse) {
   int64_t a = SubmitOk(*c, "-n 8 -t 10 --wrap 'sleep 30'");
   int64_t b = SubmitOk(*c, "-n 8 -t 10 --wrap 'sleep 30'");
   ASSERT_TRUE(WaitFor([&] { return StateIs(*c, a, "RUNNING"); }, 30000)) << c->Diagnose();
-  EXPECT_EQ(Job(*c, a)["nodelist"], "gpu1");
-  ASSERT_TRUE(WaitFor([&] { return Job(*c, b)["reason"] == "Resources"; }, 30000))
-      << Job(*c, b).dump();
+  EXPECT_EQ(QueueJob(*c, a)["nodelist"], "gpu1");
+  ASSERT_TRUE(WaitFor([&] { return QueueJob(*c, b)["reason"] == "Resources"; }, 30000))
+      << QueueJob(*c, b).dump();
   // Reservations never overlap on a node.
   CmdResult overlap = c->Corral("admin reservation add mine --nodes cpu1 --users " + me +
                                 " --start now+10 --duration 30");
@@ -226,7 +220,7 @@ TEST(Reservations, NodesAreKeptForTheirUsersAndFromEveryoneElse) {
   // Once it is gone, the waiting job starts on a CPU node.
   ASSERT_EQ(c->Corral("admin reservation remove maint").code, 0);
   ASSERT_TRUE(WaitFor([&] { return StateIs(*c, b, "RUNNING"); }, 30000)) << c->Diagnose();
-  EXPECT_NE(Job(*c, b)["nodelist"].get<std::string>().find("cpu"), std::string::npos);
+  EXPECT_NE(QueueJob(*c, b)["nodelist"].get<std::string>().find("cpu"), std::string::npos);
   ASSERT_EQ(c->Corral("cancel " + std::to_string(a) + " " + std::to_string(b)).code, 0);
 
   // A reservation for this user on cpu2: its job runs there, and others do not.
@@ -235,7 +229,7 @@ TEST(Reservations, NodesAreKeptForTheirUsersAndFromEveryoneElse) {
   ASSERT_EQ(add.code, 0) << add.err;
   int64_t in = SubmitOk(*c, "--reservation mine -n 8 -t 10 --wrap 'sleep 0.2'");
   ASSERT_TRUE(WaitFor([&] { return StateIs(*c, in, "COMPLETED"); }, 30000)) << c->Diagnose();
-  EXPECT_EQ(Job(*c, in)["nodelist"], "cpu2");
+  EXPECT_EQ(QueueJob(*c, in)["nodelist"], "cpu2");
   CmdResult refused = c->Corral("submit --reservation nope --wrap true");
   EXPECT_EQ(refused.code, 4);
   EXPECT_NE(refused.err.find("--reservation: no reservation named \"nope\""), std::string::npos)

@@ -17,26 +17,14 @@ const char* const kTwoNuma = R"(nodes:
     gpus: "1xT4@numa0,2xT4@numa1"
 )";
 
-nlohmann::json Job(const LocalCluster& c, int64_t id) {
-  CmdResult r = c.Corral("queue --json -a -j " + std::to_string(id));
-  if (r.code != 0) return nullptr;
-  nlohmann::json jobs = nlohmann::json::parse(r.out)["jobs"];
-  return jobs.empty() ? nlohmann::json() : jobs[0];
-}
-
-std::string State(const LocalCluster& c, int64_t id) {
-  nlohmann::json j = Job(c, id);
-  return j.is_null() ? "?" : j["state"].get<std::string>();
-}
-
 TEST(Placement, GpusAndCpusOfOneNumaNode) {
   auto c = LocalCluster::Start(kTwoNuma);
   ASSERT_TRUE(c);
   const int64_t id = SubmitOk(
       *c, "--gpus=2 -c 2 -o out-%j.txt --wrap 'echo $CUDA_VISIBLE_DEVICES $CORRAL_CPU_BIND'");
-  ASSERT_TRUE(WaitFor([&] { return State(*c, id) == "COMPLETED"; }, 20000)) << c->Diagnose();
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, id) == "COMPLETED"; }, 20000)) << c->Diagnose();
   EXPECT_EQ(c->ReadFile(c->dir() + "/out-" + std::to_string(id) + ".txt"), "1,2 4-5\n");
-  const nlohmann::json j = Job(*c, id);
+  const nlohmann::json j = QueueJob(*c, id);
   ASSERT_EQ(j["allocation"].size(), 1u) << j.dump();
   EXPECT_EQ(j["allocation"][0]["gpus"], nlohmann::json::array({1, 2}));
 }
@@ -46,7 +34,7 @@ TEST(Placement, SharesOfOneGpuRunSideBySide) {
   ASSERT_TRUE(c);
   // The three GPUs held whole but one, then two halves: both go on the one left, at once.
   const int64_t whole = SubmitOk(*c, "--gpus=2 --wrap 'sleep 300'");
-  ASSERT_TRUE(WaitFor([&] { return State(*c, whole) == "RUNNING"; }, 20000)) << c->Diagnose();
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, whole) == "RUNNING"; }, 20000)) << c->Diagnose();
   std::vector<int64_t> halves;
   for (int k = 0; k < 2; ++k) {
     halves.push_back(SubmitOk(*c,
@@ -54,11 +42,11 @@ TEST(Placement, SharesOfOneGpuRunSideBySide) {
                               "'echo $CUDA_VISIBLE_DEVICES $CORRAL_GPU_SHARE; sleep 300'"));
   }
   for (int64_t h : halves) {
-    ASSERT_TRUE(WaitFor([&] { return State(*c, h) == "RUNNING"; }, 20000))
-        << Job(*c, h).dump() << c->Diagnose();
+    ASSERT_TRUE(WaitFor([&] { return QueueState(*c, h) == "RUNNING"; }, 20000))
+        << QueueJob(*c, h).dump() << c->Diagnose();
   }
   const int64_t third = SubmitOk(*c, "--gpus=0.5 --wrap true");
-  const nlohmann::json a = Job(*c, halves[0]), b = Job(*c, halves[1]);
+  const nlohmann::json a = QueueJob(*c, halves[0]), b = QueueJob(*c, halves[1]);
   EXPECT_EQ(a["allocation"][0]["gpus"], b["allocation"][0]["gpus"]) << a.dump() << b.dump();
   EXPECT_EQ(a["allocation"][0]["gpu_share"], 0.5);
   EXPECT_EQ(a["gpu_share"], 0.5);
@@ -68,9 +56,10 @@ TEST(Placement, SharesOfOneGpuRunSideBySide) {
     const int gpu = a["allocation"][0]["gpus"][0];
     EXPECT_EQ(c->ReadFile(out), std::to_string(gpu) + " 0.500\n");
   }
-  EXPECT_EQ(State(*c, third), "PENDING") << "no GPU has half left";
+  EXPECT_EQ(QueueState(*c, third), "PENDING") << "no GPU has half left";
   c->Corral("cancel " + std::to_string(whole));
-  EXPECT_TRUE(WaitFor([&] { return State(*c, third) == "COMPLETED"; }, 20000)) << c->Diagnose();
+  EXPECT_TRUE(WaitFor([&] { return QueueState(*c, third) == "COMPLETED"; }, 20000))
+      << c->Diagnose();
   CmdResult bad = c->Corral("submit --gpus=1.5 --wrap true");
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.err.find("--gpus: \"1.5\" is not a share of a GPU"), std::string::npos) << bad.err;

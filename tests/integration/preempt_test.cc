@@ -25,15 +25,8 @@ partitions:
     priority-tier: 2
 )";
 
-nlohmann::json Job(const LocalCluster& c, int64_t id) {
-  CmdResult r = c.Corral("queue --json -a -j " + std::to_string(id));
-  if (r.code != 0) return {};
-  nlohmann::json all = nlohmann::json::parse(r.out);
-  return all["jobs"].empty() ? nlohmann::json{} : all["jobs"][0];
-}
-
 bool StateIs(const LocalCluster& c, int64_t id, const std::string& state) {
-  nlohmann::json j = Job(c, id);
+  nlohmann::json j = QueueJob(c, id);
   return !j.is_null() && j["state"] == state;
 }
 
@@ -60,11 +53,11 @@ TEST(Preemption, AHigherTierRequeuesALowerTiersJobWhichRunsAgainAfterIt) {
   // SIGTERM reached the victim within its grace time; it went back to the queue, the preemptor
   // ran, and then the victim ran again.
   ASSERT_TRUE(WaitFor([&] { return StateIs(*c, high, "COMPLETED"); }, 60000))
-      << Job(*c, victim).dump() << c->Diagnose();
+      << QueueJob(*c, victim).dump() << c->Diagnose();
   EXPECT_EQ(c->ReadFile("term.v"), "term\n");
   ASSERT_TRUE(WaitFor([&] { return c->ReadFile("runs.v") == "started\nstarted\n"; }, 30000))
-      << Job(*c, victim).dump();
-  nlohmann::json v = Job(*c, victim);
+      << QueueJob(*c, victim).dump();
+  nlohmann::json v = QueueJob(*c, victim);
   EXPECT_EQ(v["state"], "RUNNING") << v.dump();
   EXPECT_EQ(v["restarts"], 1) << v.dump();
   ASSERT_EQ(c->Corral("cancel " + std::to_string(victim)).code, 0);
@@ -86,17 +79,17 @@ TEST(Preemption, AVictimInItsGraceTimeIsStillRequeuedAfterAControllerRestart) {
   ASSERT_TRUE(WaitFor([&] { return c->ReadFile("runs") == "started\n"; }, 30000));
   int64_t high = SubmitOk(*c, "-p high -n 4 --wrap true");
   ASSERT_TRUE(WaitFor([&] { return c->ReadFile("term") == "term\n"; }, 30000))
-      << Job(*c, victim).dump();
-  nlohmann::json v = Job(*c, victim);
+      << QueueJob(*c, victim).dump();
+  nlohmann::json v = QueueJob(*c, victim);
   EXPECT_EQ(v["preempted_by"], high) << v.dump();
   EXPECT_EQ(v["preempt_mode"], "requeue") << v.dump();
   c->KillController();
   ASSERT_TRUE(c->Up());
   ASSERT_TRUE(WaitFor([&] { return StateIs(*c, high, "COMPLETED"); }, 60000))
-      << Job(*c, victim).dump() << c->Diagnose();
+      << QueueJob(*c, victim).dump() << c->Diagnose();
   ASSERT_TRUE(WaitFor([&] { return c->ReadFile("runs") == "started\nstarted\n"; }, 30000))
-      << Job(*c, victim).dump();
-  EXPECT_EQ(Job(*c, victim)["restarts"], 1);
+      << QueueJob(*c, victim).dump();
+  EXPECT_EQ(QueueJob(*c, victim)["restarts"], 1);
   ASSERT_EQ(c->Corral("cancel " + std::to_string(victim)).code, 0);
 }
 
@@ -124,8 +117,8 @@ TEST(Preemption, ByQosTheVictimIsCancelledAndEndsPreempted) {
       << c->Diagnose();
   int64_t urgent = SubmitOk(*c, "--qos urgent -n 4 --wrap true");
   ASSERT_TRUE(WaitFor([&] { return StateIs(*c, urgent, "COMPLETED"); }, 60000))
-      << Job(*c, victim).dump() << c->Diagnose();
-  nlohmann::json v = Job(*c, victim);
+      << QueueJob(*c, victim).dump() << c->Diagnose();
+  nlohmann::json v = QueueJob(*c, victim);
   EXPECT_EQ(v["state"], "PREEMPTED") << v.dump();
   EXPECT_EQ(v["reason"], "preempted by job " + std::to_string(urgent)) << v.dump();
   EXPECT_EQ(c->ReadFile("term.s"), "term\n");
