@@ -63,6 +63,54 @@ JobSpec JobSpec::Component(size_t i) const {
 }
 
 namespace {
+constexpr const char* kChoiceNames[] = {"any", "fastest", "cheapest"};
+constexpr const char* kKindNames[] = {"", "inference", "training", "rl", "batch"};
+}  // namespace
+
+const char* GpuChoiceName(GpuChoice c) {
+  const auto i = static_cast<size_t>(c);
+  return i < std::size(kChoiceNames) ? kChoiceNames[i] : "any";
+}
+
+bool ParseGpuChoice(const std::string& s, GpuChoice* out) {
+  for (size_t i = 0; i < std::size(kChoiceNames); ++i) {
+    if (s == kChoiceNames[i]) return *out = static_cast<GpuChoice>(i), true;
+  }
+  return false;
+}
+
+const char* JobKindName(JobKind k) {
+  const auto i = static_cast<size_t>(k);
+  return i < std::size(kKindNames) ? kKindNames[i] : "";
+}
+
+bool ParseJobKind(const std::string& s, JobKind* out) {
+  for (size_t i = 1; i < std::size(kKindNames); ++i) {
+    if (s == kKindNames[i]) return *out = static_cast<JobKind>(i), true;
+  }
+  return false;
+}
+
+JobKind InferKind(const JobSpec& s) {
+  if (s.kind != JobKind::kUnset) return s.kind;
+  if (!s.het.empty()) {
+    bool gpu = false, cpu = false;
+    for (size_t i = 0; i < s.NumComponents(); ++i) {
+      const bool g = i == 0 ? s.gpus > 0 || s.gpus_per_node > 0
+                            : s.het[i - 1].gpus > 0 || s.het[i - 1].gpus_per_node > 0;
+      gpu = gpu || g, cpu = cpu || !g;
+    }
+    if (gpu && cpu) return JobKind::kRl;
+  }
+  const int64_t gpus = s.TotalGpus();
+  if (gpus == 0) return JobKind::kBatch;
+  const bool array = s.array_job_id > 0 || !s.array_indices.empty();
+  if (s.nodes == 1 && s.het.empty() && array) return JobKind::kInference;
+  if (s.nodes > 1 || gpus > 1) return JobKind::kTraining;
+  return JobKind::kInference;
+}
+
+namespace {
 constexpr const char* kNames[] = {"PENDING",   "RUNNING", "COMPLETED", "FAILED",
                                   "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED"};
 }

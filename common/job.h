@@ -14,6 +14,19 @@ namespace corral {
 
 using JobId = int64_t;
 
+// --gpu-choice: which GPU model a job takes when it names none, or alternatives (gpu_choice.h).
+// kAny: the least wasteful with room now; kFastest: where it is estimated to finish soonest;
+// kCheapest: where it is estimated to cost least.
+enum class GpuChoice : int32_t { kAny = 0, kFastest, kCheapest };
+// --kind: what the job is, given or inferred (InferKind); shown by queue and acct.
+enum class JobKind : int32_t { kUnset = 0, kInference, kTraining, kRl, kBatch };
+// "any", "fastest", "cheapest" / "inference", "training", "rl", "batch" ("" for kUnset), and
+// back (false: unknown; kUnset is not parsed).
+const char* GpuChoiceName(GpuChoice c);
+bool ParseGpuChoice(const std::string& s, GpuChoice* out);
+const char* JobKindName(JobKind k);
+bool ParseJobKind(const std::string& s, JobKind* out);
+
 struct JobSpec {
   std::string name = "job";  // -J
   std::string user;
@@ -33,6 +46,10 @@ struct JobSpec {
   // room is taken (the fastest for the job, say). Else any, by best fit. Not on the wire yet:
   // the simulator sets it (sched/sim/hetero.h).
   bool gpu_models_in_order = false;
+  GpuChoice gpu_choice = GpuChoice::kAny;  // --gpu-choice
+  // --max-price: the most the job pays per GPU-hour, in micro-units of credit; 0 = no cap.
+  int64_t max_price_micro = 0;
+  JobKind kind = JobKind::kUnset;  // --kind; unset: InferKind's
   TimeMs time_limit_ms = 0;  // -t; 0 = unlimited
   std::string script;        // the batch script, interpreter line included
   std::string output;        // -o pattern; empty = "corral-%j.out" in the working dir
@@ -119,6 +136,11 @@ struct NodeAllocation {
 };
 
 using Allocation = std::vector<NodeAllocation>;
+
+// The kind given, else inferred: a hetjob with a GPU component and a CPU one is rl; a job of
+// several nodes, or of several GPUs, training; a one-node array task with GPUs, or a job of one
+// GPU (or a share), inference; a job without GPUs, batch.
+JobKind InferKind(const JobSpec& s);
 
 // Expands %j (job id), %x (name), %A (array master id, = job id), %a (array index, or 0),
 // %u (user), %N (first node) and %% in an output path pattern.

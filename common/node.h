@@ -19,6 +19,16 @@ struct GpuDevice {
   int32_t pcie_switch = -1;
 };
 
+// What a provider asks of the jobs its node takes (corral-node --min-price, --accounts,
+// --max-time). sched/core/terms.h checks them, and the job's own terms, in one filter.
+struct ProviderTerms {
+  int64_t min_price_micro = 0;        // per GPU-hour: its GPUs' model rate must be at least this
+  std::vector<std::string> accounts;  // the accounts whose jobs it takes; empty = any
+  int64_t max_time_ms = 0;            // the longest time limit it takes; 0 = any
+  bool empty() const { return min_price_micro == 0 && accounts.empty() && max_time_ms == 0; }
+  bool operator==(const ProviderTerms&) const = default;
+};
+
 struct NodeProfile {
   std::string name;
   int32_t cpus = 0;  // logical processors (PUs)
@@ -27,6 +37,7 @@ struct NodeProfile {
   int32_t numa_nodes = 0;
   int64_t mem_mib = 0;
   std::vector<GpuDevice> gpus;
+  ProviderTerms terms;
 
   // Number of GPUs of `model` (lower case; empty = any model; "a|b": either; GpuModelMatches).
   int32_t GpuCount(const std::string& model) const;

@@ -151,7 +151,7 @@ class Pass {
   }
 
   void Decide(const PendingJob& q) {
-    if (q.alternatives.size() > 1) return DecideAmong(q);
+    if (q.alternatives.size() > 1 || !q.options.empty()) return DecideAmong(q);
     const JobSpec& spec = *q.spec;
     AvailabilityProfile* profile = ProfileOf(q);
     std::optional<Held> held = Release(q.id);
@@ -223,71 +223,115 @@ class Pass {
     reserved_.insert(q.partition);
   }
 
-  // A job of several partitions: it starts now in the first of them with room (in the order
-  // given), else it is planned in the one where it can start soonest. The learning of Memo and
-  // Frontier is left out: it is kept per scope, and such jobs are few.
+  // A job of several options (partitions, GPU models): PendingJob::options says which it takes.
+  // The learning of Memo and Frontier is left out: it is kept per scope, and such jobs are few.
   void DecideAmong(const PendingJob& q) {
-    const JobSpec& spec = *q.spec;
     AvailabilityProfile* profile = ProfileOf(q);
     std::optional<Held> held = Release(q.id);
     if (!profile) {
       r_.reasons.emplace_back(q.id, "ReservationDeleted");
       return;
     }
-    const TimeMs runtime = Runtime(q, cfg_);
-    const auto [first, last_end, latest] = WindowOf(q, runtime);
-    const TimeMs end = AddMs(now_, runtime);
-    const std::string key = ShapeKey(spec);
+    std::vector<PendingOption> options = q.options;
+    if (options.empty()) {
+      for (const auto& [part, nodes] : q.alternatives) {
+        options.push_back({q.spec, q.runtime_ms, part, nodes, 0});
+      }
+    }
+    const GpuChoice rule = q.options.empty() ? GpuChoice::kAny : q.choice;
+    struct Open {
+      const PendingOption* o;
+      TimeMs runtime;
+    };
     std::string unavailable;
-    std::vector<std::pair<int32_t, const NodeMask*>> open;  // those it may wait in
-    for (const auto& [part, nodes] : q.alternatives) {
-      if (cfg_.ModeOf(part) == BackfillMode::kFcfs && blocked_.count(part)) continue;
+    std::vector<Open> open;  // those it may run in
+    for (const PendingOption& o : options) {
+      if (cfg_.ModeOf(o.partition) == BackfillMode::kFcfs && blocked_.count(o.partition)) continue;
       PendingJob in = q;
-      in.partition = part, in.nodes = nodes;
-      if (const std::string* why = Unavailable(spec, key, ScopeOf(in, *profile))) {
+      in.partition = o.partition, in.nodes = o.nodes;
+      if (const std::string* why = Unavailable(*o.spec, ShapeKey(*o.spec), ScopeOf(in, *profile))) {
         if (unavailable.empty()) unavailable = *why;
         continue;
       }
-      open.emplace_back(part, nodes);
-      if (first != now_ || end > last_end) continue;
-      std::optional<Allocation> a = profile->PlaceAt(spec, now_, end, nodes);
-      if (a && profile->Reserve(*a, now_, end)) {
-        r_.starts.push_back({q.id, std::move(*a), part});
-        return;
-      }
+      in.runtime_ms = o.runtime_ms > 0 ? o.runtime_ms : q.runtime_ms;
+      open.push_back({&o, Runtime(in, cfg_)});
     }
     if (open.empty()) {
       r_.reasons.emplace_back(q.id, unavailable.empty() ? "Priority" : unavailable);
       return;
     }
-    if (held && held->start == now_ && end <= last_end &&
-        profile->Reserve(*held->alloc, now_, end)) {
-      r_.starts.push_back({q.id, *held->alloc, q.partition});
-      return;
-    }
-    std::optional<Slot> best;
-    int32_t best_part = q.partition;
-    bool behind = false;
-    for (const auto& [part, nodes] : open) {
-      if (cfg_.ModeOf(part) == BackfillMode::kFcfs) blocked_.insert(part);
-      if (reserved_.count(part) && cfg_.ModeOf(part) != BackfillMode::kConservative) {
-        behind = true;
+    // Where it could start, option by option: now, or its earliest start (or never).
+    struct Found {
+      const Open* at = nullptr;
+      Slot slot;
+    };
+    std::optional<Found> best;
+    bool behind = false, any_now = false;
+    std::vector<int32_t> fcfs;  // FCFS partitions it waits in, if it does not start
+    auto better = [&](const Open& x, TimeMs start) {
+      if (!best) return true;
+      switch (rule) {
+        case GpuChoice::kAny:
+          return start < best->slot.start;
+        case GpuChoice::kFastest:
+          return AddMs(start, x.runtime) < AddMs(best->slot.start, best->at->runtime);
+        case GpuChoice::kCheapest:
+          return std::tie(x.o->cost, start) < std::tie(best->at->o->cost, best->slot.start);
+      }
+      return false;
+    };
+    for (const Open& x : open) {
+      const auto [first, last_end, latest] = WindowOf(q, x.runtime);
+      const TimeMs end = AddMs(now_, x.runtime);
+      if (first == now_ && end <= last_end && better(x, now_)) {
+        if (std::optional<Allocation> a = profile->PlaceAt(*x.o->spec, now_, end, x.o->nodes)) {
+          best = Found{&x, Slot{now_, std::move(*a)}};
+          any_now = true;
+          if (rule == GpuChoice::kAny) break;  // the first with room now
+          continue;
+        }
+      }
+      if (any_now && rule == GpuChoice::kAny) continue;
+      if (cfg_.ModeOf(x.o->partition) == BackfillMode::kFcfs) fcfs.push_back(x.o->partition);
+      if (reserved_.count(x.o->partition) &&
+          cfg_.ModeOf(x.o->partition) != BackfillMode::kConservative) {
+        behind = true;  // behind a reservation of its partition: it may start now or wait
         continue;
       }
       const TimeMs from = std::max(now_ + 1, first);
-      if (from > latest) continue;
-      std::optional<Slot> s = profile->EarliestStart(spec, runtime, from, latest, nodes);
-      if (s && (!best || s->start < best->start)) best = std::move(s), best_part = part;
+      if (from > latest || !better(x, from)) continue;
+      std::optional<Slot> s =
+          profile->EarliestStart(*x.o->spec, x.runtime, from, latest, x.o->nodes);
+      if (s && better(x, s->start)) best = Found{&x, std::move(*s)};
     }
+    if (best && best->slot.start == now_ &&
+        profile->Reserve(best->slot.alloc, now_, AddMs(now_, best->at->runtime))) {
+      r_.starts.push_back({q.id, std::move(best->slot.alloc), best->at->o->partition});
+      return;
+    }
+    const TimeMs runtime = Runtime(q, cfg_);
+    const auto [first, last_end, latest] = WindowOf(q, runtime);
+    (void)latest;
+    if (held && held->start == now_ && AddMs(now_, runtime) <= last_end &&
+        profile->Reserve(*held->alloc, now_, AddMs(now_, runtime))) {
+      r_.starts.push_back({q.id, *held->alloc, q.partition});
+      return;
+    }
+    blocked_.insert(fcfs.begin(), fcfs.end());
     r_.reasons.emplace_back(q.id, first > now_      ? "Reservation"
                                   : behind && !best ? "Priority"
                                                     : "Resources");
-    if (held && (!best || best->start > held->start)) {
-      best = Slot{held->start, *held->alloc}, best_part = q.partition;
+    TimeMs length = best ? best->at->runtime : runtime;
+    int32_t part = best ? best->at->o->partition : q.partition;
+    if (held && (!best || best->slot.start > held->start)) {
+      best = Found{nullptr, Slot{held->start, *held->alloc}}, length = runtime, part = q.partition;
     }
-    if (!best || !profile->Reserve(best->alloc, best->start, AddMs(best->start, runtime))) return;
-    r_.reservations.push_back({q.id, best->start, std::move(best->alloc)});
-    reserved_.insert(best_part);
+    if (!best || best->slot.start == now_ ||
+        !profile->Reserve(best->slot.alloc, best->slot.start, AddMs(best->slot.start, length))) {
+      return;
+    }
+    r_.reservations.push_back({q.id, best->slot.start, std::move(best->slot.alloc)});
+    reserved_.insert(part);
   }
 
   BackfillResult Take() { return std::move(r_); }

@@ -40,6 +40,16 @@ struct Reservation {
   Allocation alloc;
 };
 
+// One way a job may run: its spec of one GPU model (gpu_choice.h), its runtime estimate there,
+// its partition and the nodes that take it there (partition and terms.h), and its cost.
+struct PendingOption {
+  const JobSpec* spec = nullptr;  // owned by the caller; must outlive the call
+  TimeMs runtime_ms = 0;          // <= 0: as PendingJob::runtime_ms
+  int32_t partition = 0;
+  const NodeMask* nodes = nullptr;  // null: every node
+  double cost = 0;                  // estimated (GpuChoice::kCheapest weighs it)
+};
+
 struct PendingJob {
   JobId id = 0;
   const JobSpec* spec = nullptr;  // owned by the caller; must outlive the call
@@ -61,6 +71,14 @@ struct PendingJob {
   // is `partition` and `nodes`). It starts in the first that has room now, else it is planned
   // in the one where it can start soonest.
   std::vector<std::pair<int32_t, const NodeMask*>> alternatives = {};
+  // A job that weighs ways to run (GPU models, with partitions): when set, these stand for
+  // `spec`, `partition`, `nodes` and `alternatives`, in the order the choice weighs them, and:
+  //  - kAny: it starts in the first with room now, else where it starts soonest;
+  //  - kFastest: it goes where it finishes soonest (a start now included), ties to the first;
+  //  - kCheapest: of those with a slot, the least cost, then the soonest start.
+  // Either way it is reserved there, or waits, as a job of one option would.
+  std::vector<PendingOption> options = {};
+  GpuChoice choice = GpuChoice::kAny;
 };
 
 struct BackfillConfig {

@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "sched/core/choose.h"
 #include "sched/core/profile_cache.h"
 
 namespace corral::sched {
@@ -112,6 +113,7 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
   // limits with its reason; neither takes part in the backfill.
   std::vector<PendingJob> queue;
   queue.reserve(state.pending.size());
+  std::vector<const GpuSpeeds*> speeds;
   std::map<JobId, int32_t> slots;
   LimitTracker limits(state.qos, state.accounts);
   const bool limited = !state.qos.empty() || !state.accounts.empty();
@@ -194,14 +196,18 @@ Decisions Schedule(const SchedulerState& state, const SchedulerConfig& config) {
       }
     }
     queue.push_back(q);
+    speeds.push_back(w.speeds);
   }
   // Phase 3.
+  ChoiceStore choices;
+  Choose(state.nodes, state.gpu_catalog, speeds, &queue, &d.reasons, &choices);
+  // Phase 4.
   BackfillResult r = Backfill(state.now, state.nodes, state.running, queue, bf, where.reserved,
                               state.profile_cache);
   d.starts = std::move(r.starts);
   d.reservations = std::move(r.reservations);
   d.reasons.insert(d.reasons.end(), r.reasons.begin(), r.reasons.end());
-  // Phase 4, on what is free once this pass's starts are taken out, for the jobs that wait
+  // Phase 5, on what is free once this pass's starts are taken out, for the jobs that wait
   // (not those that could never run, nor those planned in an advance reservation).
   if (PreemptionConfigured(state.partitions, state.qos) && !state.running.empty()) {
     std::set<JobId> started, never;

@@ -8,10 +8,12 @@
 //      and its advance reservation admit it (advance_reservation.h); array throttles
 //      (`--array=...%N`) hold back the tasks beyond N (here), and QOS and account limits the
 //      jobs beyond them (limits.h), all in priority order;
-//   3. backfill: start now what fits, on the partition's nodes, reserve for what waits
+//   3. choose: the ways a job may run, by GPU model (--gpu-choice) and by the terms of nodes
+//      and job (choose.h);
+//   4. backfill: start now what fits, on the partition's nodes, reserve for what waits
 //      (backfill.h, EASY or conservative per partition; a job of several partitions starts in
 //      the first with room, or is planned in the one where it starts soonest);
-//   4. preempt: a job still waiting may preempt running jobs it outranks (preempt.h).
+//   5. preempt: a job still waiting may preempt running jobs it outranks (preempt.h).
 // Every pending job is considered in every pass.
 #pragma once
 
@@ -22,6 +24,7 @@
 
 #include "sched/core/advance_reservation.h"
 #include "sched/core/backfill.h"
+#include "sched/core/gpu_choice.h"
 #include "sched/core/limits.h"
 #include "sched/core/partition.h"
 #include "sched/core/preempt.h"
@@ -38,6 +41,8 @@ struct WaitingJob {
   const Reservation* held = nullptr;
   // How long it is planned to run (runtime_model.h); 0: its time limit.
   TimeMs runtime_ms = 0;
+  // Its speed per GPU model, where known for it (a workload table); else the catalog's.
+  const GpuSpeeds* speeds = nullptr;
 };
 
 struct SchedulerState {
@@ -53,6 +58,7 @@ struct SchedulerState {
   // the default one (DefaultPartition).
   std::vector<Partition> partitions;
   std::vector<AdvanceReservation> advance;  // those ended are ignored
+  GpuCatalog gpu_catalog;  // each GPU model's rate and speed (terms.h); empty: free, alike
   // Optional, kept by the caller from pass to pass (profile_cache.h): the same decisions, faster.
   ProfileCache* profile_cache = nullptr;
 };
