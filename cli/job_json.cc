@@ -1,5 +1,8 @@
 #include "cli/job_json.h"
 
+#include "common/price.h"
+#include "fabric/convert.h"
+
 namespace corral::cli {
 
 nlohmann::json JobJson(const v1::JobInfo& j) {
@@ -41,6 +44,9 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
                         {"workdir", s.workdir()},
                         {"allocation", alloc}};
   if (s.gpu_milli() > 0) out["gpu_share"] = s.gpu_milli() / 1000.0;  // of one GPU
+  out["gpu_choice"] = s.gpu_choice().empty() ? "any" : s.gpu_choice();
+  if (s.max_price_micro() > 0) out["max_price"] = FormatPrice(s.max_price_micro());
+  out["kind"] = JobKindName(InferKind(FromProto(s, /*with_env=*/false)));  // given or inferred
   out["array_job_id"] = s.array_job_id();
   out["array_task_id"] = s.array_job_id() > 0 ? s.array_task_id() : -1;
   // The entry stands for these pending tasks of the array (without `corral queue --array`).
@@ -77,8 +83,15 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
     }
     gpus.push_back(std::move(j));
   }
+  nlohmann::json terms = nlohmann::json::object();  // the provider's (ProviderTerms)
+  if (p.min_price_micro() > 0) terms["min_price"] = FormatPrice(p.min_price_micro());
+  if (p.accounts_size() > 0) {
+    terms["accounts"] = std::vector<std::string>(p.accounts().begin(), p.accounts().end());
+  }
+  if (p.max_time_ms() > 0) terms["max_time_ms"] = p.max_time_ms();
   return {{"name", p.name()},
           {"state", n.state()},
+          {"terms", terms},
           {"cpus", p.cpus()},
           {"cores", p.cores()},
           {"sockets", p.sockets()},

@@ -11,6 +11,7 @@
 
 #include "cli/array_spec.h"
 #include "cli/option_values.h"
+#include "common/price.h"
 
 namespace corral {
 namespace {
@@ -107,6 +108,31 @@ constexpr OptionDef kOptions[] = {
     {"gpus-per-node", '\0', "[MODEL:]N", Group::kResources, "GPUs on each node, e.g. h100:4",
      [](std::string_view o, const std::string& v, Settings* s) {
        return ParseGpuFor(o, v, &s->gpn_model, &s->spec.gpus_per_node);
+     }},
+    {"gpu-choice", '\0', "CHOICE", Group::kPlacement,
+     "GPU model: fastest (ends soonest), cheapest (costs least), any",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       if (!ParseGpuChoice(v, &s->spec.gpu_choice)) {
+         return BadValue(o, v, "must be any, fastest or cheapest");
+       }
+       return Status::Ok();
+     }},
+    {"max-price", '\0', "CREDITS", Group::kPlacement,
+     "the most to pay per GPU-hour, e.g. 2.5 (default: no cap)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       Result<int64_t> p = ParsePrice(o, v);
+       if (!p.ok()) return p.status();
+       if (*p == 0) return BadValue(o, v, "must be more than 0");
+       s->spec.max_price_micro = *p;
+       return Status::Ok();
+     }},
+    {"kind", '\0', "KIND", Group::kPlacement,
+     "inference, training, rl or batch (default: inferred)",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       if (!ParseJobKind(v, &s->spec.kind)) {
+         return BadValue(o, v, "must be inference, training, rl or batch");
+       }
+       return Status::Ok();
      }},
     {"time", 't', "TIME", Group::kPlacement,
      "time limit: MIN, MM:SS, HH:MM:SS, D-HH[:MM[:SS]] or UNLIMITED",
@@ -518,6 +544,18 @@ Result<SubmitCommand> ParseSubmit(
     spec.het.push_back({h.spec.nodes, h.spec.ntasks, h.spec.cpus_per_task, h.spec.mem_mib,
                         h.gpus_model.empty() ? h.gpn_model : h.gpus_model, h.spec.gpus,
                         h.spec.gpus_per_node});
+  }
+  if (spec.gpu_choice != GpuChoice::kAny) {
+    const std::string o = std::string("--gpu-choice=") + GpuChoiceName(spec.gpu_choice);
+    if (!spec.het.empty()) return Status::Invalid(o + ": for a job of one component, not a hetjob");
+    if (spec.gpus == 0 && spec.gpus_per_node == 0) {
+      return Status::Invalid(o + ": the job asks for no GPUs (--gpus)");
+    }
+    if (spec.gpu_milli > 0) return Status::Invalid(o + ": not for a share of a GPU");
+    if (!spec.gpu_model.empty() && spec.gpu_model.find('|') == std::string::npos) {
+      return Status::Invalid(o + ": --gpus names one model (" + spec.gpu_model +
+                             "); name none, or alternatives (a|b)");
+    }
   }
   if (!s.name_given) {
     if (s.wrap) {

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "common/price.h"
+
 namespace corral {
 
 int32_t NodeProfile::GpuCount(const std::string& model) const {
@@ -38,6 +40,23 @@ const char* NodeStateName(NodeState s) {
       return "fail";
   }
   return "?";
+}
+
+std::string CheckTerms(const ProviderTerms& t) {
+  if (t.min_price_micro < 0 || t.min_price_micro > kMaxPriceMicro) {
+    return "--min-price: must be 0 to 1000000 credits per GPU-hour";
+  }
+  if (t.accounts.size() > 256) return "--accounts: at most 256 accounts";
+  for (const std::string& a : t.accounts) {
+    if (a.empty() || a.size() > 64) return "--accounts: an account name is 1 to 64 characters";
+    for (char ch : a) {
+      if (static_cast<unsigned char>(ch) <= 0x20 || ch == ',' || ch == 0x7f) {
+        return "--accounts: \"" + a + "\": blanks, commas and control characters are not allowed";
+      }
+    }
+  }
+  if (t.max_time_ms < 0) return "--max-time: must not be negative";
+  return "";
 }
 
 std::string Lower(std::string s) {

@@ -29,6 +29,10 @@ struct ProviderTerms {
   bool operator==(const ProviderTerms&) const = default;
 };
 
+// Why terms are malformed ("--min-price: ..."), or "": a price from 0 to a million credits per
+// GPU-hour, at most 256 accounts of 1 to 64 printable characters, a time that is not negative.
+std::string CheckTerms(const ProviderTerms& t);
+
 struct NodeProfile {
   std::string name;
   int32_t cpus = 0;  // logical processors (PUs)

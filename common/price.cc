@@ -29,6 +29,27 @@ Result<int64_t> ParsePrice(std::string_view field, std::string_view text) {
   return micro;
 }
 
+Result<std::pair<std::string, int64_t>> ParseModelPrice(std::string_view field,
+                                                        std::string_view text) {
+  const size_t eq = text.find('=');
+  const std::string_view model = text.substr(0, eq);
+  auto bad = [&](const std::string& why) {
+    return Status::Invalid(std::string(field) + "=" + std::string(text.substr(0, 80)) + ": " + why);
+  };
+  if (eq == std::string_view::npos) return bad("give MODEL=CREDITS, e.g. h100=2.5");
+  if (model.empty() || model.size() > 64) return bad("the GPU model is 1 to 64 characters");
+  std::string lower;
+  for (char ch : model) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+    if (!ok) return bad("the GPU model takes letters, digits, '-', '_' and '.'");
+    lower += (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+  }
+  Result<int64_t> p = ParsePrice(field, text.substr(eq + 1));
+  if (!p.ok()) return p.status();
+  return std::pair{lower, *p};
+}
+
 std::string FormatPrice(int64_t micro) {
   std::string sign = micro < 0 ? "-" : "";
   const uint64_t m = micro < 0 ? 0 - static_cast<uint64_t>(micro) : static_cast<uint64_t>(micro);

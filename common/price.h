@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/status.h"
 
@@ -17,6 +18,10 @@ inline constexpr int64_t kMaxPriceMicro = 1000000 * kMicroPerCredit;
 // Digits with at most six after the point; no sign, exponent or blanks. `field` names the
 // option in the error ("--max-price=abc: not a price (credits per GPU-hour, e.g. 2.5)").
 Result<int64_t> ParsePrice(std::string_view field, std::string_view text);
+// "h100=2.5" (corrald --gpu-price): a GPU model, lower-cased, and its rate per GPU-hour. The
+// model is 1 to 64 characters of letters, digits, '-', '_' and '.'.
+Result<std::pair<std::string, int64_t>> ParseModelPrice(std::string_view field,
+                                                        std::string_view text);
 // "2.5", "0.035", "3": the shortest decimal that is exact.
 std::string FormatPrice(int64_t micro);
 

@@ -15,6 +15,10 @@ void ToProto(const JobSpec& in, v1::JobSpec* out) {
   out->set_gpus(in.gpus);
   out->set_gpus_per_node(in.gpus_per_node);
   out->set_gpu_milli(in.gpu_milli);
+  out->set_gpu_models_in_order(in.gpu_models_in_order);
+  out->set_gpu_choice(in.gpu_choice == GpuChoice::kAny ? "" : GpuChoiceName(in.gpu_choice));
+  out->set_max_price_micro(in.max_price_micro);
+  out->set_kind(JobKindName(in.kind));
   out->set_time_limit_ms(in.time_limit_ms);
   out->set_script(in.script);
   out->set_output(in.output);
@@ -77,6 +81,10 @@ JobSpec FromProto(const v1::JobSpec& in, bool with_env) {
   s.gpus = in.gpus();
   s.gpus_per_node = in.gpus_per_node();
   s.gpu_milli = in.gpu_milli();
+  s.gpu_models_in_order = in.gpu_models_in_order();
+  ParseGpuChoice(in.gpu_choice(), &s.gpu_choice);  // unknown: any (Submit refuses it first)
+  s.max_price_micro = in.max_price_micro();
+  ParseJobKind(in.kind(), &s.kind);
   s.time_limit_ms = in.time_limit_ms();
   s.script = in.script();
   s.output = in.output();
@@ -127,6 +135,10 @@ void ToProto(const NodeProfile& in, v1::NodeProfile* out) {
     p->set_pci_bus_id(g.pci_bus_id);
     if (g.pcie_switch >= 0) p->set_pcie_switch(g.pcie_switch);
   }
+  out->set_min_price_micro(in.terms.min_price_micro);
+  out->clear_accounts();
+  for (const auto& a : in.terms.accounts) out->add_accounts(a);
+  out->set_max_time_ms(in.terms.max_time_ms);
 }
 
 NodeProfile FromProto(const v1::NodeProfile& in) {
@@ -141,6 +153,9 @@ NodeProfile FromProto(const v1::NodeProfile& in) {
     p.gpus.push_back({g.index(), g.model(), g.mem_mib(), g.numa(), g.pci_bus_id()});
     p.gpus.back().pcie_switch = g.has_pcie_switch() && g.pcie_switch() >= 0 ? g.pcie_switch() : -1;
   }
+  p.terms.min_price_micro = in.min_price_micro();
+  p.terms.accounts.assign(in.accounts().begin(), in.accounts().end());
+  p.terms.max_time_ms = in.max_time_ms();
   return p;
 }
 

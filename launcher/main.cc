@@ -13,12 +13,14 @@
 #include "common/signals.h"
 #include "launcher/node_agent.h"
 #include "launcher/profile.h"
+#include "launcher/provider_terms.h"
 
 namespace po = boost::program_options;
 using namespace corral;
 
 int main(int argc, char** argv) {
   std::string controller, name, topology, gpus, spool, state_dir, log_level;
+  std::string min_price, accounts, max_time;
   bool shared_host = false, print_profile = false, json = false;
   po::options_description opts(
       "corral-node: profiles this machine (or a simulated node) with hwloc, dials corrald and "
@@ -40,6 +42,13 @@ int main(int argc, char** argv) {
       "has not acknowledged (default SPOOL-DIR/state)")(
       "shared-host", po::bool_switch(&shared_host),
       "several simulated nodes share this host: set the MPI settings that needs")(
+      "min-price", po::value(&min_price),
+      "the least this node takes per GPU-hour, in credits (e.g. 1.5): it gets no GPU job while its "
+      "GPU model's rate is lower")(
+      "accounts", po::value(&accounts),
+      "take jobs only of these accounts, joined by commas (default: any)")(
+      "max-time", po::value(&max_time),
+      "take only jobs whose time limit is at most this (e.g. 4:00:00; default: any)")(
       "print-profile", po::bool_switch(&print_profile), "print the node profile and exit")(
       "json", po::bool_switch(&json),
       "with --print-profile: as JSON (what `corral sim --cluster` reads)")(
@@ -65,6 +74,12 @@ int main(int argc, char** argv) {
     std::cerr << "corral-node: " << profile.status().message() << "\n";
     return 2;
   }
+  Result<ProviderTerms> terms = ParseProviderTerms(min_price, accounts, max_time);
+  if (!terms.ok()) {
+    std::cerr << "corral-node: " << terms.status().message() << "\n";
+    return 2;
+  }
+  profile->terms = std::move(terms).value();
   if (print_profile && json) {
     const auto& p = *profile;
     nlohmann::json gpus = nlohmann::json::array();

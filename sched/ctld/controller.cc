@@ -16,36 +16,6 @@
 
 namespace corral::ctld {
 
-namespace {
-
-JobRecord ToRecord(const Job& j) {
-  JobRecord r;
-  r.job_id = j.id;
-  r.name = j.spec.name;
-  r.user = j.spec.user;
-  r.account = j.spec.account;
-  r.partition = j.spec.partition;
-  r.nodelist = j.Nodelist();
-  r.state = JobStateName(j.state);
-  r.nnodes = static_cast<int32_t>(j.alloc.size());
-  std::set<std::string> models;
-  for (const auto& a : j.alloc) {
-    r.ncpus += a.cpus;
-    r.ngpus += static_cast<int32_t>(a.gpu_indices.size());
-  }
-  if (r.ngpus > 0) r.gpu_models = j.spec.gpu_model.empty() ? "any" : j.spec.gpu_model;
-  r.exit_code = j.exit_code;
-  r.submit_ms = j.submit_ms;
-  r.start_ms = j.start_ms;
-  r.end_ms = j.end_ms;
-  TimeMs elapsed = j.start_ms > 0 && j.end_ms > j.start_ms ? j.end_ms - j.start_ms : 0;
-  r.cpu_ms = elapsed * r.ncpus;
-  r.gpu_ms = elapsed * r.ngpus;
-  return r;
-}
-
-}  // namespace
-
 Status Controller::Impl::Load() {
   auto loaded_nodes = store->LoadNodes();
   if (!loaded_nodes.ok()) return loaded_nodes.status();
@@ -196,7 +166,7 @@ void Controller::Impl::ApplyBatch(std::deque<Command>& cmds, bool tick) {
     rows.reserve(to_account.size());
     Job scratch;
     for (JobId id : to_account) {
-      if (const Job* j = Lookup(id, &scratch)) rows.push_back(ToRecord(*j));
+      if (const Job* j = Lookup(id, &scratch)) rows.push_back(AcctRow(*j));
     }
     Status s;
     {

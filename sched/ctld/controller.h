@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@ struct ControllerOptions {
   } fairshare;
   bool config_given = false;
   std::vector<v1::PartitionSpec> partitions;
+  // corrald --gpu-price: each GPU model's rate per GPU-hour, micro-units of credit.
+  std::map<std::string, int64_t> gpu_prices;
 };
 
 class Controller {

@@ -244,6 +244,9 @@ class Controller::Impl {
   void Persist(const Job& j, Batch& b);
   void Publish(const Batch& b);
   v1::JobInfo MakeInfo(const Job& j) const;
+  // The accounting row of a job that ended. Its GPU models are those of the GPUs it ran on (the
+  // request's, "any" for none named, where a node is not known): what --gpu-choice chose.
+  JobRecord AcctRow(const Job& j) const;
   // Wait calls, under view_mu: whether `w` got there (advancing first_open), and its answer.
   bool Reached(Waiter& w) const;
   v1::WaitReply WaitAnswer(const Waiter& w) const;

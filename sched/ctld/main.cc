@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/price.h"
 #include "common/signals.h"
 #include "sched/ctld/config_file.h"
 #include "sched/ctld/controller.h"
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   double half_life_h = static_cast<double>(co.fairshare.half_life_ms) / 3600000;
   double gpu_weight = co.fairshare.gpu_weight;
   int64_t store_s = co.fairshare.store_every_ms / 1000;
+  std::vector<std::string> gpu_prices;
   po::options_description sched_opts(
       "Scheduling (priority = sum of weight x factor, each factor 0..1, minus nice; then "
       "backfill)");
@@ -114,7 +116,11 @@ int main(int argc, char** argv) {
                                                 po::value(&gpu_weight)->default_value(gpu_weight),
                                                 "CPU-seconds of usage one GPU-second counts as")(
       "fairshare-store-seconds", po::value(&store_s)->default_value(store_s),
-      "how often the usage is stored (a crash of corrald loses at most this much)");
+      "how often the usage is stored (a crash of corrald loses at most this much)")(
+      "gpu-price", po::value(&gpu_prices)->composing(),
+      "a GPU model's rate per GPU-hour in credits, MODEL=CREDITS (h100=2.5); repeat for each "
+      "model. Unpriced models are free. --gpu-choice=cheapest, --max-price and nodes' "
+      "--min-price weigh these");
   opts.add(sched_opts);
   po::variables_map vm;
   ctld::ConfigFile config;
@@ -193,6 +199,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   co.fairshare.store_every_ms = store_s * 1000;
+  for (const std::string& g : gpu_prices) {
+    auto p = ParseModelPrice("--gpu-price", g);
+    if (!p.ok()) {
+      std::cerr << "corrald: " << p.status().message() << "\n";
+      return 2;
+    }
+    co.gpu_prices[p->first] = p->second;
+  }
   for (auto [name, w] : {std::pair{"age", sc.weights.age},
                          {"job-size", sc.weights.job_size},
                          {"gpu", sc.weights.gpu},

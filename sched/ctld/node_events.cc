@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/node.h"
 #include "common/time.h"
 #include "fabric/convert.h"
 #include "sched/ctld/controller_impl.h"
@@ -204,6 +205,9 @@ void Controller::NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<Node
   }
   if (p.cpus <= 0 || p.mem_mib < 0) {
     return done(Status::Invalid("register: node " + p.name + " reports no CPUs"));
+  }
+  if (std::string why = CheckTerms(p.terms); !why.empty()) {
+    return done(Status::Invalid("register: node " + p.name + ": " + why));
   }
   for (size_t i = 0; i < p.gpus.size(); ++i) p.gpus[i].index = static_cast<int32_t>(i);
   using R = Result<v1::Registered>;

@@ -9,6 +9,31 @@
 
 namespace corral::ctld {
 
+namespace {
+
+// Each GPU model's rate (corrald --gpu-price) and speed: the median TFLOP/s that the usable
+// nodes' GPUs of it measured at their check (unknown when none did).
+sched::GpuCatalog CatalogOf(const std::map<std::string, NodeEntry>& nodes,
+                            const std::map<std::string, int64_t>& prices) {
+  sched::GpuCatalog c;
+  for (const auto& [model, rate] : prices) c[model].micro_per_hour = rate;
+  std::map<std::string, std::vector<double>> measured;
+  for (const auto& [name, n] : nodes) {
+    if (!n.Usable()) continue;
+    for (const v1::GpuCheckResult& g : n.gpu_checks) {
+      if (g.index() < 0 || static_cast<size_t>(g.index()) >= n.profile.gpus.size()) continue;
+      if (g.tflops() > 0) measured[n.profile.gpus[g.index()].model].push_back(g.tflops());
+    }
+  }
+  for (auto& [model, v] : measured) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    c[model].speed = v[v.size() / 2];
+  }
+  return c;
+}
+
+}  // namespace
+
 void Controller::Impl::SetReason(Job& j, const std::string& reason, Batch& b) {
   if (j.reason == reason) return;
   j.reason = reason;
@@ -93,6 +118,7 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
   AccountLimitsFor(&st.accounts);
   st.partitions = partitions;
   st.advance = advance;
+  st.gpu_catalog = CatalogOf(nodes, opts.gpu_prices);
   size_t rests = 0;
   for (JobId first : rest_pending) rests += arrays.at(first).rest();
   st.pending.reserve(pending.size() + rests);

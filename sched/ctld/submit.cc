@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/price.h"
 #include "common/time.h"
 #include "fabric/convert.h"
 #include "sched/ctld/controller_impl.h"
@@ -69,6 +70,12 @@ std::string Controller::Impl::CheckSpec(const JobSpec& s) const {
     for (const auto& [name, q] : qos) known += (known.empty() ? "" : ", ") + name;
     return "--qos: no QOS named \"" + s.qos.substr(0, 64) + "\" (defined: " + known + ")";
   }
+  if (s.max_price_micro < 0 || s.max_price_micro > kMaxPriceMicro) {
+    return "--max-price: must be 0 to 1000000 credits per GPU-hour";
+  }
+  if (s.gpu_choice != GpuChoice::kAny && !s.het.empty()) {
+    return "--gpu-choice: for a job of one component (a hetjob's models are as given)";
+  }
   if (s.nice < 0 || s.nice > 10000000) {
     return "--nice: must be 0 to 10000000 (it lowers the job's priority; raising it is for "
            "admins)";
@@ -98,6 +105,18 @@ Result<std::vector<int64_t>> Controller::Submit(
   // args are not copied (a batch of 100,000 equal jobs would copy the environment 100,000 times).
   std::vector<bool> same_as_previous(specs.size(), false);
   for (int i = 0; i < specs.size(); ++i) {
+    // Names FromProto would read as the default.
+    const std::string job = specs.size() > 1 ? "job " + std::to_string(i) + ": " : "";
+    GpuChoice choice;
+    JobKind kind;
+    if (!specs[i].gpu_choice().empty() && !ParseGpuChoice(specs[i].gpu_choice(), &choice)) {
+      return Status::Invalid(job + "--gpu-choice: unknown \"" +
+                             specs[i].gpu_choice().substr(0, 32) + "\" (any, fastest or cheapest)");
+    }
+    if (!specs[i].kind().empty() && !ParseJobKind(specs[i].kind(), &kind)) {
+      return Status::Invalid(job + "--kind: unknown \"" + specs[i].kind().substr(0, 32) +
+                             "\" (inference, training, rl or batch)");
+    }
     same_as_previous[i] = i > 0 && SamePayload(specs[i], specs[i - 1]);
     parsed.push_back(FromProto(specs[i], !same_as_previous[i]));
     // Fields only the controller sets.

@@ -274,6 +274,40 @@ TEST(ParseSubmit, ShareOfAGpu) {
       "hetjob component 1: --gpus: a share of a GPU is for the first component only");
 }
 
+TEST(ParseSubmit, GpuChoicePriceAndKind) {
+  Result<SubmitCommand> r =
+      Submit({"--gpus=4", "--gpu-choice=cheapest", "--max-price=2.75", "job.sh"},
+             "#!/bin/sh\n#SBATCH --kind=training\ntrue\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->spec.gpu_choice, GpuChoice::kCheapest);
+  EXPECT_EQ(r->spec.max_price_micro, 2750000);
+  EXPECT_EQ(r->spec.kind, JobKind::kTraining);
+  r = Submit({"--gpus=a100|h100:2", "--gpu-choice", "fastest", "job.sh"}, "#!/bin/sh\ntrue\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->spec.gpu_choice, GpuChoice::kFastest);
+  EXPECT_EQ(r->spec.kind, JobKind::kUnset);  // inferred where shown
+  const std::string sh = "#!/bin/sh\ntrue\n";
+  EXPECT_EQ(Error({"--gpus=1", "--gpu-choice=quick", "job.sh"}, sh),
+            "--gpu-choice: \"quick\" must be any, fastest or cheapest");
+  EXPECT_EQ(Error({"--gpu-choice=fastest", "job.sh"}, sh),
+            "--gpu-choice=fastest: the job asks for no GPUs (--gpus)");
+  EXPECT_EQ(Error({"--gpus=h100:2", "--gpu-choice=cheapest", "job.sh"}, sh),
+            "--gpu-choice=cheapest: --gpus names one model (h100); name none, or alternatives "
+            "(a|b)");
+  EXPECT_EQ(Error({"--gpus=0.5", "--gpu-choice=cheapest", "job.sh"}, sh),
+            "--gpu-choice=cheapest: not for a share of a GPU");
+  EXPECT_EQ(Error({"--gpus=1", "--gpu-choice=cheapest", "job.sh"},
+                  "#!/bin/sh\n#CORRAL hetjob\n#CORRAL -n 2\ntrue\n"),
+            "--gpu-choice=cheapest: for a job of one component, not a hetjob");
+  for (const char* bad : {"--max-price=-1", "--max-price=abc", "--max-price=1e3", "--max-price=0",
+                          "--max-price=1.1234567", "--max-price=5000000"}) {
+    std::string e = Error({bad, "job.sh"}, sh);
+    EXPECT_EQ(e.rfind("--max-price", 0), 0u) << bad << ": " << e;
+  }
+  EXPECT_EQ(Error({"--kind=serving", "job.sh"}, sh),
+            "--kind: \"serving\" must be inference, training, rl or batch");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Paths, names, wrap, export, script arguments, CLI-only flags
 
@@ -741,8 +775,9 @@ TEST(ParseSubmit, OptionSpellings) {
     EXPECT_EQ(r->script_path, "job.sh");
   }
   EXPECT_EQ(Error({"-hN", "2", "job.sh"}), "option '--help' does not take any arguments");
-  EXPECT_EQ(Error({"--g=2", "job.sh"}),
-            "option '--g=2' is ambiguous and matches '--gpus', and '--gpus-per-node'");
+  EXPECT_EQ(
+      Error({"--g=2", "job.sh"}),
+      "option '--g=2' is ambiguous and matches '--gpu-choice', '--gpus', and '--gpus-per-node'");
   EXPECT_EQ(Error({"-J", "-N", "job.sh"}),
             "the required argument for option '--job-name' is missing");
 }
