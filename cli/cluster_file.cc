@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <set>
 
+#include "common/provider_terms.h"
+
 namespace corral::cli {
 
 Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& text,
@@ -34,7 +36,8 @@ Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& text,
       if (!n.IsMap()) return Status::Invalid("cluster file: " + where + ": must be a mapping");
       for (const auto& kv : n) {
         std::string k = kv.first.as<std::string>();
-        if (k != "name" && k != "topology" && k != "gpus" && k != "count") {
+        if (k != "name" && k != "topology" && k != "gpus" && k != "count" && k != "min_price" &&
+            k != "accounts" && k != "max_time") {
           return Status::Invalid("cluster file: " + where + "." + k + ": unknown field");
         }
       }
@@ -66,8 +69,15 @@ Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& text,
         topo = (std::filesystem::path(base_dir) / topo).lexically_normal().string();
       }
       std::string gpus = n["gpus"] ? n["gpus"].as<std::string>() : "";
+      auto text = [&](const char* key) { return n[key] ? n[key].as<std::string>() : ""; };
+      const std::string min_price = text("min_price"), accounts = text("accounts"),
+                        max_time = text("max_time");
+      if (auto t = ParseProviderTerms(min_price, accounts, max_time); !t.ok()) {
+        return Status::Invalid("cluster file: " + where + ": " + t.status().message());
+      }
       for (int c = 1; c <= count; ++c) {
-        ClusterNode cn{counted ? name + std::to_string(c) : name, topo, gpus};
+        ClusterNode cn{
+            counted ? name + std::to_string(c) : name, topo, gpus, min_price, accounts, max_time};
         if (!names.insert(cn.name).second) {
           return Status::Invalid("cluster file: " + where + ".name: \"" + cn.name +
                                  "\" appears twice");

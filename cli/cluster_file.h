@@ -14,6 +14,8 @@ struct ClusterNode {
   std::string name;
   std::string topology;  // an absolute XML path, a synthetic string, or empty (this machine)
   std::string gpus;      // --gpus list, or empty
+  // The provider's terms, as corral-node takes them (--min-price, --accounts, --max-time).
+  std::string min_price, accounts, max_time;
 };
 
 // Parses the YAML text. Relative XML paths are resolved against `base_dir`. Errors name the

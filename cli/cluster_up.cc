@@ -218,6 +218,9 @@ int Up(const Args& args) {
         "--spool-dir",        dir + "/spool/" + n.name, "--shared-host"};
     if (!n.topology.empty()) argv.insert(argv.end(), {"--topology", n.topology});
     if (!n.gpus.empty()) argv.insert(argv.end(), {"--gpus", n.gpus});
+    if (!n.min_price.empty()) argv.insert(argv.end(), {"--min-price", n.min_price});
+    if (!n.accounts.empty()) argv.insert(argv.end(), {"--accounts", n.accounts});
+    if (!n.max_time.empty()) argv.insert(argv.end(), {"--max-time", n.max_time});
     auto pid = StartDaemon(argv, dir + "/log/node-" + n.name + ".log", pidfile);
     if (!pid.ok()) return Fail("up", pid.status());
     ++started;

@@ -13,7 +13,7 @@
 #include "common/signals.h"
 #include "launcher/node_agent.h"
 #include "launcher/profile.h"
-#include "launcher/provider_terms.h"
+#include "common/provider_terms.h"
 
 namespace po = boost::program_options;
 using namespace corral;

@@ -143,6 +143,13 @@ Result<ConfigFile> ParseConfigFile(const std::string& text) {
         if (!v.IsMap()) return Bad("scheduler", "must be a mapping of option: value");
         for (const auto& o : v) {
           const std::string name = o.first.as<std::string>();
+          if (o.second.IsSequence()) {  // an option given several times (gpu-price)
+            for (const auto& item : o.second) {
+              if (!item.IsScalar()) return Bad("scheduler." + name, "must be a list of values");
+              out.scheduler_args.push_back("--" + name + "=" + item.Scalar());
+            }
+            continue;
+          }
           if (!o.second.IsScalar()) return Bad("scheduler." + name, "must be a single value");
           out.scheduler_args.push_back("--" + name + "=" + o.second.Scalar());
         }

@@ -69,5 +69,52 @@ TEST(Placement, SharesOfOneGpuRunSideBySide) {
       << bad.err;
 }
 
+// Two nodes of different GPU models, priced by the admin; the t4 node's provider takes jobs of
+// at most an hour.
+const char* const kMarket = R"(scheduler:
+  gpu-price: [t4=0.5, a100=2.5]
+nodes:
+  - name: cheap
+    topology: "pack:1 numa:1(memory=8GB) core:2 pu:1"
+    gpus: "2xT4"
+    max_time: "1:00:00"
+  - name: dear
+    topology: "pack:1 numa:1(memory=8GB) core:2 pu:1"
+    gpus: "2xA100"
+)";
+
+TEST(Placement, CheapestTakesTheCheapModelAndTermsAreKept) {
+  auto c = LocalCluster::Start(kMarket);
+  ASSERT_TRUE(c);
+  const int64_t cheap = SubmitOk(*c, "--gpus=1 --gpu-choice=cheapest -t 10 --wrap true");
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, cheap) == "COMPLETED"; }, 20000))
+      << c->Diagnose();
+  nlohmann::json j = QueueJob(*c, cheap);
+  EXPECT_EQ(j["allocation"][0]["node"], "cheap") << j.dump();
+  EXPECT_EQ(j["gpu_choice"], "cheapest");
+  EXPECT_EQ(j["kind"], "inference");
+  // Longer than the t4 node takes: the a100 node, the only one whose terms allow it.
+  const int64_t longer = SubmitOk(*c, "--gpus=1 --gpu-choice=cheapest -t 2:00:00 --wrap true");
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, longer) == "COMPLETED"; }, 20000))
+      << c->Diagnose();
+  EXPECT_EQ(QueueJob(*c, longer)["allocation"][0]["node"], "dear");
+  // Under the a100's rate and longer than the t4 node takes: nothing takes it, and it says why.
+  const int64_t stuck = SubmitOk(*c, "--gpus=1 --max-price=1 -t 2:00:00 --wrap true");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return QueueJob(*c, stuck)["reason"].get<std::string>().rfind("ReqNodeNotAvail (terms)",
+                                                                      0) == 0;
+      },
+      20000))
+      << QueueJob(*c, stuck).dump();
+  EXPECT_EQ(QueueJob(*c, stuck)["max_price"], "1");
+  const CmdResult nodes = c->Corral("nodes --json");
+  ASSERT_EQ(nodes.code, 0) << nodes.err;
+  EXPECT_NE(nodes.out.find("\"max_time_ms\": 3600000"), std::string::npos) << nodes.out;
+  CmdResult bad = c->Corral("submit --gpus=1 --gpu-choice=cheap --wrap true");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("--gpu-choice"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace corral::testing

@@ -1,5 +1,5 @@
 // corral-node's terms flags, hostile values included (launcher/provider_terms.h).
-#include "launcher/provider_terms.h"
+#include "common/provider_terms.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "launcher/provider_terms.h"
+#include "common/provider_terms.h"
 
 #include <string>
 
