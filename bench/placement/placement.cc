@@ -121,9 +121,11 @@ int main(int argc, char** argv) {
   std::printf("%-22s %14s %14s %12s", "placement", "mean_jct_s", "makespan_s", "mean_wait_s");
   for (const std::string& m : h->models) std::printf(" %8s", ("on_" + m).c_str());
   std::printf("\n");
-  for (const auto* run : {&h->agnostic, &h->aware}) {
+  for (const auto* run : {&h->agnostic, &h->aware, &h->fastest}) {
     std::printf("%-22s %14.0f %14lld %12.0f",
-                run == &h->aware ? "aware (fastest first)" : "agnostic (best fit)",
+                run == &h->aware     ? "aware (fastest first)"
+                : run == &h->fastest ? "gpu-choice=fastest"
+                                     : "agnostic (best fit)",
                 run->summary.mean_jct_s, static_cast<long long>(run->summary.makespan_s),
                 run->summary.mean_wait_s);
     for (int64_t n : run->jobs_on) std::printf(" %8lld", static_cast<long long>(n));
@@ -136,9 +138,12 @@ int main(int argc, char** argv) {
       "heterogeneity awareness: mean JCT %.2fx better, makespan %.2fx (Gavel reports up "
       "to 3.5x better average JCT)\n",
       jct_ratio, makespan_ratio);
+  const double ect_ratio = h->agnostic.summary.mean_jct_s / h->fastest.summary.mean_jct_s;
+  std::printf("--gpu-choice=fastest (earliest estimated finish): mean JCT %.2fx better\n",
+              ect_ratio);
   std::printf(
       "RESULT alibaba_alloc_ratio=%.4f baseline_alloc_ratio=%.4f unallocated_cut=%.3f "
-      "philly_jct_ratio=%.3f philly_makespan_ratio=%.3f\n",
-      corral, first_fit, cut, jct_ratio, makespan_ratio);
+      "philly_jct_ratio=%.3f philly_makespan_ratio=%.3f philly_fastest_jct_ratio=%.3f\n",
+      corral, first_fit, cut, jct_ratio, makespan_ratio, ect_ratio);
   return 0;
 }

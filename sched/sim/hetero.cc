@@ -54,6 +54,7 @@ Result<HeteroResult> CompareHeterogeneity(const Workload& w, const GavelTable& t
   sample.format = w.format;
   // slowdown[k][m]: how much longer job k runs on model m than on its fastest.
   std::vector<std::vector<double>> slowdown;
+  std::vector<sched::GpuSpeeds> speeds;  // per job: its type's throughput per model
   std::vector<std::string> fastest_first;
   const int64_t first_submit = picked.front()->submit_s;
   for (const SimJob* j : picked) {
@@ -77,15 +78,25 @@ Result<HeteroResult> CompareHeterogeneity(const Workload& w, const GavelTable& t
     x.gpu_model = alternatives;  // models that cannot run it are left out
     sample.jobs.push_back(std::move(x));
     slowdown.push_back(std::move(s));
+    sched::GpuSpeeds sp;
+    for (const std::string& m : t.models) sp[m] = t.Of(m, type);
+    speeds.push_back(std::move(sp));
   }
-  for (bool aware : {false, true}) {
+  for (int mode : {0, 1, 2}) {
+    const bool aware = mode == 1;
     Workload run = sample;
-    for (SimJob& j : run.jobs) j.gpu_models_in_order = aware;
-    HeteroRun& out = aware ? r.aware : r.agnostic;
+    for (SimJob& j : run.jobs) {
+      j.gpu_models_in_order = aware;
+      if (mode == 2) j.gpu_choice = GpuChoice::kFastest;
+    }
+    HeteroRun& out = mode == 0 ? r.agnostic : aware ? r.aware : r.fastest;
     out.jobs_on.assign(t.models.size(), 0);
     ReplayOptions ro;
     ro.mode = o.mode;
     ro.check = true;
+    if (mode == 2) {
+      ro.speeds_of = [&](size_t k) { return k < speeds.size() ? &speeds[k] : nullptr; };
+    }
     // Jobs replay in submit order, which is the sample's: job k is sample.jobs[k].
     ro.run_on = [&](size_t k, const Allocation& where, int64_t run_s) -> int64_t {
       if (k >= slowdown.size() || where.empty()) return run_s;

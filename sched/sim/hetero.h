@@ -35,7 +35,9 @@ struct HeteroResult {
   Machine machine;
   std::vector<std::string> models;  // the table's, sorted
   int64_t jobs = 0;
-  HeteroRun agnostic, aware;
+  // aware: the first model with room, fastest first; fastest: --gpu-choice=fastest with the
+  // job's speeds, the model where it is estimated to finish soonest (it may wait for one).
+  HeteroRun agnostic, aware, fastest;
 };
 
 // The job type of trace job `id`: one of the table's, by a fixed hash of the id.

@@ -110,6 +110,7 @@ JobSpec SpecOf(const SimJob& j, const Machine& m, bool memory, bool share) {
   }
   s.gpu_model = j.gpu_model;
   s.gpu_models_in_order = j.gpu_models_in_order;
+  s.gpu_choice = j.gpu_choice;
   s.mem_mib = memory ? std::max<int64_t>(j.mem_mib, 0) : 0;
   return s;
 }
@@ -288,6 +289,7 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
       wj.id = id;
       wj.spec = &spec;
       wj.priority.eligible_ms = submit_ms(id - 1);
+      if (o.speeds_of) wj.speeds = o.speeds_of(static_cast<size_t>(id - 1));
       st.pending.push_back(wj);
     }
     // As in corrald: with nothing free a pass could start nothing, and none runs.

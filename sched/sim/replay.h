@@ -50,6 +50,8 @@ struct ReplayOptions {
   // `run_s`: a heterogeneous machine runs a job slower on a slower GPU (hetero.h). Cut at its
   // limit (at least 1 s). Unset: the trace's.
   std::function<int64_t(size_t k, const Allocation& where, int64_t run_s)> run_on;
+  // The speeds of job k per GPU model (for --gpu-choice=fastest), or null: the catalog's.
+  std::function<const sched::GpuSpeeds*(size_t k)> speeds_of;
   // Called every `progress_every` passes, and once at the end: jobs ended so far, all jobs,
   // and the simulated time in seconds.
   std::function<void(int64_t ended, int64_t total, int64_t sim_s)> progress;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/job.h"
+
 namespace corral::sim {
 
 struct SimJob {
@@ -22,8 +24,9 @@ struct SimJob {
   // A share of one GPU in thousandths (Alibaba `gpu_milli`, with gpus == 1); 1000 = whole.
   int32_t gpu_milli = 1000;
   std::string gpu_model;  // lower case; "" any; alternatives joined by '|' ("v100m16|v100m32")
-  bool gpu_models_in_order = false;  // the alternatives by preference (JobSpec's)
-  int64_t mem_mib = 0;               // per node; 0 none
+  bool gpu_models_in_order = false;        // the alternatives by preference (JobSpec's)
+  GpuChoice gpu_choice = GpuChoice::kAny;  // JobSpec's: weigh the models by speed or cost
+  int64_t mem_mib = 0;                     // per node; 0 none
   int64_t user = -1;
   int64_t line = 0;  // where it was read
 };
