@@ -65,30 +65,33 @@ JobSpec JobSpec::Component(size_t i) const {
 namespace {
 constexpr const char* kChoiceNames[] = {"any", "fastest", "cheapest"};
 constexpr const char* kKindNames[] = {"", "inference", "training", "rl", "batch"};
+
+// names[i] for enum value i (unknown values: names[0]), and back from `first` on.
+template <typename E, size_t N>
+const char* NameOf(const char* const (&names)[N], E e) {
+  const auto i = static_cast<size_t>(e);
+  return i < N ? names[i] : names[0];
+}
+template <typename E, size_t N>
+bool ParseNamed(const char* const (&names)[N], size_t first, const std::string& s, E* out) {
+  for (size_t i = first; i < N; ++i) {
+    if (s == names[i]) return *out = static_cast<E>(i), true;
+  }
+  return false;
+}
 }  // namespace
 
 const char* GpuChoiceName(GpuChoice c) {
-  const auto i = static_cast<size_t>(c);
-  return i < std::size(kChoiceNames) ? kChoiceNames[i] : "any";
+  return NameOf(kChoiceNames, c);
 }
-
 bool ParseGpuChoice(const std::string& s, GpuChoice* out) {
-  for (size_t i = 0; i < std::size(kChoiceNames); ++i) {
-    if (s == kChoiceNames[i]) return *out = static_cast<GpuChoice>(i), true;
-  }
-  return false;
+  return ParseNamed(kChoiceNames, 0, s, out);
 }
-
 const char* JobKindName(JobKind k) {
-  const auto i = static_cast<size_t>(k);
-  return i < std::size(kKindNames) ? kKindNames[i] : "";
+  return NameOf(kKindNames, k);
 }
-
 bool ParseJobKind(const std::string& s, JobKind* out) {
-  for (size_t i = 1; i < std::size(kKindNames); ++i) {
-    if (s == kKindNames[i]) return *out = static_cast<JobKind>(i), true;
-  }
-  return false;
+  return ParseNamed(kKindNames, 1, s, out);
 }
 
 JobKind InferKind(const JobSpec& s) {

@@ -50,12 +50,12 @@ struct JobSpec {
   // --max-price: the most the job pays per GPU-hour, in micro-units of credit; 0 = no cap.
   int64_t max_price_micro = 0;
   JobKind kind = JobKind::kUnset;  // --kind; unset: InferKind's
-  TimeMs time_limit_ms = 0;  // -t; 0 = unlimited
-  std::string script;        // the batch script, interpreter line included
-  std::string output;        // -o pattern; empty = "corral-%j.out" in the working dir
-  std::string error;         // -e pattern; empty = same file as output
-  std::string workdir;       // --chdir, absolute; defaults to the submit dir
-  std::string submit_dir;    // where corral submit ran
+  TimeMs time_limit_ms = 0;        // -t; 0 = unlimited
+  std::string script;              // the batch script, interpreter line included
+  std::string output;              // -o pattern; empty = "corral-%j.out" in the working dir
+  std::string error;               // -e pattern; empty = same file as output
+  std::string workdir;             // --chdir, absolute; defaults to the submit dir
+  std::string submit_dir;          // where corral submit ran
   std::vector<std::pair<std::string, std::string>> env;  // the environment the job sees
   std::vector<std::string> args;                         // arguments to the batch script ($1...)
   std::vector<int32_t> array_indices;                    // --array, before expansion

@@ -10,10 +10,10 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/provider_terms.h"
 #include "common/signals.h"
 #include "launcher/node_agent.h"
 #include "launcher/profile.h"
-#include "common/provider_terms.h"
 
 namespace po = boost::program_options;
 using namespace corral;

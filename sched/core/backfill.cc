@@ -247,8 +247,9 @@ class Pass {
     std::vector<Open> open;  // those it may run in
     for (const PendingOption& o : options) {
       if (cfg_.ModeOf(o.partition) == BackfillMode::kFcfs && blocked_.count(o.partition)) continue;
-      PendingJob in = q;
-      in.partition = o.partition, in.nodes = o.nodes;
+      // What ScopeOf and Runtime read of the job, for this option (no copy of its options).
+      PendingJob in;
+      in.pool = q.pool, in.partition = o.partition, in.nodes = o.nodes;
       if (const std::string* why = Unavailable(*o.spec, ShapeKey(*o.spec), ScopeOf(in, *profile))) {
         if (unavailable.empty()) unavailable = *why;
         continue;
@@ -310,8 +311,8 @@ class Pass {
       return;
     }
     const TimeMs runtime = Runtime(q, cfg_);
-    const auto [first, last_end, latest] = WindowOf(q, runtime);
-    (void)latest;
+    const Window w = WindowOf(q, runtime);
+    const TimeMs first = w.first, last_end = w.last_end;
     if (held && held->start == now_ && AddMs(now_, runtime) <= last_end &&
         profile->Reserve(*held->alloc, now_, AddMs(now_, runtime))) {
       r_.starts.push_back({q.id, *held->alloc, q.partition});

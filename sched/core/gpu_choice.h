@@ -21,7 +21,7 @@ using GpuSpeeds = std::map<std::string, double>;
 struct ModelOption {
   std::string model;
   TimeMs runtime_ms = 0;  // the estimate on it
-  double cost = 0;        // estimated, in micro-units: rate x GPUs x hours (rate alone if unlimited)
+  double cost = 0;  // estimated, in micro-units: rate x GPUs x hours (rate alone if unlimited)
 };
 
 // Whether the job weighs models: GPUs, of no one model, with a choice other than any, and of

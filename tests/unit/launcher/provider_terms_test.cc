@@ -22,13 +22,13 @@ TEST(ProviderTerms, BadFlagsAreNamed) {
   struct Case {
     const char *price, *accounts, *time, *flag;
   };
-  for (const Case& c : {Case{"-1", "", "", "--min-price"}, Case{"abc", "", "", "--min-price"},
-                        Case{"1e9", "", "", "--min-price"}, Case{"2000000", "", "", "--min-price"},
-                        Case{"", "a,,b", "", "--accounts"}, Case{"", ",", "", "--accounts"},
-                        Case{"", "a b", "", "--accounts"}, Case{"", "a\nb", "", "--accounts"},
-                        Case{"", long_name.c_str(), "", "--accounts"},
-                        Case{"", "", "soon", "--max-time"}, Case{"", "", "-5", "--max-time"},
-                        Case{"", "", "99999999999999999", "--max-time"}}) {
+  for (const Case& c :
+       {Case{"-1", "", "", "--min-price"}, Case{"abc", "", "", "--min-price"},
+        Case{"1e9", "", "", "--min-price"}, Case{"2000000", "", "", "--min-price"},
+        Case{"", "a,,b", "", "--accounts"}, Case{"", ",", "", "--accounts"},
+        Case{"", "a b", "", "--accounts"}, Case{"", "a\nb", "", "--accounts"},
+        Case{"", long_name.c_str(), "", "--accounts"}, Case{"", "", "soon", "--max-time"},
+        Case{"", "", "-5", "--max-time"}, Case{"", "", "99999999999999999", "--max-time"}}) {
     Result<ProviderTerms> t = ParseProviderTerms(c.price, c.accounts, c.time);
     ASSERT_FALSE(t.ok()) << c.price << "|" << c.accounts << "|" << c.time;
     EXPECT_EQ(t.status().message().rfind(c.flag, 0), 0u) << t.status().message();

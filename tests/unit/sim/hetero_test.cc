@@ -24,16 +24,21 @@ SimJob Job(int64_t id, int64_t submit, int64_t run) {
   return j;
 }
 
+// One node of each model, of one GPU and one CPU.
+HeteroOptions OneGpuOfEachModel() {
+  HeteroOptions o;
+  o.nodes_per_model = 1;
+  o.gpus_per_node = 1;
+  o.cpus_per_node = 1;
+  return o;
+}
+
 TEST(Hetero, AwareTakesTheFastModelAgnosticWhicheverFits) {
   // One node of each model, one GPU each. Jobs arrive one after another, each running 100 s on
   // the fast model (400 s on the slow one).
   Workload w;
   for (int k = 0; k < 4; ++k) w.jobs.push_back(Job(k + 1, 200 * k, 100));
-  HeteroOptions o;
-  o.nodes_per_model = 1;
-  o.gpus_per_node = 1;
-  o.cpus_per_node = 1;
-  Result<HeteroResult> r = CompareHeterogeneity(w, Table(), o);
+  Result<HeteroResult> r = CompareHeterogeneity(w, Table(), OneGpuOfEachModel());
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->jobs, 4);
   EXPECT_EQ(r->aware.jobs_on, (std::vector<int64_t>{4, 0})) << "each finds the fast GPU free";
@@ -46,11 +51,7 @@ TEST(Hetero, AwareTakesTheFastModelAgnosticWhicheverFits) {
 TEST(Hetero, AwareWaitsNotForTheFastModelButTakesTheSlowWhenItIsBusy) {
   Workload w;
   w.jobs = {Job(1, 0, 100), Job(2, 1, 100)};
-  HeteroOptions o;
-  o.nodes_per_model = 1;
-  o.gpus_per_node = 1;
-  o.cpus_per_node = 1;
-  Result<HeteroResult> r = CompareHeterogeneity(w, Table(), o);
+  Result<HeteroResult> r = CompareHeterogeneity(w, Table(), OneGpuOfEachModel());
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->aware.jobs_on, (std::vector<int64_t>{1, 1}));
   EXPECT_EQ(r->aware.summary.makespan_s, 401) << "the second runs 400 s on the slow GPU";
