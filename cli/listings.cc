@@ -25,6 +25,7 @@ std::string_view ShortState(const std::string& s) {
   if (s == "TIMEOUT") return "TO";
   if (s == "NODE_FAIL") return "NF";
   if (s == "PREEMPTED") return "PR";
+  if (s == "OUT_OF_MEMORY") return "OOM";
   return s;
 }
 

@@ -114,9 +114,10 @@ JobKind InferKind(const JobSpec& s) {
 }
 
 namespace {
-constexpr const char* kNames[] = {"PENDING",   "RUNNING", "COMPLETED", "FAILED",
-                                  "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED"};
-}
+constexpr const char* kNames[] = {"PENDING", "RUNNING",   "COMPLETED", "FAILED",       "CANCELLED",
+                                  "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY"};
+static_assert(std::size(kNames) == static_cast<size_t>(JobState::kLastState) + 1);
+}  // namespace
 
 const char* JobStateName(JobState s) {
   return kNames[static_cast<int>(s)];
@@ -147,6 +148,18 @@ bool CanTransition(JobState from, JobState to) {
   }
 }
 
+namespace {
+
+// A name as one path component: no '/' (it would leave the directory the pattern names), and
+// not "." or "..".
+std::string PathSafe(std::string s) {
+  std::replace(s.begin(), s.end(), '/', '_');
+  if (s == "." || s == "..") s.assign(s.size(), '_');
+  return s;
+}
+
+}  // namespace
+
 std::string ExpandOutputPattern(const std::string& pattern, JobId id, const JobSpec& spec,
                                 const std::string& first_node) {
   std::string out;
@@ -168,10 +181,10 @@ std::string ExpandOutputPattern(const std::string& pattern, JobId id, const JobS
         out += std::to_string(spec.array_task_id >= 0 ? spec.array_task_id : 0);
         break;
       case 'x':
-        out += spec.name;
+        out += PathSafe(spec.name);
         break;
       case 'u':
-        out += spec.user;
+        out += PathSafe(spec.user);
         break;
       case 'N':
         out += first_node;

@@ -113,7 +113,9 @@ enum class JobState {
   kCancelled,
   kTimeout,
   kNodeFail,
-  kPreempted  // preempted and cancelled (a requeued one goes back to PENDING)
+  kPreempted,    // preempted and cancelled (a requeued one goes back to PENDING)
+  kOutOfMemory,  // the kernel killed a process of the job at its memory limit (the cgroup's)
+  kLastState = kOutOfMemory
 };
 
 // "PENDING", "RUNNING", ... as Slurm prints them.
@@ -143,7 +145,8 @@ using Allocation = std::vector<NodeAllocation>;
 JobKind InferKind(const JobSpec& s);
 
 // Expands %j (job id), %x (name), %A (array master id, = job id), %a (array index, or 0),
-// %u (user), %N (first node) and %% in an output path pattern.
+// %u (user), %N (first node) and %% in an output path pattern. %x and %u never bring a "/"
+// (it becomes "_"), nor a bare "." or "..".
 std::string ExpandOutputPattern(const std::string& pattern, JobId id, const JobSpec& spec,
                                 const std::string& first_node);
 

@@ -20,7 +20,8 @@ using namespace corral;
 
 int main(int argc, char** argv) {
   std::string controller, name, topology, gpus, spool, state_dir, log_level;
-  std::string min_price, accounts, max_time;
+  std::string min_price, accounts, max_time, job_user = "nobody";
+  bool contain = true;
   bool shared_host = false, print_profile = false, json = false;
   po::options_description opts(
       "corral-node: profiles this machine (or a simulated node) with hwloc, dials corrald and "
@@ -36,10 +37,18 @@ int main(int argc, char** argv) {
       "\"pack:2 numa:2(memory=64GB) core:8 pu:1\"")(
       "gpus", po::value(&gpus),
       "GPUs of a simulated node, e.g. \"2xH100@numa0,2xH100@numa1\" or \"8xA100\"")(
-      "spool-dir", po::value(&spool), "where job scripts live (default /tmp/corral-node-NAME)")(
+
+      "spool-dir", po::value(&spool),
+      "where job scripts and TMPDIRs live, private to corral-node (default: "
+      "/var/spool/corral-node/NAME as root, else ~/.local/state/corral-node/NAME)")(
       "state-dir", po::value(&state_dir),
       "what must survive a restart of corral-node: the journal of jobs whose end the controller "
       "has not acknowledged (default SPOOL-DIR/state)")(
+      "contain", po::value(&contain)->default_value(true),
+      "run each job in a cgroup with the memory and CPU limits it asked for (where the machine "
+      "allows; false: never)")(
+      "job-user", po::value(&job_user)->default_value("nobody"),
+      "as root, a job runs as its submitter's account on this machine, else as this account")(
       "shared-host", po::bool_switch(&shared_host),
       "several simulated nodes share this host: set the MPI settings that needs")(
       "min-price", po::value(&min_price),
@@ -117,7 +126,16 @@ int main(int argc, char** argv) {
   AgentOptions ao;
   ao.controller = controller;
   ao.profile = *profile;
-  ao.spool_dir = spool.empty() ? "/tmp/corral-node-" + profile->name : spool;
+  if (spool.empty()) {
+    // Not a predictable name in /tmp: another user could make it first.
+    const char* home = getenv("HOME");
+    spool = geteuid() == 0 || !home
+                ? "/var/spool/corral-node/" + profile->name
+                : std::string(home) + "/.local/state/corral-node/" + profile->name;
+  }
+  ao.spool_dir = spool;
+  ao.contain = contain;
+  ao.job_user = job_user;
   ao.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
   ao.state_dir = state_dir;
   ao.shared_host = shared_host;

@@ -11,10 +11,12 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -162,11 +164,28 @@ Status NodeAgent::Run() {
   auto journal = JobJournal::Open(state + "/jobs");
   if (!journal.ok()) return journal.status();
   I.journal = std::move(*journal);
+  if (Status s = PrivateSpool(I.opts.spool_dir); !s.ok()) return s;
+  if (I.opts.contain) {
+    std::string why;
+    // One spool directory is one agent's, across its restarts: its groups are named by it too,
+    // so that agents of one node name on one host (two test clusters) keep apart.
+    char tag[32];
+    std::snprintf(tag, sizeof tag, "-%08zx",
+                  std::hash<std::string>{}(I.opts.spool_dir) & 0xffffffffu);
+    I.cgroups = Cgroups::Open(I.opts.profile.name + tag, &why);
+    if (!I.cgroups) {
+      spdlog::warn("jobs run without a cgroup (no memory or CPU limit is enforced): {}", why);
+    } else {
+      spdlog::info("jobs run in cgroup v{} groups", I.cgroups->version());
+      // Left by an earlier agent of this node: what is in them is lost with it.
+      for (const std::string& leaf : I.cgroups->Leaves()) {
+        if (!I.Uncontain(leaf)) spdlog::warn("cgroup {} of an earlier run stays: busy", leaf);
+      }
+    }
+  }
   I.Recover();
   // Orphaned descendants of jobs come back to us, so they can be reaped and found.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  std::error_code ec;
-  fs::create_directories(I.opts.spool_dir, ec);
   std::thread reaper([&] { I.ReapLoop(); });
   std::thread watcher([&] { I.WatchLoop(); });
   int backoff = 100;
@@ -185,13 +204,19 @@ Status NodeAgent::Run() {
   }
   for (int64_t id : ids) {
     std::vector<pid_t> leaders;
-    std::string tag;
+    std::string tag, cgroup;
     {
       std::lock_guard<std::mutex> l(I.mu);
       if (I.jobs[id].pid > 0) leaders.push_back(I.jobs[id].pid);
       tag = I.RunTag(I.jobs[id].info.restarts());
+      cgroup = I.jobs[id].cgroup;
     }
-    KillJobProcesses(id, tag, leaders, 1000);
+    if (cgroup.empty()) {
+      KillJobProcesses(id, tag, leaders, 1000);
+    } else {
+      I.KillContained(cgroup, 1000);
+      I.Uncontain(cgroup);
+    }
   }
   I.cv.notify_all();
   reaper.detach();

@@ -27,6 +27,12 @@ struct AgentOptions {
   // Whether to bind the job's processes to them too: on this machine's own topology, alone on it.
   bool bind_cpus = false;
   int kill_grace_ms = 2000;
+  // Contain each job in a cgroup with the memory and CPU limits of its request (cgroup.h), where
+  // this machine lets the agent; without, jobs run uncontained (and a warning says why).
+  bool contain = true;
+  // When the agent runs as root, a job runs as its submitter's account here; when there is no
+  // such account, as this one. Not root: jobs run as the agent's own user.
+  std::string job_user = "nobody";
 };
 
 class NodeAgent {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 
 #include "common/time.h"
 #include "fabric/channel.h"
+#include "launcher/cgroup.h"
 #include "launcher/gpu_check.h"
 #include "launcher/journal.h"
 #include "launcher/node_agent.h"
@@ -38,12 +40,21 @@ struct LocalJob {
   bool cancelled = false, timed_out = false;
   std::string dir;
   std::vector<int32_t> pus;  // the CPUs it is given on this node (cpu_bind.h); empty: none
+  std::string cgroup;        // its group here (cgroup.h); empty: not contained
+  std::vector<std::string> cgroup_procs;  // the files a process joins that group through
+  std::string user;  // who its processes run as, "UID:GID[:GID,...]" (corral-exec); empty: us
 };
 
 // A job's directory holds its script and hostfile, and is its TMPDIR (node_jobs.cc).
 void MakeJobDir(const std::string& dir);
 void RemoveJobDir(const std::string& dir);
 bool WriteNewFile(const std::string& path, const std::string& data, mode_t mode);
+// Makes the spool directory private, or says why it cannot be trusted: it must be a directory
+// of this agent's own (not a symlink). 0700; 0711 when the agent is root, so that a job's user
+// can reach its own job directory (0700, theirs) by name, though not list the others.
+Status PrivateSpool(const std::string& dir);
+// Gives `path` to the user job `j` runs as (node_contain.cc); true when there is none to give.
+bool GiveToJobUser(const LocalJob& j, const std::string& path);
 
 struct LocalStep {
   int64_t job_id = 0;
@@ -90,6 +101,7 @@ class NodeAgent::Impl {
   std::map<int64_t, v1::JobFinished> unacked;          // finishes not yet acknowledged
   std::map<int64_t, v1::LostJob> lost;  // lost by a restart of this agent; not yet told
   std::unique_ptr<JobJournal> journal;  // set by Run() before anything starts
+  std::unique_ptr<Cgroups> cgroups;     // set by Run() before anything starts; null: none
   std::map<pid_t, std::pair<int64_t, int32_t>> batch_pids;  // pid -> job id, restarts
   std::map<pid_t, int64_t> step_pids;                       // pid -> step id
   // Monotonic time -> a job's run (id, its RunTag) to sweep again then.
@@ -162,6 +174,16 @@ class NodeAgent::Impl {
   void Dispatch(const v1::ControllerMessage& m);
   void Launch(const v1::LaunchJob& l);
   void GiveCpus(LocalJob* j) const;
+  // The identity and the cgroup of the job's processes here (node_contain.cc). Fails, saying
+  // why, when the job cannot run as anyone here or its cgroup cannot be made.
+  Status Contain(LocalJob* j);
+  // Fills in how `sp` starts a process of job `j`: through corral-exec, in its cgroup, as its
+  // user, where that applies.
+  void StartAs(const LocalJob& j, SpawnSpec* sp) const;
+  // Ends every process of job `j`'s cgroup and removes it; true once it is gone.
+  bool Uncontain(const std::string& cgroup) const;
+  // SIGTERM to every process of the cgroup, then SIGKILL to what is left after `grace_ms`.
+  void KillContained(const std::string& cgroup, int grace_ms) const;
   // SIGTERM, then SIGKILL after `grace_ms` (<= 0: --kill-grace), to every process of the job.
   void CancelJob(int64_t job_id, bool forget, int64_t grace_ms = 0);
   void StartStep(const v1::StartStep& s);
@@ -183,6 +205,12 @@ class NodeAgent::Impl {
   // is pending); its journal entry goes, unless a newer run of the job holds it.
   void Forget(int64_t job_id, int32_t restarts);
   void SweepLeftovers(int64_t job_id, const std::string& tag);
+  // The directory of a run of a job: job-ID for its first, job-ID.RESTARTS for later ones, so
+  // that the end of an earlier run never takes a later run's files.
+  std::string JobDir(int64_t job_id, int32_t restarts) const {
+    return opts.spool_dir + "/job-" + std::to_string(job_id) +
+           (restarts > 0 ? "." + std::to_string(restarts) : "");
+  }
   EnvList NodeEnv(const v1::LaunchJob& l, const std::string& dir) const;
 };
 

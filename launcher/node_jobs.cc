@@ -42,7 +42,7 @@ void RemoveJobDir(const std::string& dir) {
 }
 
 bool WriteNewFile(const std::string& path, const std::string& data, mode_t mode) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return false;
   size_t done = 0;
   while (done < data.size()) {
@@ -151,7 +151,7 @@ void NodeAgent::Impl::GiveCpus(LocalJob* j) const {
 void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
   const auto& info = l.job();
   int64_t id = info.id();
-  std::string dir = opts.spool_dir + "/job-" + std::to_string(id);
+  std::string dir = JobDir(id, info.restarts());
   MakeJobDir(dir);
   LocalJob j;
   j.info = info;
@@ -203,18 +203,22 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
     return;
   }
   GiveCpus(&j);
+  Status contained = Contain(&j);
   v1::NodeJournalEntry entry;
   entry.set_job_id(id);
   entry.set_restarts(info.restarts());
   entry.set_session(RunTag(info.restarts()));
   entry.set_batch_host(j.batch_host);
   Journal(entry);  // before the script starts: a restart of this agent then knows it lost it
-  if (!j.batch_host) {
+  if (!j.batch_host && contained.ok()) {
     jobs[id] = std::move(j);
     return;
   }
   std::string script = dir + "/script";
-  WriteNewFile(script, info.spec().script(), 0700);
+  if (contained.ok() &&
+      (!WriteNewFile(script, info.spec().script(), 0700) || !GiveToJobUser(j, script))) {
+    contained = Status::Internal("cannot write the job's script to " + script);
+  }
   SpawnSpec sp;
   if (info.spec().script().rfind("#!", 0) == 0) {
     sp.argv = {script};
@@ -227,7 +231,8 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
   sp.stdout_path = info.stdout_path();
   sp.stderr_path = info.stderr_path();
   if (opts.bind_cpus) sp.cpus = j.pus;
-  auto pid = Spawn(sp);
+  StartAs(j, &sp);
+  auto pid = contained.ok() ? Spawn(sp) : Result<pid_t>(contained);
   if (!pid.ok()) {
     spdlog::error("job {}: {}", id, pid.status().message());
     v1::JobFinished f;
@@ -239,7 +244,9 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
     f.set_reason(pid.status().message());
     jobs.erase(id);
     lk.unlock();
-    ReportFinished(f, true);
+    Uncontain(j.cgroup);
+    RemoveJobDir(dir);
+    ReportFinished(f, j.batch_host);
     return;
   }
   j.pid = *pid;
@@ -252,12 +259,14 @@ void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
 void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget, int64_t grace_ms) {
   std::vector<pid_t> leaders;
   int32_t run = -1;
+  std::string cgroup;
   {
     std::lock_guard<std::mutex> l(mu);
     auto it = jobs.find(job_id);
     if (it == jobs.end()) return;  // nothing of it runs here
     it->second.cancelled = true;
     run = it->second.info.restarts();
+    cgroup = it->second.cgroup;
     if (it->second.pid > 0) leaders.push_back(it->second.pid);
     for (const auto& [sid, s] : steps)
       if (s.job_id == job_id && !s.exited) leaders.push_back(s.pid);
@@ -266,13 +275,19 @@ void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget, int64_t grace_ms) {
   std::string tag = RunTag(run);
   int grace = grace_ms > 0 ? static_cast<int>(std::min<int64_t>(grace_ms, 24 * 3600 * 1000LL))
                            : opts.kill_grace_ms;
-  std::thread([this, job_id, run, tag, leaders, grace, forget] {
-    KillJobProcesses(job_id, tag, leaders, grace);
+  std::thread([this, job_id, run, tag, leaders, grace, forget, cgroup] {
+    if (cgroup.empty()) {
+      KillJobProcesses(job_id, tag, leaders, grace);
+    } else {
+      // Its cgroup holds every process of the job, whatever it did to escape a session scan.
+      KillContained(cgroup, grace);
+    }
     if (forget) {
       std::lock_guard<std::mutex> l(mu);
       auto it = jobs.find(job_id);
       if (it != jobs.end() && it->second.pid == 0 && it->second.info.restarts() == run) {
         RemoveJobDir(it->second.dir);
+        Uncontain(it->second.cgroup);
         if (!it->second.batch_host) journal->Remove(job_id);  // a batch host's end removes it
         jobs.erase(it);
         ForgetSteps(job_id);
@@ -283,7 +298,7 @@ void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget, int64_t grace_ms) {
 
 void NodeAgent::Impl::OnBatchExit(int64_t job_id, int32_t restarts, int status) {
   v1::JobFinished f;
-  std::string dir;
+  std::string dir, cgroup;
   {
     std::lock_guard<std::mutex> l(mu);
     auto it = jobs.find(job_id);
@@ -299,26 +314,44 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int32_t restarts, int status) 
     f.set_restarts(restarts);
     f.set_exit_code(code);
     f.set_end_ms(WallNowMs());
+    const CgroupUsage used =
+        cgroups && !j.cgroup.empty() ? cgroups->Usage(j.cgroup) : CgroupUsage{};
     if (j.timed_out) {
       f.set_state("TIMEOUT");
       f.set_reason("time limit reached");
     } else if (j.cancelled) {
       f.set_state("CANCELLED");
+    } else if (used.oom_kills > 0) {
+      // As Slurm does: a process killed at the memory limit makes the job OUT_OF_MEMORY, even
+      // when its script went on to exit 0.
+      f.set_state("OUT_OF_MEMORY");
+      int64_t mib = 0;
+      for (const auto& a : j.info.alloc()) mib += a.node() == opts.profile.name ? a.mem_mib() : 0;
+      f.set_reason("out of memory: the kernel killed " + std::to_string(used.oom_kills) +
+                   " process(es) at the job's limit of " + std::to_string(mib) + " MiB on " +
+                   opts.profile.name);
     } else {
       f.set_state(code == 0 ? "COMPLETED" : "FAILED");
     }
     dir = j.dir;
+    cgroup = j.cgroup;
     jobs.erase(it);
     ForgetSteps(job_id);
   }
-  // Whatever the script left behind on this node ends with it. A child caught in the middle of
-  // an exec can hide its environment for a moment, so look again a little later.
-  SweepLeftovers(job_id, RunTag(restarts));
+  // Whatever the script left behind on this node ends with it: all of its cgroup, or else what
+  // a sweep finds (a child caught in the middle of an exec can hide its environment for a
+  // moment, so look again a little later).
+  const bool contained = !cgroup.empty();
+  if (contained) {
+    Uncontain(cgroup);
+  } else {
+    SweepLeftovers(job_id, RunTag(restarts));
+  }
   RemoveJobDir(dir);
   ReportFinished(f, true);
   // Logged once the end is in the journal: from here on a restart of this agent reports it.
   spdlog::info("job {}: {} (exit {})", job_id, f.state(), f.exit_code());
-  {
+  if (!contained) {
     // WatchLoop sweeps again at these times (a thread per job cost more than the job).
     std::lock_guard<std::mutex> l(mu);
     TimeMs now = MonotonicNowMs();
@@ -380,7 +413,7 @@ void NodeAgent::Impl::Recover() {
     }
     // The earlier agent ran it and cannot tell how it ends: whatever is left of it goes.
     int n = SignalJobProcesses(e.job_id(), e.session(), {}, SIGKILL);
-    RemoveJobDir(opts.spool_dir + "/job-" + std::to_string(e.job_id()));
+    RemoveJobDir(JobDir(e.job_id(), e.restarts()));
     if (!e.batch_host()) {
       // Only steps ran here; the controller sends the job again, as to a node that never had it.
       journal->Remove(e.job_id());

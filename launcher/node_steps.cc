@@ -31,6 +31,8 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
     Send(m);
   };
   EnvList env;
+  std::vector<int32_t> pus;  // a step runs on its job's CPUs here, as the batch script does
+  SpawnSpec sp;
   std::string cwd = s.cwd();
   {
     std::lock_guard<std::mutex> l(mu);
@@ -40,6 +42,8 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
       return;
     }
     env = it->second.env;
+    if (opts.bind_cpus) pus = it->second.pus;
+    StartAs(it->second, &sp);  // in the job's cgroup, as its user
     if (cwd.empty()) cwd = it->second.info.spec().workdir();
   }
   for (const auto& e : s.env()) {
@@ -56,12 +60,12 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
     fail(std::string("pipe: ") + strerror(errno));
     return;
   }
-  SpawnSpec sp;
   sp.argv.assign(s.argv().begin(), s.argv().end());
   sp.env = env;
   sp.cwd = cwd;
   sp.stdout_fd = out_pipe[1];
   sp.stderr_fd = err_pipe[1];
+  sp.cpus = pus;
   std::unique_lock<std::mutex> lk(mu);
   auto pid = Spawn(sp);
   close(out_pipe[1]);

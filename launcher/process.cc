@@ -22,7 +22,7 @@ namespace corral {
 namespace {
 
 int OpenOut(const std::string& path) {
-  return open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  return open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 }
 
 struct ProcInfo {
@@ -100,16 +100,40 @@ std::set<pid_t> FindJobProcesses(int64_t job_id, const std::string& session,
 
 }  // namespace
 
+namespace {
+
+// The argv of corral-exec for `spec`, its report descriptor being 3.
+std::vector<std::string> HelperArgv(const SpawnSpec& spec) {
+  std::vector<std::string> a{spec.exec_helper, "--report", "3"};
+  for (const auto& c : spec.cgroup_procs) a.insert(a.end(), {"--cgroup", c});
+  if (!spec.user.empty()) a.insert(a.end(), {"--user", spec.user});
+  if (spec.stdout_fd < 0) a.insert(a.end(), {"--stdout", spec.stdout_path});
+  if (spec.stderr_fd < 0 && !spec.stderr_path.empty() && spec.stderr_path != spec.stdout_path) {
+    a.insert(a.end(), {"--stderr", spec.stderr_path});
+  }
+  if (!spec.cwd.empty()) a.insert(a.end(), {"--chdir", spec.cwd});
+  a.push_back("--");
+  a.insert(a.end(), spec.argv.begin(), spec.argv.end());
+  return a;
+}
+
+}  // namespace
+
 Result<pid_t> Spawn(const SpawnSpec& spec) {
   if (spec.argv.empty()) return Status::Invalid("spawn: empty argv");
+  const bool helper = !spec.exec_helper.empty();
   int out = spec.stdout_fd, err = spec.stderr_fd;
   bool own_out = false, own_err = false;
-  if (out < 0) {
+  if (helper) {
+    // corral-exec opens the output files, as the job's user: until then, nothing.
+    if (out < 0) out = -2;
+    if (err < 0) err = out;
+  } else if (out < 0) {
     out = OpenOut(spec.stdout_path);
     if (out < 0) return Status::Invalid(spec.stdout_path + ": " + strerror(errno));
     own_out = true;
   }
-  if (err < 0) {
+  if (err == -1) {
     if (spec.stderr_path.empty() || spec.stderr_path == spec.stdout_path) {
       err = out;
     } else {
@@ -131,11 +155,16 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   std::vector<char*> envp, argv;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::vector<std::string> args = spec.argv;
+  std::vector<std::string> args = helper ? HelperArgv(spec) : spec.argv;
   for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
   std::vector<std::string> candidates;
-  if (spec.argv[0].find('/') != std::string::npos) {
+  int report[2] = {-1, -1};  // corral-exec says here why it could not exec
+  if (helper) {
+    if (pipe2(report, O_CLOEXEC) != 0)
+      return Status::Internal(std::string("pipe: ") + strerror(errno));
+    candidates.push_back(spec.exec_helper);
+  } else if (spec.argv[0].find('/') != std::string::npos) {
     candidates.push_back(spec.argv[0]);
   } else {
     std::istringstream ps(path_var);
@@ -148,10 +177,22 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out, 1);
-  posix_spawn_file_actions_adddup2(&fa, err, 2);
-  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd.c_str());
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  if (out >= 0) {
+    posix_spawn_file_actions_adddup2(&fa, out, 1);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  }
+  if (err >= 0) {
+    posix_spawn_file_actions_adddup2(&fa, err, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  }
+  if (helper) {
+    posix_spawn_file_actions_adddup2(&fa, report[1], 3);
+  } else if (!spec.cwd.empty()) {
+    posix_spawn_file_actions_addchdir_np(&fa, spec.cwd.c_str());
+  }
+  posix_spawn_file_actions_addclosefrom_np(&fa, helper ? 4 : 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, all;
@@ -181,13 +222,25 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   Status failed;
+  if (helper) {
+    close(report[1]);
+    std::string why;
+    char buf[512];
+    for (ssize_t n; rc == 0 && (n = read(report[0], buf, sizeof buf)) != 0;) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      why.append(buf, static_cast<size_t>(n));
+    }
+    close(report[0]);
+    if (rc == 0 && !why.empty()) failed = Status::Invalid(why);  // it wrote the job's stderr too
+  }
   if (rc != 0) {
     std::string why = !spec.cwd.empty() && access(spec.cwd.c_str(), X_OK) != 0
                           ? "cannot chdir to " + spec.cwd + ": " + strerror(errno)
                           : "cannot execute " + spec.argv[0] + ": " + strerror(rc);
     // The job's error file says why, as it would for a failed exec.
     std::string line = "corral-node: " + why + "\n";
-    (void)!write(err, line.data(), line.size());
+    if (err >= 0) (void)!write(err, line.data(), line.size());
     failed = Status::Invalid(why);
   }
   if (own_out) close(out);

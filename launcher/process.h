@@ -26,6 +26,13 @@ struct SpawnSpec {
   std::string stdout_path, stderr_path;
   int stdout_fd = -1, stderr_fd = -1;  // when >= 0: dup'ed onto 1 and 2 in the child
   std::vector<int32_t> cpus;           // when set: the CPUs (OS indices) the child is bound to
+  // When set: the child starts as corral-exec (this path, exec_main.cc), which joins the
+  // cgroups (through their cgroup.procs files), takes the identity `user` ("UID:GID[:GID,...]")
+  // and opens the output files as that user, then execs argv. Without it the output files are
+  // opened here and argv is spawned directly. Output files are never opened through a symlink.
+  std::string exec_helper;
+  std::vector<std::string> cgroup_procs;
+  std::string user;
 };
 
 // Starts the process (posix_spawn). The child gets stdin from /dev/null, a new session,

@@ -307,7 +307,8 @@ class Pass {
     }
     if (best && best->slot.start == now_ &&
         profile->Reserve(best->slot.alloc, now_, AddMs(now_, best->at->runtime))) {
-      r_.starts.push_back({q.id, std::move(best->slot.alloc), best->at->o->partition});
+      r_.starts.push_back({q.id, std::move(best->slot.alloc), best->at->o->partition,
+                           q.options.empty() ? 0 : best->at->runtime});
       return;
     }
     const TimeMs runtime = Runtime(q, cfg_);

@@ -21,6 +21,9 @@ struct StartDecision {
   Allocation alloc;
   // The partition it starts in (its position in SchedulerState::partitions); -1: not told.
   int32_t partition = -1;
+  // How long it is expected to run where it starts, when the pass knows better than its time
+  // limit: a job of several GPU models, on the one chosen (gpu_choice.h); 0: not known.
+  TimeMs runtime_ms = 0;
 };
 
 struct PassResult {

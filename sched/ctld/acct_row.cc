@@ -1,5 +1,6 @@
 // The accounting record of a job that ended (accounting/job_record.h): a method of
 // Controller::Impl, on the writer thread.
+#include <cstdio>
 #include <set>
 
 #include "sched/ctld/controller_impl.h"
@@ -18,9 +19,14 @@ JobRecord Controller::Impl::AcctRow(const Job& j) const {
   r.nnodes = static_cast<int32_t>(j.alloc.size());
   std::set<std::string> models;
   bool known = true;
+  int64_t gpu_milli = 0;  // GPUs allocated, in thousandths: a share counts as its fraction
+  int32_t share = 0;      // the share of one GPU a fractional job holds (1..999), else 0
   for (const auto& a : j.alloc) {
     r.ncpus += a.cpus;
     r.ngpus += static_cast<int32_t>(a.gpu_indices.size());
+    bool part = a.gpu_milli > 0 && a.gpu_milli < 1000;
+    if (part && !a.gpu_indices.empty()) share = a.gpu_milli;
+    gpu_milli += static_cast<int64_t>(a.gpu_indices.size()) * (part ? a.gpu_milli : 1000);
     auto n = nodes.find(a.node);
     for (int32_t g : a.gpu_indices) {
       if (n != nodes.end() && g >= 0 && static_cast<size_t>(g) < n->second.profile.gpus.size()) {
@@ -34,13 +40,21 @@ JobRecord Controller::Impl::AcctRow(const Job& j) const {
   if (r.ngpus > 0 && (!known || models.empty())) {
     r.gpu_models = j.spec.gpu_model.empty() ? "any" : j.spec.gpu_model;
   }
+  if (share > 0 && !r.gpu_models.empty()) {
+    // What a share held, in the request's own spelling (--gpus=t4:0.5).
+    char buf[16];
+    std::snprintf(buf, sizeof buf, ":%d.%03d", share / 1000, share % 1000);
+    std::string tail = buf;
+    while (tail.back() == '0') tail.pop_back();
+    r.gpu_models += tail;
+  }
   r.exit_code = j.exit_code;
   r.submit_ms = j.submit_ms;
   r.start_ms = j.start_ms;
   r.end_ms = j.end_ms;
   TimeMs elapsed = j.start_ms > 0 && j.end_ms > j.start_ms ? j.end_ms - j.start_ms : 0;
   r.cpu_ms = elapsed * r.ncpus;
-  r.gpu_ms = elapsed * r.ngpus;
+  r.gpu_ms = elapsed * gpu_milli / 1000;
   return r;
 }
 

@@ -189,6 +189,10 @@ void Controller::Impl::Schedule(Batch& b, TimeMs now, bool tick) {
       n.free = v[0];
     }
     Start(j, std::move(s.alloc), now, b);
+    // On the GPU model chosen, it is planned for its runtime there.
+    if (s.runtime_ms > 0) {
+      j.estimate_ms = j.estimate_ms > 0 ? std::min(j.estimate_ms, s.runtime_ms) : s.runtime_ms;
+    }
   }
   ApplyPreemptions(d.preemptions, now, b);
 }

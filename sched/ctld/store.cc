@@ -211,7 +211,7 @@ Result<std::vector<JobArray>> Store::LoadArrays() {
     t.id = sqlite3_column_int64(st, 0);
     const JobId last = sqlite3_column_int64(st, 1);
     int state = sqlite3_column_int(st, 2);
-    if (state < 0 || state > static_cast<int>(JobState::kPreempted)) continue;
+    if (state < 0 || state > static_cast<int>(JobState::kLastState)) continue;
     t.state = static_cast<JobState>(state);
     const unsigned char* reason = sqlite3_column_text(st, 3);
     t.reason = reason ? reinterpret_cast<const char*>(reason) : "";
@@ -301,7 +301,7 @@ Result<std::vector<Job>> Store::LoadJobs() {
     Job j;
     j.id = sqlite3_column_int64(st, 0);
     int state = sqlite3_column_int(st, 1);
-    if (state < 0 || state > static_cast<int>(JobState::kPreempted)) continue;
+    if (state < 0 || state > static_cast<int>(JobState::kLastState)) continue;
     j.state = static_cast<JobState>(state);
     const unsigned char* reason = sqlite3_column_text(st, 2);
     j.reason = reason ? reinterpret_cast<const char*>(reason) : "";

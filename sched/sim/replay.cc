@@ -332,8 +332,9 @@ Result<ReplayResult> Replay(const Workload& w, const Machine& m, const ReplayOpt
           out.run_s = std::clamp<int64_t>(run, 1, out.limit_s);
         }
         out.end_s = out.start_s + out.run_s;
+        const TimeMs limit_ms = specs[s.id - 1].time_limit_ms;
         start(s.id, std::move(s.alloc), now, now + out.run_s * 1000,
-              now + specs[s.id - 1].time_limit_ms);
+              now + (s.runtime_ms > 0 ? std::min(s.runtime_ms, limit_ms) : limit_ms));
       }
       if (!started.empty()) {
         std::erase_if(st.pending,

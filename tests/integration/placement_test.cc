@@ -1,6 +1,6 @@
 // Placement on a node, end to end: a GPU job's GPUs share a NUMA node, CUDA_VISIBLE_DEVICES lists
 // them and CORRAL_CPU_BIND names CPUs of that NUMA node; a share of a GPU runs beside another
-// share on the same device, and `corral queue --json` shows both.
+// share on the same device, `corral queue --json` shows both and `corral acct` the fraction.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +60,24 @@ TEST(Placement, SharesOfOneGpuRunSideBySide) {
   c->Corral("cancel " + std::to_string(whole));
   EXPECT_TRUE(WaitFor([&] { return QueueState(*c, third) == "COMPLETED"; }, 20000))
       << c->Diagnose();
+  // Accounting keeps the share: its model with the fraction, and GPU time at half the rate.
+  c->Corral("cancel " + std::to_string(halves[0]));
+  nlohmann::json row;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto rows = nlohmann::json::parse(
+            c->Corral("acct --json -j " + std::to_string(halves[0])).out)["jobs"];
+        if (rows.size() != 1) return false;
+        row = rows[0];
+        return true;
+      },
+      20000))
+      << c->Diagnose();
+  EXPECT_EQ(row["ngpus"], 1) << row.dump();
+  EXPECT_EQ(row["gpu_models"], "t4:0.5") << row.dump();
+  const int64_t elapsed = row["elapsed_ms"];
+  EXPECT_GT(elapsed, 0) << row.dump();
+  EXPECT_EQ(row["gpu_ms"], elapsed / 2) << row.dump();
   CmdResult bad = c->Corral("submit --gpus=1.5 --wrap true");
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.err.find("--gpus: \"1.5\" is not a share of a GPU"), std::string::npos) << bad.err;

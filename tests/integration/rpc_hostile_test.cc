@@ -1,6 +1,8 @@
 // Every RPC handler of corrald, fed hostile input: a clear error naming the field, and the
 // controller keeps serving with nothing lost.
 #include <gtest/gtest.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -32,6 +34,8 @@ class RpcHostile : public ::testing::Test {
     s.set_cpus_per_task(1);
     s.set_script("#!/bin/sh\ntrue\n");
     s.set_workdir("/tmp");
+    // As the CLI does. A job that names no user runs as corral-node's --job-user (nobody).
+    if (passwd* pw = getpwuid(getuid())) s.set_user(pw->pw_name);
     return s;
   }
 

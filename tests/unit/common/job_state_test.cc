@@ -34,14 +34,15 @@ TEST(JobStateMachine, TransitionTable) {
 TEST(JobStateMachine, TerminalStates) {
   EXPECT_FALSE(IsTerminal(JobState::kPending));
   EXPECT_FALSE(IsTerminal(JobState::kRunning));
-  for (JobState s : {JobState::kCompleted, JobState::kFailed, JobState::kCancelled,
-                     JobState::kTimeout, JobState::kNodeFail, JobState::kPreempted}) {
+  for (JobState s :
+       {JobState::kCompleted, JobState::kFailed, JobState::kCancelled, JobState::kTimeout,
+        JobState::kNodeFail, JobState::kPreempted, JobState::kOutOfMemory}) {
     EXPECT_TRUE(IsTerminal(s)) << JobStateName(s);
   }
 }
 
 TEST(JobStateMachine, NamesRoundTrip) {
-  for (int i = 0; i <= static_cast<int>(JobState::kPreempted); ++i) {
+  for (int i = 0; i <= static_cast<int>(JobState::kLastState); ++i) {
     JobState s = static_cast<JobState>(i), back;
     ASSERT_TRUE(ParseJobState(JobStateName(s), &back));
     EXPECT_EQ(back, s);
@@ -58,6 +59,16 @@ TEST(OutputPattern, Expands) {
   EXPECT_EQ(ExpandOutputPattern("/o/%x-%j.out", 42, s, "n1"), "/o/train-42.out");
   EXPECT_EQ(ExpandOutputPattern("%A_%a.%u.%N", 7, s, "gpu3"), "7_0.ada.gpu3");
   EXPECT_EQ(ExpandOutputPattern("100%%-%q-%", 1, s, ""), "100%-%q-%");
+}
+
+TEST(OutputPattern, ANameOrUserNeverLeavesTheDirectory) {
+  JobSpec s;
+  s.name = "../../etc/cron.d/x";
+  s.user = "..";
+  EXPECT_EQ(ExpandOutputPattern("/home/ada/%x.out", 1, s, ""), "/home/ada/.._.._etc_cron.d_x.out");
+  EXPECT_EQ(ExpandOutputPattern("/o/%u/%j", 1, s, ""), "/o/__/1");
+  s.name = "/";
+  EXPECT_EQ(ExpandOutputPattern("/o/%x", 1, s, ""), "/o/_");
 }
 
 TEST(JobSpec, PerNodeShares) {

@@ -55,6 +55,20 @@ TEST(Hetero, AwareWaitsNotForTheFastModelButTakesTheSlowWhenItIsBusy) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->aware.jobs_on, (std::vector<int64_t>{1, 1}));
   EXPECT_EQ(r->aware.summary.makespan_s, 401) << "the second runs 400 s on the slow GPU";
+  // --gpu-choice=fastest waits 99 s for the fast GPU, and finishes 201 s sooner.
+  EXPECT_EQ(r->fastest.jobs_on, (std::vector<int64_t>{2, 0}));
+  EXPECT_EQ(r->fastest.summary.makespan_s, 200);
+  EXPECT_LT(r->fastest.summary.mean_jct_s, r->aware.summary.mean_jct_s);
+}
+
+TEST(Hetero, FastestTakesTheSlowModelWhenWaitingCostsMore) {
+  // The fast GPU is held for 1,000 s: waiting for it ends later than 400 s on the slow one.
+  Workload w;
+  w.jobs = {Job(1, 0, 1000), Job(2, 1, 100)};
+  Result<HeteroResult> r = CompareHeterogeneity(w, Table(), OneGpuOfEachModel());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->fastest.jobs_on, (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(r->fastest.summary.makespan_s, 1000);
 }
 
 TEST(Hetero, Errors) {

@@ -1,0 +1,126 @@
+// Containment end to end, on a real corrald and corral-node: a job over its --mem ends
+// OUT_OF_MEMORY, cancel ends a grandchild that left the job's session and cleared its
+// environment, and a job runs as the user who submitted it. These need corral-node to be root on
+// a machine with a cgroup hierarchy (as CI is); elsewhere they say so and skip.
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/integration/local_cluster.h"
+
+namespace corral::testing {
+namespace {
+
+bool HasCgroups() {
+  if (geteuid() != 0) return false;
+  if (access("/sys/fs/cgroup/memory/cgroup.procs", W_OK) == 0) return true;  // v1
+  std::ifstream v2("/sys/fs/cgroup/cgroup.controllers");
+  std::string line;
+  return std::getline(v2, line) && line.find("memory") != std::string::npos;
+}
+
+const char* const kOneNode = R"(nodes:
+  - name: box
+    topology: "pack:1 numa:1(memory=8GB) core:4 pu:1"
+)";
+
+TEST(Contain, AJobOverItsMemoryEndsOutOfMemory) {
+  if (!HasCgroups()) GTEST_SKIP() << "corral-node needs root and a cgroup memory hierarchy";
+  auto c = LocalCluster::Start(kOneNode);
+  ASSERT_TRUE(c);
+  // tail holds the whole of a line without a newline: 512 MB of zeros, against 64 MiB.
+  const int64_t hog = SubmitOk(*c, "--mem=64M --wrap 'head -c 512M /dev/zero | tail; echo done'");
+  const int64_t fits = SubmitOk(*c, "--mem=64M --wrap 'head -c 8M /dev/zero | tail | wc -c'");
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, hog) == "OUT_OF_MEMORY"; }, 30000))
+      << QueueJob(*c, hog).dump() << c->Diagnose();
+  const nlohmann::json j = QueueJob(*c, hog);
+  EXPECT_NE(j["reason"].get<std::string>().find("out of memory"), std::string::npos) << j.dump();
+  EXPECT_NE(j["reason"].get<std::string>().find("64 MiB"), std::string::npos) << j.dump();
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, fits) == "COMPLETED"; }, 30000))
+      << QueueJob(*c, fits).dump();
+  CmdResult q = c->Corral("queue -a -j " + std::to_string(hog));
+  EXPECT_NE(q.out.find("OOM"), std::string::npos) << q.out;
+  CmdResult a = c->Corral("acct --json -j " + std::to_string(hog));
+  EXPECT_EQ(nlohmann::json::parse(a.out)["jobs"][0]["state"], "OUT_OF_MEMORY") << a.out;
+}
+
+TEST(Contain, CancelEndsAGrandchildThatLeftTheJob) {
+  if (!HasCgroups()) GTEST_SKIP() << "corral-node needs root and a cgroup memory hierarchy";
+  auto c = LocalCluster::Start(kOneNode);
+  ASSERT_TRUE(c);
+  const std::string pidfile = c->dir() + "/escaped.pid";
+  // It leaves the session, its parent and the job's environment behind.
+  const int64_t id = SubmitOk(*c, "--wrap \"setsid env -i sh -c 'echo \\$\\$ > " + pidfile +
+                                      "; exec sleep 300' & sleep 300\"");
+  std::string pid;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        pid = c->ReadFile(pidfile);
+        return !pid.empty() && pid.back() == '\n';
+      },
+      20000))
+      << c->Diagnose();
+  const pid_t escaped = std::stoi(pid);
+  ASSERT_EQ(kill(escaped, 0), 0);
+  c->Corral("cancel " + std::to_string(id));
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, id) == "CANCELLED"; }, 20000)) << c->Diagnose();
+  EXPECT_TRUE(WaitFor([&] { return kill(escaped, 0) != 0 && errno == ESRCH; }, 10000))
+      << "pid " << escaped << " outlived its job";
+}
+
+TEST(Contain, AJobRunsAsItsSubmitter) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to submit as another user";
+  passwd* nobody = getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  auto c = LocalCluster::Start(kOneNode);
+  ASSERT_TRUE(c);
+  // nobody's own directory, which nobody else's job writes into.
+  const std::string home = c->dir() + "/nobody";
+  ASSERT_EQ(mkdir(home.c_str(), 0755), 0);
+  ASSERT_EQ(chown(home.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  ASSERT_EQ(chmod(c->dir().c_str(), 0711), 0);
+  CmdResult s = c->Shell("cd " + home + " && setpriv --reuid=nobody --regid=" +
+                         std::to_string(nobody->pw_gid) + " --clear-groups " + BinDir() +
+                         "/corral submit --parsable -o out-%j.txt --wrap 'id -un; touch mine'");
+  ASSERT_EQ(s.code, 0) << s.err;
+  const int64_t id = std::stoll(FirstLine(s));
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, id) == "COMPLETED"; }, 20000))
+      << QueueJob(*c, id).dump() << c->Diagnose();
+  EXPECT_EQ(c->ReadFile(home + "/out-" + std::to_string(id) + ".txt"), "nobody\n");
+  struct stat st {};
+  ASSERT_EQ(stat((home + "/mine").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody->pw_uid);
+
+  // root's own jobs still run as root; another user's job cannot write root's files.
+  const int64_t mine = SubmitOk(*c, "-o root-%j.txt --wrap 'id -un'");
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, mine) == "COMPLETED"; }, 20000));
+  EXPECT_EQ(c->ReadFile(c->dir() + "/root-" + std::to_string(mine) + ".txt"), "root\n");
+  s = c->Shell("cd " + home + " && setpriv --reuid=nobody --regid=" +
+               std::to_string(nobody->pw_gid) + " --clear-groups " + BinDir() +
+               "/corral submit --parsable -o " + c->dir() + "/stolen-%j.txt --wrap true");
+  ASSERT_EQ(s.code, 0) << s.err;
+  const int64_t denied = std::stoll(FirstLine(s));
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, denied) == "FAILED"; }, 20000))
+      << QueueJob(*c, denied).dump();
+  EXPECT_NE(QueueJob(*c, denied)["reason"].get<std::string>().find("Permission denied"),
+            std::string::npos)
+      << QueueJob(*c, denied).dump();
+}
+
+TEST(Contain, RunGivesEachTaskItsRank) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  CmdResult r = c->Corral("run -N2 -n2 printenv CORRAL_PROCID | sort");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n1\n");
+}
+
+}  // namespace
+}  // namespace corral::testing
