@@ -187,6 +187,7 @@ int Admin(const Args& args) {
     std::cout << "Usage: corral admin OBJECT OP ...   (corral admin OBJECT --help)\n\n"
                  "What admins manage:\n"
                  "  qos          priorities and limits per user and account\n"
+                 "  node         drain, down and resume nodes, with a reason\n"
                  "  partition    node sets with limits, priority tiers and preemption\n"
                  "  reservation  nodes kept over a time window for users, or for maintenance\n"
                  "  account      the fair-share tree: accounts with shares of their parent\n"
@@ -196,11 +197,12 @@ int Admin(const Args& args) {
   const Args rest(args.begin() + 1, args.end());
   if (args[0] == "qos") return Qos(rest);
   if (args[0] == "partition") return AdminPartition(rest);
+  if (args[0] == "node") return AdminNode(rest);
   if (args[0] == "reservation") return AdminReservation(rest);
   if (args[0] == "account") return AdminAccount(rest, false);
   if (args[0] == "user") return AdminAccount(rest, true);
   std::cerr << "corral admin: unknown object \"" << args[0].substr(0, 32)
-            << "\" (qos, partition, reservation, account, user)\n";
+            << "\" (qos, node, partition, reservation, account, user)\n";
   return kExitUsage;
 }
 

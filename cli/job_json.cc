@@ -89,8 +89,16 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
     terms["accounts"] = std::vector<std::string>(p.accounts().begin(), p.accounts().end());
   }
   if (p.max_time_ms() > 0) terms["max_time_ms"] = p.max_time_ms();
+  nlohmann::json hold = nullptr;  // an admin's drain or down
+  if (n.has_hold()) {
+    hold = {{"state", n.hold().state()},
+            {"reason", n.hold().reason()},
+            {"since_ms", n.hold().since_ms()},
+            {"by", n.hold().by()}};
+  }
   return {{"name", p.name()},
           {"state", n.state()},
+          {"hold", hold},
           {"terms", terms},
           {"cpus", p.cpus()},
           {"cores", p.cores()},

@@ -188,9 +188,9 @@ int Nodes(const Args& args) {
     std::cout << nlohmann::json{{"nodes", arr}}.dump(2) << "\n";
     return kExitOk;
   }
-  // GPU_CHECK last: a failed check carries its reason.
+  // GPU_CHECK and REASON last: a failed check and an admin's hold carry their reasons.
   Table t({"NODE", "STATE", "PARTITIONS", "CPUS(A/T)", "MEM_MIB(A/T)", "GPUS(A/T)", "GPU_MODELS",
-           "NUMA", "GPU_CHECK"});
+           "NUMA", "GPU_CHECK", "REASON"});
   for (const auto& n : rep.nodes()) {
     const auto& p = n.profile();
     std::map<std::string, int> models;
@@ -203,7 +203,8 @@ int Nodes(const Args& args) {
           std::to_string(n.alloc_cpus()) + "/" + std::to_string(p.cpus()),
           std::to_string(n.alloc_mem_mib()) + "/" + std::to_string(p.mem_mib()),
           std::to_string(n.alloc_gpus()) + "/" + std::to_string(p.gpus_size()), m.empty() ? "-" : m,
-          std::to_string(p.numa_nodes()), GpuCheckText(n));
+          std::to_string(p.numa_nodes()), GpuCheckText(n),
+          n.has_hold() ? n.hold().reason() : std::string("-"));
   }
   t.Print(std::cout);
   return kExitOk;

@@ -30,8 +30,8 @@ Commands:
   down     stop a cluster started with `up`
   share    fair share: your accounts' shares, usage and priority factor (like sshare)
   sim      replay a workload trace (SWF) through the scheduler: waits, slowdown, utilization
-  admin    what admins manage: qos, partition, reservation, account, user (like sacctmgr
-           and scontrol): `corral admin OBJECT add|modify|remove|list`
+  admin    what admins manage: qos, node, partition, reservation, account, user (like
+           sacctmgr and scontrol): `corral admin OBJECT add|modify|remove|list`
 
 The Slurm names sbatch, srun, squeue, scancel, sinfo and sacct (symlinks in bin/slurm-shims;
 put that folder on PATH to use them) run submit, run, queue, cancel, nodes and acct.

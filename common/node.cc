@@ -38,6 +38,10 @@ const char* NodeStateName(NodeState s) {
       return "verifying";
     case NodeState::kFailed:
       return "fail";
+    case NodeState::kDraining:
+      return "draining";
+    case NodeState::kDrained:
+      return "drained";
   }
   return "?";
 }

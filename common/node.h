@@ -53,7 +53,17 @@ bool GpuModelMatches(std::string_view want, std::string_view have);
 
 // kVerifying: connected, its GPUs not checked yet; kFailed: its GPUs failed the check. Neither
 // gets jobs.
-enum class NodeState { kIdle = 0, kMixed, kAllocated, kDown, kVerifying, kFailed };
+// draining: held by an admin's drain with jobs still running; drained: held, none left.
+enum class NodeState {
+  kIdle = 0,
+  kMixed,
+  kAllocated,
+  kDown,
+  kVerifying,
+  kFailed,
+  kDraining,
+  kDrained
+};
 const char* NodeStateName(NodeState s);
 
 // Lower-cases an ASCII string (GPU model names are compared case-insensitively).

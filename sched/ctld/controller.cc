@@ -395,6 +395,7 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   if (Status s = impl->Load(); !s.ok()) return s;
   if (Status s = impl->LoadQos(); !s.ok()) return s;
   if (Status s = impl->LoadPartitions(); !s.ok()) return s;
+  if (Status s = impl->LoadNodeHolds(); !s.ok()) return s;
   if (Status s = impl->LoadReservations(); !s.ok()) return s;
   if (Status s = impl->LoadFairShare(); !s.ok()) return s;
   impl->ReconcileAccounting();

@@ -74,6 +74,7 @@ class Controller {
   // (admin_reservations.cc), with the same errors. A partition that jobs use, or a reservation
   // a job runs in, is not removed; reservations never overlap.
   Result<v1::AdminPartitionReply> AdminPartition(const v1::AdminPartitionRequest& req);
+  Result<v1::AdminNodeReply> AdminNode(const v1::AdminNodeRequest& req);
   Result<v1::AdminReservationReply> AdminReservation(const v1::AdminReservationRequest& req);
   // `corral admin account|user` (fair_share.cc): the tree is checked whole (cycles, unknown
   // parents, shares); an account with sub-accounts, users or jobs, or a user with jobs, stays.

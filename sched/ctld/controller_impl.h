@@ -45,8 +45,10 @@ struct NodeEntry {
   uint64_t open_challenge = 0;
   std::vector<v1::GpuCheckResult> gpu_checks;
   bool AwaitingOpening() const { return committed.gpus_size() > 0; }
+  // An admin's drain or down (admin_nodes.cc); state "" when none. Kept in the store.
+  v1::NodeHold hold;
   bool Usable() const {
-    return connected &&
+    return connected && hold.state().empty() &&
            (verification.empty() || verification == "verified" || verification == "simulated");
   }
   TimeMs last_seen_ms = 0;
@@ -205,6 +207,8 @@ class Controller::Impl {
   Status Load();
   Status LoadQos();
   Status LoadPartitions();
+  // The admins' holds on nodes, from the store (admin_nodes.cc).
+  Status LoadNodeHolds();
   Status LoadReservations();
   Status LoadFairShare();
   // Charges running jobs for the time since the last charge, after decaying the usage.

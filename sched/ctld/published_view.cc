@@ -82,6 +82,10 @@ v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
     st = NodeState::kDown;
   } else if (n.verification == "pending") {
     st = NodeState::kVerifying;
+  } else if (n.hold.state() == "down") {
+    st = NodeState::kDown;
+  } else if (n.hold.state() == "drain") {
+    st = n.jobs.empty() ? NodeState::kDrained : NodeState::kDraining;
   } else if (n.verification.rfind("failed", 0) == 0) {
     st = NodeState::kFailed;
   } else if (used_cpus >= n.profile.cpus && n.profile.cpus > 0) {
@@ -92,6 +96,7 @@ v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
   ni.set_state(NodeStateName(st));
   for (JobId id : n.jobs) ni.add_jobs(id);
   ni.set_verification(n.verification);
+  if (!n.hold.state().empty()) *ni.mutable_hold() = n.hold;
   for (const auto& c : n.gpu_checks) *ni.add_gpu_checks() = c;
   for (const sched::Partition& p : partitions) {
     if (p.HasNode(n.profile.name)) ni.add_partitions(p.name);

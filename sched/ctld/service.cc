@@ -100,6 +100,13 @@ class ControllerService final
     *reply = std::move(*r);
     return grpc::Status::OK;
   }
+  grpc::Status AdminNode(grpc::ServerContext*, const v1::AdminNodeRequest* req,
+                         v1::AdminNodeReply* reply) override {
+    auto r = ctl_->AdminNode(*req);
+    if (!r.ok()) return ToGrpc(r.status());
+    *reply = std::move(*r);
+    return grpc::Status::OK;
+  }
   grpc::Status AdminReservation(grpc::ServerContext*, const v1::AdminReservationRequest* req,
                                 v1::AdminReservationReply* reply) override {
     auto r = ctl_->AdminReservation(*req);

@@ -1,0 +1,122 @@
+// Admin holds on nodes: `corral admin node drain|down|resume|list` (like scontrol update
+// nodename=... state=drain|down|resume reason=...). Kept in the store's admin table, so that a
+// hold outlives a restart of corrald; a held node is not Usable() (controller_impl.h), so the
+// scheduling passes leave it out. Methods of Controller (and Impl), on the writer thread.
+#include <algorithm>
+#include <vector>
+
+#include "common/log.h"
+#include "sched/core/partition.h"
+#include "sched/ctld/controller_impl.h"
+
+namespace corral::ctld {
+
+namespace {
+constexpr const char* kKind = "node-hold";
+constexpr size_t kMaxReason = 256;
+constexpr int kMaxPatterns = 10000;
+}  // namespace
+
+Status Controller::Impl::LoadNodeHolds() {
+  auto rows = store->LoadAdmin(kKind);
+  if (!rows.ok()) return rows.status();
+  for (const auto& [name, bytes] : *rows) {
+    v1::NodeHold h;
+    auto it = nodes.find(name);
+    if (!h.ParseFromString(bytes) || h.node() != name ||
+        (h.state() != "drain" && h.state() != "down")) {
+      spdlog::error("state store: hold on node \"{}\" is unreadable; ignored", name);
+      continue;
+    }
+    if (it == nodes.end()) {
+      spdlog::warn("state store: hold on node {}, which is not known; ignored", name);
+      continue;
+    }
+    it->second.hold = h;
+  }
+  return Status::Ok();
+}
+
+Result<v1::AdminNodeReply> Controller::AdminNode(const v1::AdminNodeRequest& req) {
+  using R = Result<v1::AdminNodeReply>;
+  return impl_->Run<R>([this, req](Batch& b) -> R {
+    Impl& I = *impl_;
+    const std::string& op = req.op();
+    if (op != "drain" && op != "down" && op != "resume" && op != "list") {
+      return Status::Invalid("node: unknown operation \"" + op.substr(0, 32) +
+                             "\" (drain, down, resume or list)");
+    }
+    if (req.nodes_size() > kMaxPatterns) {
+      return Status::Invalid("node " + op + ": more than " + std::to_string(kMaxPatterns) +
+                             " names");
+    }
+    if (op != "list" && req.nodes().empty()) {
+      return Status::Invalid("node " + op + ": give the nodes to " + op);
+    }
+    const bool holds = op == "drain" || op == "down";
+    if (holds && req.reason().empty()) {
+      return Status::Invalid("node " + op + ": --reason: say why (it is shown with the node)");
+    }
+    if (req.reason().size() > kMaxReason) {
+      return Status::Invalid("node " + op + ": --reason: longer than " +
+                             std::to_string(kMaxReason) + " characters");
+    }
+    // Every name or pattern must match a node: a typo must not pass for a no-op.
+    std::vector<std::string> matched;
+    for (const std::string& pat : req.nodes()) {
+      bool any = false;
+      for (const auto& [name, n] : I.nodes) {
+        if (!sched::GlobMatch(pat, name)) continue;
+        any = true;
+        if (std::find(matched.begin(), matched.end(), name) == matched.end()) {
+          matched.push_back(name);
+        }
+      }
+      if (!any) return Status::NotFound("node " + pat.substr(0, 64) + ": no such node");
+    }
+    v1::AdminNodeReply reply;
+    const TimeMs now = WallNowMs();
+    for (const std::string& name : matched) {
+      NodeEntry& n = I.nodes[name];
+      if (op == "list") continue;
+      if (op == "resume") {
+        if (n.hold.state().empty()) continue;
+        if (Status s = I.store->DeleteAdmin(kKind, name); !s.ok()) return s;
+        spdlog::info("node {}: resumed by {} (was {}: {})", name, req.user(), n.hold.state(),
+                     n.hold.reason());
+        n.hold.Clear();
+      } else {
+        v1::NodeHold h;
+        h.set_node(name);
+        h.set_state(op);
+        h.set_reason(req.reason());
+        h.set_since_ms(now);
+        h.set_by(req.user().substr(0, 64));
+        if (Status s = I.store->PutAdmin(kKind, name, h.SerializeAsString()); !s.ok()) return s;
+        n.hold = h;
+        spdlog::info("node {}: {} by {}: {}", name, op == "drain" ? "drained" : "set down",
+                     req.user(), req.reason());
+        if (op == "down") {
+          // What runs there ends as on a lost node: requeued where it allows, else NODE_FAIL.
+          const std::vector<JobId> running(n.jobs.begin(), n.jobs.end());
+          for (JobId id : running) {
+            auto jt = I.jobs.find(id);
+            if (jt == I.jobs.end()) continue;
+            I.LoseJob(jt->second, "node " + name + " set down: " + req.reason(), now, b);
+          }
+        }
+      }
+      reply.add_changed(name);
+    }
+    if (op != "list") {
+      b.nodes_changed = true;
+      b.schedule = true;
+    }
+    for (const auto& [name, n] : I.nodes) {
+      if (!n.hold.state().empty()) *reply.add_holds() = n.hold;
+    }
+    return reply;
+  });
+}
+
+}  // namespace corral::ctld
