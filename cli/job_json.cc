@@ -80,6 +80,8 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
       if (c.index() != g.index()) continue;
       j["check_engine"] = c.engine();
       j["check_tflops"] = c.tflops();
+      j["check_gbps"] = c.gbps();
+      j["check_bound_tflops"] = c.bound_tflops();
     }
     gpus.push_back(std::move(j));
   }
@@ -111,6 +113,7 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
           {"last_seen_ms", n.last_seen_ms()},
           {"jobs", std::vector<int64_t>(n.jobs().begin(), n.jobs().end())},
           {"verification", n.verification()},
+          {"last_check_ms", n.last_check_ms()},
           {"partitions", std::vector<std::string>(n.partitions().begin(), n.partitions().end())},
           {"gpus", gpus}};
 }

@@ -50,14 +50,24 @@ bool ParseIds(const std::string& cmd, const std::vector<std::string>& in,
 }
 
 // "-" without GPUs; "verified, 612 TFLOP/s per GPU" (the mean the node measured); else the state.
+// The tier, and for checked GPUs their mean figures and how long ago the check was.
 std::string GpuCheckText(const v1::NodeInfo& n) {
   if (n.verification().empty()) return "-";
-  if (n.verification() != "verified" || n.gpu_checks_size() == 0) return n.verification();
-  double sum = 0;
-  for (const auto& g : n.gpu_checks()) sum += g.tflops();
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "verified, %.0f TFLOP/s per GPU", sum / n.gpu_checks_size());
-  return buf;
+  if ((n.verification() != "verified" && n.verification() != "simulated") ||
+      n.gpu_checks_size() == 0) {
+    return n.verification();
+  }
+  double tflops = 0, gbps = 0;
+  for (const auto& g : n.gpu_checks()) tflops += g.tflops(), gbps += g.gbps();
+  tflops /= n.gpu_checks_size(), gbps /= n.gpu_checks_size();
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%s, %.3g TFLOP/s %.3g GB/s per GPU", n.verification().c_str(),
+                tflops, gbps);
+  std::string out = buf;
+  if (n.last_check_ms() > 0) {
+    out += ", " + FormatDuration(std::max<int64_t>(WallNowMs() - n.last_check_ms(), 0)) + " ago";
+  }
+  return out;
 }
 
 }  // namespace

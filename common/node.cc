@@ -42,6 +42,8 @@ const char* NodeStateName(NodeState s) {
       return "draining";
     case NodeState::kDrained:
       return "drained";
+    case NodeState::kUnverified:
+      return "unverified";
   }
   return "?";
 }

@@ -62,7 +62,8 @@ enum class NodeState {
   kVerifying,
   kFailed,
   kDraining,
-  kDrained
+  kDrained,
+  kUnverified  // its GPUs' product was right, their speed not the model's (gpu_ratings.h)
 };
 const char* NodeStateName(NodeState s);
 

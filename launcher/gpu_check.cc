@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "kernels/device.h"
 #include "kernels/gemm_verify.h"
+#include "kernels/triad.h"
 
 namespace corral {
 
@@ -40,7 +41,7 @@ GpuChecks GpuChecks::Run(const v1::GemmChallenge& c, const NodeProfile& profile)
     g->set_index(static_cast<int32_t>(i));
     const bool device = on_device(i);
     kernels::GemmSpec spec = SpecFor(c, device ? c.size() : c.cpu_size());
-    spec.seconds = device ? c.seconds() : 0;
+    spec.seconds = 0;  // the product once: corrald times this round
     g->set_size(spec.m);
     Kept kept;
     Result<kernels::GemmReport> r = Status::Internal("not run");
@@ -57,7 +58,9 @@ GpuChecks GpuChecks::Run(const v1::GemmChallenge& c, const NodeProfile& profile)
       return one;
     }
     kept.index = static_cast<int32_t>(i);
+    kept.ordinal = device ? profile.gpus[i].index : -1;
     kept.size = spec.m;
+    kept.tflops = r->tflops;
     kept.tree = kernels::GemmCommitment::Build(kept.c.data(), spec.m, spec.n);
     g->set_engine(r->engine);
     g->set_digest(r->digest);
@@ -94,9 +97,54 @@ v1::VerifyOpening GpuChecks::Open(const v1::GemmOpen& open) const {
   v1::VerifyOpening o;
   o.set_round(challenge_.round());
   if (open.round() != challenge_.round()) return o;
-  for (const Kept& k : kept_) {
+  // The speeds first, devices in parallel (a thread each, as in round one).
+  struct Speed {
+    double tflops = 0, gbps = 0;
+  };
+  std::vector<Speed> speeds(kept_.size());
+  auto measure = [&](size_t i) {
+    const Kept& k = kept_[i];
+    const bool device = k.ordinal >= 0;
+    Speed s;
+    s.tflops = k.tflops;
+    if (device && kernels::SelectGpu(k.ordinal).ok()) {
+      if (challenge_.seconds() > 0) {
+        kernels::GemmSpec spec = SpecFor(challenge_, k.size);
+        spec.seconds = challenge_.seconds();
+        auto r = kernels::RunVerificationGemm(spec, kernels::Device::kGpu);
+        if (r.ok()) s.tflops = r->tflops;
+      }
+    }
+    kernels::TriadSpec t;
+    const int64_t elements = device ? challenge_.triad_elements() : challenge_.cpu_triad_elements();
+    if (elements > 0) t.elements = elements;
+    t.seconds = device ? challenge_.seconds() : 0;
+    auto tr = kernels::RunTriad(t, device ? kernels::Device::kGpu : kernels::Device::kCpu);
+    if (tr.ok() && tr->verified) {
+      s.gbps = tr->triad_gbps;
+    } else {
+      spdlog::warn("GPU check of GPU {}: bandwidth not measured: {}", k.index,
+                   tr.ok() ? "the triad's result was wrong" : tr.status().message());
+    }
+    speeds[i] = s;
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < kept_.size(); ++i) {
+    if (kept_[i].ordinal >= 0) {
+      threads.emplace_back([&, i] { measure(i); });
+    } else {
+      measure(i);
+    }
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < kept_.size(); ++i) {
+    const Kept& k = kept_[i];
     v1::GpuOpening* g = o.add_gpus();
     g->set_index(k.index);
+    g->set_tflops(speeds[i].tflops);
+    g->set_gbps(speeds[i].gbps);
+    spdlog::info("GPU check of GPU {}: {:.3g} TFLOP/s, {:.3g} GB/s", k.index, speeds[i].tflops,
+                 speeds[i].gbps);
     kernels::GemmSpec spec = SpecFor(challenge_, k.size);
     spec.challenge = open.challenge();
     spec.samples = challenge_.samples();

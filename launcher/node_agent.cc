@@ -53,7 +53,7 @@ void NodeAgent::Impl::Dispatch(const v1::ControllerMessage& m) {
     std::lock_guard<std::mutex> l(mu);
     auto it = steps.find(m.kill_step().step_id());
     if (it != steps.end() && !it->second.exited) kill(-it->second.pid, SIGKILL);
-  } else if (m.has_verify_open()) {
+  } else if (m.has_verify_open() || m.has_verify()) {
     QueueVerifyWork(m);
   } else if (m.has_attach_step()) {
     AttachStep(m.attach_step());

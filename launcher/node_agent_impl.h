@@ -128,6 +128,8 @@ class NodeAgent::Impl {
     std::lock_guard<std::mutex> l(verify_mu);
     if (m.has_verify_open()) {
       open_next = m.verify_open();
+    } else if (m.has_verify()) {
+      verify_next = m.verify();  // a periodic check
     } else {
       verify_next = m.registered().verify();
     }

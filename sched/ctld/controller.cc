@@ -337,14 +337,8 @@ void Controller::Impl::Tick(Batch& b, TimeMs now) {
     StopOnNodes(j, "", b);
     Finish(j, JobState::kTimeout, 0, now, "time limit reached", b);
   }
+  TickGpuChecks(now, b);
   for (auto& [name, n] : nodes) {
-    if (n.connected && n.verification == "pending" && now > n.verify_deadline_ms) {
-      FailCheck(name, n,
-                std::string("no ") + (n.AwaitingOpening() ? "opening" : "answer") +
-                    " to the GPU check within " + std::to_string(opts.verify.timeout_ms / 1000) +
-                    " s",
-                b);
-    }
     if (n.connected && now - n.last_seen_ms > opts.node_timeout_ms) {
       spdlog::warn("node {}: no heartbeat for {} ms; marking it down", name, now - n.last_seen_ms);
       n.connected = false;

@@ -36,8 +36,13 @@ struct NodeEntry {
   // nodes without GPUs or with checked ones get jobs. Kept while the controller runs: a node
   // that reconnects with the same GPUs is not checked again.
   std::string verification;
-  v1::GemmChallenge challenge;  // the one sent, while pending
-  TimeMs verify_deadline_ms = 0;
+  v1::GemmChallenge challenge;     // the one sent, while pending
+  TimeMs verify_deadline_ms = 0;   // wall clock: the round under way fails after it
+  TimeMs verify_sent_mono_ms = 0;  // monotonic: when the challenge went out (round one's timer)
+  TimeMs verify_limit_ms = 0;      // how long round one may take (gpu_ratings.h)
+  TimeMs round_one_ms = 0;         // how long round one took, as corrald timed it
+  TimeMs last_check_ms = 0;        // wall clock: when a check last ended
+  TimeMs next_check_ms = 0;        // wall clock: when to check its GPUs again, once idle; 0: no
   // While pending: once the node has committed (its report holds one check per GPU), what it
   // showed, and the challenge sent to open entries of its products.
   v1::VerifyReport committed;
@@ -280,6 +285,11 @@ class Controller::Impl {
   void ApplyVerifyOpening(const std::string& name, NodeEntry& n, const v1::VerifyOpening& opening,
                           Batch& b);
   void FailCheck(const std::string& name, NodeEntry& n, const std::string& why, Batch& b);
+  // A new challenge for n's GPUs, with round one's deadline for the GPUs it declares
+  // (gpu_checks.cc); the caller sends n.challenge.
+  void StartGpuCheck(NodeEntry& n, TimeMs now);
+  // Fails checks past their deadline; checks idle nodes again when they are due.
+  void TickGpuChecks(TimeMs now, Batch& b);
   // Files a PENDING job under pending, held or dep_wait.
   void FileJob(const Job& j);
   enum class Deps { kReady, kWait, kNever };

@@ -38,6 +38,8 @@ Status ValidatePolicy(const VerifyPolicy& p) {
     return Status::Invalid("--verify-seconds: must be in [0, 600]");
   }
   if (p.timeout_ms < 1000) return Status::Invalid("--verify-timeout: must be at least 1 s");
+  if (p.slack_ms < 0) return Status::Invalid("--verify-slack: must not be negative");
+  if (p.recheck_ms < 0) return Status::Invalid("--verify-every: must not be negative");
   return Status::Ok();
 }
 
@@ -50,6 +52,8 @@ v1::GemmChallenge MakeChallenge(const VerifyPolicy& p, uint64_t seed, uint64_t c
   c.set_samples(p.samples);
   c.set_seconds(p.seconds);
   c.set_precision("bf16");
+  c.set_triad_elements(p.triad_elements);
+  c.set_cpu_triad_elements(p.cpu_triad_elements);
   return c;
 }
 
@@ -134,6 +138,9 @@ Status CheckOpenings(const v1::GemmChallenge& sent, const NodeProfile& node,
       return Status::Invalid("verify opening: " + name + " is opened twice");
     }
     seen[static_cast<size_t>(i)] = true;
+    if (!FiniteNonNegative(o.tflops()) || !FiniteNonNegative(o.gbps())) {
+      return Status::Invalid(name + ": tflops and gbps must be finite and not negative");
+    }
     const v1::GpuCheck& g = *committed[static_cast<size_t>(i)];
     kernels::GemmSpec spec;
     spec.m = spec.n = spec.k = g.size();

@@ -23,6 +23,14 @@ struct VerifyPolicy {
   double seconds = 1.0;          // how long each GPU repeats the product, for its TFLOP/s
   bool allow_simulated = false;  // accept GPUs checked on the CPU (a demo cluster's --gpus)
   int64_t timeout_ms = 120000;   // a node that has not answered by then fails the check
+  // Round one (the product alone) must come back within slack_ms plus the product's time at the
+  // floor speed of the GPU models declared (gpu_ratings.h), and within timeout_ms.
+  int64_t slack_ms = 20000;
+  int64_t triad_elements = int64_t{1} << 26;      // per array of the bandwidth check on a GPU
+  int64_t cpu_triad_elements = int64_t{1} << 16;  // on the CPU twin
+  // How often a node's GPUs are checked again: at a random time between half and one and a
+  // half of this after the last check, once the node is idle. 0: never.
+  int64_t recheck_ms = 6 * 3600 * 1000LL;
 };
 
 // Invalid, naming the option, for sizes outside the verifier's limits (1..32768, samples

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   int64_t heartbeat_ms = 1000, node_timeout_ms = 30000;
   ctld::VerifyPolicy verify;
   double verify_timeout_s = static_cast<double>(verify.timeout_ms) / 1000;
+  double verify_slack_s = static_cast<double>(verify.slack_ms) / 1000;
+  double verify_every_h = static_cast<double>(verify.recheck_ms) / 3600000;
   po::options_description opts(
       "corrald: the Corral controller.\n\n"
       "Usage: corrald --state-dir DIR [--listen HOST:PORT] [--address-file FILE]\n\nOptions");
@@ -71,7 +73,14 @@ int main(int argc, char** argv) {
       "verify-samples", po::value(&verify.samples)->default_value(verify.samples),
       "entries of C the controller recomputes and compares exactly")(
       "verify-timeout", po::value(&verify_timeout_s)->default_value(verify_timeout_s),
-      "seconds a node has to answer before it fails the check");
+      "seconds a node has to answer before it fails the check")(
+      "verify-slack", po::value(&verify_slack_s)->default_value(verify_slack_s),
+      "round one (the product once) must come back within this many seconds plus the product's "
+      "time at the floor speed of the GPU models the node declares; a larger --verify-size makes "
+      "this bound tighter")(
+      "verify-every", po::value(&verify_every_h)->default_value(verify_every_h),
+      "check each node's GPUs again about this often, in hours, at a random time and only while "
+      "the node is idle (0: only when it attaches)");
   opts.add(gpu);
   sched::SchedulerConfig sc;
   std::string backfill = "easy", runtime_model = "limit";
@@ -159,6 +168,12 @@ int main(int argc, char** argv) {
   }
   verify.timeout_ms = verify_timeout_s >= 0 && verify_timeout_s < 1e9
                           ? static_cast<int64_t>(verify_timeout_s * 1000)
+                          : -1;
+  verify.slack_ms = verify_slack_s >= 0 && verify_slack_s < 1e9
+                        ? static_cast<int64_t>(verify_slack_s * 1000)
+                        : -1;
+  verify.recheck_ms = verify_every_h >= 0 && verify_every_h < 1e6
+                          ? static_cast<int64_t>(verify_every_h * 3600000)
                           : -1;
   if (Status st = ctld::ValidatePolicy(verify); !st.ok()) {
     std::cerr << "corrald: " << st.message() << "\n";

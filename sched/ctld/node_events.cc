@@ -124,11 +124,7 @@ Status Controller::Impl::ApplyRegistration(const NodeProfile& p, const v1::NodeR
     n.verification.clear();
     n.gpu_checks.clear();
   } else if (!passed || !same_gpus) {
-    n.challenge = MakeChallenge(opts.verify, challenge_rng(), challenge_rng());
-    n.verification = "pending";
-    n.gpu_checks.clear();
-    n.committed.Clear();
-    n.verify_deadline_ms = now + opts.verify.timeout_ms;
+    StartGpuCheck(n, now);
     *ok->mutable_verify() = n.challenge;
   }
   // Jobs the node runs that the controller no longer wants there (cancelled meanwhile, or an
@@ -146,55 +142,6 @@ Status Controller::Impl::ApplyRegistration(const NodeProfile& p, const v1::NodeR
                p.name, p.cpus, p.mem_mib, p.gpus.size(), reg.running_size(), reg.finished_size(),
                reg.lost_size());
   return Status::Ok();
-}
-
-void Controller::Impl::FailCheck(const std::string& name, NodeEntry& n, const std::string& why,
-                                 Batch& b) {
-  n.verification = "failed: " + why;
-  n.gpu_checks.clear();
-  n.committed.Clear();
-  spdlog::warn("node {}: GPU check failed: {}", name, why);
-  b.nodes_changed = true;
-}
-
-void Controller::Impl::ApplyVerifyReport(const std::string& name, NodeEntry& n,
-                                         const v1::VerifyReport& report, Batch& b) {
-  if (n.verification != "pending" || n.AwaitingOpening() || report.round() != n.challenge.round()) {
-    spdlog::warn("node {}: a GPU check report that answers no open round; ignored", name);
-    return;
-  }
-  auto outcome = CheckCommitments(n.challenge, n.profile, report, opts.verify.allow_simulated);
-  if (!outcome.ok()) return FailCheck(name, n, outcome.status().message(), b);
-  // Committed: only now are the entries to open chosen.
-  n.committed = report;
-  n.committed_outcome = *outcome;
-  n.open_challenge = challenge_rng();
-  v1::ControllerMessage open;
-  open.mutable_verify_open()->set_round(n.challenge.round());
-  open.mutable_verify_open()->set_challenge(n.open_challenge);
-  b.outbox.emplace_back(n.channel, std::move(open));
-}
-
-void Controller::Impl::ApplyVerifyOpening(const std::string& name, NodeEntry& n,
-                                          const v1::VerifyOpening& opening, Batch& b) {
-  if (n.verification != "pending" || !n.AwaitingOpening() ||
-      opening.round() != n.challenge.round()) {
-    spdlog::warn("node {}: a GPU check opening that answers no open round; ignored", name);
-    return;
-  }
-  Status st = CheckOpenings(n.challenge, n.profile, n.committed, n.open_challenge, opening);
-  if (!st.ok()) return FailCheck(name, n, st.message(), b);
-  n.verification = n.committed_outcome.simulated ? "simulated" : "verified";
-  n.gpu_checks = n.committed_outcome.gpus;
-  n.committed.Clear();
-  std::string figures;
-  for (const auto& g : n.gpu_checks) {
-    figures += fmt::format("{}{}: {:.3g} TFLOP/s ({})", figures.empty() ? "" : ", ", g.index(),
-                           g.tflops(), g.engine());
-  }
-  spdlog::info("node {}: GPUs {}: {}", name, n.verification, figures);
-  b.schedule = true;
-  b.nodes_changed = true;
 }
 
 void Controller::NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<NodeChannel> channel,

@@ -88,6 +88,8 @@ v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
     st = n.jobs.empty() ? NodeState::kDrained : NodeState::kDraining;
   } else if (n.verification.rfind("failed", 0) == 0) {
     st = NodeState::kFailed;
+  } else if (n.verification.rfind("unverified", 0) == 0) {
+    st = NodeState::kUnverified;
   } else if (used_cpus >= n.profile.cpus && n.profile.cpus > 0) {
     st = NodeState::kAllocated;
   } else if (used_cpus > 0 || used_gpus > 0) {
@@ -97,6 +99,7 @@ v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
   for (JobId id : n.jobs) ni.add_jobs(id);
   ni.set_verification(n.verification);
   if (!n.hold.state().empty()) *ni.mutable_hold() = n.hold;
+  ni.set_last_check_ms(n.last_check_ms);
   for (const auto& c : n.gpu_checks) *ni.add_gpu_checks() = c;
   for (const sched::Partition& p : partitions) {
     if (p.HasNode(n.profile.name)) ni.add_partitions(p.name);
