@@ -37,7 +37,7 @@ Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& text,
       for (const auto& kv : n) {
         std::string k = kv.first.as<std::string>();
         if (k != "name" && k != "topology" && k != "gpus" && k != "count" && k != "min_price" &&
-            k != "accounts" && k != "max_time") {
+            k != "accounts" && k != "max_time" && k != "contain") {
           return Status::Invalid("cluster file: " + where + "." + k + ": unknown field");
         }
       }
@@ -75,9 +75,22 @@ Result<std::vector<ClusterNode>> ParseClusterFile(const std::string& text,
       if (auto t = ParseProviderTerms(min_price, accounts, max_time); !t.ok()) {
         return Status::Invalid("cluster file: " + where + ": " + t.status().message());
       }
+      bool contain = true;
+      if (n["contain"]) {
+        try {
+          contain = n["contain"].as<bool>();
+        } catch (const YAML::Exception&) {
+          return Status::Invalid("cluster file: " + where + ".contain: must be true or false");
+        }
+      }
       for (int c = 1; c <= count; ++c) {
-        ClusterNode cn{
-            counted ? name + std::to_string(c) : name, topo, gpus, min_price, accounts, max_time};
+        ClusterNode cn{counted ? name + std::to_string(c) : name,
+                       topo,
+                       gpus,
+                       min_price,
+                       accounts,
+                       max_time,
+                       contain};
         if (!names.insert(cn.name).second) {
           return Status::Invalid("cluster file: " + where + ".name: \"" + cn.name +
                                  "\" appears twice");

@@ -16,6 +16,7 @@ struct ClusterNode {
   std::string gpus;      // --gpus list, or empty
   // The provider's terms, as corral-node takes them (--min-price, --accounts, --max-time).
   std::string min_price, accounts, max_time;
+  bool contain = true;  // `contain: false`: corral-node --contain=false (no cgroups)
 };
 
 // Parses the YAML text. Relative XML paths are resolved against `base_dir`. Errors name the

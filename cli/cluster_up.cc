@@ -221,6 +221,7 @@ int Up(const Args& args) {
     if (!n.min_price.empty()) argv.insert(argv.end(), {"--min-price", n.min_price});
     if (!n.accounts.empty()) argv.insert(argv.end(), {"--accounts", n.accounts});
     if (!n.max_time.empty()) argv.insert(argv.end(), {"--max-time", n.max_time});
+    if (!n.contain) argv.insert(argv.end(), {"--contain", "false"});
     auto pid = StartDaemon(argv, dir + "/log/node-" + n.name + ".log", pidfile);
     if (!pid.ok()) return Fail("up", pid.status());
     ++started;

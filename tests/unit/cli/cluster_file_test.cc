@@ -23,6 +23,10 @@ TEST(ClusterFile, ExpandsCountsAndResolvesXmlPaths) {
   EXPECT_EQ((*r)[3].name, "cpu3");
   EXPECT_EQ((*r)[3].topology, "pack:1 core:4 pu:1");
   EXPECT_EQ((*r)[3].gpus, "2xT4");
+  EXPECT_TRUE((*r)[3].contain);
+  auto plain = ParseClusterFile("nodes:\n  - name: u\n    contain: false\n", "/");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_FALSE((*plain)[0].contain);
 }
 
 struct Bad {
@@ -46,6 +50,7 @@ TEST(ClusterFile, RejectsHostileFiles) {
       {"nodes: [ {name: a", "cluster file:"},
       {"\x01\x02\xff\xfe", "cluster file:"},
       {"nodes:\n  - name: [1, 2]", "cluster file:"},
+      {"nodes:\n  - name: a\n    contain: maybe", "nodes[0].contain: must be true or false"},
   };
   for (const auto& c : cases) {
     auto r = ParseClusterFile(c.yaml, "/");
