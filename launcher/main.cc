@@ -14,6 +14,7 @@
 #include "common/signals.h"
 #include "launcher/node_agent.h"
 #include "launcher/profile.h"
+#include "launcher/sim_nodes.h"
 
 namespace po = boost::program_options;
 using namespace corral;
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
   std::string controller, name, topology, gpus, spool, state_dir, log_level;
   std::string min_price, accounts, max_time, job_user = "nobody";
   bool contain = true;
+  int simulate = 0;
+  double simulate_runtime_s = 1;
   bool shared_host = false, print_profile = false, json = false;
   po::options_description opts(
       "corral-node: profiles this machine (or a simulated node) with hwloc, dials corrald and "
@@ -58,6 +61,12 @@ int main(int argc, char** argv) {
       "take jobs only of these accounts, joined by commas (default: any)")(
       "max-time", po::value(&max_time),
       "take only jobs whose time limit is at most this (e.g. 4:00:00; default: any)")(
+      "simulate", po::value(&simulate),
+      "run this many simulated nodes in this process, named NAME1..NAMEN (--name, default sim), "
+      "each of the --topology and --gpus given; their jobs run nothing and end after "
+      "--simulate-runtime (or the job's CORRAL_SIM_RUNTIME seconds)")(
+      "simulate-runtime", po::value(&simulate_runtime_s)->default_value(simulate_runtime_s),
+      "with --simulate: how long each job runs, in seconds")(
       "print-profile", po::bool_switch(&print_profile), "print the node profile and exit")(
       "json", po::bool_switch(&json),
       "with --print-profile: as JSON (what `corral sim --cluster` reads)")(
@@ -78,6 +87,19 @@ int main(int argc, char** argv) {
     const char* env = getenv("CORRAL_CONTROLLER");
     controller = env && *env ? env : "127.0.0.1:6817";
   }
+  if (vm.count("simulate") && (simulate < 1 || simulate > 100000)) {
+    std::cerr << "corral-node: --simulate: must be 1..100000\n";
+    return 2;
+  }
+  if (simulate > 0 && topology.empty()) {
+    std::cerr << "corral-node: --simulate: give the nodes' --topology\n";
+    return 2;
+  }
+  if (!(simulate_runtime_s >= 0 && simulate_runtime_s < 1e9)) {
+    std::cerr << "corral-node: --simulate-runtime: must be a number of seconds, at least 0\n";
+    return 2;
+  }
+  if (simulate > 0 && name.empty()) name = "sim";
   auto profile = BuildProfile({name, topology, gpus});
   if (!profile.ok()) {
     std::cerr << "corral-node: " << profile.status().message() << "\n";
@@ -122,6 +144,24 @@ int main(int argc, char** argv) {
   }
   InitLogging("corral-node " + profile->name, log_level);
   BlockTerminationSignals();
+  if (simulate > 0) {
+    std::atomic<bool> stop{false};
+    OnTerminationSignal([&stop](int s) {
+      spdlog::info("signal {}: stopping", s);
+      stop = true;
+    });
+    SimOptions so;
+    so.controller = controller;
+    so.profile = *profile;
+    so.prefix = name;
+    so.count = simulate;
+    so.runtime_ms = static_cast<int64_t>(simulate_runtime_s * 1000);
+    if (Status s = RunSimulatedNodes(so, stop); !s.ok()) {
+      std::cerr << "corral-node: " << s.message() << "\n";
+      return 2;
+    }
+    return 0;
+  }
 
   AgentOptions ao;
   ao.controller = controller;
