@@ -59,6 +59,12 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
   out["nice"] = s.nice();
   out["qos"] = s.qos().empty() ? "normal" : s.qos();
   out["expected_start_ms"] = j.expected_start_ms();
+  if (j.has_usage()) {  // what its processes used, from its nodes' cgroups
+    out["usage"] = {{"cpu_ms", j.usage().cpu_ms()},
+                    {"rss_bytes", j.usage().rss_bytes()},
+                    {"max_rss_bytes", j.usage().max_rss_bytes()},
+                    {"sampled_ms", j.usage().sampled_ms()}};
+  }
   if (j.preempted_by() != 0) {  // running, and being preempted
     out["preempted_by"] = j.preempted_by();
     out["preempt_mode"] = j.preempt_mode();

@@ -262,10 +262,12 @@ CgroupUsage Cgroups::Usage(const std::string& leaf) const {
   const std::string mem = dirs_[0] + "/" + leaf;
   if (version_ == 2) {
     u.cpu_us = KeyedValue(ReadSmall(mem + "/cpu.stat"), "usage_usec");
+    u.bytes = Number(ReadSmall(mem + "/memory.current"));
     u.peak_bytes = Number(ReadSmall(mem + "/memory.peak"));
     u.oom_kills = KeyedValue(ReadSmall(mem + "/memory.events"), "oom_kill");
     return u;
   }
+  u.bytes = Number(ReadSmall(mem + "/memory.usage_in_bytes"));
   u.peak_bytes = Number(ReadSmall(mem + "/memory.max_usage_in_bytes"));
   u.oom_kills = KeyedValue(ReadSmall(mem + "/memory.oom_control"), "oom_kill");
   for (const std::string& d : dirs_) {

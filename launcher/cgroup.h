@@ -6,8 +6,9 @@
 // cpu and cpuacct hierarchies, mounted apart or together). The agent's groups live in
 // "corral-<name>" under the agent's own group of each hierarchy; `name` is one agent's (node
 // name and spool directory), so that nested agents and the simulated nodes of one host keep
-// apart, and a restarted agent finds what its earlier run left. A process joins a group by writing "0" to each of the
-// files Create returns (corral-exec does, before it drops root and execs the job).
+// apart, and a restarted agent finds what its earlier run left. A process joins a group by writing
+// "0" to each of the files Create returns (corral-exec does, before it drops root and execs the
+// job).
 #pragma once
 
 #include <sys/types.h>
@@ -28,7 +29,8 @@ struct CgroupLimits {
 
 struct CgroupUsage {
   int64_t cpu_us = 0;      // CPU time of every process the group held
-  int64_t peak_bytes = 0;  // the most memory it held at once (0 where the kernel keeps no peak)
+  int64_t bytes = 0;       // memory charged to it now, as its limit counts it
+  int64_t peak_bytes = 0;  // the most it held at once (0 where the kernel keeps no peak)
   int64_t oom_kills = 0;   // processes the kernel killed at the group's memory limit
 };
 

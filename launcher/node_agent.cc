@@ -112,6 +112,7 @@ void NodeAgent::Impl::RunOnce() {
       l.unlock();
       v1::NodeMessage m;
       m.mutable_heartbeat()->set_now_ms(WallNowMs());
+      for (v1::JobUsage& u : FreshUsage()) *m.mutable_heartbeat()->add_usage() = std::move(u);
       bool sent = Send(m);
       l.lock();
       if (!sent) break;

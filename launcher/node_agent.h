@@ -33,6 +33,7 @@ struct AgentOptions {
   // When the agent runs as root, a job runs as its submitter's account here; when there is no
   // such account, as this one. Not root: jobs run as the agent's own user.
   std::string job_user = "nobody";
+  int64_t sample_ms = 5000;  // how often a contained job's usage is sampled and sent
 };
 
 class NodeAgent {

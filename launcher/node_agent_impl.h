@@ -42,7 +42,9 @@ struct LocalJob {
   std::vector<int32_t> pus;  // the CPUs it is given on this node (cpu_bind.h); empty: none
   std::string cgroup;        // its group here (cgroup.h); empty: not contained
   std::vector<std::string> cgroup_procs;  // the files a process joins that group through
-  std::string user;  // who its processes run as, "UID:GID[:GID,...]" (corral-exec); empty: us
+  std::string user;    // who its processes run as, "UID:GID[:GID,...]" (corral-exec); empty: us
+  v1::JobUsage usage;  // its cgroup's last sample (node_contain.cc)
+  bool usage_fresh = false;  // sampled since the last heartbeat took it
 };
 
 // A job's directory holds its script and hostfile, and is its TMPDIR (node_jobs.cc).
@@ -53,6 +55,9 @@ bool WriteNewFile(const std::string& path, const std::string& data, mode_t mode)
 // of this agent's own (not a symlink). 0700; 0711 when the agent is root, so that a job's user
 // can reach its own job directory (0700, theirs) by name, though not list the others.
 Status PrivateSpool(const std::string& dir);
+struct LocalJob;
+// A job's usage at its end on this node, from its cgroup's counters (node_contain.cc).
+v1::JobUsage FinalUsage(const LocalJob& j, const CgroupUsage& u);
 // Gives `path` to the user job `j` runs as (node_contain.cc); true when there is none to give.
 bool GiveToJobUser(const LocalJob& j, const std::string& path);
 
@@ -186,6 +191,11 @@ class NodeAgent::Impl {
   bool Uncontain(const std::string& cgroup) const;
   // SIGTERM to every process of the cgroup, then SIGKILL to what is left after `grace_ms`.
   void KillContained(const std::string& cgroup, int grace_ms) const;
+  // Samples the cgroup of every contained job (WatchLoop, every AgentOptions::sample_ms).
+  void SampleUsage();
+  // The samples not yet sent, for a heartbeat; marks them sent.
+  std::vector<v1::JobUsage> FreshUsage();
+  TimeMs next_sample = 0;  // WatchLoop's
   // SIGTERM, then SIGKILL after `grace_ms` (<= 0: --kill-grace), to every process of the job.
   void CancelJob(int64_t job_id, bool forget, int64_t grace_ms = 0);
   void StartStep(const v1::StartStep& s);

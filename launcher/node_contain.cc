@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/time.h"
 #include "launcher/node_agent_impl.h"
 
 namespace corral {
@@ -115,6 +117,58 @@ void NodeAgent::Impl::StartAs(const LocalJob& j, SpawnSpec* sp) const {
   sp->exec_helper = opts.bin_dir + "/corral-exec";
   sp->cgroup_procs = j.cgroup_procs;
   sp->user = j.user;
+}
+
+namespace {
+
+v1::JobUsage UsageRecord(const LocalJob& j, const CgroupUsage& u) {
+  v1::JobUsage r;
+  r.set_job_id(j.info.id());
+  r.set_restarts(j.info.restarts());
+  r.set_cpu_ms(u.cpu_us / 1000);
+  r.set_rss_bytes(u.bytes);
+  r.set_max_rss_bytes(std::max(u.peak_bytes, u.bytes));
+  r.set_sampled_ms(WallNowMs());
+  return r;
+}
+
+}  // namespace
+
+v1::JobUsage FinalUsage(const LocalJob& j, const CgroupUsage& u) {
+  v1::JobUsage r = UsageRecord(j, u);
+  r.set_rss_bytes(0);
+  return r;
+}
+
+void NodeAgent::Impl::SampleUsage() {
+  if (!cgroups) return;
+  std::vector<std::pair<int64_t, std::string>> leaves;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    for (const auto& [id, j] : jobs) {
+      if (!j.cgroup.empty()) leaves.emplace_back(id, j.cgroup);
+    }
+  }
+  std::vector<std::pair<std::string, CgroupUsage>> read;
+  for (const auto& [id, leaf] : leaves) read.emplace_back(leaf, cgroups->Usage(leaf));
+  std::lock_guard<std::mutex> l(mu);
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    auto it = jobs.find(leaves[i].first);
+    if (it == jobs.end() || it->second.cgroup != read[i].first) continue;  // ended meanwhile
+    it->second.usage = UsageRecord(it->second, read[i].second);
+    it->second.usage_fresh = true;
+  }
+}
+
+std::vector<v1::JobUsage> NodeAgent::Impl::FreshUsage() {
+  std::vector<v1::JobUsage> out;
+  std::lock_guard<std::mutex> l(mu);
+  for (auto& [id, j] : jobs) {
+    if (!j.usage_fresh) continue;
+    j.usage_fresh = false;
+    out.push_back(j.usage);
+  }
+  return out;
 }
 
 void NodeAgent::Impl::KillContained(const std::string& cgroup, int grace_ms) const {

@@ -335,6 +335,7 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int32_t restarts, int status) 
     }
     dir = j.dir;
     cgroup = j.cgroup;
+    if (!cgroup.empty()) *f.mutable_usage() = FinalUsage(j, used);
     jobs.erase(it);
     ForgetSteps(job_id);
   }
@@ -486,6 +487,12 @@ void NodeAgent::Impl::WatchLoop() {
       std::unique_lock<std::mutex> l(mu);
       cv.wait_for(l, std::chrono::milliseconds(200));
       TimeMs now = MonotonicNowMs();
+      if (now >= next_sample) {
+        next_sample = now + std::max<int64_t>(opts.sample_ms, 100);
+        l.unlock();
+        SampleUsage();
+        l.lock();
+      }
       while (!sweeps.empty() && sweeps.begin()->first <= now) {
         due.push_back(sweeps.begin()->second);
         sweeps.erase(sweeps.begin());

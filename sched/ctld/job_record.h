@@ -1,9 +1,11 @@
 // A job as the controller keeps it: the user's spec plus its life-cycle fields.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "common/job.h"
+#include "fabric/proto/corral.pb.h"
 #include "sched/core/preempt_mode.h"
 
 namespace corral::ctld {
@@ -27,8 +29,14 @@ struct Job {
   // The script, environment and arguments live in the store under this id (shared by the
   // tasks of an array), not in memory: spec.script/env/args are empty here.
   JobId payload_id = 0;
+  // What its current run used, by node: the latest sample while it runs, the final figure once
+  // it ended there (JobUsage). "" holds the sum kept in the store across a restart of corrald.
+  std::map<std::string, v1::JobUsage> usage;
 
   std::string Nodelist() const;
 };
+
+// Its usage summed over its nodes (published_view.cc).
+v1::JobUsage UsageOf(const Job& j);
 
 }  // namespace corral::ctld

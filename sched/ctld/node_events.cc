@@ -16,7 +16,18 @@ void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeM
   if (nit == nodes.end()) return;
   NodeEntry& n = nit->second;
   n.last_seen_ms = WallNowMs();
-  if (msg.has_verify()) {
+  if (msg.has_heartbeat()) {
+    // Usage samples: only for a run of a job this node holds now.
+    for (const v1::JobUsage& u : msg.heartbeat().usage()) {
+      auto jt = jobs.find(u.job_id());
+      if (jt == jobs.end() || !n.jobs.count(u.job_id()) || jt->second.state != JobState::kRunning ||
+          jt->second.restarts != u.restarts()) {
+        continue;
+      }
+      jt->second.usage[node] = u;
+      b.changed_jobs.insert(u.job_id());
+    }
+  } else if (msg.has_verify()) {
     ApplyVerifyReport(node, n, msg.verify(), b);
   } else if (msg.has_verify_opening()) {
     ApplyVerifyOpening(node, n, msg.verify_opening(), b);
@@ -44,6 +55,7 @@ void Controller::Impl::ApplyFinished(const std::string& node, const v1::JobFinis
     EndPreempted(j, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(), b);
     return;
   }
+  if (f.has_usage()) j.usage[node] = f.usage();
   Finish(j, st, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(), f.reason(), b);
   // Other nodes of the job stop its steps and clean up.
   StopOnNodes(j, node, b);
@@ -67,6 +79,7 @@ void Controller::Impl::Requeue(Job& j, const std::string& reason, Batch& b) {
   j.state = JobState::kPending;
   j.alloc.clear();
   j.start_ms = 0;
+  j.usage.clear();  // the new run's own
   j.restarts++;
   j.reason = reason;
   deps_dirty = true;
@@ -179,7 +192,7 @@ void Controller::NodeDisconnected(const std::string& node, const NodeChannel* ch
 }
 
 void Controller::NodeMessage(const std::string& node, const v1::NodeMessage& msg) {
-  if (msg.has_heartbeat()) {
+  if (msg.has_heartbeat() && msg.heartbeat().usage().empty()) {
     impl_->Enqueue([this, node](Batch&) {
       auto it = impl_->nodes.find(node);
       if (it != impl_->nodes.end()) it->second.last_seen_ms = WallNowMs();

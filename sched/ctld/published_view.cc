@@ -34,6 +34,19 @@ void FillAcct(const JobRecord& r, v1::AcctRecord* o) {
 
 }  // namespace
 
+v1::JobUsage UsageOf(const Job& j) {
+  v1::JobUsage sum;
+  sum.set_job_id(j.id);
+  sum.set_restarts(j.restarts);
+  for (const auto& [node, u] : j.usage) {
+    sum.set_cpu_ms(sum.cpu_ms() + u.cpu_ms());
+    sum.set_rss_bytes(sum.rss_bytes() + u.rss_bytes());
+    sum.set_max_rss_bytes(sum.max_rss_bytes() + u.max_rss_bytes());
+    sum.set_sampled_ms(std::max(sum.sampled_ms(), u.sampled_ms()));
+  }
+  return sum;
+}
+
 v1::JobInfo Controller::Impl::MakeInfo(const Job& j) const {
   v1::JobInfo info;
   info.set_id(j.id);
@@ -57,6 +70,7 @@ v1::JobInfo Controller::Impl::MakeInfo(const Job& j) const {
     info.set_expected_start_ms(r->second.start);
   }
   for (const auto& a : j.alloc) ToProto(a, info.add_alloc());
+  if (!j.usage.empty()) *info.mutable_usage() = UsageOf(j);
   info.set_nodelist(j.Nodelist());
   std::string first = j.alloc.empty() ? "" : j.alloc[0].node;
   std::string out = j.spec.output.empty() ? j.spec.workdir + "/corral-%j.out" : j.spec.output;

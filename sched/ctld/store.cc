@@ -57,6 +57,7 @@ std::string SerializeRun(const Job& j) {
     info.set_preempt_mode(sched::PreemptModeName(j.preempt_mode));
     info.set_preempt_deadline_ms(j.preempt_deadline_ms);
   }
+  if (!j.usage.empty()) *info.mutable_usage() = UsageOf(j);
   return info.SerializeAsString();
 }
 
@@ -70,6 +71,7 @@ void ParseRun(const void* data, int size, Job* j) {
     j->preempt_mode = sched::PreemptMode::kCancel;
   }
   j->preempt_deadline_ms = info.preempt_deadline_ms();
+  if (info.has_usage()) j->usage[""] = info.usage();
 }
 
 }  // namespace

@@ -51,6 +51,27 @@ TEST(Contain, AJobOverItsMemoryEndsOutOfMemory) {
   EXPECT_EQ(nlohmann::json::parse(a.out)["jobs"][0]["state"], "OUT_OF_MEMORY") << a.out;
 }
 
+TEST(Contain, UsageIsSampledWhileAJobRunsAndKeptAtItsEnd) {
+  if (!HasCgroups()) GTEST_SKIP() << "corral-node needs root and a cgroup memory hierarchy";
+  auto c = LocalCluster::Start(kOneNode);
+  ASSERT_TRUE(c);
+  // About a second of CPU, and 64 MiB held by tail at once.
+  const int64_t done = SubmitOk(*c,
+                                "--mem=256M --wrap 'head -c 64M /dev/zero | tail > /dev/null; "
+                                "timeout 1 sh -c \"while :; do :; done\"; true'");
+  const int64_t running = SubmitOk(*c, "--wrap 'sleep 300'");
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, done) == "COMPLETED"; }, 30000)) << c->Diagnose();
+  const nlohmann::json u = QueueJob(*c, done)["usage"];
+  ASSERT_TRUE(u.is_object()) << QueueJob(*c, done).dump();
+  EXPECT_GE(u["cpu_ms"].get<int64_t>(), 700) << u.dump();
+  EXPECT_GE(u["max_rss_bytes"].get<int64_t>(), 60 << 20) << u.dump();
+  EXPECT_EQ(u["rss_bytes"], 0) << "ended: it holds nothing now";
+  // A running job's sample arrives with a heartbeat (every 5 s by default).
+  EXPECT_TRUE(WaitFor([&] { return QueueJob(*c, running)["usage"].is_object(); }, 15000))
+      << QueueJob(*c, running).dump();
+  c->Corral("cancel " + std::to_string(running));
+}
+
 TEST(Contain, CancelEndsAGrandchildThatLeftTheJob) {
   if (!HasCgroups()) GTEST_SKIP() << "corral-node needs root and a cgroup memory hierarchy";
   auto c = LocalCluster::Start(kOneNode);
