@@ -164,7 +164,7 @@ std::unique_ptr<Cgroups> Cgroups::Open(const std::string& name, std::string* why
   }
   // v1: memory is required; cpu and cpuacct are used where mounted.
   std::vector<std::string> dirs;
-  for (const char* c : {"memory", "cpu", "cpuacct"}) {
+  for (const char* c : {"memory", "cpu", "cpuacct", "devices"}) {
     for (const Mount& m : mounts) {
       if (m.fstype != "cgroup" || !m.controllers.count(c) || !own.count(c)) continue;
       std::string mine = GroupDir(m, own.at(c)) + "/" + base;
@@ -214,6 +214,12 @@ Result<std::vector<std::string>> Cgroups::Create(const std::string& leaf,
     knobs.emplace_back(mem + "/memory.memsw.limit_in_bytes", "-1");
     knobs.emplace_back(mem + "/memory.limit_in_bytes", limits.mem_bytes > 0 ? bytes : "-1");
     if (limits.mem_bytes > 0) knobs.emplace_back(mem + "/memory.memsw.limit_in_bytes", bytes);
+    for (const std::string& d : dirs_) {
+      if (!Exists(d + "/" + leaf + "/devices.deny")) continue;
+      for (const std::string& dev : limits.deny_devices) {
+        knobs.emplace_back(d + "/" + leaf + "/devices.deny", dev);
+      }
+    }
     for (const std::string& d : dirs_) {
       if (!Exists(d + "/" + leaf + "/cpu.cfs_quota_us")) continue;
       knobs.emplace_back(d + "/" + leaf + "/cpu.cfs_period_us", "100000");

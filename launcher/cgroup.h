@@ -3,7 +3,7 @@
 // through that group, wherever they moved and whatever they did to their environment.
 //
 // cgroup v2 where the unified hierarchy offers the memory controller; v1 otherwise (the memory,
-// cpu and cpuacct hierarchies, mounted apart or together). The agent's groups live in
+// cpu, cpuacct and devices hierarchies, mounted apart or together). The agent's groups live in
 // "corral-<name>" under the agent's own group of each hierarchy; `name` is one agent's (node
 // name and spool directory), so that nested agents and the simulated nodes of one host keep
 // apart, and a restarted agent finds what its earlier run left. A process joins a group by writing
@@ -25,6 +25,9 @@ namespace corral {
 struct CgroupLimits {
   int64_t mem_bytes = 0;  // memory and swap together; 0: no limit
   int32_t cpus = 0;       // a CPU-time quota of this many CPUs; 0: none
+  // Devices its processes may not open or create, as cgroup v1's devices.deny takes them
+  // ("c 195:1 rwm": another job's GPU). Not applied under v2 (that needs a BPF program).
+  std::vector<std::string> deny_devices;
 };
 
 struct CgroupUsage {

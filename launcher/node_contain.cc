@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -98,10 +99,19 @@ Status NodeAgent::Impl::Contain(LocalJob* j) {
   }
   if (!cgroups) return Status::Ok();
   CgroupLimits limits;
+  std::set<int32_t> mine;  // its GPUs here
   for (const auto& a : j->info.alloc()) {
     if (a.node() != opts.profile.name) continue;
     limits.mem_bytes += a.mem_mib() * (int64_t{1} << 20);
     limits.cpus += a.cpus();
+    mine.insert(a.gpu_indices().begin(), a.gpu_indices().end());
+  }
+  // The node's other GPUs are not its: /dev/nvidiaN (major 195, minor N in PCI order, which is
+  // the order of the profile and of CUDA_DEVICE_ORDER=PCI_BUS_ID) stays closed to it.
+  for (size_t g = 0; g < opts.profile.gpus.size(); ++g) {
+    if (!mine.count(static_cast<int32_t>(g))) {
+      limits.deny_devices.push_back("c 195:" + std::to_string(g) + " rwm");
+    }
   }
   std::string leaf =
       "job-" + std::to_string(j->info.id()) + "." + std::to_string(j->info.restarts());

@@ -74,6 +74,8 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
   // node's daemon gets that node's directory.
   env["TMPDIR"] = dir;
   env.erase("CUDA_VISIBLE_DEVICES");
+  // CUDA numbers devices as the profile (and /dev/nvidiaN) does, not fastest first.
+  env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID";
   env.erase("CUDA_MPS_ACTIVE_THREAD_PERCENTAGE");
   int cpus_here = 0, share = 0;
   std::string gpus;

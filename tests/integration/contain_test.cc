@@ -2,13 +2,16 @@
 // OUT_OF_MEMORY, cancel ends a grandchild that left the job's session and cleared its
 // environment, and a job runs as the user who submitted it. These need corral-node to be root on
 // a machine with a cgroup hierarchy (as CI is); elsewhere they say so and skip.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -70,6 +73,39 @@ TEST(Contain, UsageIsSampledWhileAJobRunsAndKeptAtItsEnd) {
   EXPECT_TRUE(WaitFor([&] { return QueueJob(*c, running)["usage"].is_object(); }, 15000))
       << QueueJob(*c, running).dump();
   c->Corral("cancel " + std::to_string(running));
+}
+
+TEST(Contain, AJobCannotOpenAnotherJobsGpu) {
+  if (!HasCgroups() || access("/sys/fs/cgroup/devices/cgroup.procs", W_OK) != 0) {
+    GTEST_SKIP() << "needs root and a cgroup v1 devices hierarchy";
+  }
+  auto c = LocalCluster::Start(R"(nodes:
+  - name: box
+    topology: "pack:1 numa:1(memory=8GB) core:4 pu:1"
+    gpus: "2xT4"
+)");
+  ASSERT_TRUE(c);
+  // Stand-ins for /dev/nvidia0 and /dev/nvidia1: no driver behind them, so opening one that
+  // the job may use fails with ENXIO, and one it may not with EPERM, before any driver is asked.
+  for (int g = 0; g < 2; ++g) {
+    const std::string dev = c->dir() + "/nvidia" + std::to_string(g);
+    ASSERT_EQ(mknod(dev.c_str(), S_IFCHR | 0666, makedev(195, g)), 0) << strerror(errno);
+    const int fd = open(dev.c_str(), O_RDONLY);
+    if (fd >= 0) close(fd);
+    if (fd >= 0 || errno != ENXIO) {
+      GTEST_SKIP() << "a device node opens here with " << strerror(errno)
+                   << ", not ENXIO (a nodev mount, or a real GPU driver at major 195)";
+    }
+  }
+  const int64_t id = SubmitOk(*c,
+                              "--gpus=1 -o gpu-%j.txt --wrap 'for g in 0 1; do "
+                              "cat " +
+                                  c->dir() + "/nvidia$g 2>&1 | sed \"s/.*: //\"; done'");
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, id) == "COMPLETED"; }, 20000)) << c->Diagnose();
+  const int mine = QueueJob(*c, id)["allocation"][0]["gpus"][0];
+  const std::string out = c->ReadFile(c->dir() + "/gpu-" + std::to_string(id) + ".txt");
+  const std::string ours = "No such device or address\n", theirs = "Operation not permitted\n";
+  EXPECT_EQ(out, mine == 0 ? ours + theirs : theirs + ours) << "GPU " << mine;
 }
 
 TEST(Contain, CancelEndsAGrandchildThatLeftTheJob) {
