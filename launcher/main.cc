@@ -14,12 +14,31 @@
 #include "common/signals.h"
 #include "launcher/node_agent.h"
 #include "launcher/profile.h"
+#include "launcher/provider_commands.h"
 #include "launcher/sim_nodes.h"
 
 namespace po = boost::program_options;
 using namespace corral;
 
+namespace {
+
+// Not a predictable name in /tmp: another user could make it first.
+std::string DefaultSpool(const std::string& name) {
+  const char* home = getenv("HOME");
+  return geteuid() == 0 || !home ? "/var/spool/corral-node/" + name
+                                 : std::string(home) + "/.local/state/corral-node/" + name;
+}
+
+std::string DefaultStateDir(const std::string& name) {
+  return DefaultSpool(name) + "/state";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  if (argc > 1 && (std::string(argv[1]) == "status" || std::string(argv[1]) == "remove")) {
+    return corral::ProviderCommand(argc, argv, &DefaultStateDir);
+  }
   std::string controller, name, topology, gpus, spool, state_dir, log_level;
   std::string min_price, accounts, max_time, job_user = "nobody";
   bool contain = true;
@@ -30,7 +49,9 @@ int main(int argc, char** argv) {
       "corral-node: profiles this machine (or a simulated node) with hwloc, dials corrald and "
       "runs the jobs it is given.\n\n"
       "Usage: corral-node --controller HOST:PORT [--name N] [--topology XML|SYNTHETIC] "
-      "[--gpus LIST]\n\nOptions");
+      "[--gpus LIST]\n       corral-node status|remove [--controller HOST:PORT] [--name N]  "
+      "(a provider's view of the node, and taking it back: corral-node status --help)"
+      "\n\nOptions");
   opts.add_options()("help,h", "show this help")(
       "controller", po::value(&controller),
       "corrald address (default: $CORRAL_CONTROLLER, else 127.0.0.1:6817)")(
@@ -166,13 +187,7 @@ int main(int argc, char** argv) {
   AgentOptions ao;
   ao.controller = controller;
   ao.profile = *profile;
-  if (spool.empty()) {
-    // Not a predictable name in /tmp: another user could make it first.
-    const char* home = getenv("HOME");
-    spool = geteuid() == 0 || !home
-                ? "/var/spool/corral-node/" + profile->name
-                : std::string(home) + "/.local/state/corral-node/" + profile->name;
-  }
+  if (spool.empty()) spool = DefaultSpool(profile->name);
   ao.spool_dir = spool;
   ao.contain = contain;
   ao.job_user = job_user;

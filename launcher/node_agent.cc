@@ -30,6 +30,7 @@
 #include "fabric/channel.h"
 #include "fabric/convert.h"
 #include "launcher/node_agent_impl.h"
+#include "launcher/provider_commands.h"
 
 namespace corral {
 
@@ -165,6 +166,8 @@ Status NodeAgent::Run() {
   auto journal = JobJournal::Open(state + "/jobs");
   if (!journal.ok()) return journal.status();
   I.journal = std::move(*journal);
+  // Where `corral-node remove` finds this agent to stop it, once its node is drained.
+  WriteNewFile(AgentPidFile(state), std::to_string(getpid()) + "\n", 0644);
   if (Status s = PrivateSpool(I.opts.spool_dir); !s.ok()) return s;
   if (I.opts.contain) {
     std::string why;

@@ -1,0 +1,63 @@
+// What a provider runs on its machine: `corral-node status` shows the node as the cluster sees
+// it; `corral-node remove` drains it, lets the running job finish, then stops its corral-node.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/integration/local_cluster.h"
+
+namespace corral::testing {
+namespace {
+
+const char* const kOneNode = R"(nodes:
+  - name: box
+    topology: "pack:1 numa:1(memory=4GB) core:2 pu:1"
+)";
+
+TEST(Provider, StatusThenRemove) {
+  auto c = LocalCluster::Start(kOneNode);
+  ASSERT_TRUE(c);
+  const std::string node = BinDir() + "/corral-node";
+  CmdResult s = c->Shell(node + " status --name box");
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_NE(s.out.find("node box: idle"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("2 CPUs"), std::string::npos) << s.out;
+  s = c->Shell(node + " status --name box --json");
+  ASSERT_EQ(s.code, 0) << s.err;
+  const nlohmann::json j = nlohmann::json::parse(s.out);
+  EXPECT_EQ(j["name"], "box");
+  EXPECT_EQ(j["cpus"], 2);
+  EXPECT_TRUE(j["hold"].is_null());
+
+  CmdResult bad = c->Shell(node + " status --name nosuch");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("does not know it"), std::string::npos) << bad.err;
+  bad = c->Shell(node + " remove --name box --timeout -1");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--timeout"), std::string::npos) << bad.err;
+  bad = c->Shell(node + " status --frobnicate");
+  EXPECT_EQ(bad.code, 2);
+
+  const int64_t job = SubmitOk(*c, "--wrap 'sleep 2'");
+  ASSERT_TRUE(WaitFor([&] { return QueueState(*c, job) == "RUNNING"; }, 20000)) << c->Diagnose();
+  CmdResult r = c->Shell(node + " remove --name box --reason retiring --state-dir " + c->dir() +
+                         "/cluster/spool/box/state");
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("drained; waiting"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("stopped"), std::string::npos) << r.out;
+  EXPECT_EQ(QueueState(*c, job), "COMPLETED") << "its job finished first";
+  s = c->Shell(node + " status --name box --json");
+  ASSERT_EQ(s.code, 0) << s.err;
+  const nlohmann::json after = nlohmann::json::parse(s.out);
+  EXPECT_EQ(after["hold"]["reason"], "retiring") << s.out;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        CmdResult x = c->Shell(node + " status --name box --json");
+        return x.code == 0 && nlohmann::json::parse(x.out)["state"] == "down";
+      },
+      20000));
+}
+
+}  // namespace
+}  // namespace corral::testing
