@@ -11,14 +11,25 @@
 
 namespace corral::ctld {
 
+namespace {
+
+SpeedPolicy SpeedPolicyOf(const VerifyPolicy& v) {
+  SpeedPolicy p;
+  p.floor_fraction = v.floor_fraction;
+  p.gbps_floor_fraction = v.gbps_floor_fraction;
+  return p;
+}
+
+}  // namespace
+
 void Controller::Impl::StartGpuCheck(NodeEntry& n, TimeMs now) {
   n.challenge = MakeChallenge(opts.verify, challenge_rng(), challenge_rng());
   n.verification = "pending";
   n.gpu_checks.clear();
   n.committed.Clear();
   n.next_check_ms = 0;
-  n.verify_limit_ms =
-      RoundOneDeadlineMs(n.profile, opts.verify.size, opts.verify.slack_ms, opts.verify.timeout_ms);
+  n.verify_limit_ms = RoundOneDeadlineMs(n.profile, opts.verify.size, opts.verify.slack_ms,
+                                         opts.verify.timeout_ms, SpeedPolicyOf(opts.verify));
   n.verify_deadline_ms = now + n.verify_limit_ms;
   n.verify_sent_mono_ms = MonotonicNowMs();
 }
@@ -78,7 +89,7 @@ void Controller::Impl::ApplyVerifyOpening(const std::string& name, NodeEntry& n,
                          1e12);
     }
   }
-  const SpeedJudgment judged = JudgeSpeeds(n.profile, gpus);
+  const SpeedJudgment judged = JudgeSpeeds(n.profile, gpus, SpeedPolicyOf(opts.verify));
   if (!judged.failed.empty()) return FailCheck(name, n, judged.failed, b);
   n.committed.Clear();
   n.gpu_checks = gpus;

@@ -40,6 +40,12 @@ Status ValidatePolicy(const VerifyPolicy& p) {
   if (p.timeout_ms < 1000) return Status::Invalid("--verify-timeout: must be at least 1 s");
   if (p.slack_ms < 0) return Status::Invalid("--verify-slack: must not be negative");
   if (p.recheck_ms < 0) return Status::Invalid("--verify-every: must not be negative");
+  if (!(p.floor_fraction >= 0 && p.floor_fraction <= 1)) {
+    return Status::Invalid("--verify-floor: must be a fraction in [0, 1]");
+  }
+  if (!(p.gbps_floor_fraction >= 0 && p.gbps_floor_fraction <= 1)) {
+    return Status::Invalid("--verify-bandwidth-floor: must be a fraction in [0, 1]");
+  }
   return Status::Ok();
 }
 

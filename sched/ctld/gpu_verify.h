@@ -31,6 +31,10 @@ struct VerifyPolicy {
   // How often a node's GPUs are checked again: at a random time between half and one and a
   // half of this after the last check, once the node is idle. 0: never.
   int64_t recheck_ms = 6 * 3600 * 1000LL;
+  // The speeds' judgment (gpu_ratings.h): the TFLOP/s floor as a fraction of the model's
+  // datasheet figure, and the GB/s floor likewise.
+  double floor_fraction = 0.05;
+  double gbps_floor_fraction = 0.25;
 };
 
 // Invalid, naming the option, for sizes outside the verifier's limits (1..32768, samples

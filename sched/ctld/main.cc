@@ -78,6 +78,12 @@ int main(int argc, char** argv) {
       "round one (the product once) must come back within this many seconds plus the product's "
       "time at the floor speed of the GPU models the node declares; a larger --verify-size makes "
       "this bound tighter")(
+      "verify-floor", po::value(&verify.floor_fraction)->default_value(verify.floor_fraction),
+      "a GPU whose measured TFLOP/s is under this fraction of its model's datasheet figure "
+      "is unverified (gets no jobs)")(
+      "verify-bandwidth-floor",
+      po::value(&verify.gbps_floor_fraction)->default_value(verify.gbps_floor_fraction),
+      "the same for its memory bandwidth (STREAM triad GB/s)")(
       "verify-every", po::value(&verify_every_h)->default_value(verify_every_h),
       "check each node's GPUs again about this often, in hours, at a random time and only while "
       "the node is idle (0: only when it attaches)");

@@ -227,6 +227,11 @@ TEST(GpuVerifyPolicy, RefusesSizesOutsideTheVerifiersLimits) {
   bad([](VerifyPolicy& p) { p.seconds = -1; }, "--verify-seconds");
   bad([](VerifyPolicy& p) { p.seconds = std::nan(""); }, "--verify-seconds");
   bad([](VerifyPolicy& p) { p.timeout_ms = 10; }, "--verify-timeout");
+  bad([](VerifyPolicy& p) { p.slack_ms = -1; }, "--verify-slack");
+  bad([](VerifyPolicy& p) { p.recheck_ms = -1; }, "--verify-every");
+  bad([](VerifyPolicy& p) { p.floor_fraction = 1.5; }, "--verify-floor");
+  bad([](VerifyPolicy& p) { p.floor_fraction = std::nan(""); }, "--verify-floor");
+  bad([](VerifyPolicy& p) { p.gbps_floor_fraction = -0.1; }, "--verify-bandwidth-floor");
 }
 
 }  // namespace
