@@ -41,7 +41,8 @@ Listings take --json.
 
 Exit codes:
   0  success
-  1  the command failed (wait: a job ended CANCELLED/TIMEOUT/NODE_FAIL/PREEMPTED, exit code 0)
+  1  the command failed (wait: a job ended CANCELLED, TIMEOUT, NODE_FAIL, PREEMPTED or
+     OUT_OF_MEMORY with exit code 0)
   2  bad options or arguments
   3  the controller could not be reached
   4  the controller refused the request (invalid job, unknown id, ...)
