@@ -59,5 +59,29 @@ TEST(Provider, StatusThenRemove) {
       20000));
 }
 
+TEST(Provider, HostileNodeFlagsAreRefusedByName) {
+  auto c = LocalCluster::Start(kOneNode);
+  ASSERT_TRUE(c);
+  const std::string node = BinDir() + "/corral-node --controller " + c->Address();
+  const std::string topo = " --topology 'pack:1 core:1 pu:1'";
+  struct Case {
+    std::string args, says;
+  };
+  const Case cases[] = {
+      {"--simulate 0" + topo, "--simulate: must be 1..100000"},
+      {"--simulate 100001" + topo, "--simulate: must be 1..100000"},
+      {"--simulate abc" + topo, "simulate"},
+      {"--simulate 3", "--simulate: give the nodes' --topology"},
+      {"--simulate 2 --simulate-runtime -1" + topo, "--simulate-runtime"},
+      {"--contain maybe" + topo, "contain"},
+      {"status --timeout 5", "unrecognised option"},
+  };
+  for (const Case& k : cases) {
+    CmdResult r = c->Shell("timeout 20 " + node + " " + k.args);
+    EXPECT_EQ(r.code, 2) << k.args << ": " << r.err;
+    EXPECT_NE(r.err.find(k.says), std::string::npos) << k.args << ": " << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace corral::testing
