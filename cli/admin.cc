@@ -5,11 +5,11 @@
 #include "cli/admin_common.h"
 #include "cli/client.h"
 #include "cli/commands.h"
-#include "cli/job_json.h"
 #include "cli/job_options.h"
 #include "cli/options.h"
 #include "cli/table.h"
 #include "common/time.h"
+#include "fabric/record_json.h"
 
 namespace corral::cli {
 

@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "cli/table.h"
 #include "common/time.h"
+#include "fabric/record_json.h"
 
 namespace corral::cli {
 
@@ -80,13 +81,7 @@ int AdminNode(const Args& args) {
   }
   if (json) {
     nlohmann::json holds = nlohmann::json::array();
-    for (const auto& h : rep.holds()) {
-      holds.push_back({{"node", h.node()},
-                       {"state", h.state()},
-                       {"reason", h.reason()},
-                       {"since_ms", h.since_ms()},
-                       {"by", h.by()}});
-    }
+    for (const auto& h : rep.holds()) holds.push_back(HoldJson(h));
     std::cout << nlohmann::json{{"holds", holds},
                                 {"changed", std::vector<std::string>(rep.changed().begin(),
                                                                      rep.changed().end())}}

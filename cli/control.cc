@@ -4,9 +4,9 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
-#include "cli/job_json.h"
 #include "cli/options.h"
 #include "common/time.h"
+#include "fabric/record_json.h"
 
 namespace corral::cli {
 

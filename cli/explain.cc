@@ -5,9 +5,9 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
-#include "cli/job_json.h"
 #include "cli/table.h"
 #include "common/time.h"
+#include "fabric/record_json.h"
 
 namespace corral::cli {
 

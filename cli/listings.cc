@@ -6,11 +6,11 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
-#include "cli/job_json.h"
 #include "cli/options.h"
 #include "cli/table.h"
 #include "common/time.h"
 #include "fabric/delimited.h"
+#include "fabric/record_json.h"
 
 namespace corral::cli {
 

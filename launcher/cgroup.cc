@@ -189,10 +189,10 @@ Result<std::vector<std::string>> Cgroups::Create(const std::string& leaf,
   if (leaf.empty() || leaf.find('/') != std::string::npos || leaf == "." || leaf == "..") {
     return Status::Invalid("cgroup name \"" + leaf + "\" is not a path component");
   }
+  if (Exists(dirs_[0] + "/" + leaf)) KillAll(leaf, 1000);  // left by a run that ended with us
   std::vector<std::string> procs;
   for (const std::string& d : dirs_) {
     std::string g = d + "/" + leaf, why;
-    if (Exists(g)) KillAll(leaf, 1000);  // left by a run that ended with this agent
     if (!MakeDir(g, &why)) return Status::Internal("cgroup: " + why);
     procs.push_back(g + "/cgroup.procs");
   }

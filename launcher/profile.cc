@@ -333,6 +333,8 @@ std::vector<GpuDevice> FindGpus(hwloc_topology_t t) {
   return gpus;
 }
 
+}  // namespace
+
 Result<std::string> NodeName(const std::string& name) {
   std::string n = name;
   if (n.empty()) {
@@ -355,8 +357,6 @@ Result<std::string> NodeName(const std::string& name) {
   }
   return n;
 }
-
-}  // namespace
 
 Result<NodeProfile> BuildProfile(const ProfileOptions& opts) {
   Result<std::string> name = NodeName(opts.name);

@@ -42,6 +42,10 @@ struct ProfileOptions {
 // and the reason; hwloc failures on this machine are Internal. Never throws.
 Result<NodeProfile> BuildProfile(const ProfileOptions& opts);
 
+// A node's name: `name`, else this host's name; Invalid, naming --name, when it is not 1..253
+// letters, digits, '-', '_' or '.'.
+Result<std::string> NodeName(const std::string& name);
+
 // The PUs of each NUMA node of `topology` (as ProfileOptions::topology), by logical index (as
 // GpuDevice::numa): their OS indices, those this process may use. One entry with every PU when
 // the topology has no NUMA node. Errors as BuildProfile's.

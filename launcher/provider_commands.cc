@@ -8,24 +8,19 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/time.h"
 #include "fabric/channel.h"
 #include "fabric/proto/corral.grpc.pb.h"
+#include "fabric/record_json.h"
+#include "launcher/profile.h"
 
 namespace corral {
 
 namespace po = boost::program_options;
 
 namespace {
-
-std::string HostName() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) return "";
-  return host;
-}
 
 // Exit codes as `corral`'s.
 constexpr int kOk = 0, kFailed = 1, kUsage = 2, kUnavailable = 3, kRejected = 4;
@@ -49,39 +44,6 @@ Result<v1::NodeInfo> Find(v1::Controller::Stub& stub, const std::string& address
   }
   return Status::NotFound("node " + name + ": the controller at " + address +
                           " does not know it (has it attached?)");
-}
-
-nlohmann::json StatusJson(const v1::NodeInfo& n) {
-  const auto& p = n.profile();
-  nlohmann::json checks = nlohmann::json::array();
-  for (const auto& g : n.gpu_checks()) {
-    checks.push_back({{"index", g.index()},
-                      {"engine", g.engine()},
-                      {"tflops", g.tflops()},
-                      {"gbps", g.gbps()},
-                      {"bound_tflops", g.bound_tflops()}});
-  }
-  nlohmann::json hold = nullptr;
-  if (n.has_hold()) {
-    hold = {{"state", n.hold().state()},
-            {"reason", n.hold().reason()},
-            {"since_ms", n.hold().since_ms()},
-            {"by", n.hold().by()}};
-  }
-  return {{"name", p.name()},
-          {"state", n.state()},
-          {"cpus", p.cpus()},
-          {"mem_mib", p.mem_mib()},
-          {"gpus", p.gpus_size()},
-          {"alloc_cpus", n.alloc_cpus()},
-          {"alloc_gpus", n.alloc_gpus()},
-          {"verification", n.verification()},
-          {"last_check_ms", n.last_check_ms()},
-          {"gpu_checks", checks},
-          {"hold", hold},
-          {"jobs", std::vector<int64_t>(n.jobs().begin(), n.jobs().end())},
-          {"partitions", std::vector<std::string>(n.partitions().begin(), n.partitions().end())},
-          {"last_seen_ms", n.last_seen_ms()}};
 }
 
 void PrintStatus(const v1::NodeInfo& n) {
@@ -170,7 +132,12 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
     const char* env = getenv("CORRAL_CONTROLLER");
     controller = env && *env ? env : "127.0.0.1:6817";
   }
-  if (name.empty()) name = HostName();
+  Result<std::string> node_name = NodeName(name);
+  if (!node_name.ok()) {
+    std::cerr << "corral-node " << cmd << ": " << node_name.status().message() << "\n";
+    return kUsage;
+  }
+  name = *node_name;
   auto stub = v1::Controller::NewStub(DialController(controller));
   if (cmd == "status") {
     auto n = Find(*stub, controller, name);
@@ -179,7 +146,7 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
       return n.status().code() == Status::Code::kNotFound ? kFailed : Failed(cmd, n.status());
     }
     if (json) {
-      std::cout << StatusJson(*n).dump(2) << "\n";
+      std::cout << NodeJson(*n).dump(2) << "\n";  // as `corral nodes --json` has it
     } else {
       PrintStatus(*n);
     }

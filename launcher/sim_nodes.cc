@@ -253,7 +253,6 @@ class Sim {
     pending_sends_.emplace_back(i, std::move(m));
   }
 
- public:
   void FlushSends() {
     std::vector<std::pair<size_t, v1::NodeMessage>> sends;
     {
@@ -262,13 +261,13 @@ class Sim {
     }
     for (auto& [i, m] : sends) Send(i, std::move(m));
   }
+  // For the verifier thread (a GPU check takes a while).
   void Verify(size_t i, const v1::ControllerMessage& m) {
     std::lock_guard<std::mutex> l(verify_mu_);
     verify_.emplace_back(i, m);
     verify_cv_.notify_all();
   }
 
- private:
   SimOptions opts_;
   std::vector<std::unique_ptr<v1::NodeLink::Stub>> stubs_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
@@ -278,8 +277,6 @@ class Sim {
   std::mutex verify_mu_;
   std::condition_variable verify_cv_;
   std::deque<std::pair<size_t, v1::ControllerMessage>> verify_;
-
-  friend class Link;
 };
 
 void Link::OnReadDone(bool ok) {

@@ -8,7 +8,6 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 
 #include "fabric/channel.h"
 #include "launcher/gpu_check.h"
@@ -26,20 +25,12 @@ class GpuSpeed : public ::testing::Test {
     cluster_ = LocalCluster::Start();
     ASSERT_TRUE(cluster_);
     d_ = cluster_->dir() + "/strict";
-    CmdResult start = cluster_->Shell(
-        "mkdir -p " + d_ + "; " + BinDir() + "/corrald --state-dir " + d_ +
-        "/state --listen 127.0.0.1:0 --address-file " + d_ +
-        "/addr --verify-size 48 --verify-slack 1 --verify-seconds 0 >" + d_ +
-        "/corrald.log 2>&1 & echo $! >" + d_ + "/corrald.pid; for i in $(seq 200); do [ -s " + d_ +
-        "/addr ] && break; sleep 0.05; done");
-    ASSERT_EQ(start.code, 0) << start.err;
-    addr_ = cluster_->ReadFile(d_ + "/addr");
-    addr_ = addr_.substr(0, addr_.find('\n'));
-    ASSERT_FALSE(addr_.empty()) << cluster_->ReadFile(d_ + "/corrald.log");
+    addr_ = cluster_->StartController(d_, "--verify-size 48 --verify-slack 1 --verify-seconds 0");
+    ASSERT_FALSE(addr_.empty());
     link_ = v1::NodeLink::NewStub(DialController(addr_));
   }
   void TearDown() override {
-    if (cluster_) cluster_->Shell("kill $(cat " + d_ + "/corrald.pid)");
+    if (cluster_) cluster_->StopController(d_);
   }
 
   nlohmann::json Node(const std::string& name) const {
@@ -51,10 +42,11 @@ class GpuSpeed : public ::testing::Test {
     return nullptr;
   }
 
-  // Attaches `name` with two h100s; answers round one after `delay_ms` with a right product
-  // (computed on the CPU, reported as a GPU's), then opens it reporting `tflops` and `gbps`.
-  // Leaves the stream open in *s so that the node stays connected.
-  void Attach(const std::string& name, double tflops, double gbps, int delay_ms,
+  // Attaches `name` with two h100s; answers round one with a right product (computed on the CPU,
+  // reported as a GPU's), then opens it reporting `tflops` and `gbps`. `late`: answers round one
+  // only once the controller has given up on it. Leaves the stream open in *s so that the node
+  // stays connected.
+  void Attach(const std::string& name, double tflops, double gbps, bool late,
               grpc::ClientContext* ctx, std::unique_ptr<Stream>* s) {
     NodeProfile p;
     p.name = name;
@@ -88,9 +80,10 @@ class GpuSpeed : public ::testing::Test {
     v1::NodeMessage commit;
     *commit.mutable_verify() = checks.report();
     for (auto& g : *commit.mutable_verify()->mutable_gpus()) g.set_engine("wmma");
-    if (delay_ms > 0) {
-      // Too late: the controller has failed the check by now, and opens nothing.
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    if (late) {
+      // Round one's deadline is 1 s here (--verify-slack 1): the controller fails the check, and
+      // an answer after that opens nothing.
+      EXPECT_EQ(Settled(name).rfind("failed", 0), 0u);
       (*s)->Write(commit);
       return;
     }
@@ -128,23 +121,23 @@ TEST_F(GpuSpeed, EachClaimIsHeldToItsModel) {
   struct Case {
     std::string name;
     double tflops, gbps;
-    int delay_ms;
+    bool late;
     std::string tier, says;
   };
   const Case cases[] = {
-      {"plausible", 500, 2500, 0, "verified", ""},
-      {"slow", 0.003, 2500, 0, "unverified", "TFLOP/s measured, under"},
-      {"narrow", 500, 40, 0, "unverified", "GB/s measured, under"},
-      {"boastful", 500, 50000, 0, "failed", "above the model's peak bandwidth"},
-      {"impossible", 5000, 2500, 0, "failed", "above the model's peak of 989"},
-      {"late", 500, 2500, 2500, "failed", "no answer to round one of the GPU check within"},
+      {"plausible", 500, 2500, false, "verified", ""},
+      {"slow", 0.003, 2500, false, "unverified", "TFLOP/s measured, under"},
+      {"narrow", 500, 40, false, "unverified", "GB/s measured, under"},
+      {"boastful", 500, 50000, false, "failed", "above the model's peak bandwidth"},
+      {"impossible", 5000, 2500, false, "failed", "above the model's peak of 989"},
+      {"late", 500, 2500, true, "failed", "no answer to round one of the GPU check within"},
   };
   std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
   std::vector<std::unique_ptr<Stream>> streams;
   for (const Case& k : cases) {
     ctxs.push_back(std::make_unique<grpc::ClientContext>());
     streams.emplace_back();
-    Attach(k.name, k.tflops, k.gbps, k.delay_ms, ctxs.back().get(), &streams.back());
+    Attach(k.name, k.tflops, k.gbps, k.late, ctxs.back().get(), &streams.back());
     const std::string v = Settled(k.name);
     EXPECT_EQ(v.substr(0, k.tier.size()), k.tier) << k.name << ": " << v;
     EXPECT_NE(v.find(k.says), std::string::npos) << k.name << ": " << v;

@@ -89,6 +89,27 @@ LocalCluster::~LocalCluster() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+std::string LocalCluster::StartController(const std::string& dir, const std::string& args) const {
+  // Not "mkdir && corrald &": that backgrounds a subshell, and $! would be its pid.
+  CmdResult r =
+      Shell("mkdir -p " + dir + "; " + BinDir() + "/corrald --state-dir " + dir +
+            "/state --listen 127.0.0.1:0 --address-file " + dir + "/addr " + args + " >" + dir +
+            "/corrald.log 2>&1 & echo $! >" + dir + "/corrald.pid; for i in $(seq 200); do [ -s " +
+            dir + "/addr ] && break; sleep 0.05; done");
+  std::string addr = ReadFile(dir + "/addr");
+  addr = addr.substr(0, addr.find('\n'));
+  if (r.code != 0 || addr.empty()) {
+    ADD_FAILURE() << "corrald " << args << " did not start: " << r.err
+                  << ReadFile(dir + "/corrald.log");
+    return "";
+  }
+  return addr;
+}
+
+void LocalCluster::StopController(const std::string& dir) const {
+  Shell("kill $(cat " + dir + "/corrald.pid)");
+}
+
 CmdResult LocalCluster::Shell(const std::string& command) const {
   std::string err_file = dir_ + "/.stderr";
   std::string env = dir_ + "/cluster/env";

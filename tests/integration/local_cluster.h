@@ -41,6 +41,11 @@ class LocalCluster {
   std::string ReadFile(const std::string& path) const;
   // corrald's HOST:PORT, from the cluster's env file.
   std::string Address() const;
+  // A second corrald of its own with `args`, in `dir` (made; its log is dir/corrald.log), on a
+  // loopback port the OS picks. Returns its HOST:PORT, or "" after ADD_FAILURE.
+  // StopController(dir) stops it.
+  std::string StartController(const std::string& dir, const std::string& args) const;
+  void StopController(const std::string& dir) const;
 
  private:
   std::string dir_;

@@ -20,23 +20,19 @@ class SimNodes : public ::testing::Test {
     cluster_ = LocalCluster::Start();  // for its directory and CLI
     ASSERT_TRUE(cluster_);
     d_ = cluster_->dir() + "/sim";
-    const std::string bin = BinDir();
+    addr_ = cluster_->StartController(d_, "--allow-simulated-gpus");
+    ASSERT_FALSE(addr_.empty());
     CmdResult start = cluster_->Shell(
-        "mkdir -p " + d_ + "; " + bin + "/corrald --state-dir " + d_ +
-        "/state --listen 127.0.0.1:0 --allow-simulated-gpus --address-file " + d_ + "/addr >" + d_ +
-        "/corrald.log 2>&1 & echo $! >" + d_ + "/corrald.pid; for i in $(seq 200); do [ -s " + d_ +
-        "/addr ] && break; sleep 0.05; done; " + bin + "/corral-node --controller $(cat " + d_ +
-        "/addr) --simulate " + std::to_string(kNodes) +
+        BinDir() + "/corral-node --controller " + addr_ + " --simulate " + std::to_string(kNodes) +
         " --name s --topology 'pack:1 numa:1(memory=8GB) core:4 pu:1' --gpus 1xT4 "
         "--simulate-runtime 0.2 >" +
         d_ + "/node.log 2>&1 & echo $! >" + d_ + "/node.pid");
     ASSERT_EQ(start.code, 0) << start.err;
-    addr_ = cluster_->ReadFile(d_ + "/addr");
-    addr_ = addr_.substr(0, addr_.find('\n'));
-    ASSERT_FALSE(addr_.empty()) << cluster_->ReadFile(d_ + "/corrald.log");
   }
   void TearDown() override {
-    if (cluster_) cluster_->Shell("kill $(cat " + d_ + "/node.pid) $(cat " + d_ + "/corrald.pid)");
+    if (!cluster_) return;
+    cluster_->Shell("kill $(cat " + d_ + "/node.pid)");
+    cluster_->StopController(d_);
   }
   CmdResult Corral(const std::string& args) const {
     return cluster_->Corral(args + " --controller " + addr_);

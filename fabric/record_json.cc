@@ -1,9 +1,9 @@
-#include "cli/job_json.h"
+#include "fabric/record_json.h"
 
 #include "common/price.h"
 #include "fabric/convert.h"
 
-namespace corral::cli {
+namespace corral {
 
 nlohmann::json JobJson(const v1::JobInfo& j) {
   const auto& s = j.spec();
@@ -73,6 +73,14 @@ nlohmann::json JobJson(const v1::JobInfo& j) {
   return out;
 }
 
+nlohmann::json HoldJson(const v1::NodeHold& h) {
+  return {{"node", h.node()},
+          {"state", h.state()},
+          {"reason", h.reason()},
+          {"since_ms", h.since_ms()},
+          {"by", h.by()}};
+}
+
 nlohmann::json NodeJson(const v1::NodeInfo& n) {
   const auto& p = n.profile();
   nlohmann::json gpus = nlohmann::json::array();
@@ -98,12 +106,7 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
   }
   if (p.max_time_ms() > 0) terms["max_time_ms"] = p.max_time_ms();
   nlohmann::json hold = nullptr;  // an admin's drain or down
-  if (n.has_hold()) {
-    hold = {{"state", n.hold().state()},
-            {"reason", n.hold().reason()},
-            {"since_ms", n.hold().since_ms()},
-            {"by", n.hold().by()}};
-  }
+  if (n.has_hold()) hold = HoldJson(n.hold());
   return {{"name", p.name()},
           {"state", n.state()},
           {"hold", hold},
@@ -146,4 +149,4 @@ nlohmann::json AcctJson(const v1::AcctRecord& r) {
       {"gpu_ms", r.gpu_ms()}};
 }
 
-}  // namespace corral::cli
+}  // namespace corral
