@@ -191,7 +191,8 @@ int Admin(const Args& args) {
                  "  partition    node sets with limits, priority tiers and preemption\n"
                  "  reservation  nodes kept over a time window for users, or for maintenance\n"
                  "  account      the fair-share tree: accounts with shares of their parent\n"
-                 "  user         users' associations with accounts, with shares\n";
+                 "  user         users' associations with accounts, with shares\n"
+                 "  token        credentials: users' tokens with a role, nodes' join tokens\n";
     return args.empty() ? kExitUsage : kExitOk;
   }
   const Args rest(args.begin() + 1, args.end());
@@ -201,8 +202,9 @@ int Admin(const Args& args) {
   if (args[0] == "reservation") return AdminReservation(rest);
   if (args[0] == "account") return AdminAccount(rest, false);
   if (args[0] == "user") return AdminAccount(rest, true);
+  if (args[0] == "token") return AdminToken(rest);
   std::cerr << "corral admin: unknown object \"" << args[0].substr(0, 32)
-            << "\" (qos, node, partition, reservation, account, user)\n";
+            << "\" (qos, node, partition, reservation, account, user, token)\n";
   return kExitUsage;
 }
 

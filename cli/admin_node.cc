@@ -22,12 +22,14 @@ constexpr const char* kUsage =
     "Usage: corral admin node drain NODES --reason TEXT\n"
     "       corral admin node down NODES --reason TEXT\n"
     "       corral admin node resume NODES\n"
+    "       corral admin node forget NAME...\n"
     "       corral admin node list [--json]\n\n"
     "drain: the nodes take no new job; those running finish (state draining, then drained).\n"
     "down: the jobs running there end as on a lost node (requeued where they allow it, else\n"
     "NODE_FAIL), and the nodes take none. resume: back in service. NODES: names, Slurm ranges\n"
     "(gpu[1-4]) or patterns with * and ?, comma-separated; each must name a node. A hold\n"
-    "outlives a restart of corrald.";
+    "outlives a restart of corrald. forget: the node's certificate stops working (a lost or\n"
+    "replaced machine); it attaches again only with a new join token (exact names, admin).";
 
 }  // namespace
 
@@ -46,13 +48,13 @@ int AdminNode(const Args& args) {
   int exit = 0;
   if (!ParseArgs("admin node", kUsage, args, d, &pos, &vm, &exit)) return exit;
   if (words.empty()) {
-    std::cerr << "corral admin node: give an operation: drain, down, resume or list\n";
+    std::cerr << "corral admin node: give an operation: drain, down, resume, forget or list\n";
     return kExitUsage;
   }
   const std::string& op = words[0];
-  if (op != "drain" && op != "down" && op != "resume" && op != "list") {
+  if (op != "drain" && op != "down" && op != "resume" && op != "list" && op != "forget") {
     std::cerr << "corral admin node: unknown operation \"" << op.substr(0, 32)
-              << "\" (drain, down, resume or list)\n";
+              << "\" (drain, down, resume, forget or list)\n";
     return kExitUsage;
   }
   v1::AdminNodeRequest req;
@@ -68,7 +70,7 @@ int AdminNode(const Args& args) {
     std::cerr << "corral admin node " << op << ": --reason: say why (it is shown with the node)\n";
     return kExitUsage;
   }
-  if ((op == "resume" || op == "list") && vm.count("reason")) {
+  if ((op == "resume" || op == "list" || op == "forget") && vm.count("reason")) {
     std::cerr << "corral admin node " << op << ": takes no --reason\n";
     return kExitUsage;
   }
@@ -90,7 +92,10 @@ int AdminNode(const Args& args) {
     return kExitOk;
   }
   if (op != "list") {
-    const char* done = op == "drain" ? "drained" : op == "down" ? "set down" : "resumed";
+    const char* done = op == "drain"    ? "drained"
+                       : op == "down"   ? "set down"
+                       : op == "forget" ? "forgotten (its certificate no longer works)"
+                                        : "resumed";
     for (const auto& n : rep.changed()) std::cout << "node " << n << ": " << done << "\n";
     if (rep.changed().empty()) std::cout << "nothing to " << op << "\n";
     return kExitOk;

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/subprocess.h"
+#include "common/files.h"
 #include "common/time.h"
 
 namespace corral::cli {
@@ -182,7 +183,8 @@ int Up(const Args& args) {
     // The nodes' declared GPUs are simulated here: they pass the GPU check on the CPU twin.
     auto pid = StartDaemon(
         {bin + "/corrald", "--state-dir", dir + "/state", "--listen", listen, "--address-file",
-         dir + "/corrald.addr", "--allow-simulated-gpus", "--config", saved},
+         dir + "/corrald.addr", "--allow-simulated-gpus", "--config", saved, "--admin-token-file",
+         dir + "/admin.token"},
         dir + "/log/corrald.log", dir + "/corrald.pid");
     if (!pid.ok()) return pid.status();
     TimeMs deadline = MonotonicNowMs() + 15000;
@@ -204,11 +206,54 @@ int Up(const Args& args) {
   } else if (!quiet) {
     std::cout << "corrald: already running on " << address << std::endl;
   }
+  // The cluster's owner is its admin: its token, the CA, and a join token for the nodes of
+  // this cluster go in the env file, which only the owner may read.
+  Credentials admin;
+  const std::string ca_path = dir + "/state/pki/ca.pem";
   {
-    std::ofstream ef(dir + "/env");
-    ef << "CORRAL_CONTROLLER=" << address << "\nCORRAL_CLUSTER_DIR=" << dir << "\nPATH=" << bin
-       << ":${PATH}\n";
+    auto ca = ReadSmallFile(ca_path, 1 << 16);
+    auto tok = ReadSmallFile(dir + "/admin.token", 4096);
+    if (!ca.ok() || !tok.ok()) {
+      return Fail("up", Status::Unavailable("corrald made no CA or admin token: " +
+                                            (ca.ok() ? tok : ca).status().message()));
+    }
+    admin.ca_pem = *ca;
+    admin.token = tok->substr(0, tok->find('\n'));
   }
+  Client c(address, admin);
+  std::string join = env.count("CORRAL_JOIN_TOKEN") ? env["CORRAL_JOIN_TOKEN"] : "";
+  if (join.empty() || started_ctl) {
+    // A fresh one each time corrald starts: an old one may have been revoked meanwhile.
+    v1::AdminTokenRequest req;
+    req.set_op("create");
+    req.set_role("join");
+    req.set_uses(100000);
+    req.set_fleet(100000);
+    req.set_ttl_s(30LL * 86400);
+    req.set_comment("corral up --dir " + dir.substr(0, 200));
+    v1::AdminTokenReply rep;
+    Status s;
+    for (int i = 0; i < 100; ++i) {  // corrald may still be opening its port
+      s = c.Call(&v1::Controller::Stub::AdminToken, req, &rep, 2000);
+      if (s.code() != Status::Code::kUnavailable) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!s.ok()) return Fail("up", s);
+    join = rep.token();
+  }
+  {
+    const std::string tmp = dir + "/env.tmp";
+    std::ofstream ef(tmp);
+    ef << "CORRAL_CONTROLLER=" << address << "\nCORRAL_CA=" << ca_path
+       << "\nCORRAL_TOKEN=" << admin.token << "\nCORRAL_JOIN_TOKEN=" << join
+       << "\nCORRAL_CLUSTER_DIR=" << dir << "\nPATH=" << bin << ":${PATH}\n";
+    ef.close();
+    chmod(tmp.c_str(), 0600);
+    fs::rename(tmp, dir + "/env", ec);
+  }
+  // The nodes attach with it (corral-node reads $CORRAL_JOIN_TOKEN), once: after that their
+  // identity is in their state directory.
+  setenv("CORRAL_JOIN_TOKEN", join.c_str(), 1);
   int started = 0;
   for (const auto& n : *nodes) {
     std::string pidfile = dir + "/node-" + n.name + ".pid";
@@ -229,7 +274,6 @@ int Up(const Args& args) {
   // Wait until every node is registered, its GPUs checked, and up. A corrald that was found
   // running may be one that was being killed just then (kill -9, then `corral up` at once): if
   // it is gone, a new one is started, once.
-  Client c(address);
   TimeMs deadline = MonotonicNowMs() + wait_s * 1000;
   for (;;) {
     if (!AlivePid(dir + "/corrald.pid", "corrald")) {

@@ -27,6 +27,7 @@ int Admin(const Args& args);
 // corral admin partition / reservation (admin_partition.cc, admin_reservation.cc).
 int AdminPartition(const Args& args);
 int AdminNode(const Args& args);
+int AdminToken(const Args& args);
 int AdminReservation(const Args& args);
 // corral admin account / user (admin_account.cc).
 int AdminAccount(const Args& args, bool is_user);

@@ -15,7 +15,14 @@ SubmitContext CurrentContext() {
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
     size_t eq = kv.find('=');
-    if (eq != std::string::npos) ctx.environ.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    if (eq == std::string::npos) continue;
+    // Credentials stay with the caller: a job gets a token of its own (CORRAL_JOB_TOKEN), and
+    // an exported one would be stored with the job and seen by whoever reads its environment.
+    const std::string name = kv.substr(0, eq);
+    if (name == "CORRAL_TOKEN" || name == "CORRAL_JOB_TOKEN" || name == "CORRAL_JOIN_TOKEN") {
+      continue;
+    }
+    ctx.environ.emplace_back(name, kv.substr(eq + 1));
   }
   return ctx;
 }

@@ -87,7 +87,7 @@ int RunTask(Client& c, const v1::JobInfo& job, const Task& t, const std::vector<
   req.set_cwd(job.spec().workdir());
   std::string out_part, err_part;
   ExecOutcome r = RunExec(
-      *c.stub, c.address, req,
+      c.address, c.creds, req,
       [&](const std::string& d) { out->Write(t.rank, false, d, &out_part); },
       [&](const std::string& d) { out->Write(t.rank, true, d, &err_part); });
   out->Flush(t.rank, false, &out_part);

@@ -28,6 +28,9 @@ std::string Status::ToString() const {
     case Code::kFailedPrecondition:
       name = "failed precondition";
       break;
+    case Code::kUnauthenticated:
+      name = "unauthenticated";
+      break;
   }
   return std::string(name) + ": " + msg_;
 }

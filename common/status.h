@@ -20,7 +20,8 @@ class Status {
     kUnavailable,
     kInternal,
     kPermissionDenied,
-    kFailedPrecondition
+    kFailedPrecondition,
+    kUnauthenticated  // no credential, or one that is not valid (nothing more is said)
   };
 
   Status() = default;
@@ -35,6 +36,9 @@ class Status {
   }
   static Status FailedPrecondition(std::string m) {
     return Status(Code::kFailedPrecondition, std::move(m));
+  }
+  static Status Unauthenticated(std::string m) {
+    return Status(Code::kUnauthenticated, std::move(m));
   }
 
   bool ok() const { return code_ == Code::kOk; }

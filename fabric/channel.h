@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "fabric/credentials.h"
 #include "fabric/proto/corral.grpc.pb.h"
 
 namespace corral {
@@ -16,7 +17,11 @@ namespace corral {
 // or server. Debian's abseil runs a mutex deadlock detector on every lock that gRPC takes (it
 // is built without NDEBUG); it cost a quarter of corrald's CPU per submitted job, so it is off.
 void PrepareGrpc();
-// A channel to corrald at "host:port". Does not connect until first use.
+// A channel to corrald. "unix:PATH" is the controller's local socket, where the caller's uid is
+// its identity and nothing else is sent; "host:port" is TLS, checked against creds.ca_pem.
+// Does not connect until first use.
+std::shared_ptr<grpc::Channel> DialController(const std::string& address, const Credentials& creds);
+// The same with CredentialsFromEnv() (none where they cannot be read: calls then fail).
 std::shared_ptr<grpc::Channel> DialController(const std::string& address);
 // Maps a failed gRPC call to a Status whose message names the controller address. UNAVAILABLE,
 // DEADLINE_EXCEEDED and CANCELLED (Corral's clients cancel nothing; a stopping controller does)

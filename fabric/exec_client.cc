@@ -8,7 +8,7 @@
 
 namespace corral {
 
-ExecOutcome RunExec(v1::Controller::Stub& stub, const std::string& address,
+ExecOutcome RunExec(const std::string& address, const Credentials& creds,
                     const v1::ExecRequest& req,
                     const std::function<void(const std::string&)>& on_stdout,
                     const std::function<void(const std::string&)>& on_stderr, int64_t follow_ms) {
@@ -27,7 +27,8 @@ ExecOutcome RunExec(v1::Controller::Stub& stub, const std::string& address,
       r.set_node(req.node());
       r.set_attach_step(step);
     }
-    auto reader = stub.Exec(&ctx, r);
+    auto stub = v1::Controller::NewStub(DialController(address, creds));
+    auto reader = stub->Exec(&ctx, r);
     v1::ExecEvent ev;
     bool ended = false;
     while (reader->Read(&ev)) {

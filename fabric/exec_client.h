@@ -9,6 +9,8 @@
 #include <functional>
 #include <string>
 
+#include "fabric/credentials.h"
+
 #include "fabric/proto/corral.grpc.pb.h"
 
 namespace corral {
@@ -18,7 +20,9 @@ struct ExecOutcome {
   std::string error;   // else why not: it could not start, is not known, or the call failed
 };
 
-ExecOutcome RunExec(v1::Controller::Stub& stub, const std::string& address,
+// Dials `address` with `creds`, and again for each retry: gRPC 1.51's TLS channels do not
+// reconnect once their server went away and came back.
+ExecOutcome RunExec(const std::string& address, const Credentials& creds,
                     const v1::ExecRequest& req,
                     const std::function<void(const std::string&)>& on_stdout,
                     const std::function<void(const std::string&)>& on_stderr,

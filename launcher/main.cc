@@ -1,5 +1,6 @@
 // corral-node: the launcher that runs on every node. See DESIGN.md "Processes".
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -12,6 +13,7 @@
 #include "common/log.h"
 #include "common/provider_terms.h"
 #include "common/signals.h"
+#include "launcher/identity.h"
 #include "launcher/node_agent.h"
 #include "launcher/profile.h"
 #include "launcher/provider_commands.h"
@@ -39,8 +41,15 @@ int main(int argc, char** argv) {
   if (argc > 1 && (std::string(argv[1]) == "status" || std::string(argv[1]) == "remove")) {
     return corral::ProviderCommand(argc, argv, &DefaultStateDir);
   }
+  // `corral-node attach --controller H:P --join-token T`: the first start of a node (what a
+  // plain start does too, when the node has no identity yet).
+  if (argc > 1 && std::string(argv[1]) == "attach") {
+    argv[1] = argv[0];
+    ++argv;
+    --argc;
+  }
   std::string controller, name, topology, gpus, spool, state_dir, log_level;
-  std::string min_price, accounts, max_time, job_user = "nobody";
+  std::string min_price, accounts, max_time, job_user = "nobody", join_token, ca_file;
   bool contain = true;
   int simulate = 0;
   double simulate_runtime_s = 1;
@@ -48,14 +57,20 @@ int main(int argc, char** argv) {
   po::options_description opts(
       "corral-node: profiles this machine (or a simulated node) with hwloc, dials corrald and "
       "runs the jobs it is given.\n\n"
-      "Usage: corral-node --controller HOST:PORT [--name N] [--topology XML|SYNTHETIC] "
-      "[--gpus LIST]\n       corral-node status|remove [--controller HOST:PORT] [--name N]  "
+      "Usage: corral-node [attach] --controller HOST:PORT [--join-token T] [--name N] "
+      "[--topology XML|SYNTHETIC] [--gpus LIST]\n       corral-node status|remove [--controller HOST:PORT] [--name N]  "
       "(a provider's view of the node, and taking it back: corral-node status --help)"
       "\n\nOptions");
   opts.add_options()("help,h", "show this help")(
       "controller", po::value(&controller),
       "corrald address (default: $CORRAL_CONTROLLER, else 127.0.0.1:6817)")(
       "name", po::value(&name), "node name (default: the host name)")(
+      "join-token", po::value(&join_token),
+      "attach with this token from `corral admin token create --role join` (default: "
+      "$CORRAL_JOIN_TOKEN); needed only until the node has an identity in --state-dir")(
+      "ca", po::value(&ca_file),
+      "the cluster CA's certificate to trust at attach (default: the one the join token pins, "
+      "as the controller shows it)")(
       "topology", po::value(&topology),
       "simulate a node: an hwloc XML file, or a synthetic string such as "
       "\"pack:2 numa:2(memory=64GB) core:8 pu:1\"")(
@@ -121,6 +136,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (simulate > 0 && name.empty()) name = "sim";
+  if (join_token.empty()) {
+    const char* env = getenv("CORRAL_JOIN_TOKEN");
+    if (env) join_token = env;
+  }
   auto profile = BuildProfile({name, topology, gpus});
   if (!profile.ok()) {
     std::cerr << "corral-node: " << profile.status().message() << "\n";
@@ -165,18 +184,50 @@ int main(int argc, char** argv) {
   }
   InitLogging("corral-node " + profile->name, log_level);
   BlockTerminationSignals();
+  if (spool.empty()) spool = DefaultSpool(profile->name);
+  if (state_dir.empty()) state_dir = spool + "/state";
+  // One thread takes the signal (signals.h): it stops the attach, the simulated nodes or the
+  // agent, whichever runs then.
+  static std::atomic<bool> stop{false};
+  static std::atomic<NodeAgent*> running{nullptr};
+  OnTerminationSignal([](int s) {
+    spdlog::info("signal {}: stopping", s);
+    stop = true;
+    if (NodeAgent* a = running.load()) a->Stop();
+  });
+  // The node's identity: kept from an earlier start, or made now with the join token.
+  {
+    std::error_code ec;
+    const mode_t old = umask(077);  // private from the start; PrivateSpool checks it later
+    std::filesystem::create_directories(spool, ec);
+    umask(old);
+    if (ec) {
+      std::cerr << "corral-node: --spool-dir " << spool << ": " << ec.message() << "\n";
+      return 1;
+    }
+  }
+  AttachOptions attach;
+  attach.controller = controller;
+  attach.state_dir = state_dir;
+  attach.name = profile->name;
+  attach.fleet = simulate;
+  attach.join_token = join_token;
+  attach.ca_file = ca_file;
+  auto identity = LoadOrAttach(attach, stop);
+  if (!identity.ok()) {
+    spdlog::critical("{}", identity.status().message());
+    std::cerr << "corral-node: " << identity.status().message() << "\n";
+    return identity.status().code() == Status::Code::kInvalid ? 2 : 1;
+  }
+  if (stop) return 0;
   if (simulate > 0) {
-    std::atomic<bool> stop{false};
-    OnTerminationSignal([&stop](int s) {
-      spdlog::info("signal {}: stopping", s);
-      stop = true;
-    });
     SimOptions so;
     so.controller = controller;
     so.profile = *profile;
     so.prefix = name;
     so.count = simulate;
     so.runtime_ms = static_cast<int64_t>(simulate_runtime_s * 1000);
+    so.creds = *identity;
     if (Status s = RunSimulatedNodes(so, stop); !s.ok()) {
       std::cerr << "corral-node: " << s.message() << "\n";
       return 2;
@@ -186,8 +237,8 @@ int main(int argc, char** argv) {
 
   AgentOptions ao;
   ao.controller = controller;
+  ao.creds = *identity;
   ao.profile = *profile;
-  if (spool.empty()) spool = DefaultSpool(profile->name);
   ao.spool_dir = spool;
   ao.contain = contain;
   ao.job_user = job_user;
@@ -199,10 +250,8 @@ int main(int argc, char** argv) {
   }
   ao.bind_cpus = topology.empty() && !shared_host;
   NodeAgent agent(ao);
-  OnTerminationSignal([&agent](int s) {
-    spdlog::info("signal {}: stopping", s);
-    agent.Stop();
-  });
+  running = &agent;
+  if (stop) agent.Stop();
   if (Status s = agent.Run(); !s.ok()) {
     spdlog::critical("{}", s.message());
     std::cerr << "corral-node: " << s.message() << "\n";

@@ -25,6 +25,7 @@
 #include <thread>
 #include <tuple>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "fabric/channel.h"
@@ -68,7 +69,7 @@ void NodeAgent::Impl::Dispatch(const v1::ControllerMessage& m) {
 }
 
 void NodeAgent::Impl::RunOnce() {
-  auto channel = DialController(opts.controller);
+  auto channel = DialController(opts.controller, opts.creds);
   auto stub = v1::NodeLink::NewStub(channel);
   grpc::ClientContext context;
   // What this node knows, in its registration: the jobs it runs, the ends the controller has not
@@ -169,6 +170,11 @@ Status NodeAgent::Run() {
   // Where `corral-node remove` finds this agent to stop it, once its node is drained.
   WriteNewFile(AgentPidFile(state), std::to_string(getpid()) + "\n", 0644);
   if (Status s = PrivateSpool(I.opts.spool_dir); !s.ok()) return s;
+  // The cluster CA, for the corral commands and MPI launches of jobs (their CORRAL_CA).
+  if (Status s = WriteFileAtomic(I.opts.spool_dir + "/ca.pem", I.opts.creds.ca_pem, 0644);
+      !s.ok()) {
+    return s;
+  }
   if (I.opts.contain) {
     std::string why;
     // One spool directory is one agent's, across its restarts: its groups are named by it too,

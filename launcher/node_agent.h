@@ -10,11 +10,13 @@
 
 #include "common/node.h"
 #include "common/status.h"
+#include "fabric/credentials.h"
 
 namespace corral {
 
 struct AgentOptions {
   std::string controller;  // host:port
+  Credentials creds;       // the node's identity (identity.h); its CA is given to jobs too
   NodeProfile profile;
   std::string spool_dir;  // per-job scripts and host files
   // What must outlive this process: the job journal (launcher/journal.h). Empty: spool_dir/state.

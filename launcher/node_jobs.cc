@@ -63,6 +63,7 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
   for (const auto& e : l.env()) env[e.key()] = e.value();
   const std::string& me = opts.profile.name;
   env["CORRAL_NODENAME"] = me;
+  env["CORRAL_CA"] = opts.spool_dir + "/ca.pem";
   env["CORRAL_NODE_SESSION"] = RunTag(job.restarts());
   env["SLURMD_NODENAME"] = me;
   env["CORRAL_JOB_DIR"] = dir;

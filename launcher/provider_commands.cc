@@ -14,6 +14,7 @@
 #include "fabric/channel.h"
 #include "fabric/proto/corral.grpc.pb.h"
 #include "fabric/record_json.h"
+#include "launcher/identity.h"
 #include "launcher/profile.h"
 
 namespace corral {
@@ -100,16 +101,16 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
       "controller", po::value(&controller),
       "corrald address (default: $CORRAL_CONTROLLER, else 127.0.0.1:6817)")(
       "name", po::value(&name), "the node's name (default: the host name)");
+  opts.add_options()("state-dir", po::value(&state_dir),
+                     "the state directory of the node's corral-node, where its identity and pid "
+                     "are (default: its own default for --name)");
   if (cmd == "status") {
     opts.add_options()("json", po::bool_switch(&json), "print the node's record as JSON");
   } else {
     opts.add_options()("reason", po::value(&reason)->default_value(reason),
                        "why, as the drain shows it")(
         "timeout", po::value(&timeout_s)->default_value(timeout_s),
-        "seconds to wait for the running jobs to finish")(
-        "state-dir", po::value(&state_dir),
-        "the state directory of the node's corral-node, where its pid is (default: its own "
-        "default for --name)");
+        "seconds to wait for the running jobs to finish");
   }
   po::variables_map vm;
   try {
@@ -138,7 +139,27 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
     return kUsage;
   }
   name = *node_name;
-  auto stub = v1::Controller::NewStub(DialController(controller));
+  if (state_dir.empty()) state_dir = default_state_dir(name);
+  // The provider's token if one is set, else the node's own certificate: a node may see the
+  // cluster's nodes and drain or resume itself.
+  Credentials creds;
+  if (auto env = CredentialsFromEnv(); env.ok() && !env->token.empty()) {
+    creds = *env;
+  } else {
+    std::atomic<bool> stop{false};
+    AttachOptions ao;
+    ao.controller = controller;
+    ao.state_dir = state_dir;
+    ao.name = name;
+    auto id = LoadOrAttach(ao, stop);
+    if (!id.ok()) {
+      std::cerr << "corral-node " << cmd << ": " << id.status().message()
+                << " (or set CORRAL_TOKEN and CORRAL_CA)\n";
+      return kUsage;
+    }
+    creds = *id;
+  }
+  auto stub = v1::Controller::NewStub(DialController(controller, creds));
   if (cmd == "status") {
     auto n = Find(*stub, controller, name);
     if (!n.ok()) {
@@ -180,7 +201,7 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   const std::string pid_file =
-      AgentPidFile(state_dir.empty() ? default_state_dir(name) : state_dir);
+      AgentPidFile(state_dir);
   pid_t pid = 0;
   std::ifstream(pid_file) >> pid;
   if (pid > 1 && kill(pid, SIGTERM) == 0) {

@@ -40,7 +40,11 @@ int main(int argc, char** argv) {
     std::cerr << "corral-rsh: CORRAL_JOB_ID=" << job << " is not a job id\n";
     return 255;
   }
-  auto stub = v1::Controller::NewStub(DialController(ctl));
+  auto creds = CredentialsFromEnv();
+  if (!creds.ok()) {
+    std::cerr << "corral-rsh: " << creds.status().message() << "\n";
+    return 255;
+  }
   v1::ExecRequest req;
   req.set_job_id(job_id);
   req.set_node(host);
@@ -51,7 +55,7 @@ int main(int argc, char** argv) {
   if (getcwd(cwd, sizeof cwd)) req.set_cwd(cwd);
   // Followed across a restart of corrald: mpirun must not lose its daemon meanwhile.
   ExecOutcome r = RunExec(
-      *stub, ctl, req, [](const std::string& d) { std::cout << d << std::flush; },
+      ctl, *creds, req, [](const std::string& d) { std::cout << d << std::flush; },
       [](const std::string& d) { std::cerr << d << std::flush; });
   if (!r.error.empty()) {
     std::cerr << "corral-rsh: " << host << ": " << r.error << "\n";

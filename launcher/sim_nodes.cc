@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "fabric/convert.h"
+#include "fabric/pki.h"
 #include "fabric/proto/corral.grpc.pb.h"
 #include "launcher/gpu_check.h"
 
@@ -104,12 +105,8 @@ class Sim {
   explicit Sim(const SimOptions& o) : opts_(o) {
     const int shards = (o.count + 49) / 50;  // streams per connection: at most 50
     for (int s = 0; s < shards; ++s) {
-      grpc::ChannelArguments args;
-      args.SetInt("corral.sim_shard", s);  // a connection of its own
-      args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-      stubs_.push_back(v1::NodeLink::NewStub(
-          grpc::CreateCustomChannel(o.controller, grpc::InsecureChannelCredentials(), args)));
+      channels_.push_back(Dial(s));
+      stubs_.push_back(v1::NodeLink::NewStub(channels_.back()));
     }
     for (int i = 0; i < o.count; ++i) {
       auto n = std::make_unique<SimNode>();
@@ -168,7 +165,17 @@ class Sim {
         for (const auto& [id, f] : n.unacked) *r->add_finished() = f;
       }
       n.link = std::make_unique<Link>(this, i);
-      n.link->Begin(stubs_[i % stubs_.size()].get(), std::move(reg));
+      const size_t shard = i % stubs_.size();
+      // gRPC 1.51's TLS channels do not reconnect once their server went away and came back:
+      // a failed one is replaced (the old one lives on for the streams still on it).
+      if (channels_[shard]->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+        old_channels_.push_back(channels_[shard]);
+        // Streams on the oldest ended long ago (their channel had failed).
+        if (old_channels_.size() > 4 * stubs_.size()) old_channels_.erase(old_channels_.begin());
+        channels_[shard] = Dial(static_cast<int>(shard + ++redials_ * stubs_.size()));
+        stubs_[shard] = v1::NodeLink::NewStub(channels_[shard]);
+      }
+      n.link->Begin(stubs_[shard].get(), std::move(reg));
       n.next_heartbeat = now + n.heartbeat_ms;
       return;
     }
@@ -269,6 +276,22 @@ class Sim {
   }
 
   SimOptions opts_;
+  // A connection of its own per shard: `tag` keeps gRPC from sharing one.
+  std::shared_ptr<grpc::Channel> Dial(int tag) const {
+    grpc::ChannelArguments args;
+    args.SetInt("corral.sim_shard", tag);
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    args.SetSslTargetNameOverride(pki::kServerName);
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = opts_.creds.ca_pem;
+    ssl.pem_private_key = opts_.creds.key_pem;
+    ssl.pem_cert_chain = opts_.creds.cert_pem;
+    return grpc::CreateCustomChannel(opts_.controller, grpc::SslCredentials(ssl), args);
+  }
+
+  std::vector<std::shared_ptr<grpc::Channel>> channels_, old_channels_;
+  size_t redials_ = 0;
   std::vector<std::unique_ptr<v1::NodeLink::Stub>> stubs_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::mutex ends_mu_;

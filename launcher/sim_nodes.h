@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/node.h"
+#include "fabric/credentials.h"
 #include "common/status.h"
 
 namespace corral {
@@ -24,6 +25,7 @@ struct SimOptions {
   std::string prefix;      // node names: prefix + 1 .. prefix + count
   int count = 1;           // 1 .. 100000
   int64_t runtime_ms = 1000;
+  Credentials creds;  // the fleet's identity (identity.h), attached for `count` nodes
 };
 
 // Runs the nodes until *stop is set. Invalid for a count out of range or an empty prefix.

@@ -42,9 +42,30 @@ Result<v1::AdminNodeReply> Controller::AdminNode(const v1::AdminNodeRequest& req
   return impl_->Run<R>([this, req](Batch& b) -> R {
     Impl& I = *impl_;
     const std::string& op = req.op();
-    if (op != "drain" && op != "down" && op != "resume" && op != "list") {
+    if (op != "drain" && op != "down" && op != "resume" && op != "list" && op != "forget") {
       return Status::Invalid("node: unknown operation \"" + op.substr(0, 32) +
-                             "\" (drain, down, resume or list)");
+                             "\" (drain, down, resume, forget or list)");
+    }
+    if (op == "forget") {
+      // The node's certificates stop working; it attaches again only with a new join token.
+      // By exact name: it may be a node that never registered (its attach did, not its agent).
+      v1::AdminNodeReply reply;
+      if (req.nodes().empty()) return Status::Invalid("node forget: give the nodes to forget");
+      for (const std::string& name : req.nodes()) {
+        const auto ids = I.access->Identities();
+        if (std::none_of(ids.begin(), ids.end(),
+                         [&](const v1::NodeIdentity& n) { return n.name() == name; })) {
+          return Status::NotFound("node forget: " + name.substr(0, 64) + ": no node attached so");
+        }
+      }
+      for (const std::string& name : req.nodes()) {
+        auto gone = I.ForgetIdentities(name);
+        if (!gone.ok()) return gone.status();
+        spdlog::info("node {}: forgotten by {} ({} certificate(s))", name, req.user(),
+                     gone->size());
+        reply.add_changed(name);
+      }
+      return reply;
     }
     if (req.nodes_size() > kMaxPatterns) {
       return Status::Invalid("node " + op + ": more than " + std::to_string(kMaxPatterns) +

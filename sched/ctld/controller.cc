@@ -288,6 +288,12 @@ v1::ControllerMessage Controller::Impl::LaunchMessage(const Job& j, const std::s
     e->set_key(key);
     e->set_value(val);
   }
+  // The job's own credential, for corral commands and MPI's launch agent inside it: its
+  // user's, until a day after its time limit (a month for a job without one).
+  const TimeMs limit = j.spec.time_limit_ms > 0 ? j.spec.time_limit_ms : 30LL * 86400 * 1000;
+  auto* tok = l->add_env();
+  tok->set_key("CORRAL_JOB_TOKEN");
+  tok->set_value(access->JobToken(j.id, j.spec.user, WallNowMs() + limit + 86400 * 1000));
   // `corral run` allocations run no script: their steps come through Exec.
   l->set_batch_host(!j.alloc.empty() && j.alloc[0].node == node && !j.spec.interactive);
   return m;
@@ -380,6 +386,7 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   auto impl = std::make_unique<Impl>();
   impl->opts = opts;
   impl->address = opts.address;
+  impl->access = opts.access ? opts.access : std::make_shared<AccessTable>(pki::RandomHex(32), "");
   auto store = Store::Open(opts.state_dir);
   if (!store.ok()) return store.status();
   impl->store = std::move(*store);
@@ -390,6 +397,7 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   if (Status s = impl->LoadQos(); !s.ok()) return s;
   if (Status s = impl->LoadPartitions(); !s.ok()) return s;
   if (Status s = impl->LoadNodeHolds(); !s.ok()) return s;
+  if (Status s = impl->LoadAccess(); !s.ok()) return s;
   if (Status s = impl->LoadReservations(); !s.ok()) return s;
   if (Status s = impl->LoadFairShare(); !s.ok()) return s;
   impl->ReconcileAccounting();
@@ -405,6 +413,10 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   spdlog::info("state: {} job(s), {} node(s) loaded from {}", impl->jobs.size(), impl->nodes.size(),
                opts.state_dir);
   return std::unique_ptr<Controller>(new Controller(std::move(impl)));
+}
+
+const AccessTable& Controller::access() const {
+  return *impl_->access;
 }
 
 void Controller::SetAddress(const std::string& address) {

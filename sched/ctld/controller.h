@@ -12,7 +12,9 @@
 
 #include "common/status.h"
 #include "fabric/proto/corral.pb.h"
+#include "fabric/pki.h"
 #include "sched/core/schedule.h"
+#include "sched/ctld/access.h"
 #include "sched/ctld/gpu_verify.h"
 
 namespace corral::ctld {
@@ -44,6 +46,10 @@ struct ControllerOptions {
   std::vector<v1::PartitionSpec> partitions;
   // corrald --gpu-price: each GPU model's rate per GPU-hour, micro-units of credit.
   std::map<std::string, int64_t> gpu_prices;
+  // The cluster CA (cluster_pki.h), which signs nodes' certificates at attach, and the table
+  // that calls are authenticated against (filled from the store by Open).
+  pki::KeyCert ca;
+  std::shared_ptr<AccessTable> access;
 };
 
 class Controller {
@@ -81,6 +87,14 @@ class Controller {
   Result<v1::AdminAccountReply> AdminAccount(const v1::AdminAccountRequest& req);
   // `corral share`: the tree's shares, usage and Fair Tree factors.
   Result<v1::ShareReply> Share(const v1::ShareRequest& req) const;
+  // `corral admin token` (admin_tokens.cc): create (the reply has the secret, once), list or
+  // revoke. `by` is who asked, for the log and the token's record.
+  Result<v1::AdminTokenReply> AdminToken(const v1::AdminTokenRequest& req, const std::string& by);
+  // A node attaches: spends its join token (Unauthenticated, with no detail, when it is not
+  // valid), signs the key of its CSR, and records the identity. AlreadyExists when another key
+  // has the name.
+  Result<v1::AttachReply> Attach(const v1::AttachRequest& req, const std::string& peer);
+  const AccessTable& access() const;
   // Ends a running `corral run` allocation: COMPLETED for exit code 0, else FAILED.
   Status Complete(const v1::CompleteRequest& req);
   // A node (re)connected. `done` gets what to answer in Registered: once the registration is

@@ -80,6 +80,7 @@ class Controller::Impl {
   ControllerOptions opts;
   std::mt19937_64 challenge_rng{std::random_device{}()};  // seeds and challenges of GPU checks
   std::unique_ptr<Store> store;
+  std::shared_ptr<AccessTable> access;  // opts.access, never null
   std::unique_ptr<AccountingWriter> acct;
   mutable std::mutex acct_mu;
 
@@ -214,6 +215,10 @@ class Controller::Impl {
   Status LoadPartitions();
   // The admins' holds on nodes, from the store (admin_nodes.cc).
   Status LoadNodeHolds();
+  Status LoadAccess();  // admin_tokens.cc
+  // Drops the certificates of node `name` (the store's rows and the table's): its corral-node
+  // can no longer connect. The fingerprints dropped.
+  Result<std::vector<std::string>> ForgetIdentities(const std::string& name);
   Status LoadReservations();
   Status LoadFairShare();
   // Charges running jobs for the time since the last charge, after decaying the usage.

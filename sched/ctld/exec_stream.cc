@@ -12,7 +12,7 @@ namespace corral::ctld {
 
 class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
  public:
-  ExecStream(ExecStreams* owner, const v1::ExecRequest* req)
+  ExecStream(ExecStreams* owner, const v1::ExecRequest* req, const std::string& only_user)
       : owner_(owner),
         state_(std::make_shared<State>(owner->ctl_, owner->router_, &owner->ending_, this)) {
     owner->calls_.Add(this);
@@ -24,7 +24,13 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
     // there, to the state, which outlives this reactor if the client has gone by then.
     owner->ctl_->FindStepTarget(
         req->job_id(), req->node(),
-        [st = state_, req = *req](Result<Controller::StepTarget> t) { st->Begin(req, t); });
+        [st = state_, req = *req, only_user](Result<Controller::StepTarget> t) {
+          if (t.ok() && !only_user.empty() && t->job.spec().user() != only_user) {
+            t = Status::PermissionDenied("exec: job " + std::to_string(req.job_id()) +
+                                         " belongs to another user");
+          }
+          st->Begin(req, t);
+        });
   }
 
   void OnWriteDone(bool ok) override { state_->writer.WriteDone(ok); }
@@ -152,8 +158,9 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
   std::shared_ptr<State> state_;
 };
 
-grpc::ServerWriteReactor<v1::ExecEvent>* ExecStreams::Start(const v1::ExecRequest* req) {
-  return new ExecStream(this, req);
+grpc::ServerWriteReactor<v1::ExecEvent>* ExecStreams::Start(const v1::ExecRequest* req,
+                                                           const std::string& only_user) {
+  return new ExecStream(this, req, only_user);
 }
 
 void ExecStreams::EndAll(const std::string& why) {

@@ -22,8 +22,10 @@ class ExecStream;
 class ExecStreams {
  public:
   ExecStreams(Controller* c, StepRouter* r) : ctl_(c), router_(r) {}
-  // The reactor for one Exec call; it deletes itself when the call is done.
-  grpc::ServerWriteReactor<v1::ExecEvent>* Start(const v1::ExecRequest* req);
+  // The reactor for one Exec call; it deletes itself when the call is done. With only_user,
+  // a job of anyone else's is refused (PermissionDenied).
+  grpc::ServerWriteReactor<v1::ExecEvent>* Start(const v1::ExecRequest* req,
+                                                 const std::string& only_user);
   // The controller is stopping: ends every call with UNAVAILABLE (`why`), leaving the steps
   // running for their clients to follow again on the next controller. Later calls end so too.
   void EndAll(const std::string& why);

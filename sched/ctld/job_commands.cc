@@ -136,6 +136,9 @@ Status Controller::Complete(const v1::CompleteRequest& req) {
           (I.ArrayOf(req.job_id()) ? "is an array task, not a corral run" : "no such job"));
     }
     Job& j = it->second;
+    if (!req.user().empty() && j.spec.user != req.user()) {
+      return Status::PermissionDenied("job " + std::to_string(j.id) + ": belongs to another user");
+    }
     if (!j.spec.interactive) {
       return Status::FailedPrecondition("job " + std::to_string(j.id) +
                                         " is a batch job; it ends when its script does");

@@ -1,4 +1,5 @@
 // corrald: the Corral controller. See DESIGN.md "Processes".
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,8 @@
 #include "common/log.h"
 #include "common/price.h"
 #include "common/signals.h"
+#include "common/files.h"
+#include "sched/ctld/cluster_pki.h"
 #include "sched/ctld/config_file.h"
 #include "sched/ctld/controller.h"
 #include "sched/ctld/service.h"
@@ -22,20 +25,44 @@ using namespace corral;
 
 namespace {
 
-// Writes `text` to `path` atomically, so a reader never sees half a file.
-bool WriteFileAtomic(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!(f << text)) return false;
+std::string LoginName() {
+  passwd* pw = getpwuid(geteuid());
+  return pw ? pw->pw_name : "uid" + std::to_string(geteuid());
+}
+
+// --admin-token-file: an admin token for corrald's own user (`corral up` puts it in the
+// cluster's env file). Made and written there when the file does not exist; when it does, its
+// token is made an admin's if this controller does not know it yet.
+Status BootstrapAdminToken(ctld::Controller& ctl, const std::string& path) {
+  v1::AdminTokenRequest req;
+  req.set_op("create");
+  req.set_role("admin");
+  req.set_user(LoginName());
+  req.set_comment("--admin-token-file " + path.substr(0, 200));
+  auto text = ReadSmallFile(path, 4096);
+  if (text.ok()) {
+    std::string tok = text->substr(0, text->find('\n'));
+    size_t a = tok.find('.'), b = tok.rfind('.');
+    if (tok.rfind("ct1.", 0) != 0 || a == b) return Status::Invalid(path + ": not a ct1. token");
+    req.set_id(tok.substr(a + 1, b - a - 1));
+    req.set_secret(tok.substr(b + 1));
+    v1::AccessToken known;
+    if (ctl.access().FindToken(req.id(), &known)) return Status::Ok();
+    auto r = ctl.AdminToken(req, LoginName());
+    return r.ok() ? Status::Ok() : r.status();
   }
-  return rename(tmp.c_str(), path.c_str()) == 0;
+  if (text.status().code() != Status::Code::kNotFound) return text.status();
+  auto r = ctl.AdminToken(req, LoginName());
+  if (!r.ok()) return r.status();
+  return WriteFileAtomic(path, r->token() + "\n", 0600);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string listen, state_dir, address_file, log_level, config_path;
+  std::string socket_path, admin_token_file;
+  std::vector<std::string> tls_names;
   int64_t heartbeat_ms = 1000, node_timeout_ms = 30000;
   ctld::VerifyPolicy verify;
   double verify_timeout_s = static_cast<double>(verify.timeout_ms) / 1000;
@@ -51,6 +78,15 @@ int main(int argc, char** argv) {
                  "address to serve gRPC on; port 0 lets the OS pick")(
       "address-file", po::value(&address_file),
       "write the bound HOST:PORT here once serving (for scripts and tests)")(
+      "socket", po::value(&socket_path),
+      "the local socket, where callers on this machine are known by their uid (default "
+      "STATE-DIR/corrald.sock; none: no socket)")(
+      "tls-name", po::value(&tls_names)->composing(),
+      "a host name or address that clients dial, for the server certificate (repeatable; the "
+      "host name and loopback are always in it)")(
+      "admin-token-file", po::value(&admin_token_file),
+      "an admin token for corrald's user: made and written to FILE (0600) if it does not exist, "
+      "else the token in FILE is accepted as one")(
       "heartbeat-ms", po::value(&heartbeat_ms)->default_value(1000),
       "how often nodes heartbeat and the scheduler ticks")(
       "node-timeout-ms", po::value(&node_timeout_ms)->default_value(30000),
@@ -252,23 +288,58 @@ int main(int argc, char** argv) {
   co.scheduler = sc;
   co.config_given = !config_path.empty();
   co.partitions = std::move(config.partitions);
+  std::vector<std::string> names = tls_names;
+  char host[256] = "";
+  if (gethostname(host, sizeof host - 1) == 0 && *host) names.push_back(host);
+  for (const char* n : {"localhost", "127.0.0.1", "::1"}) names.push_back(n);
+  if (std::string h = listen.substr(0, listen.rfind(':')); !h.empty() && h != "0.0.0.0" &&
+                                                          h != "[::]" && h.front() != '[') {
+    names.push_back(h);
+  }
+  auto cluster_pki = ctld::LoadOrCreatePki(state_dir, names);
+  if (!cluster_pki.ok()) {
+    std::cerr << "corrald: " << cluster_pki.status().message() << "\n";
+    return 1;
+  }
+  co.ca = cluster_pki->ca;
+  co.access = std::make_shared<ctld::AccessTable>(cluster_pki->job_key, cluster_pki->ca_pin);
   auto ctl = ctld::Controller::Open(co);
   if (!ctl.ok()) {
     std::cerr << "corrald: " << ctl.status().message() << "\n";
     return 1;
   }
-  auto server = ctld::Server::Start(ctl->get(), listen);
+  if (!admin_token_file.empty()) {
+    if (Status s = BootstrapAdminToken(**ctl, admin_token_file); !s.ok()) {
+      std::cerr << "corrald: --admin-token-file: " << s.message() << "\n";
+      return 1;
+    }
+  }
+  ctld::ServerOptions so;
+  so.listen = listen;
+  so.server_key_pem = cluster_pki->server.key_pem;
+  so.server_cert_pem = cluster_pki->server.cert_pem;
+  so.ca_pem = cluster_pki->ca.cert_pem;
+  so.socket_path = socket_path == "none" ? "" : socket_path;
+  if (socket_path.empty()) {
+    so.socket_path = state_dir + "/corrald.sock";
+    if (so.socket_path.size() >= 108) {  // sockaddr_un's limit
+      spdlog::warn("no local socket: {} is too long a path for one (--socket)", so.socket_path);
+      so.socket_path.clear();
+    }
+  }
+  auto server = ctld::Server::Start(ctl->get(), so);
   if (!server.ok()) {
     std::cerr << "corrald: " << server.status().message() << "\n";
     return 1;
   }
   std::string addr = (*server)->address();
   (*ctl)->SetAddress(addr);
-  if (!address_file.empty() && !WriteFileAtomic(address_file, addr + "\n")) {
+  if (!address_file.empty() && !WriteFileAtomic(address_file, addr + "\n", 0644).ok()) {
     std::cerr << "corrald: --address-file " << address_file << ": cannot write\n";
     return 1;
   }
-  spdlog::info("serving on {} with state in {}", addr, state_dir);
+  spdlog::info("serving on {} (TLS; CA {}) and {} with state in {}", addr, cluster_pki->ca_path,
+               so.socket_path.empty() ? "no local socket" : "unix:" + so.socket_path, state_dir);
   ctld::Server* srv = server->get();
   OnTerminationSignal([srv](int s) {
     spdlog::info("signal {}: shutting down", s);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "fabric/channel.h"
 #include "sched/ctld/stream_writer.h"
 
@@ -16,8 +17,9 @@ using Reactor = grpc::ServerBidiReactor<v1::NodeMessage, v1::ControllerMessage>;
 // Controller holds its Channel, which may outlive it.
 class NodeStream final : public Reactor {
  public:
-  explicit NodeStream(NodeLinkService* service)
+  NodeStream(NodeLinkService* service, Caller who)
       : service_(service),
+        who_(std::move(who)),
         ctl_(service->ctl_),
         router_(service->router_),
         channel_(std::make_shared<Channel>(this)) {
@@ -75,6 +77,14 @@ class NodeStream final : public Reactor {
       return;
     }
     const std::string name = in_.register_().profile().name();
+    if (!name.empty() && !MayBe(name)) {  // a nameless one is refused for that, below
+      spdlog::warn("node link: the certificate of {} may not register as {}; refused", who_.user,
+                   name.substr(0, 64));
+      EndStream(ToGrpc(Status::PermissionDenied(
+          "node link: this certificate is node " + who_.user + "'s; it may not register as " +
+          name.substr(0, 64))));
+      return;
+    }
     // Answered after the commit, on the Controller's writer thread: nothing here waits for it.
     ctl_->NodeConnected(in_.register_(), channel_, [this, name](Result<v1::Registered> reg) {
       if (!reg.ok()) {
@@ -117,7 +127,21 @@ class NodeStream final : public Reactor {
     }
   }
 
+  // The identity's own name, or for a fleet of N, its name followed by 1..N.
+  bool MayBe(const std::string& name) const {
+    if (name == who_.user) return true;
+    if (who_.fleet <= 0 || name.size() <= who_.user.size() || name.rfind(who_.user, 0) != 0) {
+      return false;
+    }
+    const std::string n = name.substr(who_.user.size());
+    if (n.size() > 6 || n[0] == '0' || n.find_first_not_of("0123456789") != std::string::npos) {
+      return false;
+    }
+    return std::stoi(n) <= who_.fleet;
+  }
+
   NodeLinkService* service_;
+  Caller who_;
   Controller* ctl_;
   StepRouter* router_;
   std::shared_ptr<Channel> channel_;
@@ -125,8 +149,34 @@ class NodeStream final : public Reactor {
   std::string name_;  // set once registered; read only by this stream's reactions
 };
 
-Reactor* NodeLinkService::Connect(grpc::CallbackServerContext*) {
-  return new NodeStream(this);
+namespace {
+
+// A stream that is refused before it starts.
+class Refused final : public Reactor {
+ public:
+  explicit Refused(const Status& s) { Finish(ToGrpc(s)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::Status NodeLinkService::Attach(grpc::ServerContext* ctx, const v1::AttachRequest* req,
+                                     v1::AttachReply* reply) {
+  auto r = ctl_->Attach(*req, ctx->peer());
+  if (!r.ok()) return ToGrpc(r.status());
+  *reply = std::move(*r);
+  return grpc::Status::OK;
+}
+
+Reactor* NodeLinkService::Connect(grpc::CallbackServerContext* ctx) {
+  auto who = auth_->Identify(ctx);
+  if (!who.ok()) return new Refused(who.status());
+  if (who->role != Role::kNode) {
+    spdlog::warn("node link: {} ({}) is no node; refused", who->user, who->how);
+    return new Refused(Status::PermissionDenied(
+        "node link: only an attached node may connect (corral-node --join-token)"));
+  }
+  return new NodeStream(this, std::move(who).value());
 }
 
 void NodeLinkService::EndAll(const std::string& why) {

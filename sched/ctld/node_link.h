@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fabric/proto/corral.grpc.pb.h"
+#include "sched/ctld/authenticate.h"
 #include "sched/ctld/controller.h"
 #include "sched/ctld/open_calls.h"
 #include "sched/ctld/step_router.h"
@@ -17,9 +18,16 @@ namespace corral::ctld {
 
 class NodeStream;
 
-class NodeLinkService final : public v1::NodeLink::CallbackService {
+// Attach is a plain handler (it waits for its commit); Connect is on the callback API.
+class NodeLinkService final
+    : public v1::NodeLink::WithCallbackMethod_Connect<v1::NodeLink::Service> {
  public:
-  NodeLinkService(Controller* c, StepRouter* r) : ctl_(c), router_(r) {}
+  NodeLinkService(Controller* c, StepRouter* r, const Authenticator* a)
+      : ctl_(c), router_(r), auth_(a) {}
+  grpc::Status Attach(grpc::ServerContext* ctx, const v1::AttachRequest* req,
+                      v1::AttachReply* reply) override;
+  // Only with the certificate of an attached node (mutual TLS), and only as that node (or, for
+  // a fleet's certificate, one of its simulated nodes).
   grpc::ServerBidiReactor<v1::NodeMessage, v1::ControllerMessage>* Connect(
       grpc::CallbackServerContext* ctx) override;
   // Ends every stream with UNAVAILABLE and `why`, so that nodes reconnect (to the next corrald)
@@ -34,6 +42,7 @@ class NodeLinkService final : public v1::NodeLink::CallbackService {
 
   Controller* ctl_;
   StepRouter* router_;
+  const Authenticator* auth_;
   OpenCalls<NodeStream> streams_;
 };
 

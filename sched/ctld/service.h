@@ -10,10 +10,18 @@
 
 namespace corral::ctld {
 
+struct ServerOptions {
+  std::string listen;  // "host:port"; port 0 lets the OS pick
+  // TLS: the server's key and certificate chain, and the CA that client certificates (nodes')
+  // must be signed by (cluster_pki.h).
+  std::string server_key_pem, server_cert_pem, ca_pem;
+  std::string socket_path;  // the local socket (local_socket.h); empty: none
+};
+
 class Server {
  public:
-  // Binds `listen` ("host:port"; port 0 lets the OS pick) and starts serving.
-  static Result<std::unique_ptr<Server>> Start(Controller* controller, const std::string& listen);
+  // Binds and starts serving; calls are authenticated against controller->access().
+  static Result<std::unique_ptr<Server>> Start(Controller* controller, const ServerOptions& o);
   virtual ~Server() = default;
   // "host:port" actually bound.
   virtual std::string address() const = 0;

@@ -143,7 +143,9 @@ TEST(Contain, AJobRunsAsItsSubmitter) {
   ASSERT_EQ(mkdir(home.c_str(), 0755), 0);
   ASSERT_EQ(chown(home.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
   ASSERT_EQ(chmod(c->dir().c_str(), 0711), 0);
-  CmdResult s = c->Shell("cd " + home + " && setpriv --reuid=nobody --regid=" +
+  // nobody has no token: it calls through the controller's local socket, which knows its uid.
+  CmdResult s = c->Shell("cd " + home + " && env -u CORRAL_TOKEN -u CORRAL_CA CORRAL_CONTROLLER=unix:" +
+                         c->dir() + "/cluster/state/corrald.sock setpriv --reuid=nobody --regid=" +
                          std::to_string(nobody->pw_gid) + " --clear-groups " + BinDir() +
                          "/corral submit --parsable -o out-%j.txt --wrap 'id -un; touch mine'");
   ASSERT_EQ(s.code, 0) << s.err;
@@ -159,7 +161,8 @@ TEST(Contain, AJobRunsAsItsSubmitter) {
   const int64_t mine = SubmitOk(*c, "-o root-%j.txt --wrap 'id -un'");
   ASSERT_TRUE(WaitFor([&] { return QueueState(*c, mine) == "COMPLETED"; }, 20000));
   EXPECT_EQ(c->ReadFile(c->dir() + "/root-" + std::to_string(mine) + ".txt"), "root\n");
-  s = c->Shell("cd " + home + " && setpriv --reuid=nobody --regid=" +
+  s = c->Shell("cd " + home + " && env -u CORRAL_TOKEN -u CORRAL_CA CORRAL_CONTROLLER=unix:" +
+               c->dir() + "/cluster/state/corrald.sock setpriv --reuid=nobody --regid=" +
                std::to_string(nobody->pw_gid) + " --clear-groups " + BinDir() +
                "/corral submit --parsable -o " + c->dir() + "/stolen-%j.txt --wrap true");
   ASSERT_EQ(s.code, 0) << s.err;

@@ -23,8 +23,8 @@ class GpuCheck : public ::testing::Test {
   void SetUp() override {
     cluster_ = LocalCluster::Start();
     ASSERT_TRUE(cluster_);
-    channel_ = DialController(cluster_->Address());
-    link_ = v1::NodeLink::NewStub(channel_);
+    liar_ = v1::NodeLink::NewStub(cluster_->NodeChannel("liar"));
+    honest_ = v1::NodeLink::NewStub(cluster_->NodeChannel("honest"));
   }
 
   // A node with four b200s, a model no real node of the cluster has.
@@ -74,8 +74,7 @@ class GpuCheck : public ::testing::Test {
   }
 
   std::unique_ptr<LocalCluster> cluster_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::NodeLink::Stub> link_;
+  std::unique_ptr<v1::NodeLink::Stub> liar_, honest_;  // each with its node's certificate
 };
 
 TEST_F(GpuCheck, DemoGpusPassOnTheCpuAndCpuNodesNeedNone) {
@@ -100,7 +99,7 @@ TEST_F(GpuCheck, NodesGetNoJobsUntilTheirGpusPassAndNoneAfterTheyFail) {
   const NodeProfile liar = B200Node("liar");
   grpc::ClientContext ctx;
   ctx.set_deadline(DeadlineIn(60000));
-  std::unique_ptr<Stream> s = link_->Connect(&ctx);
+  std::unique_ptr<Stream> s = liar_->Connect(&ctx);
   ASSERT_TRUE(s->Write(Register(liar)));
   v1::ControllerMessage m;
   ASSERT_TRUE(s->Read(&m));
@@ -150,7 +149,7 @@ TEST_F(GpuCheck, NodesGetNoJobsUntilTheirGpusPassAndNoneAfterTheyFail) {
   const NodeProfile honest = B200Node("honest");
   grpc::ClientContext hctx;
   hctx.set_deadline(DeadlineIn(60000));
-  std::unique_ptr<Stream> h = link_->Connect(&hctx);
+  std::unique_ptr<Stream> h = honest_->Connect(&hctx);
   ASSERT_TRUE(h->Write(Register(honest)));
   ASSERT_TRUE(h->Read(&m));
   ASSERT_TRUE(m.registered().has_verify());
@@ -182,7 +181,7 @@ TEST_F(GpuCheck, NodesGetNoJobsUntilTheirGpusPassAndNoneAfterTheyFail) {
   // The liar comes back: it is challenged again, with a new challenge.
   grpc::ClientContext lctx;
   lctx.set_deadline(DeadlineIn(60000));
-  std::unique_ptr<Stream> again = link_->Connect(&lctx);
+  std::unique_ptr<Stream> again = liar_->Connect(&lctx);
   ASSERT_TRUE(again->Write(Register(liar)));
   ASSERT_TRUE(again->Read(&m));
   ASSERT_TRUE(m.registered().has_verify());
@@ -197,13 +196,12 @@ TEST_F(GpuCheck, NodesGetNoJobsUntilTheirGpusPassAndNoneAfterTheyFail) {
 TEST_F(GpuCheck, RealControllersFailSimulatedGpus) {
   const std::string d = cluster_->dir() + "/strict";
   const std::string bin = BinDir();
+  const std::string ctl = cluster_->StartController(d, "");
+  ASSERT_FALSE(ctl.empty());
   CmdResult start = cluster_->Shell(
-      // Not "mkdir && corrald &": that backgrounds a subshell, and $! would be its pid.
-      "mkdir -p " + d + "; " + bin + "/corrald --state-dir " + d + "/state --listen " +
-      "127.0.0.1:0 --address-file " + d + "/addr >" + d + "/corrald.log 2>&1 & echo $! >" + d +
-      "/corrald.pid; for i in $(seq 200); do [ -s " + d + "/addr ] && break; sleep 0.05; done; " +
-      bin + "/corral-node --controller $(cat " + d + "/addr) --name fake --gpus 2xH100@numa0 " +
-      "--spool-dir " + d + "/spool >" + d + "/node.log 2>&1 & echo $! >" + d + "/node.pid");
+      "CORRAL_JOIN_TOKEN=$(cat " + d + "/join.token) " + bin + "/corral-node --controller " + ctl +
+      " --name fake --gpus 2xH100@numa0 --spool-dir " + d + "/spool >" + d +
+      "/node.log 2>&1 & echo $! >" + d + "/node.pid");
   // Stopped however the test ends (an ASSERT returns early).
   struct Stop {
     std::function<void()> fn;

@@ -27,7 +27,6 @@ class GpuSpeed : public ::testing::Test {
     d_ = cluster_->dir() + "/strict";
     addr_ = cluster_->StartController(d_, "--verify-size 48 --verify-slack 1 --verify-seconds 0");
     ASSERT_FALSE(addr_.empty());
-    link_ = v1::NodeLink::NewStub(DialController(addr_));
   }
   void TearDown() override {
     if (cluster_) cluster_->StopController(d_);
@@ -67,7 +66,10 @@ class GpuSpeed : public ::testing::Test {
       d->set_model(g.model);
     }
     ctx->set_deadline(DeadlineIn(60000));
-    *s = link_->Connect(ctx);
+    std::string join = cluster_->ReadFile(d_ + "/join.token");
+    links_.push_back(
+        v1::NodeLink::NewStub(cluster_->NodeChannel(name, 0, addr_, join.substr(0, join.find('\n')))));
+    *s = links_.back()->Connect(ctx);
     ASSERT_TRUE((*s)->Write(reg));
     v1::ControllerMessage m;
     ASSERT_TRUE((*s)->Read(&m));
@@ -114,7 +116,7 @@ class GpuSpeed : public ::testing::Test {
 
   std::unique_ptr<LocalCluster> cluster_;
   std::string d_, addr_;
-  std::unique_ptr<v1::NodeLink::Stub> link_;
+  std::vector<std::unique_ptr<v1::NodeLink::Stub>> links_;  // one per node: its certificate
 };
 
 TEST_F(GpuSpeed, EachClaimIsHeldToItsModel) {

@@ -12,6 +12,9 @@
 #include <sstream>
 #include <thread>
 
+#include "fabric/channel.h"
+#include "fabric/pki.h"
+
 namespace corral::testing {
 
 const char* const kSmallCluster = R"(nodes:
@@ -80,6 +83,57 @@ std::unique_ptr<LocalCluster> LocalCluster::Start(const std::string& yaml) {
     ADD_FAILURE() << "corral up failed (" << r.code << "): " << r.err;
     return nullptr;
   }
+  setenv("CORRAL_CA", c->Env("CORRAL_CA").c_str(), 1);
+  setenv("CORRAL_TOKEN", c->Env("CORRAL_TOKEN").c_str(), 1);
+  return c;
+}
+
+std::shared_ptr<grpc::Channel> LocalCluster::NodeChannel(const std::string& name, int fleet,
+                                                         const std::string& address,
+                                                         const std::string& join_token) const {
+  return DialController(address.empty() ? Address() : address,
+                        AttachAs(name, fleet, address, join_token));
+}
+
+std::string LocalCluster::Env(const std::string& key) const {
+  std::string env = ReadFile(dir_ + "/cluster/env");
+  std::string k = "\n" + key + "=";
+  env = "\n" + env;
+  size_t p = env.find(k);
+  if (p == std::string::npos) return "";
+  p += k.size();
+  return env.substr(p, env.find('\n', p) - p);
+}
+
+Credentials LocalCluster::AttachAs(const std::string& name, int fleet, const std::string& address,
+                                   const std::string& join_token) const {
+  Credentials c;
+  auto ca = ReadFile(Env("CORRAL_CA"));
+  auto key = pki::NewKey();
+  auto csr = key.ok() ? pki::NewCsr(*key, name) : key.status();
+  if (!csr.ok()) {
+    ADD_FAILURE() << "attach " << name << ": " << csr.status().message();
+    return c;
+  }
+  Credentials plain;
+  plain.ca_pem = ca;
+  auto stub = v1::NodeLink::NewStub(DialController(address.empty() ? Address() : address, plain));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineIn(10000));
+  v1::AttachRequest req;
+  req.set_join_token(join_token.empty() ? Env("CORRAL_JOIN_TOKEN") : join_token);
+  req.set_csr_pem(*csr);
+  req.set_name(name);
+  req.set_fleet(fleet);
+  v1::AttachReply rep;
+  grpc::Status st = stub->Attach(&ctx, req, &rep);
+  if (!st.ok()) {
+    ADD_FAILURE() << "attach " << name << ": " << st.error_message();
+    return c;
+  }
+  c.ca_pem = ca;
+  c.key_pem = *key;
+  c.cert_pem = rep.cert_pem();
   return c;
 }
 
@@ -91,16 +145,24 @@ LocalCluster::~LocalCluster() {
 
 std::string LocalCluster::StartController(const std::string& dir, const std::string& args) const {
   // Not "mkdir && corrald &": that backgrounds a subshell, and $! would be its pid.
-  CmdResult r =
-      Shell("mkdir -p " + dir + "; " + BinDir() + "/corrald --state-dir " + dir +
-            "/state --listen 127.0.0.1:0 --address-file " + dir + "/addr " + args + " >" + dir +
-            "/corrald.log 2>&1 & echo $! >" + dir + "/corrald.pid; for i in $(seq 200); do [ -s " +
-            dir + "/addr ] && break; sleep 0.05; done");
+  // The cluster's CA and admin token, so that the env's credentials work with it too.
+  CmdResult r = Shell(
+      "mkdir -p " + dir + "/state && cp -a " + dir_ + "/cluster/state/pki " + dir + "/state/; " +
+      BinDir() + "/corrald --state-dir " + dir +
+      "/state --listen 127.0.0.1:0 --address-file " + dir + "/addr --admin-token-file " + dir_ +
+      "/cluster/admin.token " + args + " >" + dir + "/corrald.log 2>&1 & echo $! >" + dir +
+      "/corrald.pid; for i in $(seq 200); do [ -s " + dir + "/addr ] && break; sleep 0.05; done");
   std::string addr = ReadFile(dir + "/addr");
   addr = addr.substr(0, addr.find('\n'));
   if (r.code != 0 || addr.empty()) {
     ADD_FAILURE() << "corrald " << args << " did not start: " << r.err
                   << ReadFile(dir + "/corrald.log");
+    return "";
+  }
+  CmdResult j = Shell(BinDir() + "/corral admin token create --role join --uses 1000 --fleet "
+                      "100000 --controller " + addr + " >" + dir + "/join.token");
+  if (j.code != 0) {
+    ADD_FAILURE() << "no join token from the corrald at " << addr << ": " << j.err;
     return "";
   }
   return addr;

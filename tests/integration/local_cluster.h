@@ -8,6 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <grpcpp/grpcpp.h>
+
+#include "fabric/credentials.h"
+
 namespace corral::testing {
 
 // Two CPU nodes (8 CPUs each) and one 8-CPU node with 2 H100 on NUMA 0.
@@ -20,7 +24,9 @@ struct CmdResult {
 
 class LocalCluster {
  public:
-  // Starts the cluster; fails the calling test (ADD_FAILURE) and returns null on error.
+  // Starts the cluster; fails the calling test (ADD_FAILURE) and returns null on error. The
+  // test process gets the cluster's CORRAL_CA and CORRAL_TOKEN (admin) in its environment, so
+  // that DialController(Address()) is the cluster's admin.
   static std::unique_ptr<LocalCluster> Start(const std::string& cluster_yaml = kSmallCluster);
   ~LocalCluster();
 
@@ -43,9 +49,22 @@ class LocalCluster {
   std::string Address() const;
   // A second corrald of its own with `args`, in `dir` (made; its log is dir/corrald.log), on a
   // loopback port the OS picks. Returns its HOST:PORT, or "" after ADD_FAILURE.
-  // StopController(dir) stops it.
+  // StopController(dir) stops it. It has this cluster's CA and admin token (so the env's work
+  // with it), and a join token of its own in dir/join.token.
   std::string StartController(const std::string& dir, const std::string& args) const;
   void StopController(const std::string& dir) const;
+  // A node identity for `name` (or a fleet of `fleet` named name1..), attached now with the
+  // cluster's join token (or `join_token`): what a test's raw NodeLink stream connects with.
+  // Empty credentials after ADD_FAILURE.
+  Credentials AttachAs(const std::string& name, int fleet = 0,
+                       const std::string& address = "",
+                       const std::string& join_token = "") const;
+  // A channel to corrald (or `address`) with AttachAs(name, fleet, address, join_token).
+  std::shared_ptr<grpc::Channel> NodeChannel(const std::string& name, int fleet = 0,
+                                             const std::string& address = "",
+                                             const std::string& join_token = "") const;
+  // A key of the cluster's env file (CORRAL_TOKEN, CORRAL_JOIN_TOKEN, CORRAL_CA...).
+  std::string Env(const std::string& key) const;
 
  private:
   std::string dir_;

@@ -23,7 +23,7 @@ class NodeReport : public ::testing::Test {
   void SetUp() override {
     cluster_ = LocalCluster::Start();
     ASSERT_TRUE(cluster_);
-    link_ = v1::NodeLink::NewStub(DialController(cluster_->Address()));
+    link_ = v1::NodeLink::NewStub(cluster_->NodeChannel("big"));
   }
 
   // One connection of the raw node "big": registers with `reg` filled in and reads the reply.

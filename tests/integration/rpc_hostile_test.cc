@@ -227,11 +227,11 @@ TEST_F(RpcHostile, WaitCancelAndExecOnUnknownJobs) {
 }
 
 TEST_F(RpcHostile, NodeLinkRefusesStreamsThatDoNotRegisterProperly) {
-  auto link = v1::NodeLink::NewStub(channel_);
-  auto attempt = [&](const v1::NodeMessage& first) {
+  auto ghost = v1::NodeLink::NewStub(cluster_->NodeChannel("ghost"));
+  auto attempt = [&](const v1::NodeMessage& first, v1::NodeLink::Stub* link = nullptr) {
     grpc::ClientContext ctx;
     ctx.set_deadline(DeadlineIn(10000));
-    auto s = link->Connect(&ctx);
+    auto s = (link ? link : ghost.get())->Connect(&ctx);
     s->Write(first);
     s->WritesDone();
     v1::ControllerMessage m;
@@ -254,13 +254,43 @@ TEST_F(RpcHostile, NodeLinkRefusesStreamsThatDoNotRegisterProperly) {
   st = attempt(nocpu);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("CPUs"), std::string::npos);
+  // A node may be only itself: ghost's certificate does not register cpu1 (a real node, whose
+  // jobs and scripts it would be sent).
+  v1::NodeMessage other;
+  other.mutable_register_()->mutable_profile()->set_name("cpu1");
+  other.mutable_register_()->mutable_profile()->set_cpus(4);
+  st = attempt(other);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  EXPECT_NE(st.error_message().find("ghost"), std::string::npos) << st.error_message();
+  // An admin's token is not a node's certificate; and nothing at all is not either.
+  auto admin = v1::NodeLink::NewStub(channel_);
+  v1::NodeMessage reg = other;
+  reg.mutable_register_()->mutable_profile()->set_name("ghost");
+  st = attempt(reg, admin.get());
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  Credentials ca_only;
+  ca_only.ca_pem = cluster_->ReadFile(cluster_->Env("CORRAL_CA"));
+  auto anon = v1::NodeLink::NewStub(DialController(address_, ca_only));
+  st = attempt(reg, anon.get());
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED) << st.error_message();
+  // cpu1 is still up.
+  CmdResult nodes = cluster_->Corral("nodes --json");
+  ASSERT_EQ(nodes.code, 0) << nodes.err;
+  const nlohmann::json parsed = nlohmann::json::parse(nodes.out);
+  for (const auto& n : parsed["nodes"]) {
+    if (n["name"] == "cpu1") {
+      EXPECT_EQ(n["state"], "idle");
+    }
+  }
 }
 
 // Node streams that vanish at every point of their life: before a word, right after
 // registering, and after messages that mean nothing. Each ends cleanly, a node that had
 // registered is marked down, and the controller goes on running jobs on the real nodes.
 TEST_F(RpcHostile, NodeLinkSurvivesStreamsThatVanishAtAnyPoint) {
-  auto link = v1::NodeLink::NewStub(channel_);
+  const int kEach = 15;
+  // One certificate for the ghosts: a fleet, as corral-node --simulate attaches.
+  auto link = v1::NodeLink::NewStub(cluster_->NodeChannel("ghost-", kEach + 1));
   auto reg = [](const std::string& name) {
     v1::NodeMessage m;
     auto* p = m.mutable_register_()->mutable_profile();
@@ -269,7 +299,6 @@ TEST_F(RpcHostile, NodeLinkSurvivesStreamsThatVanishAtAnyPoint) {
     p->set_mem_mib(64);
     return m;
   };
-  const int kEach = 15;
   for (int i = 0; i < kEach; ++i) {
     grpc::ClientContext ctx;
     auto s = link->Connect(&ctx);
@@ -280,7 +309,7 @@ TEST_F(RpcHostile, NodeLinkSurvivesStreamsThatVanishAtAnyPoint) {
     grpc::ClientContext ctx;
     ctx.set_deadline(DeadlineIn(10000));
     auto s = link->Connect(&ctx);
-    ASSERT_TRUE(s->Write(reg("ghost-" + std::to_string(i))));
+    ASSERT_TRUE(s->Write(reg("ghost-" + std::to_string(i + 1))));
     v1::ControllerMessage m;
     ASSERT_TRUE(s->Read(&m));
     EXPECT_TRUE(m.has_registered()) << i;
@@ -291,7 +320,7 @@ TEST_F(RpcHostile, NodeLinkSurvivesStreamsThatVanishAtAnyPoint) {
     grpc::ClientContext ctx;
     ctx.set_deadline(DeadlineIn(10000));
     auto s = link->Connect(&ctx);
-    ASSERT_TRUE(s->Write(reg("ghost-talker")));
+    ASSERT_TRUE(s->Write(reg("ghost-" + std::to_string(kEach + 1))));
     v1::ControllerMessage m;
     ASSERT_TRUE(s->Read(&m));
     EXPECT_TRUE(m.has_registered());

@@ -1,0 +1,33 @@
+// Who a gRPC call comes from (access.h's Caller): the uid on the local socket, else a bearer
+// token in the "authorization" metadata, else a node's certificate. A refusal is logged with
+// the peer and the detail, and answered without it.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+
+#include "common/status.h"
+#include "sched/ctld/access.h"
+#include "sched/ctld/local_socket.h"
+
+namespace corral::ctld {
+
+class Authenticator {
+ public:
+  explicit Authenticator(const AccessTable* table) : table_(table) {}
+  // The local socket, once it listens (null: none). It must outlive the calls.
+  void set_local(const LocalSocket* s) { local_ = s; }
+  Result<Caller> Identify(grpc::ServerContextBase* ctx) const;
+  const AccessTable& table() const { return *table_; }
+
+ private:
+  const AccessTable* table_;
+  std::atomic<const LocalSocket*> local_{nullptr};
+};
+
+// Operator or admin, else PermissionDenied naming `what`.
+Status RequireOperator(const Caller& c, const std::string& what);
+Status RequireAdmin(const Caller& c, const std::string& what);
+
+}  // namespace corral::ctld
