@@ -65,7 +65,7 @@ constexpr TimeMs kDay = 24 * kHour;
 constexpr JobId kFirstPendingId = 1000000;  // running jobs are 1..; pending ones from here
 constexpr int kArrayTasks = 100;
 constexpr int kArrayThrottle = 10;
-// corrald takes at most 1,000,000 jobs per Submit (kMaxJobsPerSubmit, sched/ctld/service.cc);
+// corrald takes at most 10,000 jobs per Submit (kMaxJobsPerSubmit, sched/ctld/service.cc);
 // the bench sends at most this many per call.
 constexpr int kMaxJobsPerCall = 10000;
 
@@ -310,8 +310,10 @@ MemResult MeasureCorrald(const std::string& corrald, const Workload& w) {
   if (pid == 0) {
     FILE* out = std::freopen(log.c_str(), "w", stdout);
     if (out) dup2(fileno(stdout), STDERR_FILENO);
+    const std::string token_file = dir + "/admin.token";
     execl(corrald.c_str(), corrald.c_str(), "--state-dir", state.c_str(), "--listen", "127.0.0.1:0",
-          "--address-file", addr_file.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
+          "--address-file", addr_file.c_str(), "--log-level", "warn", "--admin-token-file",
+          token_file.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   auto cleanup = [&] {
@@ -380,7 +382,16 @@ MemResult MeasureCorrald(const std::string& corrald, const Workload& w) {
     in_call += unit.count;
   }
 
-  auto stub = v1::Controller::NewStub(DialController(address));
+  // Its admin, over TLS with its CA, as `corral up` sets it up.
+  Credentials creds;
+  {
+    std::ifstream ca(state + "/pki/ca.pem"), tok(dir + "/admin.token");
+    std::stringstream a;
+    a << ca.rdbuf();
+    creds.ca_pem = a.str();
+    std::getline(tok, creds.token);
+  }
+  auto stub = v1::Controller::NewStub(DialController(address, creds));
   JobId corrald_first = 0;
   auto t0 = std::chrono::steady_clock::now();
   for (size_t r = 0; r < requests.size() && m.error.empty(); ++r) {

@@ -23,7 +23,8 @@ class SimNodes : public ::testing::Test {
     addr_ = cluster_->StartController(d_, "--allow-simulated-gpus");
     ASSERT_FALSE(addr_.empty());
     CmdResult start = cluster_->Shell(
-        BinDir() + "/corral-node --controller " + addr_ + " --simulate " + std::to_string(kNodes) +
+        "CORRAL_JOIN_TOKEN=$(cat " + d_ + "/join.token) " + BinDir() + "/corral-node --controller " +
+        addr_ + " --spool-dir " + d_ + "/spool --simulate " + std::to_string(kNodes) +
         " --name s --topology 'pack:1 numa:1(memory=8GB) core:4 pu:1' --gpus 1xT4 "
         "--simulate-runtime 0.2 >" +
         d_ + "/node.log 2>&1 & echo $! >" + d_ + "/node.pid");
