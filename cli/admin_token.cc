@@ -69,8 +69,8 @@ int AdminToken(const Args& args) {
   d.add_options()("controller", po::value(&controller), "corrald address")(
       "user", po::value(&user), "create: whose token it is")(
       "role", po::value(&role)->default_value("user"),
-      "create: user, operator, admin, or join (a node's)")(
-      "ttl", po::value(&ttl), "create: how long it is valid")(
+      "create: user, operator, admin, or join (a node's)")("ttl", po::value(&ttl),
+                                                           "create: how long it is valid")(
       "uses", po::value(&uses), "create --role join: how many machines may attach with it")(
       "fleet", po::value(&fleet),
       "create --role join: each attach may bring this many simulated nodes (corral-node "
@@ -170,10 +170,10 @@ int AdminToken(const Args& args) {
   Table t({"ID", "ROLE", "USER", "CREATED", "EXPIRES", "STATE", "USES_LEFT", "BY", "COMMENT"});
   const TimeMs now = WallNowMs();
   for (const auto& x : rep.tokens()) {
-    const char* state = x.revoked()                                       ? "revoked"
-                        : x.expires_ms() && x.expires_ms() < now          ? "expired"
-                        : x.role() == "join" && x.uses_left() <= 0        ? "spent"
-                                                                          : "valid";
+    const char* state = x.revoked()                                ? "revoked"
+                        : x.expires_ms() && x.expires_ms() < now   ? "expired"
+                        : x.role() == "join" && x.uses_left() <= 0 ? "spent"
+                                                                   : "valid";
     t.Add(x.id(), x.role(), x.user().empty() ? "-" : x.user(), FormatTime(x.created_ms()),
           x.expires_ms() ? FormatTime(x.expires_ms()) : "never", state,
           x.role() == "join" ? std::to_string(x.uses_left()) : "-", x.by(),

@@ -181,11 +181,10 @@ int Up(const Args& args) {
     std::string listen = address.empty() ? "127.0.0.1:0" : address;
     fs::remove(dir + "/corrald.addr", ec);
     // The nodes' declared GPUs are simulated here: they pass the GPU check on the CPU twin.
-    auto pid = StartDaemon(
-        {bin + "/corrald", "--state-dir", dir + "/state", "--listen", listen, "--address-file",
-         dir + "/corrald.addr", "--allow-simulated-gpus", "--config", saved, "--admin-token-file",
-         dir + "/admin.token"},
-        dir + "/log/corrald.log", dir + "/corrald.pid");
+    auto pid = StartDaemon({bin + "/corrald", "--state-dir", dir + "/state", "--listen", listen,
+                            "--address-file", dir + "/corrald.addr", "--allow-simulated-gpus",
+                            "--config", saved, "--admin-token-file", dir + "/admin.token"},
+                           dir + "/log/corrald.log", dir + "/corrald.pid");
     if (!pid.ok()) return pid.status();
     TimeMs deadline = MonotonicNowMs() + 15000;
     while (!fs::exists(dir + "/corrald.addr")) {

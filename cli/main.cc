@@ -30,14 +30,16 @@ Commands:
   down     stop a cluster started with `up`
   share    fair share: your accounts' shares, usage and priority factor (like sshare)
   sim      replay a workload trace (SWF) through the scheduler: waits, slowdown, utilization
-  admin    what admins manage: qos, node, partition, reservation, account, user (like
-           sacctmgr and scontrol): `corral admin OBJECT add|modify|remove|list`
+  admin    what admins manage: qos, node, partition, reservation, account, user, token
+           (like sacctmgr and scontrol): `corral admin OBJECT add|modify|remove|list`
 
 The Slurm names sbatch, srun, squeue, scancel, sinfo and sacct (symlinks in bin/slurm-shims;
 put that folder on PATH to use them) run submit, run, queue, cancel, nodes and acct.
 
-The controller is taken from --controller, else $CORRAL_CONTROLLER, else 127.0.0.1:6817.
-Listings take --json.
+The controller is taken from --controller, else $CORRAL_CONTROLLER, else 127.0.0.1:6817:
+HOST:PORT over TLS, checked against the cluster CA in $CORRAL_CA, with the token in
+$CORRAL_TOKEN (`corral admin token create`); or unix:STATE-DIR/corrald.sock on the
+controller's machine, where your uid is who you are. Listings take --json.
 
 Exit codes:
   0  success
@@ -45,7 +47,7 @@ Exit codes:
      OUT_OF_MEMORY with exit code 0)
   2  bad options or arguments
   3  the controller could not be reached
-  4  the controller refused the request (invalid job, unknown id, ...)
+  4  the controller refused the request (invalid job, unknown id, bad credentials, ...)
   N  wait: the job's own exit code; 124 when --timeout passed
 )";
 

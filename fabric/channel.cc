@@ -1,7 +1,6 @@
 #include "fabric/channel.h"
 
 #include <absl/synchronization/mutex.h>
-
 #include <unistd.h>
 
 #include <cstdlib>

@@ -10,7 +10,6 @@
 #include <string>
 
 #include "fabric/credentials.h"
-
 #include "fabric/proto/corral.grpc.pb.h"
 
 namespace corral {

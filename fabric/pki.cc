@@ -178,13 +178,12 @@ Result<std::string> Issue(const KeyCert& ca, const std::string& public_key_pem, 
     if (!SafeName(leaf.uri)) return Status::Invalid("certificate URI \"" + leaf.uri.substr(0, 64));
     san = "URI:" + leaf.uri;
   }
-  for (auto [nid, v] :
-       {std::pair<int, std::string>{NID_basic_constraints, "critical,CA:FALSE"},
-        {NID_key_usage, "critical,digitalSignature,keyEncipherment"},
-        {NID_ext_key_usage, leaf.server ? "serverAuth" : "clientAuth"},
-        {NID_subject_key_identifier, "hash"},
-        {NID_authority_key_identifier, "keyid:always"},
-        {NID_subject_alt_name, san}}) {
+  for (auto [nid, v] : {std::pair<int, std::string>{NID_basic_constraints, "critical,CA:FALSE"},
+                        {NID_key_usage, "critical,digitalSignature,keyEncipherment"},
+                        {NID_ext_key_usage, leaf.server ? "serverAuth" : "clientAuth"},
+                        {NID_subject_key_identifier, "hash"},
+                        {NID_authority_key_identifier, "keyid:always"},
+                        {NID_subject_alt_name, san}}) {
     if (Status s = AddExt(x, ca_cert->get(), nid, v); !s.ok()) return s;
   }
   if (!X509_sign(x, ca_key->get(), EVP_sha256())) return SslError("signing the certificate");

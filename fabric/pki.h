@@ -30,9 +30,9 @@ Result<KeyCert> NewCa(const std::string& name, int days);
 
 struct Leaf {
   std::string common_name;
-  bool server = false;               // serverAuth with DNS kServerName and `dns`, `ips`
+  bool server = false;                // serverAuth with DNS kServerName and `dns`, `ips`
   std::vector<std::string> dns, ips;  // extra names of a server certificate
-  std::string uri;                   // a client certificate's URI name
+  std::string uri;                    // a client certificate's URI name
   int64_t days = 365;
 };
 // Signs `public_key_pem` (e.g. from CsrPublicKey) with the CA: an X.509 v3 leaf certificate.

@@ -112,8 +112,8 @@ Result<Credentials> LoadOrAttach(const AttachOptions& o, const std::atomic<bool>
       last = FromGrpc(stub->Attach(&ctx, req, &rep), o.controller);
       if (last.ok()) {
         if (Status s = pki::VerifySignedBy(*trusted, rep.cert_pem()); !s.ok()) {
-          return Status::PermissionDenied("attach: the certificate corrald gave is not of its CA (" +
-                                          s.message() + ")");
+          return Status::PermissionDenied(
+              "attach: the certificate corrald gave is not of its CA (" + s.message() + ")");
         }
         for (auto [file, text, mode] : {std::tuple{"/key.pem", *new_key, 0600},
                                         {"/cert.pem", rep.cert_pem(), 0644},

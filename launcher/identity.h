@@ -19,10 +19,10 @@ namespace corral {
 struct AttachOptions {
   std::string controller;  // host:port
   std::string state_dir;
-  std::string name;        // the node's, or a simulated fleet's prefix
-  int32_t fleet = 0;       // corral-node --simulate N
-  std::string join_token;  // needed only when nothing is kept yet
-  std::string ca_file;     // optional: the CA to trust instead of the pinned handshake's
+  std::string name;         // the node's, or a simulated fleet's prefix
+  int32_t fleet = 0;        // corral-node --simulate N
+  std::string join_token;   // needed only when nothing is kept yet
+  std::string ca_file;      // optional: the CA to trust instead of the pinned handshake's
   int64_t wait_ms = 60000;  // how long to retry a controller that does not answer
 };
 

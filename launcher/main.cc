@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
       "corral-node: profiles this machine (or a simulated node) with hwloc, dials corrald and "
       "runs the jobs it is given.\n\n"
       "Usage: corral-node [attach] --controller HOST:PORT [--join-token T] [--name N] "
-      "[--topology XML|SYNTHETIC] [--gpus LIST]\n       corral-node status|remove [--controller HOST:PORT] [--name N]  "
+      "[--topology XML|SYNTHETIC] [--gpus LIST]\n       corral-node status|remove [--controller "
+      "HOST:PORT] [--name N]  "
       "(a provider's view of the node, and taking it back: corral-node status --help)"
       "\n\nOptions");
   opts.add_options()("help,h", "show this help")(

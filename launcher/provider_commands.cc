@@ -200,8 +200,7 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  const std::string pid_file =
-      AgentPidFile(state_dir);
+  const std::string pid_file = AgentPidFile(state_dir);
   pid_t pid = 0;
   std::ifstream(pid_file) >> pid;
   if (pid > 1 && kill(pid, SIGTERM) == 0) {

@@ -14,8 +14,8 @@
 #include <string>
 
 #include "common/node.h"
-#include "fabric/credentials.h"
 #include "common/status.h"
+#include "fabric/credentials.h"
 
 namespace corral {
 

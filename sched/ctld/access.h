@@ -31,7 +31,7 @@ enum class Role { kUser, kOperator, kAdmin, kNode };
 struct Caller {
   std::string user;  // whose jobs these are; for a node, its name (or a fleet's prefix)
   Role role = Role::kUser;
-  int32_t fleet = 0;  // a node identity that speaks for this many simulated nodes
+  int32_t fleet = 0;   // a node identity that speaks for this many simulated nodes
   int64_t job_id = 0;  // a job token's job
   std::string how;     // "token ID", "socket uid N", "job N", "node certificate": for the log
   bool admin() const { return role == Role::kAdmin; }
@@ -73,7 +73,7 @@ class AccessTable {
  private:
   const std::string job_key_, ca_pin_;
   mutable std::shared_mutex mu_;
-  std::map<std::string, v1::AccessToken> tokens_;      // by id
+  std::map<std::string, v1::AccessToken> tokens_;       // by id
   std::map<std::string, v1::NodeIdentity> identities_;  // by certificate fingerprint
 };
 

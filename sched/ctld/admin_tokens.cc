@@ -2,8 +2,8 @@
 // attach of a node with a join token, which signs the node's key with the cluster CA. Kept in
 // the store's admin table (kinds "token" and "node-identity"); the AccessTable that calls are
 // checked against changes with the store, so that the next command of a batch sees it (a join
-// token is not spent twice). A failed commit fails corrald's commands from then on anyway. Methods of Controller (and Impl), on the writer
-// thread.
+// token is not spent twice). A failed commit fails corrald's commands from then on anyway. Methods
+// of Controller (and Impl), on the writer thread.
 #include <algorithm>
 #include <cctype>
 
@@ -229,9 +229,10 @@ Result<v1::AttachReply> Controller::Attach(const v1::AttachRequest& req, const s
     }
     I.access->Put(id);
     I.access->Put(spent);
-    spdlog::info("node {} attached from {} with join token {} ({} uses left){}", req.name(), peer,
-                 t->id(), spent.uses_left(),
-                 req.fleet() > 0 ? ", for " + std::to_string(req.fleet()) + " simulated nodes" : "");
+    spdlog::info(
+        "node {} attached from {} with join token {} ({} uses left){}", req.name(), peer, t->id(),
+        spent.uses_left(),
+        req.fleet() > 0 ? ", for " + std::to_string(req.fleet()) + " simulated nodes" : "");
     v1::AttachReply reply;
     reply.set_cert_pem(*cert);
     reply.set_ca_pem(I.opts.ca.cert_pem);

@@ -47,8 +47,8 @@ Result<Caller> Authenticator::Identify(grpc::ServerContextBase* ctx) const {
   if (auto ac = ctx->auth_context(); ac) {
     auto certs = ac->FindPropertyValues("x509_pem_cert");
     if (!certs.empty()) {
-      auto c = table_->ByCertificate(std::string(certs[0].data(), certs[0].size()), WallNowMs(),
-                                     &why);
+      auto c =
+          table_->ByCertificate(std::string(certs[0].data(), certs[0].size()), WallNowMs(), &why);
       if (c.ok()) return c;
       spdlog::warn("refused a call from {}: {}", peer, why);
       return c.status();

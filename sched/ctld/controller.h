@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "fabric/proto/corral.pb.h"
 #include "fabric/pki.h"
+#include "fabric/proto/corral.pb.h"
 #include "sched/core/schedule.h"
 #include "sched/ctld/access.h"
 #include "sched/ctld/gpu_verify.h"

@@ -159,7 +159,7 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
 };
 
 grpc::ServerWriteReactor<v1::ExecEvent>* ExecStreams::Start(const v1::ExecRequest* req,
-                                                           const std::string& only_user) {
+                                                            const std::string& only_user) {
   return new ExecStream(this, req, only_user);
 }
 

@@ -11,10 +11,10 @@
 #include <sstream>
 #include <thread>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "common/price.h"
 #include "common/signals.h"
-#include "common/files.h"
 #include "sched/ctld/cluster_pki.h"
 #include "sched/ctld/config_file.h"
 #include "sched/ctld/controller.h"
@@ -292,8 +292,8 @@ int main(int argc, char** argv) {
   char host[256] = "";
   if (gethostname(host, sizeof host - 1) == 0 && *host) names.push_back(host);
   for (const char* n : {"localhost", "127.0.0.1", "::1"}) names.push_back(n);
-  if (std::string h = listen.substr(0, listen.rfind(':')); !h.empty() && h != "0.0.0.0" &&
-                                                          h != "[::]" && h.front() != '[') {
+  if (std::string h = listen.substr(0, listen.rfind(':'));
+      !h.empty() && h != "0.0.0.0" && h != "[::]" && h.front() != '[') {
     names.push_back(h);
   }
   auto cluster_pki = ctld::LoadOrCreatePki(state_dir, names);

@@ -80,9 +80,9 @@ class NodeStream final : public Reactor {
     if (!name.empty() && !MayBe(name)) {  // a nameless one is refused for that, below
       spdlog::warn("node link: the certificate of {} may not register as {}; refused", who_.user,
                    name.substr(0, 64));
-      EndStream(ToGrpc(Status::PermissionDenied(
-          "node link: this certificate is node " + who_.user + "'s; it may not register as " +
-          name.substr(0, 64))));
+      EndStream(
+          ToGrpc(Status::PermissionDenied("node link: this certificate is node " + who_.user +
+                                          "'s; it may not register as " + name.substr(0, 64))));
       return;
     }
     // Answered after the commit, on the Controller's writer thread: nothing here waits for it.

@@ -145,13 +145,15 @@ class ControllerService final
   }
   grpc::Status AdminQos(grpc::ServerContext* ctx, const v1::AdminQosRequest* req,
                         v1::AdminQosReply* reply) override {
-    return Admin(ctx, "qos " + req->op(), req->op() == "list",
-                 [&](const Caller&) { return ctl_->AdminQos(*req); }, reply);
+    return Admin(
+        ctx, "qos " + req->op(), req->op() == "list",
+        [&](const Caller&) { return ctl_->AdminQos(*req); }, reply);
   }
   grpc::Status AdminPartition(grpc::ServerContext* ctx, const v1::AdminPartitionRequest* req,
                               v1::AdminPartitionReply* reply) override {
-    return Admin(ctx, "partition " + req->op(), req->op() == "list",
-                 [&](const Caller&) { return ctl_->AdminPartition(*req); }, reply);
+    return Admin(
+        ctx, "partition " + req->op(), req->op() == "list",
+        [&](const Caller&) { return ctl_->AdminPartition(*req); }, reply);
   }
   grpc::Status AdminNode(grpc::ServerContext* ctx, const v1::AdminNodeRequest* req,
                          v1::AdminNodeReply* reply) override {
@@ -176,18 +178,21 @@ class ControllerService final
   }
   grpc::Status AdminReservation(grpc::ServerContext* ctx, const v1::AdminReservationRequest* req,
                                 v1::AdminReservationReply* reply) override {
-    return Admin(ctx, "reservation " + req->op(), req->op() == "list",
-                 [&](const Caller&) { return ctl_->AdminReservation(*req); }, reply);
+    return Admin(
+        ctx, "reservation " + req->op(), req->op() == "list",
+        [&](const Caller&) { return ctl_->AdminReservation(*req); }, reply);
   }
   grpc::Status AdminAccount(grpc::ServerContext* ctx, const v1::AdminAccountRequest* req,
                             v1::AdminAccountReply* reply) override {
-    return Admin(ctx, std::string(req->is_user() ? "user " : "account ") + req->op(),
-                 req->op() == "list", [&](const Caller&) { return ctl_->AdminAccount(*req); }, reply);
+    return Admin(
+        ctx, std::string(req->is_user() ? "user " : "account ") + req->op(), req->op() == "list",
+        [&](const Caller&) { return ctl_->AdminAccount(*req); }, reply);
   }
   grpc::Status AdminToken(grpc::ServerContext* ctx, const v1::AdminTokenRequest* req,
                           v1::AdminTokenReply* reply) override {
-    return Admin(ctx, "token " + req->op(), false,
-                 [&](const Caller& who) { return ctl_->AdminToken(*req, who.user); }, reply);
+    return Admin(
+        ctx, "token " + req->op(), false,
+        [&](const Caller& who) { return ctl_->AdminToken(*req, who.user); }, reply);
   }
   grpc::Status Share(grpc::ServerContext* ctx, const v1::ShareRequest* req,
                      v1::ShareReply* reply) override {

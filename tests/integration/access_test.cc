@@ -186,6 +186,38 @@ TEST_F(Access, JoinTokensAreSpentAndANodeIsOnlyItself) {
   EXPECT_TRUE(attach(many, "extra1").ok());
 }
 
+// An oversized request is refused before it is read whole; plain-text and garbage bytes on the
+// TLS port get nowhere; the controller serves the next caller.
+TEST_F(Access, OversizedAndGarbageRequestsAreRefusedAndServiceGoesOn) {
+  auto stub = v1::Controller::NewStub(DialController(cluster_->Address()));
+  v1::SubmitRequest big;
+  v1::JobSpec* j = big.add_jobs();
+  j->set_script("#!/bin/sh\n" + std::string(65 << 20, '#'));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineIn(30000));
+  v1::SubmitReply rep;
+  EXPECT_EQ(stub->Submit(&ctx, big, &rep).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  v1::SubmitRequest many;
+  for (int i = 0; i < 10001; ++i) many.add_jobs()->set_name("x");
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(DeadlineIn(30000));
+  grpc::Status st = stub->Submit(&ctx2, many, &rep);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("at most 10000 jobs"), std::string::npos) << st.error_message();
+  const std::string addr = cluster_->Address();
+  const std::string port = addr.substr(addr.rfind(':') + 1);
+  CmdResult r = cluster_->Shell(
+      "printf 'GET / HTTP/1.1\\r\\n\\r\\n' | timeout 5 bash -c 'cat >/dev/tcp/127.0.0.1/" + port +
+      "'; head -c 100000 /dev/urandom | timeout 5 bash -c 'cat >/dev/tcp/127.0.0.1/" + port +
+      "'; true");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(cluster_->Corral("queue").code, 0);
+  EXPECT_EQ(
+      cluster_->Corral("wait -q --timeout 60 " + std::to_string(SubmitOk(*cluster_, "--wrap true")))
+          .code,
+      0);
+}
+
 TEST_F(Access, TheLocalSocketKnowsTheCallerByUid) {
   const std::string sock = cluster_->dir() + "/cluster/state/corrald.sock";
   // No token and no CA: root, on the controller's machine, is its admin.
@@ -193,7 +225,8 @@ TEST_F(Access, TheLocalSocketKnowsTheCallerByUid) {
                                 "/corral admin token list --controller unix:" + sock);
   EXPECT_EQ(r.code, 0) << r.err;
   if (geteuid() == 0) {
-    r = cluster_->Shell("chmod 711 " + cluster_->dir() + "; env -u CORRAL_TOKEN -u CORRAL_CA "
+    r = cluster_->Shell("chmod 711 " + cluster_->dir() +
+                        "; env -u CORRAL_TOKEN -u CORRAL_CA "
                         "setpriv --reuid=nobody --regid=nogroup --clear-groups " +
                         BinDir() + "/corral admin token list --controller unix:" + sock);
     EXPECT_EQ(r.code, 4) << r.err;

@@ -144,8 +144,9 @@ TEST(Contain, AJobRunsAsItsSubmitter) {
   ASSERT_EQ(chown(home.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
   ASSERT_EQ(chmod(c->dir().c_str(), 0711), 0);
   // nobody has no token: it calls through the controller's local socket, which knows its uid.
-  CmdResult s = c->Shell("cd " + home + " && env -u CORRAL_TOKEN -u CORRAL_CA CORRAL_CONTROLLER=unix:" +
-                         c->dir() + "/cluster/state/corrald.sock setpriv --reuid=nobody --regid=" +
+  CmdResult s = c->Shell("cd " + home +
+                         " && env -u CORRAL_TOKEN -u CORRAL_CA CORRAL_CONTROLLER=unix:" + c->dir() +
+                         "/cluster/state/corrald.sock setpriv --reuid=nobody --regid=" +
                          std::to_string(nobody->pw_gid) + " --clear-groups " + BinDir() +
                          "/corral submit --parsable -o out-%j.txt --wrap 'id -un; touch mine'");
   ASSERT_EQ(s.code, 0) << s.err;

@@ -67,8 +67,8 @@ class GpuSpeed : public ::testing::Test {
     }
     ctx->set_deadline(DeadlineIn(60000));
     std::string join = cluster_->ReadFile(d_ + "/join.token");
-    links_.push_back(
-        v1::NodeLink::NewStub(cluster_->NodeChannel(name, 0, addr_, join.substr(0, join.find('\n')))));
+    links_.push_back(v1::NodeLink::NewStub(
+        cluster_->NodeChannel(name, 0, addr_, join.substr(0, join.find('\n')))));
     *s = links_.back()->Connect(ctx);
     ASSERT_TRUE((*s)->Write(reg));
     v1::ControllerMessage m;

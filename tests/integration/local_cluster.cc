@@ -148,10 +148,10 @@ std::string LocalCluster::StartController(const std::string& dir, const std::str
   // The cluster's CA and admin token, so that the env's credentials work with it too.
   CmdResult r = Shell(
       "mkdir -p " + dir + "/state && cp -a " + dir_ + "/cluster/state/pki " + dir + "/state/; " +
-      BinDir() + "/corrald --state-dir " + dir +
-      "/state --listen 127.0.0.1:0 --address-file " + dir + "/addr --admin-token-file " + dir_ +
-      "/cluster/admin.token " + args + " >" + dir + "/corrald.log 2>&1 & echo $! >" + dir +
-      "/corrald.pid; for i in $(seq 200); do [ -s " + dir + "/addr ] && break; sleep 0.05; done");
+      BinDir() + "/corrald --state-dir " + dir + "/state --listen 127.0.0.1:0 --address-file " +
+      dir + "/addr --admin-token-file " + dir_ + "/cluster/admin.token " + args + " >" + dir +
+      "/corrald.log 2>&1 & echo $! >" + dir + "/corrald.pid; for i in $(seq 200); do [ -s " + dir +
+      "/addr ] && break; sleep 0.05; done");
   std::string addr = ReadFile(dir + "/addr");
   addr = addr.substr(0, addr.find('\n'));
   if (r.code != 0 || addr.empty()) {
@@ -159,8 +159,10 @@ std::string LocalCluster::StartController(const std::string& dir, const std::str
                   << ReadFile(dir + "/corrald.log");
     return "";
   }
-  CmdResult j = Shell(BinDir() + "/corral admin token create --role join --uses 1000 --fleet "
-                      "100000 --controller " + addr + " >" + dir + "/join.token");
+  CmdResult j = Shell(BinDir() +
+                      "/corral admin token create --role join --uses 1000 --fleet "
+                      "100000 --controller " +
+                      addr + " >" + dir + "/join.token");
   if (j.code != 0) {
     ADD_FAILURE() << "no join token from the corrald at " << addr << ": " << j.err;
     return "";

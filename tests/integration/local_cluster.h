@@ -2,13 +2,13 @@
 // OS picks), started with `corral up` in a fresh directory and stopped with `corral down`.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "fabric/credentials.h"
 
@@ -56,8 +56,7 @@ class LocalCluster {
   // A node identity for `name` (or a fleet of `fleet` named name1..), attached now with the
   // cluster's join token (or `join_token`): what a test's raw NodeLink stream connects with.
   // Empty credentials after ADD_FAILURE.
-  Credentials AttachAs(const std::string& name, int fleet = 0,
-                       const std::string& address = "",
+  Credentials AttachAs(const std::string& name, int fleet = 0, const std::string& address = "",
                        const std::string& join_token = "") const;
   // A channel to corrald (or `address`) with AttachAs(name, fleet, address, join_token).
   std::shared_ptr<grpc::Channel> NodeChannel(const std::string& name, int fleet = 0,

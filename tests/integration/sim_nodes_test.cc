@@ -22,12 +22,13 @@ class SimNodes : public ::testing::Test {
     d_ = cluster_->dir() + "/sim";
     addr_ = cluster_->StartController(d_, "--allow-simulated-gpus");
     ASSERT_FALSE(addr_.empty());
-    CmdResult start = cluster_->Shell(
-        "CORRAL_JOIN_TOKEN=$(cat " + d_ + "/join.token) " + BinDir() + "/corral-node --controller " +
-        addr_ + " --spool-dir " + d_ + "/spool --simulate " + std::to_string(kNodes) +
-        " --name s --topology 'pack:1 numa:1(memory=8GB) core:4 pu:1' --gpus 1xT4 "
-        "--simulate-runtime 0.2 >" +
-        d_ + "/node.log 2>&1 & echo $! >" + d_ + "/node.pid");
+    CmdResult start =
+        cluster_->Shell("CORRAL_JOIN_TOKEN=$(cat " + d_ + "/join.token) " + BinDir() +
+                        "/corral-node --controller " + addr_ + " --spool-dir " + d_ +
+                        "/spool --simulate " + std::to_string(kNodes) +
+                        " --name s --topology 'pack:1 numa:1(memory=8GB) core:4 pu:1' --gpus 1xT4 "
+                        "--simulate-runtime 0.2 >" +
+                        d_ + "/node.log 2>&1 & echo $! >" + d_ + "/node.pid");
     ASSERT_EQ(start.code, 0) << start.err;
   }
   void TearDown() override {

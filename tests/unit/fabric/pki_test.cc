@@ -63,10 +63,10 @@ TEST(Pki, AnotherCasCertificateIsRefused) {
 TEST(Pki, HostileInputIsRefusedWithAReason) {
   auto ca = NewCa("test CA", 10);
   ASSERT_TRUE(ca.ok());
-  for (const std::string& bad :
-       {std::string(), std::string("garbage"), std::string("-----BEGIN CERTIFICATE REQUEST-----\n"
-                                                           "AAAA\n-----END CERTIFICATE REQUEST-----\n"),
-        std::string(1 << 17, 'A')}) {
+  for (const std::string& bad : {std::string(), std::string("garbage"),
+                                 std::string("-----BEGIN CERTIFICATE REQUEST-----\n"
+                                             "AAAA\n-----END CERTIFICATE REQUEST-----\n"),
+                                 std::string(1 << 17, 'A')}) {
     auto pub = CsrPublicKey(bad);
     EXPECT_FALSE(pub.ok());
     EXPECT_NE(pub.status().message().find("csr"), std::string::npos) << pub.status().message();
