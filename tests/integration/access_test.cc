@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <tuple>
+#include <vector>
 
 #include "fabric/channel.h"
 #include "fabric/pki.h"
@@ -216,6 +218,39 @@ TEST_F(Access, OversizedAndGarbageRequestsAreRefusedAndServiceGoesOn) {
       cluster_->Corral("wait -q --timeout 60 " + std::to_string(SubmitOk(*cluster_, "--wrap true")))
           .code,
       0);
+}
+
+// corral admin token with bad input: refused by name, by the CLI (exit 2) or corrald (exit 4),
+// and nothing is made.
+TEST_F(Access, TokenCommandsRefuseBadInputByName) {
+  const std::vector<std::tuple<std::string, int, std::string>> cases = {
+      {"", 2, "give an operation"},
+      {"bogus", 2, "unknown operation"},
+      {"create", 2, "--user"},
+      {"create --user a --ttl 5x", 2, "--ttl 5x"},
+      {"create --user a --ttl 0s", 2, "--ttl"},
+      {"create --user a extra", 2, "takes no arguments"},
+      {"revoke", 2, "one token id"},
+      {"list extra", 2, "takes no arguments"},
+      {"list --uses 3", 2, "--uses is for create"},
+      {"create --user a --role superuser", 4, "--role \"superuser\""},
+      {"create --user 'a b'", 4, "--user"},
+      {"create --user a --uses 3", 4, "join tokens"},
+      {"create --role join --uses 100001", 4, "--uses"},
+      {"create --role join --user a", 4, "leave out --user"},
+      {"create --user a --comment " + std::string(300, 'c'), 4, "--comment"},
+      {"create --user a --ttl 99999d", 4, "--ttl"},
+      {"revoke 0123", 4, "no such token"},
+  };
+  const size_t before = nlohmann::json::parse(cluster_->Corral("admin token list --json").out)
+                            ["tokens"].size();
+  for (const auto& [args, code, words] : cases) {
+    CmdResult r = cluster_->Corral("admin token " + args);
+    EXPECT_EQ(r.code, code) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(words), std::string::npos) << args << ": " << r.err;
+  }
+  EXPECT_EQ(nlohmann::json::parse(cluster_->Corral("admin token list --json").out)["tokens"].size(),
+            before);
 }
 
 TEST_F(Access, TheLocalSocketKnowsTheCallerByUid) {
