@@ -6,12 +6,15 @@
 
 namespace corral::ctld {
 
-namespace {
-
-// The refusal every bad token gets: nothing in it tells a guess from a revoked token.
-Status Refused() {
+Status TokenRefused() {
   return Status::Unauthenticated(
       "not authenticated: the token is not valid (get one with `corral admin token create`)");
+}
+
+namespace {
+
+Status Refused() {
+  return TokenRefused();
 }
 
 std::vector<std::string> Split(const std::string& s, char sep) {

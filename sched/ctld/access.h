@@ -38,6 +38,9 @@ struct Caller {
   bool operator_or_admin() const { return role == Role::kOperator || role == Role::kAdmin; }
 };
 
+// The refusal every bad token gets: nothing in it tells a guess from a revoked token.
+Status TokenRefused();
+
 // "user", "operator", "admin"; false for anything else.
 bool ParseRole(const std::string& s, Role* out);
 const char* RoleName(Role r);

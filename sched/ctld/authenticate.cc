@@ -40,6 +40,10 @@ Result<Caller> Authenticator::Identify(grpc::ServerContextBase* ctx) const {
     std::string v(it->second.data(), it->second.size());
     std::string token = v.rfind("Bearer ", 0) == 0 ? v.substr(7) : v;
     auto c = table_->ByToken(token, WallNowMs(), &why);
+    if (c.ok() && c->job_id != 0 && job_active_ && !job_active_(c->job_id)) {
+      why = "the token of job " + std::to_string(c->job_id) + ", which has ended";
+      c = TokenRefused();
+    }
     if (c.ok()) return c;
     spdlog::warn("refused a call from {}: {}", peer, why);
     return c.status();

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <functional>
 
 #include "common/status.h"
 #include "sched/ctld/access.h"
@@ -18,12 +19,15 @@ class Authenticator {
   explicit Authenticator(const AccessTable* table) : table_(table) {}
   // The local socket, once it listens (null: none). It must outlive the calls.
   void set_local(const LocalSocket* s) { local_ = s; }
+  // Whether a job is still pending or running: a job's token is refused once it has ended.
+  void set_job_check(std::function<bool(int64_t)> active) { job_active_ = std::move(active); }
   Result<Caller> Identify(grpc::ServerContextBase* ctx) const;
   const AccessTable& table() const { return *table_; }
 
  private:
   const AccessTable* table_;
   std::atomic<const LocalSocket*> local_{nullptr};
+  std::function<bool(int64_t)> job_active_;  // set before serving
 };
 
 // Operator or admin, else PermissionDenied naming `what`.

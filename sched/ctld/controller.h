@@ -115,6 +115,8 @@ class Controller {
   // thread): it must not block, nor call the Controller.
   void Wait(const v1::WaitRequest& req, std::function<void(Result<v1::WaitReply>)> done) const;
   Result<v1::AcctReply> Accounting(const v1::AcctRequest& req) const;
+  // Whether job `id` is pending or running now (a job token is good only then).
+  bool JobActive(int64_t id) const;
   // The job's priority factors and place in the queue, as the writer sees them now. NotFound
   // names an unknown id.
   Result<v1::ExplainReply> Explain(int64_t job_id) const;

@@ -426,4 +426,10 @@ void Controller::FindStepTarget(int64_t job_id, const std::string& node,
       std::move(done));
 }
 
+bool Controller::JobActive(int64_t id) const {
+  std::shared_lock<std::shared_mutex> l(impl_->view_mu);
+  auto it = impl_->view_jobs.find(id);
+  return it != impl_->view_jobs.end() && !IsTerminal(it->second.state());
+}
+
 }  // namespace corral::ctld

@@ -268,7 +268,9 @@ class ServerImpl : public Server {
         exec_(c, &router_),
         waits_(c),
         ctl_svc_(c, &exec_, &waits_, &auth_),
-        link_svc_(c, &router_, &auth_) {}
+        link_svc_(c, &router_, &auth_) {
+    auth_.set_job_check([c](int64_t id) { return c->JobActive(id); });
+  }
   Status Build(const ServerOptions& o) {
     const std::string& listen = o.listen;
     PrepareGrpc();

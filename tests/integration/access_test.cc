@@ -188,6 +188,27 @@ TEST_F(Access, JoinTokensAreSpentAndANodeIsOnlyItself) {
   EXPECT_TRUE(attach(many, "extra1").ok());
 }
 
+// A job has a token of its own, its user's, good while it runs; the submitter's token is not
+// copied into its environment.
+TEST_F(Access, AJobsTokenWorksInsideItAndEndsWithIt) {
+  const std::string d = cluster_->dir();
+  const int64_t id =
+      SubmitOk(*cluster_, "--wrap 'echo $CORRAL_JOB_TOKEN > " + d +
+                              "/job.token; env | grep -c ^CORRAL_TOKEN= > " + d +
+                              "/leaked; corral queue -j $CORRAL_JOB_ID > " + d + "/inside.txt'");
+  ASSERT_EQ(cluster_->Corral("wait -q --timeout 60 " + std::to_string(id)).code, 0)
+      << cluster_->ReadFile(d + "/inside.txt");
+  EXPECT_NE(cluster_->ReadFile(d + "/inside.txt").find(std::to_string(id)), std::string::npos);
+  EXPECT_EQ(cluster_->ReadFile(d + "/leaked"), "0\n");
+  std::string tok = cluster_->ReadFile(d + "/job.token");
+  tok = tok.substr(0, tok.find('\n'));
+  ASSERT_EQ(tok.rfind("cjob1.", 0), 0u) << tok;
+  CmdResult after = As(tok, "queue");
+  EXPECT_EQ(after.code, 4) << after.err;
+  EXPECT_NE(cluster_->ReadFile(d + "/cluster/log/corrald.log").find("which has ended"),
+            std::string::npos);
+}
+
 // An oversized request is refused before it is read whole; plain-text and garbage bytes on the
 // TLS port get nowhere; the controller serves the next caller.
 TEST_F(Access, OversizedAndGarbageRequestsAreRefusedAndServiceGoesOn) {
@@ -242,8 +263,8 @@ TEST_F(Access, TokenCommandsRefuseBadInputByName) {
       {"create --user a --ttl 99999d", 4, "--ttl"},
       {"revoke 0123", 4, "no such token"},
   };
-  const size_t before = nlohmann::json::parse(cluster_->Corral("admin token list --json").out)
-                            ["tokens"].size();
+  const size_t before =
+      nlohmann::json::parse(cluster_->Corral("admin token list --json").out)["tokens"].size();
   for (const auto& [args, code, words] : cases) {
     CmdResult r = cluster_->Corral("admin token " + args);
     EXPECT_EQ(r.code, code) << args << ": " << r.err;
