@@ -59,6 +59,22 @@ Result<v1::AdminNodeReply> Controller::AdminNode(const v1::AdminNodeRequest& req
         }
       }
       for (const std::string& name : req.nodes()) {
+        // The streams open now end too: the node itself, or each node of a fleet (NAME1..).
+        int32_t fleet = 0;
+        for (const auto& n : I.access->Identities()) {
+          if (n.name() == name) fleet = std::max(fleet, n.fleet());
+        }
+        for (auto& [node, entry] : I.nodes) {
+          const bool member =
+              node.size() > name.size() && node.rfind(name, 0) == 0 &&
+              node.find_first_not_of("0123456789", name.size()) == std::string::npos &&
+              node.size() - name.size() <= 6 && std::stoi(node.substr(name.size())) <= fleet;
+          if ((node == name || member) && entry.channel) {
+            b.after_commit.push_back([ch = entry.channel] {
+              ch->Revoke("node forgotten: its certificate is no longer the cluster's");
+            });
+          }
+        }
         auto gone = I.ForgetIdentities(name);
         if (!gone.ok()) return gone.status();
         spdlog::info("node {}: forgotten by {} ({} certificate(s))", name, req.user(),

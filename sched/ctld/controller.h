@@ -26,6 +26,8 @@ class NodeChannel {
   virtual ~NodeChannel() = default;
   // False if the node is gone; the message was not queued.
   virtual bool Send(const v1::ControllerMessage& msg) = 0;
+  // Ends the stream with UNAUTHENTICATED and `why` (its credential was withdrawn). Any thread.
+  virtual void Revoke(const std::string& why) = 0;
 };
 
 struct ControllerOptions {

@@ -59,6 +59,9 @@ class NodeStream final : public Reactor {
    public:
     explicit Channel(NodeStream* stream) : writer_(stream) {}
     bool Send(const v1::ControllerMessage& msg) override { return writer_.Send(msg); }
+    void Revoke(const std::string& why) override {
+      writer_.Close(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, why));
+    }
     StreamWriter<NodeStream, v1::ControllerMessage>& writer() { return writer_; }
 
    private:

@@ -174,9 +174,23 @@ TEST_F(Access, JoinTokensAreSpentAndANodeIsOnlyItself) {
   v1::ControllerMessage m;
   EXPECT_FALSE(s->Read(&m));
   EXPECT_FALSE(s->Finish().ok());
-  // Forgotten: its certificate stops working.
-  ASSERT_EQ(cluster_->Corral("admin node forget extra1").code, 0);
+  // Forgotten: the stream it has open ends, and its certificate stops working.
   auto mine = v1::NodeLink::NewStub(DialController(cluster_->Address(), n1));
+  grpc::ClientContext live_ctx;
+  live_ctx.set_deadline(DeadlineIn(20000));
+  auto live = mine->Connect(&live_ctx);
+  v1::NodeMessage live_reg;
+  live_reg.mutable_register_()->mutable_profile()->set_name("extra1");
+  live_reg.mutable_register_()->mutable_profile()->set_cpus(1);
+  live_reg.mutable_register_()->mutable_profile()->set_mem_mib(64);
+  ASSERT_TRUE(live->Write(live_reg));
+  ASSERT_TRUE(live->Read(&m));
+  ASSERT_TRUE(m.has_registered());
+  ASSERT_EQ(cluster_->Corral("admin node forget extra1").code, 0);
+  while (live->Read(&m)) {
+  }
+  grpc::Status ended = live->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
   grpc::ClientContext ctx2;
   ctx2.set_deadline(DeadlineIn(5000));
   auto s2 = mine->Connect(&ctx2);
