@@ -21,6 +21,9 @@ int Wait(const Args& args);
 int Release(const Args& args);
 int Requeue(const Args& args);
 int Run(const Args& args);
+// corral attach / forward (tunnel.cc): a shell, or a local port, into a running job.
+int Attach(const Args& args);
+int Forward(const Args& args);
 int Up(const Args& args);
 int Down(const Args& args);
 int Admin(const Args& args);

@@ -24,6 +24,8 @@ Commands:
   release  release held jobs (submitted with --hold)
   requeue  put running jobs back in the queue (like scontrol requeue)
   wait     block until jobs end; exits with the job's exit code
+  attach   a shell (or a command) inside a running job, on one of its nodes
+  forward  forward a local port to a port of a running job (Jupyter, TensorBoard, Ray)
   nodes    list nodes (like sinfo -N)
   acct     show finished jobs from accounting (like sacct)
   up       start a local cluster in the background (corrald + simulated nodes)
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
       {"release", corral::cli::Release}, {"down", corral::cli::Down},
       {"admin", corral::cli::Admin},     {"requeue", corral::cli::Requeue},
       {"share", corral::cli::Share},     {"sim", corral::cli::Sim},
+      {"attach", corral::cli::Attach},   {"forward", corral::cli::Forward},
   };
   // Slurm names: `sbatch job.sh` is `corral submit job.sh`, and so on (symlinks in bin/).
   const std::map<std::string, std::string> shims = {{"sbatch", "submit"},  {"squeue", "queue"},

@@ -62,6 +62,8 @@ void NodeAgent::Impl::Dispatch(const v1::ControllerMessage& m) {
   } else if (m.has_ack_step()) {
     std::lock_guard<std::mutex> l(mu);
     step_io.erase(m.ack_step().step_id());
+  } else if (m.has_tunnel()) {
+    TunnelFrame(m.tunnel());
   } else if (m.has_ack_finished()) {
     std::lock_guard<std::mutex> l(mu);
     Forget(m.ack_finished().job_id(), -1);
@@ -142,6 +144,11 @@ void NodeAgent::Impl::RunOnce() {
     link_up = false;
   }
   hb_cv.notify_all();
+  {
+    // Their clients were on the far side of this link: a new link has none of them.
+    std::lock_guard<std::mutex> l(mu);
+    CloseTunnels(0);
+  }
   grpc::Status st;
   {
     std::lock_guard<std::mutex> l(link_mu);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -22,6 +23,7 @@
 
 #include "common/time.h"
 #include "fabric/channel.h"
+#include "fabric/tunnel_window.h"
 #include "launcher/cgroup.h"
 #include "launcher/gpu_check.h"
 #include "launcher/journal.h"
@@ -82,6 +84,36 @@ struct StepIo {
   v1::NodeMessage exit;
 };
 
+// A tunnel (`corral attach`, `corral forward`; fabric/tunnel_window.h) served here: a shell on a
+// pty (or pipes), or a connection to a port of the job. Its thread moves the bytes
+// (node_tunnels.cc); the link's reader hands it frames through `in`.
+struct LocalTunnel {
+  int64_t id = 0;
+  int64_t job_id = 0;
+  int read_fd = -1, write_fd = -1;  // the same fd for a pty or a socket
+  bool socket = false, pty = false;
+  int port = 0;            // for a socket: the job's port, connected to on the tunnel's thread
+  int wake[2] = {-1, -1};  // written to wake the thread
+  pid_t pid = 0;           // the shell; 0 for a port
+  std::mutex mu;           // guards what follows; taken after Impl::mu, never before
+  std::string in;          // data from the client, not yet written
+  bool in_eof = false;     // the client sends no more
+  bool closed = false;     // the client went away, or the job ended: end now
+  std::string end_why;     // when it ended here (its job did): told to the client
+  uint64_t credit = 0;     // returned by the client, not yet added to the send window
+  ReceiveWindow rx;        // the client's data: received, and not yet credited back
+  bool has_resize = false;
+  v1::TunnelSize resize;
+  bool exited = false;  // the shell's exit was reaped
+  int status = 0;
+  void Wake() const {  // under mu: the pipe is closed under it
+    char c = 1;
+    if (wake[1] >= 0) {
+      [[maybe_unused]] ssize_t n = write(wake[1], &c, 1);
+    }
+  }
+};
+
 class NodeAgent::Impl {
  public:
   explicit Impl(AgentOptions o) : opts(std::move(o)) {
@@ -107,8 +139,10 @@ class NodeAgent::Impl {
   std::map<int64_t, v1::LostJob> lost;  // lost by a restart of this agent; not yet told
   std::unique_ptr<JobJournal> journal;  // set by Run() before anything starts
   std::unique_ptr<Cgroups> cgroups;     // set by Run() before anything starts; null: none
-  std::map<pid_t, std::pair<int64_t, int32_t>> batch_pids;  // pid -> job id, restarts
-  std::map<pid_t, int64_t> step_pids;                       // pid -> step id
+  std::map<pid_t, std::pair<int64_t, int32_t>> batch_pids;    // pid -> job id, restarts
+  std::map<pid_t, int64_t> step_pids;                         // pid -> step id
+  std::map<int64_t, std::shared_ptr<LocalTunnel>> tunnels;    // by tunnel id
+  std::map<pid_t, std::shared_ptr<LocalTunnel>> tunnel_pids;  // a shell's pid, until reaped
   // Monotonic time -> a job's run (id, its RunTag) to sweep again then.
   std::multimap<TimeMs, std::pair<int64_t, std::string>> sweeps;
 
@@ -204,6 +238,12 @@ class NodeAgent::Impl {
   void AttachStep(const v1::AttachStep& a);
   // Under `mu`: forgets the steps of a job that has ended here.
   void ForgetSteps(int64_t job_id);
+  // A tunnel frame from the controller (node_tunnels.cc).
+  void TunnelFrame(const v1::TunnelFrame& f);
+  void OpenTunnel(const v1::TunnelFrame& f);
+  void TunnelLoop(std::shared_ptr<LocalTunnel> t);
+  // Under `mu`: ends the tunnels of `job_id` (0: every tunnel, when the link is lost).
+  void CloseTunnels(int64_t job_id);
   void ReapLoop();
   void WatchLoop();
   void OnBatchExit(int64_t job_id, int32_t restarts, int status);

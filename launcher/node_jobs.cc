@@ -294,6 +294,7 @@ void NodeAgent::Impl::CancelJob(int64_t job_id, bool forget, int64_t grace_ms) {
         if (!it->second.batch_host) journal->Remove(job_id);  // a batch host's end removes it
         jobs.erase(it);
         ForgetSteps(job_id);
+        CloseTunnels(job_id);
       }
     }
   }).detach();
@@ -341,6 +342,7 @@ void NodeAgent::Impl::OnBatchExit(int64_t job_id, int32_t restarts, int status) 
     if (!cgroup.empty()) *f.mutable_usage() = FinalUsage(j, used);
     jobs.erase(it);
     ForgetSteps(job_id);
+    CloseTunnels(job_id);
   }
   // Whatever the script left behind on this node ends with it: all of its cgroup, or else what
   // a sweep finds (a child caught in the middle of an exec can hide its environment for a
@@ -460,6 +462,12 @@ void NodeAgent::Impl::ReapLoop() {
       if (auto it = batch_pids.find(pid); it != batch_pids.end()) {
         std::tie(job_id, restarts) = it->second;
         batch_pids.erase(it);
+      } else if (auto tu = tunnel_pids.find(pid); tu != tunnel_pids.end()) {
+        std::lock_guard<std::mutex> g(tu->second->mu);
+        tu->second->exited = true;
+        tu->second->status = status;
+        tu->second->Wake();
+        tunnel_pids.erase(tu);
       } else if (auto st = step_pids.find(pid); st != step_pids.end()) {
         auto& s = steps[st->second];
         s.exited = true;

@@ -107,8 +107,9 @@ std::vector<std::string> HelperArgv(const SpawnSpec& spec) {
   std::vector<std::string> a{spec.exec_helper, "--report", "3"};
   for (const auto& c : spec.cgroup_procs) a.insert(a.end(), {"--cgroup", c});
   if (!spec.user.empty()) a.insert(a.end(), {"--user", spec.user});
-  if (spec.stdout_fd < 0) a.insert(a.end(), {"--stdout", spec.stdout_path});
-  if (spec.stderr_fd < 0 && !spec.stderr_path.empty() && spec.stderr_path != spec.stdout_path) {
+  if (spec.stdout_fd < 0 && spec.tty.empty()) a.insert(a.end(), {"--stdout", spec.stdout_path});
+  if (spec.stderr_fd < 0 && spec.tty.empty() && !spec.stderr_path.empty() &&
+      spec.stderr_path != spec.stdout_path) {
     a.insert(a.end(), {"--stderr", spec.stderr_path});
   }
   if (!spec.cwd.empty()) a.insert(a.end(), {"--chdir", spec.cwd});
@@ -124,7 +125,9 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   const bool helper = !spec.exec_helper.empty();
   int out = spec.stdout_fd, err = spec.stderr_fd;
   bool own_out = false, own_err = false;
-  if (helper) {
+  if (!spec.tty.empty()) {
+    out = err = -3;  // the terminal: nothing to open here
+  } else if (helper) {
     // corral-exec opens the output files, as the job's user: until then, nothing.
     if (out < 0) out = -2;
     if (err < 0) err = out;
@@ -133,7 +136,7 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
     if (out < 0) return Status::Invalid(spec.stdout_path + ": " + strerror(errno));
     own_out = true;
   }
-  if (err == -1) {
+  if (err == -1 && spec.tty.empty()) {
     if (spec.stderr_path.empty() || spec.stderr_path == spec.stdout_path) {
       err = out;
     } else {
@@ -176,16 +179,28 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   // page tables for every job was most of its per-job cost.
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  if (out >= 0) {
-    posix_spawn_file_actions_adddup2(&fa, out, 1);
+  if (!spec.tty.empty()) {
+    // Opened after setsid (glibc applies the attributes first) and without O_NOCTTY: the new
+    // session leader takes it as its controlling terminal.
+    posix_spawn_file_actions_addopen(&fa, 0, spec.tty.c_str(), O_RDWR, 0);
+    posix_spawn_file_actions_adddup2(&fa, 0, 1);
+    posix_spawn_file_actions_adddup2(&fa, 0, 2);
   } else {
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  }
-  if (err >= 0) {
-    posix_spawn_file_actions_adddup2(&fa, err, 2);
-  } else {
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    if (spec.stdin_fd >= 0) {
+      posix_spawn_file_actions_adddup2(&fa, spec.stdin_fd, 0);
+    } else {
+      posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    }
+    if (out >= 0) {
+      posix_spawn_file_actions_adddup2(&fa, out, 1);
+    } else {
+      posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    }
+    if (err >= 0) {
+      posix_spawn_file_actions_adddup2(&fa, err, 2);
+    } else {
+      posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    }
   }
   if (helper) {
     posix_spawn_file_actions_adddup2(&fa, report[1], 3);
@@ -247,6 +262,11 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   if (own_err) close(err);
   if (!failed.ok()) return failed;
   return pid;
+}
+
+std::set<pid_t> JobProcesses(int64_t job_id, const std::string& session,
+                             const std::vector<pid_t>& leaders) {
+  return FindJobProcesses(job_id, session, leaders);
 }
 
 int SignalJobProcesses(int64_t job_id, const std::string& session,

@@ -25,7 +25,11 @@ struct SpawnSpec {
   // Where stdout/stderr go: a file path (truncated), or -1/-1 fds to use pipes instead.
   std::string stdout_path, stderr_path;
   int stdout_fd = -1, stderr_fd = -1;  // when >= 0: dup'ed onto 1 and 2 in the child
-  std::vector<int32_t> cpus;           // when set: the CPUs (OS indices) the child is bound to
+  int stdin_fd = -1;                   // when >= 0: dup'ed onto 0; else /dev/null
+  // When set, a terminal (a pty's slave): the child opens it as stdin, stdout and stderr, and
+  // it becomes the controlling terminal of the child's new session. The fds above are unused.
+  std::string tty;
+  std::vector<int32_t> cpus;  // when set: the CPUs (OS indices) the child is bound to
   // When set: the child starts as corral-exec (this path, exec_main.cc), which joins the
   // cgroups (through their cgroup.procs files), takes the identity `user` ("UID:GID[:GID,...]")
   // and opens the output files as that user, then execs argv. Without it the output files are
@@ -35,13 +39,19 @@ struct SpawnSpec {
   std::string user;
 };
 
-// Starts the process (posix_spawn). The child gets stdin from /dev/null, a new session,
+// Starts the process (posix_spawn). The child gets stdin from /dev/null (or stdin_fd), a new
+// session,
 // default signal dispositions and no other descriptors. Fails, naming the file, when an output
 // file cannot be opened, the working directory is missing or the program cannot be executed;
 // the last two also write the reason to the child's stderr destination. With `cpus`, the child
 // starts bound to them (the spawning thread is, around posix_spawn: the child inherits it); CPUs
 // this process may not use are left out, and none left means no binding.
 Result<pid_t> Spawn(const SpawnSpec& spec);
+
+// The processes of (job_id, session) on this host: the sessions of `leaders`, their descendants,
+// and any process whose environment names the job and the node session.
+std::set<pid_t> JobProcesses(int64_t job_id, const std::string& session,
+                             const std::vector<pid_t>& leaders);
 
 // Signals every process of (job_id, session) on this host: the sessions of `leaders`, their
 // descendants, and any process whose environment names the job and the node session. Returns how

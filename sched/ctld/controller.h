@@ -127,9 +127,10 @@ class Controller {
   struct StepTarget {
     std::shared_ptr<NodeChannel> channel;
     v1::JobInfo job;
+    std::string node;
   };
-  // The channel to `node` if `job_id` runs there now; given to `done` on the writer thread
-  // (which it must not block), without waiting.
+  // The channel to `node` (empty: the job's first) if `job_id` runs there now; given to `done`
+  // on the writer thread (which it must not block), without waiting.
   void FindStepTarget(int64_t job_id, const std::string& node,
                       std::function<void(Result<StepTarget>)> done) const;
 

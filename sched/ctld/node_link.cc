@@ -22,6 +22,7 @@ class NodeStream final : public Reactor {
         who_(std::move(who)),
         ctl_(service->ctl_),
         router_(service->router_),
+        tunnels_(service->tunnels_),
         channel_(std::make_shared<Channel>(this)) {
     service->streams_.Add(this);
     StartRead(&in_);
@@ -32,7 +33,12 @@ class NodeStream final : public Reactor {
       // The node went away, or the server is shutting down.
       if (!name_.empty()) {
         ctl_->NodeDisconnected(name_, channel_.get());
-        router_->FailNode(name_);
+        v1::ExecEvent gone;
+        gone.set_error("node " + name_ + " disconnected");
+        router_->FailNode(name_, gone);
+        v1::TunnelFrame cut;
+        cut.set_error("tunnel: node " + name_ + " disconnected");
+        tunnels_->FailNode(name_, cut);
       }
       EndStream(grpc::Status::OK);
       return;
@@ -123,6 +129,17 @@ class NodeStream final : public Reactor {
         ack.mutable_ack_step()->set_step_id(x.step_id());
         channel_->Send(ack);
       }
+    } else if (in_.has_tunnel()) {
+      v1::TunnelFrame& f = *in_.mutable_tunnel();
+      const int64_t id = f.id();
+      const bool last = f.has_exit_code() || f.has_error();
+      if (!tunnels_->Deliver(name_, id, std::move(f), last) && !last) {
+        // Nobody follows it (its client left): the node ends it.
+        v1::ControllerMessage close;
+        close.mutable_tunnel()->set_id(id);
+        close.mutable_tunnel()->set_close(true);
+        channel_->Send(close);
+      }
     } else if (in_.has_register_()) {
       // Re-registration on the same stream is not allowed; ignore it.
     } else {
@@ -147,6 +164,7 @@ class NodeStream final : public Reactor {
   Caller who_;
   Controller* ctl_;
   StepRouter* router_;
+  TunnelRouter* tunnels_;
   std::shared_ptr<Channel> channel_;
   v1::NodeMessage in_;
   std::string name_;  // set once registered; read only by this stream's reactions

@@ -22,8 +22,8 @@ class NodeStream;
 class NodeLinkService final
     : public v1::NodeLink::WithCallbackMethod_Connect<v1::NodeLink::Service> {
  public:
-  NodeLinkService(Controller* c, StepRouter* r, const Authenticator* a)
-      : ctl_(c), router_(r), auth_(a) {}
+  NodeLinkService(Controller* c, StepRouter* r, TunnelRouter* t, const Authenticator* a)
+      : ctl_(c), router_(r), tunnels_(t), auth_(a) {}
   grpc::Status Attach(grpc::ServerContext* ctx, const v1::AttachRequest* req,
                       v1::AttachReply* reply) override;
   // Only with the certificate of an attached node (mutual TLS), and only as that node (or, for
@@ -42,6 +42,7 @@ class NodeLinkService final
 
   Controller* ctl_;
   StepRouter* router_;
+  TunnelRouter* tunnels_;
   const Authenticator* auth_;
   OpenCalls<NodeStream> streams_;
 };

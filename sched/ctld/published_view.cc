@@ -411,17 +411,18 @@ void Controller::FindStepTarget(int64_t job_id, const std::string& node,
           return Status::FailedPrecondition("job " + std::to_string(job_id) + " is " +
                                             JobStateName(j.state) + ", not RUNNING");
         }
+        const std::string name = node.empty() && !j.alloc.empty() ? j.alloc[0].node : node;
         bool on = std::any_of(j.alloc.begin(), j.alloc.end(),
-                              [&](const NodeAllocation& a) { return a.node == node; });
+                              [&](const NodeAllocation& a) { return a.node == name; });
         if (!on) {
-          return Status::Invalid("node " + node + ": not allocated to job " +
+          return Status::Invalid("node " + name + ": not allocated to job " +
                                  std::to_string(job_id) + " (nodes: " + j.Nodelist() + ")");
         }
-        auto nit = impl_->nodes.find(node);
+        auto nit = impl_->nodes.find(name);
         if (nit == impl_->nodes.end() || !nit->second.channel) {
-          return Status::Unavailable("node " + node + " is not connected");
+          return Status::Unavailable("node " + name + " is not connected");
         }
-        return StepTarget{nit->second.channel, impl_->MakeInfo(j)};
+        return StepTarget{nit->second.channel, impl_->MakeInfo(j), name};
       },
       std::move(done));
 }

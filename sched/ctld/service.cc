@@ -11,6 +11,7 @@
 #include "sched/ctld/local_socket.h"
 #include "sched/ctld/node_link.h"
 #include "sched/ctld/step_router.h"
+#include "sched/ctld/tunnel_stream.h"
 #include "sched/ctld/wait_call.h"
 
 namespace corral::ctld {
@@ -27,18 +28,25 @@ class RefusedExec final : public grpc::ServerWriteReactor<v1::ExecEvent> {
   explicit RefusedExec(const Status& s) { Finish(ToGrpc(s)); }
   void OnDone() override { delete this; }
 };
+class RefusedTunnel final : public grpc::ServerBidiReactor<v1::TunnelFrame, v1::TunnelFrame> {
+ public:
+  explicit RefusedTunnel(const Status& s) { Finish(ToGrpc(s)); }
+  void OnDone() override { delete this; }
+};
 
-// Every method is a plain handler on the sync API but Exec and Wait, which can last long: they
+// Every method is a plain handler on the sync API but Exec, Tunnel and Wait, which can last long:
+// they
 // are served on the callback API, so that no thread waits on a running step or a long poll.
 // Each first learns who calls (authenticate.h), then what they may do: a user acts on their own
 // jobs only, an operator also on others' jobs and on nodes, an admin on everything; a node's
 // certificate may read and drain or resume its own node (corral-node status and remove).
 class ControllerService final
-    : public v1::Controller::WithCallbackMethod_Wait<
-          v1::Controller::WithCallbackMethod_Exec<v1::Controller::Service>> {
+    : public v1::Controller::WithCallbackMethod_Tunnel<v1::Controller::WithCallbackMethod_Wait<
+          v1::Controller::WithCallbackMethod_Exec<v1::Controller::Service>>> {
  public:
-  ControllerService(Controller* c, ExecStreams* e, WaitCalls* w, const Authenticator* a)
-      : ctl_(c), exec_(e), waits_(w), auth_(a) {}
+  ControllerService(Controller* c, ExecStreams* e, TunnelStreams* t, WaitCalls* w,
+                    const Authenticator* a)
+      : ctl_(c), exec_(e), tunnels_(t), waits_(w), auth_(a) {}
 
   grpc::Status Submit(grpc::ServerContext* ctx, const v1::SubmitRequest* req,
                       v1::SubmitReply* reply) override {
@@ -217,6 +225,13 @@ class ControllerService final
     // Into one's own jobs only; an admin into any.
     return exec_->Start(req, who->admin() ? std::string() : who->user);
   }
+  grpc::ServerBidiReactor<v1::TunnelFrame, v1::TunnelFrame>* Tunnel(
+      grpc::CallbackServerContext* ctx) override {
+    auto who = Person(ctx, "tunnel");
+    if (!who.ok()) return new RefusedTunnel(who.status());
+    // Into one's own jobs only, as Exec; an admin into any.
+    return tunnels_->Start(who->admin() ? std::string() : who->user);
+  }
 
  private:
   // A person (user, operator, admin, or a job's token): a node's certificate is refused.
@@ -256,6 +271,7 @@ class ControllerService final
 
   Controller* ctl_;
   ExecStreams* exec_;
+  TunnelStreams* tunnels_;
   WaitCalls* waits_;
   const Authenticator* auth_;
 };
@@ -266,9 +282,10 @@ class ServerImpl : public Server {
       : auth_(&c->access()),
         router_(),
         exec_(c, &router_),
+        tunnels_(c, &tunnel_router_),
         waits_(c),
-        ctl_svc_(c, &exec_, &waits_, &auth_),
-        link_svc_(c, &router_, &auth_) {
+        ctl_svc_(c, &exec_, &tunnels_, &waits_, &auth_),
+        link_svc_(c, &router_, &tunnel_router_, &auth_) {
     auth_.set_job_check([c](int64_t id) { return c->JobActive(id); });
   }
   Status Build(const ServerOptions& o) {
@@ -311,6 +328,7 @@ class ServerImpl : public Server {
     // than hear that the steps' nodes disconnected.
     if (local_) local_->Stop();
     exec_.EndAll("corrald is shutting down");
+    tunnels_.EndAll("corrald is shutting down");
     link_svc_.EndAll("corrald is shutting down");
     waits_.EndAll("corrald is shutting down");
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -321,6 +339,7 @@ class ServerImpl : public Server {
     // Streams end in their own time after the cancel: none may outlive the router.
     link_svc_.WaitForStreams();
     exec_.WaitForStreams();
+    tunnels_.WaitForStreams();
     waits_.WaitForCalls();
   }
 
@@ -328,7 +347,9 @@ class ServerImpl : public Server {
   Authenticator auth_;
   std::unique_ptr<LocalSocket> local_;  // stopped by Shutdown, while server_ still is
   StepRouter router_;
+  TunnelRouter tunnel_router_;
   ExecStreams exec_;
+  TunnelStreams tunnels_;
   WaitCalls waits_;
   ControllerService ctl_svc_;
   NodeLinkService link_svc_;
