@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# End to end across network namespaces that this test makes and removes: a controller, two
+# providers on an underlay bridge, and a third provider behind a NAT (masquerade: it can dial
+# out, nothing can dial in). corrald runs in the controller's namespace and corral-node in
+# each provider's, attached with a join token. Then:
+#   - `corral attach` into the NAT'd node runs a command in a job and returns its output;
+#   - `corral forward` reaches a server started inside the job on the NAT'd node;
+#   - the NAT'd node is unreachable from the underlay (so the two went over its own link).
+# Teardown removes every namespace and process it made, even on failure. Exit 77 (a skip, with
+# the reason) where namespaces cannot be made.
+#   tests/netns/fabric_e2e.sh BIN_DIR ECHO_SERVER
+set -euo pipefail
+
+BIN=${1:?usage: fabric_e2e.sh BIN_DIR ECHO_SERVER}
+ECHO=${2:?usage: fabric_e2e.sh BIN_DIR ECHO_SERVER}
+T=cf$$  # a prefix unique to this run: names stay under 15 characters
+say() { echo "fabric_e2e: $*"; }
+skip() {
+  say "SKIP: $*"
+  exit 77
+}
+
+[ "$(id -u)" -eq 0 ] || skip "needs root to make network namespaces"
+command -v ip >/dev/null || skip "no ip (iproute2)"
+command -v nft >/dev/null || skip "no nft (nftables) for the NAT"
+ip netns add "${T}probe" 2>/dev/null || skip "cannot make a network namespace here"
+ip netns del "${T}probe"
+
+WORK=$(mktemp -d /tmp/corral-e2e.XXXXXX)
+chmod 755 "$WORK"
+NSS=()
+cleanup() {
+  local rc=$?
+  set +e
+  if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+    for f in "$WORK"/*.log; do
+      [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
+    done
+  fi
+  for ns in "${NSS[@]}"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  done
+  for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+in_ns() {
+  local ns=$1
+  shift
+  ip netns exec "$T$ns" "$@"
+}
+newns() {
+  ip netns add "$T$1"
+  NSS+=("$T$1")
+  ip -n "$T$1" link set lo up
+}
+
+# The underlay: a bridge in a namespace of its own; each member gets a veth on it.
+newns ul
+ip -n "${T}ul" link add br0 type bridge
+ip -n "${T}ul" link set br0 up
+plug() {  # NAMESPACE ADDRESS/24
+  ip -n "${T}ul" link add "v$1" type veth peer name eth0 netns "$T$1"
+  ip -n "${T}ul" link set "v$1" master br0 up
+  ip -n "$T$1" addr add "$2" dev eth0
+  ip -n "$T$1" link set eth0 up
+}
+for ns in ctl p1 p2 rt; do newns "$ns"; done
+plug ctl 10.77.0.1/24
+plug p1 10.77.0.11/24
+plug p2 10.77.0.12/24
+plug rt 10.77.0.2/24
+# The NAT: p3 sits on 192.168.77.0/24 behind rt, which masquerades what leaves on the underlay.
+newns p3
+ip -n "${T}rt" link add in0 type veth peer name eth0 netns "${T}p3"
+ip -n "${T}rt" addr add 192.168.77.1/24 dev in0
+ip -n "${T}rt" link set in0 up
+ip -n "${T}p3" addr add 192.168.77.10/24 dev eth0
+ip -n "${T}p3" link set eth0 up
+ip -n "${T}p3" route add default via 192.168.77.1
+in_ns rt sysctl -qw net.ipv4.ip_forward=1
+in_ns rt nft add table ip nat
+in_ns rt nft add chain ip nat post '{ type nat hook postrouting priority 100 ; }'
+in_ns rt nft add rule ip nat post oifname eth0 masquerade
+say "namespaces up: ctl p1 p2 on 10.77.0.0/24, p3 behind a NAT"
+
+# corrald, in the controller's namespace.
+mkdir -p "$WORK/ctl"
+in_ns ctl "$BIN/corrald" --state-dir "$WORK/ctl/state" --listen 10.77.0.1:0 \
+  --address-file "$WORK/ctl/addr" --admin-token-file "$WORK/ctl/admin.token" \
+  --allow-simulated-gpus --socket none >"$WORK/corrald.log" 2>&1 &
+for _ in $(seq 200); do [ -s "$WORK/ctl/addr" ] && break; sleep 0.05; done
+ADDR=$(head -n1 "$WORK/ctl/addr")
+[ -n "$ADDR" ] || { say "corrald did not start"; exit 1; }
+export CORRAL_CONTROLLER=$ADDR
+export CORRAL_CA=$WORK/ctl/state/pki/ca.pem
+CORRAL_TOKEN=$(cat "$WORK/ctl/admin.token")
+export CORRAL_TOKEN
+corral() { in_ns ctl "$BIN/corral" "$@"; }
+JOIN=$(corral admin token create --role join --uses 3)
+say "corrald at $ADDR"
+
+# One corral-node in each provider's namespace, attached with the join token.
+for n in p1 p2 p3; do
+  mkdir -p "$WORK/$n"
+  in_ns "$n" env -u CORRAL_TOKEN "$BIN/corral-node" attach --controller "$ADDR" \
+    --join-token "$JOIN" --name "$n" --spool-dir "$WORK/$n/spool" \
+    --topology "pack:1 core:2 pu:1" >"$WORK/$n.log" 2>&1 &
+done
+up=0
+for _ in $(seq 300); do
+  up=$(corral nodes --json 2>/dev/null | grep -io '"state": *"idle"' | wc -l || true)
+  [ "$up" -ge 3 ] && break
+  sleep 0.1
+done
+[ "$up" -ge 3 ] || { say "only $up of 3 nodes came up"; corral nodes || true; exit 1; }
+say "3 nodes attached"
+
+# Nothing on the underlay reaches the NAT'd node: what follows went over its own link.
+if in_ns p1 timeout 2 bash -c 'exec 3<>/dev/tcp/192.168.77.10/22' 2>/dev/null; then
+  say "p1 reached 192.168.77.10: the NAT leaks"
+  exit 1
+fi
+
+JOB=$(corral submit --parsable -N 3 -n 3 --wrap 'sleep 600')
+for _ in $(seq 300); do
+  state=$(corral queue --json -j "$JOB" 2>/dev/null | grep -o '"state": *"[A-Z]*"' | head -n1 || true)
+  case $state in *RUNNING*) break ;; esac
+  sleep 0.1
+done
+case $state in *RUNNING*) ;; *) say "job $JOB is not running: $state"; exit 1 ;; esac
+say "job $JOB runs on p1 p2 p3"
+
+out=$(corral attach "$JOB" --node p3 --no-pty -- sh -c 'echo "inside $CORRAL_JOB_ID on $(hostname -I)"')
+case $out in
+  *"inside $JOB on 192.168.77.10"*) say "attach into the NAT'd node: $out" ;;
+  *) say "attach printed: $out"; exit 1 ;;
+esac
+
+# A server inside the job on p3, reached from the controller's side with corral forward.
+corral attach "$JOB" --node p3 --no-pty -- \
+  sh -c "setsid $ECHO $WORK/p3/echo.port </dev/null >/dev/null 2>&1 &"
+for _ in $(seq 100); do [ -s "$WORK/p3/echo.port" ] && break; sleep 0.05; done
+REMOTE=$(head -n1 "$WORK/p3/echo.port")
+corral forward "$JOB" --node p3 "0:$REMOTE" >"$WORK/forward.log" 2>&1 &
+LOCAL=
+for _ in $(seq 100); do
+  LOCAL=$(sed -n 's/^forwarding 127.0.0.1:\([0-9]*\) .*/\1/p' "$WORK/forward.log")
+  [ -n "$LOCAL" ] && break
+  sleep 0.05
+done
+[ -n "$LOCAL" ] || { say "corral forward did not start"; exit 1; }
+got=$(in_ns ctl timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$LOCAL; printf through-the-nat >&3; head -c 15 <&3")
+[ "$got" = "through-the-nat" ] || { say "forward echoed '$got'"; exit 1; }
+say "forward to port $REMOTE of the job on p3: echoed '$got'"
+
+corral cancel "$JOB"
+say "PASS"
