@@ -17,7 +17,7 @@
 #include "cli/cluster_file.h"
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/subprocess.h"
+#include "common/subprocess.h"
 #include "common/files.h"
 #include "common/time.h"
 

@@ -16,7 +16,7 @@
 #include "cli/sim_cluster.h"
 #include "cli/sim_jobs_h5.h"
 #include "cli/sim_report.h"
-#include "cli/subprocess.h"
+#include "common/subprocess.h"
 #include "sched/sim/windows.h"
 
 namespace corral::cli {

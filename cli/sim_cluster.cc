@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "cli/cluster_file.h"
-#include "cli/subprocess.h"
+#include "common/subprocess.h"
 
 namespace corral::cli {
 

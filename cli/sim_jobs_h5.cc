@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "cli/subprocess.h"
+#include "common/subprocess.h"
 
 namespace corral::cli {
 

@@ -42,6 +42,7 @@ struct NodeProfile {
   int64_t mem_mib = 0;
   std::vector<GpuDevice> gpus;
   ProviderTerms terms;
+  std::string overlay_ip;  // in the mesh (fabric/nebula.h), while it runs nebula; else empty
 
   // Number of GPUs of `model` (lower case; empty = any model; "a|b": either; GpuModelMatches).
   int32_t GpuCount(const std::string& model) const;

@@ -139,6 +139,7 @@ void ToProto(const NodeProfile& in, v1::NodeProfile* out) {
   out->clear_accounts();
   for (const auto& a : in.terms.accounts) out->add_accounts(a);
   out->set_max_time_ms(in.terms.max_time_ms);
+  out->set_overlay_ip(in.overlay_ip);
 }
 
 NodeProfile FromProto(const v1::NodeProfile& in) {
@@ -156,6 +157,7 @@ NodeProfile FromProto(const v1::NodeProfile& in) {
   p.terms.min_price_micro = in.min_price_micro();
   p.terms.accounts.assign(in.accounts().begin(), in.accounts().end());
   p.terms.max_time_ms = in.max_time_ms();
+  p.overlay_ip = in.overlay_ip();
   return p;
 }
 

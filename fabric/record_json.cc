@@ -123,6 +123,7 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
           {"jobs", std::vector<int64_t>(n.jobs().begin(), n.jobs().end())},
           {"verification", n.verification()},
           {"last_check_ms", n.last_check_ms()},
+          {"overlay_ip", p.overlay_ip()},
           {"partitions", std::vector<std::string>(n.partitions().begin(), n.partitions().end())},
           {"gpus", gpus}};
 }

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "fabric/channel.h"
+#include "fabric/nebula.h"
 #include "fabric/pki.h"
 #include "fabric/proto/corral.grpc.pb.h"
 #include "fabric/tls_probe.h"
@@ -93,6 +94,13 @@ Result<Credentials> LoadOrAttach(const AttachOptions& o, const std::atomic<bool>
   if (!new_key.ok()) return new_key.status();
   auto csr = pki::NewCsr(*new_key, o.name);
   if (!csr.ok()) return Status::Invalid("--name " + o.name + ": " + csr.status().message());
+  std::string overlay_key;
+  if (o.overlay) {
+    if (Status s = NebulaKeygen(dir + "/mesh.key", dir + "/mesh.pub"); !s.ok()) return s;
+    auto pub = ReadSmallFile(dir + "/mesh.pub", 1 << 12);
+    if (!pub.ok()) return pub.status();
+    overlay_key = *pub;
+  }
   const TimeMs deadline = MonotonicNowMs() + o.wait_ms;
   Status last;
   for (int backoff = 100; !stop; backoff = std::min(backoff * 2, 2000)) {
@@ -108,6 +116,7 @@ Result<Credentials> LoadOrAttach(const AttachOptions& o, const std::atomic<bool>
       req.set_csr_pem(*csr);
       req.set_name(o.name);
       req.set_fleet(o.fleet);
+      req.set_overlay_key(overlay_key);
       v1::AttachReply rep;
       last = FromGrpc(stub->Attach(&ctx, req, &rep), o.controller);
       if (last.ok()) {
@@ -121,6 +130,18 @@ Result<Credentials> LoadOrAttach(const AttachOptions& o, const std::atomic<bool>
           if (Status s = WriteFileAtomic(dir + file, text, static_cast<mode_t>(mode)); !s.ok()) {
             return s;
           }
+        }
+        if (rep.has_overlay()) {
+          const auto& g = rep.overlay();
+          for (auto [file, text] :
+               {std::pair{"/mesh-ca.crt", g.ca()},
+                {"/mesh.crt", g.cert()},
+                {"/mesh.grant", g.ip() + " " + std::to_string(g.lighthouse_port()) + "\n"}}) {
+            if (Status s = WriteFileAtomic(dir + file, text, 0644); !s.ok()) return s;
+          }
+          spdlog::info("overlay address {}", g.ip());
+        } else if (o.overlay) {
+          spdlog::info("the controller runs no overlay mesh");
         }
         spdlog::info("attached to {} as {}; identity kept in {}", o.controller, o.name, dir);
         c.key_pem = *new_key;

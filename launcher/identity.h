@@ -24,6 +24,9 @@ struct AttachOptions {
   std::string join_token;   // needed only when nothing is kept yet
   std::string ca_file;      // optional: the CA to trust instead of the pinned handshake's
   int64_t wait_ms = 60000;  // how long to retry a controller that does not answer
+  // Ask for a place in the overlay mesh (launcher/mesh.h): a Nebula key is made here, and what
+  // corrald grants is kept beside the identity (mesh-*). The caller checked it can run nebula.
+  bool overlay = false;
 };
 
 // Unauthenticated or PermissionDenied from corrald pass through; Invalid names the flag.

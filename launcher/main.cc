@@ -14,6 +14,7 @@
 #include "common/provider_terms.h"
 #include "common/signals.h"
 #include "launcher/identity.h"
+#include "launcher/mesh.h"
 #include "launcher/node_agent.h"
 #include "launcher/profile.h"
 #include "launcher/provider_commands.h"
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   }
   std::string controller, name, topology, gpus, spool, state_dir, log_level;
   std::string min_price, accounts, max_time, job_user = "nobody", join_token, ca_file;
+  std::string overlay = "auto";
   bool contain = true;
   int simulate = 0;
   double simulate_runtime_s = 1;
@@ -89,6 +91,9 @@ int main(int argc, char** argv) {
       "allows; false: never)")(
       "job-user", po::value(&job_user)->default_value("nobody"),
       "as root, a job runs as its submitter's account on this machine, else as this account")(
+      "overlay", po::value(&overlay)->default_value("auto"),
+      "join the cluster's Nebula mesh, which jobs' ranks talk over (needs root): on, off, or "
+      "auto (when this machine can run nebula and the controller runs a mesh)")(
       "shared-host", po::bool_switch(&shared_host),
       "several simulated nodes share this host: set the MPI settings that needs")(
       "min-price", po::value(&min_price),
@@ -214,6 +219,17 @@ int main(int argc, char** argv) {
   attach.fleet = simulate;
   attach.join_token = join_token;
   attach.ca_file = ca_file;
+  if (overlay != "on" && overlay != "off" && overlay != "auto") {
+    std::cerr << "corral-node: --overlay " << overlay << ": give on, off or auto\n";
+    return 2;
+  }
+  Status mesh_ok = CanRunMesh();
+  if (overlay == "on" && !mesh_ok.ok()) {
+    std::cerr << "corral-node: --overlay on: " << mesh_ok.message() << "\n";
+    return 2;
+  }
+  const bool want_mesh = overlay != "off" && simulate == 0 && !shared_host && mesh_ok.ok();
+  attach.overlay = want_mesh;
   auto identity = LoadOrAttach(attach, stop);
   if (!identity.ok()) {
     spdlog::critical("{}", identity.status().message());
@@ -236,6 +252,18 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  std::unique_ptr<NodeMesh> mesh;
+  if (want_mesh) {
+    auto m = StartNodeMesh(state_dir + "/identity", controller, profile->name);
+    if (!m.ok()) {
+      spdlog::warn("no overlay mesh: {}", m.status().message());
+    } else if (*m) {
+      mesh = std::move(*m);
+      profile->overlay_ip = mesh->ip;
+    } else if (overlay == "on") {
+      spdlog::warn("no overlay mesh: the controller granted none at attach");
+    }
+  }
   AgentOptions ao;
   ao.controller = controller;
   ao.creds = *identity;
@@ -246,6 +274,7 @@ int main(int argc, char** argv) {
   ao.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
   ao.state_dir = state_dir;
   ao.shared_host = shared_host;
+  if (mesh) ao.overlay_dev = mesh->tun_dev;
   if (Result<std::vector<std::vector<int32_t>>> cpus = NumaCpus(topology); cpus.ok()) {
     ao.numa_cpus = std::move(cpus).value();
   }

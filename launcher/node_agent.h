@@ -36,6 +36,9 @@ struct AgentOptions {
   // such account, as this one. Not root: jobs run as the agent's own user.
   std::string job_user = "nobody";
   int64_t sample_ms = 5000;  // how often a contained job's usage is sampled and sent
+  // This node's tun device in the mesh (launcher/mesh.h), when profile.overlay_ip is set: the
+  // jobs' MPI ranks talk over the mesh.
+  std::string overlay_dev;
 };
 
 class NodeAgent {

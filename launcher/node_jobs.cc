@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "fabric/convert.h"
+#include "fabric/nebula.h"
 #include "launcher/cpu_bind.h"
 #include "launcher/node_agent_impl.h"
 
@@ -126,6 +127,15 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
     env["OMPI_MCA_oob_tcp_if_include"] = "lo";
     env["OMPI_MCA_hwloc_base_binding_policy"] = "none";
     env["OMPI_MCA_mpi_yield_when_idle"] = "1";
+  } else if (!opts.profile.overlay_ip.empty()) {
+    // Across machines, ranks and daemons talk over the mesh, which reaches a node behind a NAT
+    // too: Open MPI takes it as a CIDR (PLATFORM.md), UCX as this node's own tun device. Ranks
+    // that busy-poll would starve nebula on a small machine.
+    env["OMPI_MCA_btl_tcp_if_include"] = kOverlayCidr;
+    env["OMPI_MCA_oob_tcp_if_include"] = kOverlayCidr;
+    env["OMPI_MCA_mpi_yield_when_idle"] = "1";
+    env["UCX_NET_DEVICES"] = opts.overlay_dev;
+    env["CORRAL_OVERLAY_IP"] = opts.profile.overlay_ip;
   }
   return EnvList(env.begin(), env.end());
 }

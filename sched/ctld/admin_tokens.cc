@@ -8,7 +8,9 @@
 #include <cctype>
 
 #include "common/log.h"
+#include "fabric/nebula.h"
 #include "fabric/pki.h"
+#include "sched/ctld/cluster_mesh.h"
 #include "sched/ctld/controller_impl.h"
 
 namespace corral::ctld {
@@ -212,6 +214,24 @@ Result<v1::AttachReply> Controller::Attach(const v1::AttachRequest& req, const s
     auto info = pki::Inspect(*cert);
     if (!info.ok()) return info.status();
     v1::NodeIdentity id;
+    v1::AttachReply reply;
+    if (I.opts.mesh && !req.overlay_key().empty() && req.fleet() == 0) {
+      // The next overlay address after every one given so far.
+      int64_t last = 0;
+      for (const v1::NodeIdentity& n : I.access->Identities()) {
+        last = std::max(last, OverlayIndex(n.overlay_ip()));
+      }
+      const std::string ip = OverlayIp(last + 1);
+      if (ip.empty()) return Status::Unavailable("attach: the mesh has no overlay address left");
+      auto grant = I.opts.mesh->Sign(req.name(), ip, req.overlay_key());
+      if (!grant.ok()) return grant.status();
+      id.set_overlay_ip(ip);
+      auto* o = reply.mutable_overlay();
+      o->set_ca(I.opts.mesh->ca_pem());
+      o->set_cert(*grant);
+      o->set_ip(ip);
+      o->set_lighthouse_port(I.opts.mesh->port());
+    }
     id.set_fingerprint(info->fingerprint);
     id.set_name(req.name());
     id.set_fleet(req.fleet());
@@ -229,11 +249,10 @@ Result<v1::AttachReply> Controller::Attach(const v1::AttachRequest& req, const s
     }
     I.access->Put(id);
     I.access->Put(spent);
-    spdlog::info(
-        "node {} attached from {} with join token {} ({} uses left){}", req.name(), peer, t->id(),
-        spent.uses_left(),
-        req.fleet() > 0 ? ", for " + std::to_string(req.fleet()) + " simulated nodes" : "");
-    v1::AttachReply reply;
+    spdlog::info("node {} attached from {} with join token {} ({} uses left){}{}", req.name(), peer,
+                 t->id(), spent.uses_left(),
+                 req.fleet() > 0 ? ", for " + std::to_string(req.fleet()) + " simulated nodes" : "",
+                 id.overlay_ip().empty() ? "" : ", overlay " + id.overlay_ip());
     reply.set_cert_pem(*cert);
     reply.set_ca_pem(I.opts.ca.cert_pem);
     return reply;

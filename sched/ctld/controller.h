@@ -21,6 +21,8 @@ namespace corral::ctld {
 
 // The way to one connected node; implemented by the NodeLink service. Send must not block for
 // long: implementations queue the message.
+class ClusterMesh;
+
 class NodeChannel {
  public:
   virtual ~NodeChannel() = default;
@@ -52,6 +54,8 @@ struct ControllerOptions {
   // that calls are authenticated against (filled from the store by Open).
   pki::KeyCert ca;
   std::shared_ptr<AccessTable> access;
+  // The overlay mesh (cluster_mesh.h), whose certificates attach hands out; null: none.
+  std::shared_ptr<ClusterMesh> mesh;
 };
 
 class Controller {

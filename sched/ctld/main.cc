@@ -15,6 +15,8 @@
 #include "common/log.h"
 #include "common/price.h"
 #include "common/signals.h"
+#include "fabric/nebula.h"
+#include "sched/ctld/cluster_mesh.h"
 #include "sched/ctld/cluster_pki.h"
 #include "sched/ctld/config_file.h"
 #include "sched/ctld/controller.h"
@@ -61,7 +63,8 @@ Status BootstrapAdminToken(ctld::Controller& ctl, const std::string& path) {
 
 int main(int argc, char** argv) {
   std::string listen, state_dir, address_file, log_level, config_path;
-  std::string socket_path, admin_token_file;
+  std::string socket_path, admin_token_file, overlay = "auto";
+  int overlay_port = kDefaultOverlayPort;
   std::vector<std::string> tls_names;
   int64_t heartbeat_ms = 1000, node_timeout_ms = 30000;
   ctld::VerifyPolicy verify;
@@ -84,6 +87,11 @@ int main(int argc, char** argv) {
       "tls-name", po::value(&tls_names)->composing(),
       "a host name or address that clients dial, for the server certificate (repeatable; the "
       "host name and loopback are always in it)")(
+      "overlay", po::value(&overlay)->default_value("auto"),
+      "run the Nebula mesh that jobs' ranks talk over, as its lighthouse and relay: on, off, "
+      "or auto (on unless --listen is a loopback address, which no other machine can reach)")(
+      "overlay-port", po::value(&overlay_port)->default_value(kDefaultOverlayPort),
+      "the mesh's UDP port")(
       "admin-token-file", po::value(&admin_token_file),
       "an admin token for corrald's user: made and written to FILE (0600) if it does not exist, "
       "else the token in FILE is accepted as one")(
@@ -303,6 +311,25 @@ int main(int argc, char** argv) {
   }
   co.ca = cluster_pki->ca;
   co.access = std::make_shared<ctld::AccessTable>(cluster_pki->job_key, cluster_pki->ca_pin);
+  if (overlay != "on" && overlay != "off" && overlay != "auto") {
+    std::cerr << "corrald: --overlay " << overlay << ": give on, off or auto\n";
+    return 2;
+  }
+  const std::string listen_host = listen.substr(0, listen.rfind(':'));
+  const bool loopback = listen_host.rfind("127.", 0) == 0 || listen_host == "localhost" ||
+                        listen_host == "[::1]" || listen_host == "::1";
+  if (overlay == "on" || (overlay == "auto" && !loopback)) {
+    auto mesh = ctld::ClusterMesh::Start(state_dir, overlay_port);
+    if (!mesh.ok()) {
+      if (overlay == "on") {
+        std::cerr << "corrald: --overlay on: " << mesh.status().message() << "\n";
+        return 1;
+      }
+      spdlog::warn("no overlay mesh: {}", mesh.status().message());
+    } else {
+      co.mesh = std::move(*mesh);
+    }
+  }
   auto ctl = ctld::Controller::Open(co);
   if (!ctl.ok()) {
     std::cerr << "corrald: " << ctl.status().message() << "\n";

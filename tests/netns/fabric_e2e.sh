@@ -5,7 +5,9 @@
 # each provider's, attached with a join token. Then:
 #   - `corral attach` into the NAT'd node runs a command in a job and returns its output;
 #   - `corral forward` reaches a server started inside the job on the NAT'd node;
-#   - the NAT'd node is unreachable from the underlay (so the two went over its own link).
+#   - the NAT'd node is unreachable from the underlay (so the two went over its own link);
+#   - corrald runs the Nebula mesh (lighthouse and relay); each node gets an overlay address at
+#     attach, and a 3-node MPI allreduce completes across all three, the NAT'd node included.
 # Teardown removes every namespace and process it made, even on failure. Exit 77 (a skip, with
 # the reason) where namespaces cannot be made.
 #   tests/netns/fabric_e2e.sh BIN_DIR ECHO_SERVER
@@ -158,4 +160,20 @@ got=$(in_ns ctl timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$LOCAL; printf th
 say "forward to port $REMOTE of the job on p3: echoed '$got'"
 
 corral cancel "$JOB"
+
+# The mesh: every node has an overlay address, and an MPI job's ranks on all three nodes,
+# the NAT'd one included, complete an allreduce over it.
+ips=$(corral nodes --json | grep -o '"overlay_ip": *"100\.[0-9.]*"' | wc -l)
+[ "$ips" -eq 3 ] || { say "$ips of 3 nodes have an overlay address"; corral nodes --json; exit 1; }
+MPI=$(corral submit --parsable -N 3 -n 3 -t 5 -o "$WORK/mpi.out" \
+  --wrap "mpirun --map-by node $BIN/mpi_hello")
+corral wait --timeout 180 "$MPI" >/dev/null || {
+  say "MPI job $MPI did not complete"
+  cat "$WORK/mpi.out" 2>/dev/null
+  exit 1
+}
+ok=$(grep -c 'allreduce ok' "$WORK/mpi.out" || true)
+grep -q 'node p3' "$WORK/mpi.out" || { say "no rank ran on p3"; cat "$WORK/mpi.out"; exit 1; }
+[ "$ok" -eq 3 ] || { say "$ok of 3 ranks completed the allreduce"; cat "$WORK/mpi.out"; exit 1; }
+say "MPI allreduce over the mesh on p1 p2 p3: $ok ranks ok"
 say "PASS"

@@ -1,6 +1,6 @@
 // RunCaptured: the output of a program that succeeds; for one that fails, its last error line;
 // a program that hangs is killed at the deadline, and one that prints without end is cut off.
-#include "cli/subprocess.h"
+#include "common/subprocess.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "cli/subprocess.h"
+#include "common/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 
 extern char** environ;
 
-namespace corral::cli {
+namespace corral {
 
 namespace {
 
@@ -114,4 +114,4 @@ Result<std::string> RunCaptured(const std::vector<std::string>& argv, int timeou
   return std::move(text[0]);
 }
 
-}  // namespace corral::cli
+}  // namespace corral

@@ -1,6 +1,6 @@
-// Running a helper program and taking what it prints: `corral sim --cluster` asks corral-node
-// for the profiles of the cluster file's nodes this way, so that the simulator reads a topology
-// with the very code a real node runs.
+// Running a helper program and taking what it prints: the mesh runs nebula-cert this way, and
+// `corral sim --cluster` asks corral-node for the profiles of the cluster file's nodes, so that
+// the simulator reads a topology with the very code a real node runs.
 #pragma once
 
 #include <cstddef>
@@ -9,7 +9,7 @@
 
 #include "common/status.h"
 
-namespace corral::cli {
+namespace corral {
 
 // The folder of the running program: corral's own programs (corrald, corral-node, ...) are there.
 std::string BinDir();
@@ -21,4 +21,4 @@ std::string BinDir();
 Result<std::string> RunCaptured(const std::vector<std::string>& argv, int timeout_ms,
                                 size_t max_bytes = 1 << 20);
 
-}  // namespace corral::cli
+}  // namespace corral

@@ -1,0 +1,57 @@
+#include "launcher/mesh.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+
+#include "common/files.h"
+#include "common/log.h"
+#include "fabric/nebula.h"
+
+namespace corral {
+
+Status CanRunMesh() {
+  if (geteuid() != 0) return Status::FailedPrecondition("the mesh needs root (a tun device)");
+  if (access("/dev/net/tun", R_OK | W_OK) != 0) {
+    return Status::FailedPrecondition("the mesh needs /dev/net/tun");
+  }
+  if (auto p = NebulaProgram("nebula"); !p.ok()) return p.status();
+  if (auto p = NebulaProgram("nebula-cert"); !p.ok()) return p.status();
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<NodeMesh>> StartNodeMesh(const std::string& dir,
+                                                const std::string& controller,
+                                                const std::string& name) {
+  auto grant = ReadSmallFile(dir + "/mesh.grant", 256);
+  if (!grant.ok()) return std::unique_ptr<NodeMesh>();  // attached without one
+  char ip[64] = "";
+  int port = 0;
+  if (std::sscanf(grant->c_str(), "%63s %d", ip, &port) != 2 || OverlayIndex(ip) == 0 || port < 1 ||
+      port > 65535) {
+    return Status::Invalid(dir + "/mesh.grant: not an overlay address and a port");
+  }
+  std::string host = controller.substr(0, controller.rfind(':'));
+  auto m = std::make_unique<NodeMesh>();
+  m->ip = ip;
+  char dev[16];
+  std::snprintf(dev, sizeof dev, "crl%08zx", std::hash<std::string>{}(name)&0xffffffffu);
+  m->tun_dev = dev;
+  NebulaSettings ns;
+  ns.ca = dir + "/mesh-ca.crt";
+  ns.cert = dir + "/mesh.crt";
+  ns.key = dir + "/mesh.key";
+  ns.lighthouse_endpoint = host + ":" + std::to_string(port);
+  ns.tun_dev = m->tun_dev;
+  if (Status s = WriteFileAtomic(dir + "/mesh.yml", NebulaYaml(ns), 0600); !s.ok()) return s;
+  auto proc = NebulaProcess::Start(dir + "/mesh.yml", dir + "/mesh.log", dir + "/mesh.pid");
+  if (!proc.ok()) return proc.status();
+  m->proc = std::move(*proc);
+  spdlog::info("mesh: {} on {} (nebula pid {}), lighthouse {}", m->ip, m->tun_dev, m->proc->pid(),
+               ns.lighthouse_endpoint);
+  return m;
+}
+
+}  // namespace corral
