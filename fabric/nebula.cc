@@ -81,10 +81,12 @@ std::string NebulaYaml(const NebulaSettings& s) {
     << "\n  read_buffer: 8388608\n  write_buffer: 8388608\n"
     << "punchy:\n  punch: true\n  respond: true\n"
     << "logging:\n  level: info\n  format: text\n"
-    // Only the cluster's nodes get in; ICMP from any of the mesh, for diagnosis.
+    // ICMP from the mesh, for diagnosis; everything else only from the job's peers.
     << "firewall:\n  outbound:\n    - port: any\n      proto: any\n      host: any\n"
-    << "  inbound:\n    - port: any\n      proto: any\n      group: node\n"
-    << "    - port: any\n      proto: icmp\n      host: any\n";
+    << "  inbound:\n    - port: any\n      proto: icmp\n      host: any\n";
+  for (const std::string& p : s.peers) {
+    y << "    - port: any\n      proto: any\n      cidr: " << Q(p + "/32") << "\n";
+  }
   return y.str();
 }
 

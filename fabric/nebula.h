@@ -2,11 +2,13 @@
 // `nebula-cert` (PLATFORM.md "Nebula 1.6 as the overlay"). corrald is the mesh's CA, its
 // lighthouse and its relay; each attached node gets a certificate with its overlay address
 // (kOverlayCidr) and the group "node", and runs nebula itself (launcher/mesh.h). A host behind
-// a NAT reaches the others through the relay. The firewall lets only the cluster's nodes in.
+// a NAT reaches the others through the relay. A node's firewall lets in only the nodes that
+// share a running job with it (NebulaSettings::peers).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -30,6 +32,9 @@ struct NebulaSettings {
   std::string lighthouse_endpoint;  // a node's: HOST:PORT where the lighthouse listens
   std::string tun_dev;              // a node's tun device (at most 15 characters)
   int mtu = 1300;                   // at most the underlay's MTU less 92 for the relay's overhead
+  // The overlay addresses let in (besides ICMP): the nodes that share a running job with this
+  // one. Nothing else of the mesh reaches this node's ports.
+  std::vector<std::string> peers;
 };
 
 // The config file nebula reads, in YAML.

@@ -274,7 +274,12 @@ int main(int argc, char** argv) {
   ao.bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
   ao.state_dir = state_dir;
   ao.shared_host = shared_host;
-  if (mesh) ao.overlay_dev = mesh->tun_dev;
+  if (mesh) {
+    ao.overlay_dev = mesh->tun_dev;
+    ao.on_peers = [m = mesh.get()](const std::set<std::string>& ips) {
+      if (Status s = m->AllowPeers(ips); !s.ok()) spdlog::warn("mesh: {}", s.message());
+    };
+  }
   if (Result<std::vector<std::vector<int32_t>>> cpus = NumaCpus(topology); cpus.ok()) {
     ao.numa_cpus = std::move(cpus).value();
   }

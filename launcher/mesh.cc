@@ -1,5 +1,6 @@
 #include "launcher/mesh.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -39,19 +40,34 @@ Result<std::unique_ptr<NodeMesh>> StartNodeMesh(const std::string& dir,
   char dev[16];
   std::snprintf(dev, sizeof dev, "crl%08zx", std::hash<std::string>{}(name)&0xffffffffu);
   m->tun_dev = dev;
-  NebulaSettings ns;
+  NebulaSettings& ns = m->settings;
   ns.ca = dir + "/mesh-ca.crt";
   ns.cert = dir + "/mesh.crt";
   ns.key = dir + "/mesh.key";
   ns.lighthouse_endpoint = host + ":" + std::to_string(port);
   ns.tun_dev = m->tun_dev;
-  if (Status s = WriteFileAtomic(dir + "/mesh.yml", NebulaYaml(ns), 0600); !s.ok()) return s;
-  auto proc = NebulaProcess::Start(dir + "/mesh.yml", dir + "/mesh.log", dir + "/mesh.pid");
+  m->config = dir + "/mesh.yml";
+  if (Status s = WriteFileAtomic(m->config, NebulaYaml(ns), 0600); !s.ok()) return s;
+  auto proc = NebulaProcess::Start(m->config, dir + "/mesh.log", dir + "/mesh.pid");
   if (!proc.ok()) return proc.status();
   m->proc = std::move(*proc);
   spdlog::info("mesh: {} on {} (nebula pid {}), lighthouse {}", m->ip, m->tun_dev, m->proc->pid(),
                ns.lighthouse_endpoint);
   return m;
+}
+
+Status NodeMesh::AllowPeers(const std::set<std::string>& ips) {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::string> peers;
+  for (const std::string& ip : ips) {
+    if (ip != this->ip && OverlayIndex(ip) > 0) peers.push_back(ip);  // never a bad address
+  }
+  if (peers == settings.peers) return Status::Ok();
+  settings.peers = peers;
+  if (Status s = WriteFileAtomic(config, NebulaYaml(settings), 0600); !s.ok()) return s;
+  if (pid_t pid = proc ? proc->pid() : 0; pid > 0) kill(pid, SIGHUP);
+  spdlog::info("mesh: firewall open to {} peer(s) of the jobs here", peers.size());
+  return Status::Ok();
 }
 
 }  // namespace corral

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "common/status.h"
+#include "fabric/nebula.h"
 #include "fabric/nebula_process.h"
 
 namespace corral {
@@ -15,7 +18,15 @@ namespace corral {
 struct NodeMesh {
   std::string ip;       // this node's overlay address
   std::string tun_dev;  // its tun device (UCX_NET_DEVICES)
+  NebulaSettings settings;
+  std::string config;  // the file nebula reads
   std::unique_ptr<NebulaProcess> proc;
+  // Lets in these overlay addresses (the nodes of the jobs running here) and no others: the
+  // config is rewritten and nebula reloads it (SIGHUP). Thread-safe.
+  Status AllowPeers(const std::set<std::string>& ips);
+
+ private:
+  std::mutex mu_;
 };
 
 // Ok when this process can run nebula here (root, /dev/net/tun, Debian's nebula); else why not.

@@ -5,7 +5,9 @@
 // lost. See docs/protocol.md.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "common/node.h"
@@ -39,6 +41,9 @@ struct AgentOptions {
   // This node's tun device in the mesh (launcher/mesh.h), when profile.overlay_ip is set: the
   // jobs' MPI ranks talk over the mesh.
   std::string overlay_dev;
+  // Called with the overlay addresses of the nodes that share a running job with this one,
+  // whenever they change (launcher/mesh.h NodeMesh::AllowPeers); unset: no mesh.
+  std::function<void(const std::set<std::string>&)> on_peers;
 };
 
 class NodeAgent {

@@ -264,6 +264,12 @@ class NodeAgent::Impl {
            (restarts > 0 ? "." + std::to_string(restarts) : "");
   }
   EnvList NodeEnv(const v1::LaunchJob& l, const std::string& dir) const;
+  // Opens the mesh's firewall to the nodes of the jobs here (their CORRAL_OVERLAY_PEERS) and
+  // `also`, and closes it to the rest, through AgentOptions::on_peers when that changes. Called
+  // without mu.
+  void SyncPeers(const std::string& also = "");
+  std::mutex peers_mu;  // guards last_peers
+  std::set<std::string> last_peers;
 };
 
 }  // namespace corral

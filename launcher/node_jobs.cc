@@ -161,8 +161,38 @@ void NodeAgent::Impl::GiveCpus(LocalJob* j) const {
   if (!j->pus.empty()) j->env.emplace_back("CORRAL_CPU_BIND", CpuList(j->pus));
 }
 
+void NodeAgent::Impl::SyncPeers(const std::string& also) {
+  if (!opts.on_peers) return;
+  std::set<std::string> want;
+  auto add = [&](const std::string& list) {
+    for (size_t b = 0; b < list.size();) {
+      size_t e = list.find(',', b);
+      if (e == std::string::npos) e = list.size();
+      if (e > b) want.insert(list.substr(b, e - b));
+      b = e + 1;
+    }
+  };
+  add(also);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    for (const auto& [id, j] : jobs) {
+      for (const auto& [k, v] : j.env) {
+        if (k == "CORRAL_OVERLAY_PEERS") add(v);
+      }
+    }
+  }
+  std::lock_guard<std::mutex> g(peers_mu);
+  if (want == last_peers) return;
+  last_peers = want;
+  opts.on_peers(want);
+}
+
 void NodeAgent::Impl::Launch(const v1::LaunchJob& l) {
   const auto& info = l.job();
+  // The firewall opens to the job's nodes before anything of it runs.
+  for (const auto& e : l.env()) {
+    if (e.key() == "CORRAL_OVERLAY_PEERS") SyncPeers(e.value());
+  }
   int64_t id = info.id();
   std::string dir = JobDir(id, info.restarts());
   MakeJobDir(dir);
@@ -494,6 +524,7 @@ void NodeAgent::Impl::WatchLoop() {
   // Time limits: SIGTERM the job at its limit, SIGKILL after the grace period. And the later
   // leftover sweeps of finished jobs.
   while (!stopping) {
+    SyncPeers();  // a job that ended here closes the firewall to its peers
     std::vector<int64_t> expired;
     std::vector<std::pair<int64_t, std::string>> due;
     struct Signal {

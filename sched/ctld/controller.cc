@@ -288,6 +288,19 @@ v1::ControllerMessage Controller::Impl::LaunchMessage(const Job& j, const std::s
     e->set_key(key);
     e->set_value(val);
   }
+  // The mesh addresses of the job's nodes: a node opens its firewall to them while the job runs
+  // (launcher/mesh.h), so that the job's ports are closed to the rest of the mesh.
+  std::string peers;
+  for (const auto& a : j.alloc) {
+    auto it = nodes.find(a.node);
+    if (it == nodes.end() || it->second.profile.overlay_ip.empty()) continue;
+    peers += (peers.empty() ? "" : ",") + it->second.profile.overlay_ip;
+  }
+  if (!peers.empty()) {
+    auto* e = l->add_env();
+    e->set_key("CORRAL_OVERLAY_PEERS");
+    e->set_value(peers);
+  }
   // The job's own credential, for corral commands and MPI's launch agent inside it: its
   // user's, until a day after its time limit (a month for a job without one).
   const TimeMs limit = j.spec.time_limit_ms > 0 ? j.spec.time_limit_ms : 30LL * 86400 * 1000;

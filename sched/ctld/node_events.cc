@@ -171,7 +171,16 @@ void Controller::NodeConnected(const v1::NodeRegister& reg, std::shared_ptr<Node
   }
   for (size_t i = 0; i < p.gpus.size(); ++i) p.gpus[i].index = static_cast<int32_t>(i);
   using R = Result<v1::Registered>;
-  auto apply = [this, p, reg, channel](Batch& b) -> R {
+  auto apply = [this, p, reg, channel](Batch& b) mutable -> R {
+    // Its overlay address is the one its mesh certificate carries, whatever it claims: Nebula
+    // admits a peer's packets only from its certificate's address (fabric/nebula.h).
+    if (!p.overlay_ip.empty()) {
+      std::string granted;
+      for (const v1::NodeIdentity& n : impl_->access->Identities()) {
+        if (n.name() == p.name) granted = n.overlay_ip();
+      }
+      p.overlay_ip = granted;
+    }
     v1::Registered ok;
     if (Status s = impl_->ApplyRegistration(p, reg, channel, &ok, b); !s.ok()) return s;
     return ok;

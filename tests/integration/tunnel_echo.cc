@@ -1,5 +1,6 @@
-// A job's server for the tunnel tests: listens on 127.0.0.1 (a port the OS picks), writes that
-// port to the file named by argv[1], and echoes every connection back until it closes.
+// A job's server for the tunnel and mesh tests: listens on 127.0.0.1, or the address argv[2]
+// (0.0.0.0: every one), on a port the OS picks, writes that port to the file named by argv[1],
+// and echoes every connection back until it closes.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,14 +11,18 @@
 #include <thread>
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: tunnel_echo PORTFILE\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: tunnel_echo PORTFILE [ADDRESS]\n");
     return 2;
   }
   int ls = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (argc == 3 && inet_pton(AF_INET, argv[2], &a.sin_addr) != 1) {
+    std::fprintf(stderr, "tunnel_echo: %s: not an IPv4 address\n", argv[2]);
+    return 2;
+  }
   socklen_t len = sizeof a;
   if (ls < 0 || bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(ls, 16) != 0 ||
       getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len) != 0) {

@@ -7,7 +7,8 @@
 #   - `corral forward` reaches a server started inside the job on the NAT'd node;
 #   - the NAT'd node is unreachable from the underlay (so the two went over its own link);
 #   - corrald runs the Nebula mesh (lighthouse and relay); each node gets an overlay address at
-#     attach, and a 3-node MPI allreduce completes across all three, the NAT'd node included.
+#     attach, and a 3-node MPI allreduce completes across all three, the NAT'd node included;
+#   - a job's ports on the mesh are open to the job's own nodes, and closed to the others.
 # Teardown removes every namespace and process it made, even on failure. Exit 77 (a skip, with
 # the reason) where namespaces cannot be made.
 #   tests/netns/fabric_e2e.sh BIN_DIR ECHO_SERVER
@@ -176,4 +177,40 @@ ok=$(grep -c 'allreduce ok' "$WORK/mpi.out" || true)
 grep -q 'node p3' "$WORK/mpi.out" || { say "no rank ran on p3"; cat "$WORK/mpi.out"; exit 1; }
 [ "$ok" -eq 3 ] || { say "$ok of 3 ranks completed the allreduce"; cat "$WORK/mpi.out"; exit 1; }
 say "MPI allreduce over the mesh on p1 p2 p3: $ok ranks ok"
+
+# The mesh's firewall: a job's ports are open to its own nodes only. A 2-node job's server,
+# listening on every address of its node, is reached over the mesh from the job's other node,
+# not from the third node.
+FW=$(corral submit --parsable -N 2 -n 2 --wrap 'sleep 600')
+for _ in $(seq 300); do
+  nodes=$(corral queue --json -j "$FW" 2>/dev/null | grep -o '"node": *"p[0-9]"' | grep -o 'p[0-9]' | sort -u | tr '\n' ' ' || true)
+  [ "$(echo $nodes | wc -w)" -eq 2 ] && break
+  sleep 0.1
+done
+set -- $nodes
+[ $# -eq 2 ] || { say "job $FW did not get two nodes: $nodes"; exit 1; }
+A=$1 B=$2 OUT=
+for n in p1 p2 p3; do [ "$n" != "$A" ] && [ "$n" != "$B" ] && OUT=$n; done
+overlay_of() { ip -n "$T$1" -4 -o addr show | grep -o '100\.[0-9]*\.[0-9]*\.[0-9]*' | head -n1; }
+IP_A=$(overlay_of "$A")
+corral attach "$FW" --node "$A" --no-pty -- \
+  sh -c "setsid $ECHO $WORK/fw.port 0.0.0.0 </dev/null >/dev/null 2>&1 &"
+for _ in $(seq 100); do [ -s "$WORK/fw.port" ] && break; sleep 0.05; done
+FWPORT=$(head -n1 "$WORK/fw.port")
+probe() {  # NAMESPACE: echoes through IP_A:FWPORT over the mesh
+  in_ns "$1" timeout 5 bash -c "exec 3<>/dev/tcp/$IP_A/$FWPORT; printf mesh >&3; head -c 4 <&3" 2>/dev/null
+}
+got=
+for _ in $(seq 50); do  # the firewall reloads as the job starts
+  got=$(probe "$B" || true)
+  [ "$got" = "mesh" ] && break
+  sleep 0.2
+done
+[ "$got" = "mesh" ] || { say "$B, in job $FW, could not reach $IP_A:$FWPORT over the mesh"; exit 1; }
+if [ "$(probe "$OUT" || true)" = "mesh" ]; then
+  say "$OUT, outside job $FW, reached its port $IP_A:$FWPORT: the firewall is open"
+  exit 1
+fi
+say "mesh firewall: $B (in job $FW) reaches $A's port, $OUT (outside it) does not"
+corral cancel "$FW"
 say "PASS"
