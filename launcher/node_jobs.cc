@@ -135,6 +135,12 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
     env["OMPI_MCA_oob_tcp_if_include"] = kOverlayCidr;
     env["OMPI_MCA_mpi_yield_when_idle"] = "1";
     env["UCX_NET_DEVICES"] = opts.overlay_dev;
+    // Open MPI's pml ucx takes only InfiniBand-like devices by default: let it take the tun
+    // device over TCP, so that it is chosen where UCX opens, and ob1/TCP where it does not
+    // (bench/fabric measures both).
+    env["OMPI_MCA_pml_ucx_tls"] = "any";
+    env["OMPI_MCA_pml_ucx_devices"] = "any";
+    env["UCX_TLS"] = "tcp,sm,self";
     env["CORRAL_OVERLAY_IP"] = opts.profile.overlay_ip;
   }
   return EnvList(env.begin(), env.end());

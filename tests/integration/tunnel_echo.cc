@@ -1,6 +1,8 @@
 // A job's server for the tunnel and mesh tests: listens on 127.0.0.1, or the address argv[2]
 // (0.0.0.0: every one), on a port the OS picks, writes that port to the file named by argv[1],
-// and echoes every connection back until it closes.
+// and echoes every connection back until it closes; with "sink" after the address, it reads a
+// connection to its end and answers with the count of bytes it read (bench/fabric's forward
+// throughput).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,15 +13,16 @@
 #include <thread>
 
 int main(int argc, char** argv) {
-  if (argc != 2 && argc != 3) {
-    std::fprintf(stderr, "usage: tunnel_echo PORTFILE [ADDRESS]\n");
+  if (argc < 2 || argc > 4) {
+    std::fprintf(stderr, "usage: tunnel_echo PORTFILE [ADDRESS [sink]]\n");
     return 2;
   }
   int ls = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (argc == 3 && inet_pton(AF_INET, argv[2], &a.sin_addr) != 1) {
+  const bool sink = argc == 4 && std::string(argv[3]) == "sink";
+  if (argc >= 3 && inet_pton(AF_INET, argv[2], &a.sin_addr) != 1) {
     std::fprintf(stderr, "tunnel_echo: %s: not an IPv4 address\n", argv[2]);
     return 2;
   }
@@ -38,8 +41,16 @@ int main(int argc, char** argv) {
   for (;;) {
     int c = accept(ls, nullptr, nullptr);
     if (c < 0) continue;
-    std::thread([c] {
+    std::thread([c, sink] {
       char buf[65536];
+      if (sink) {
+        long long total = 0;
+        for (ssize_t n; (n = read(c, buf, sizeof buf)) > 0;) total += n;
+        std::string reply = std::to_string(total) + "\n";
+        [[maybe_unused]] ssize_t w = write(c, reply.data(), reply.size());
+        close(c);
+        return;
+      }
       for (ssize_t n; (n = read(c, buf, sizeof buf)) > 0;) {
         for (ssize_t done = 0; done < n;) {
           ssize_t w = write(c, buf + done, static_cast<size_t>(n - done));

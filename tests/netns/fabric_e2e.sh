@@ -17,21 +17,11 @@ set -euo pipefail
 BIN=${1:?usage: fabric_e2e.sh BIN_DIR ECHO_SERVER}
 ECHO=${2:?usage: fabric_e2e.sh BIN_DIR ECHO_SERVER}
 T=cf$$  # a prefix unique to this run: names stay under 15 characters
-say() { echo "fabric_e2e: $*"; }
-skip() {
-  say "SKIP: $*"
-  exit 77
-}
-
-[ "$(id -u)" -eq 0 ] || skip "needs root to make network namespaces"
-command -v ip >/dev/null || skip "no ip (iproute2)"
-command -v nft >/dev/null || skip "no nft (nftables) for the NAT"
-ip netns add "${T}probe" 2>/dev/null || skip "cannot make a network namespace here"
-ip netns del "${T}probe"
-
+LAB_NAME=fabric_e2e
+. "$(dirname "$0")/lab.sh"
+lab_check
 WORK=$(mktemp -d /tmp/corral-e2e.XXXXXX)
 chmod 755 "$WORK"
-NSS=()
 cleanup() {
   local rc=$?
   set +e
@@ -40,87 +30,13 @@ cleanup() {
       [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
     done
   fi
-  for ns in "${NSS[@]}"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-  done
-  for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  lab_down
   rm -rf "$WORK"
   exit $rc
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-in_ns() {
-  local ns=$1
-  shift
-  ip netns exec "$T$ns" "$@"
-}
-newns() {
-  ip netns add "$T$1"
-  NSS+=("$T$1")
-  ip -n "$T$1" link set lo up
-}
-
-# The underlay: a bridge in a namespace of its own; each member gets a veth on it.
-newns ul
-ip -n "${T}ul" link add br0 type bridge
-ip -n "${T}ul" link set br0 up
-plug() {  # NAMESPACE ADDRESS/24
-  ip -n "${T}ul" link add "v$1" type veth peer name eth0 netns "$T$1"
-  ip -n "${T}ul" link set "v$1" master br0 up
-  ip -n "$T$1" addr add "$2" dev eth0
-  ip -n "$T$1" link set eth0 up
-}
-for ns in ctl p1 p2 rt; do newns "$ns"; done
-plug ctl 10.77.0.1/24
-plug p1 10.77.0.11/24
-plug p2 10.77.0.12/24
-plug rt 10.77.0.2/24
-# The NAT: p3 sits on 192.168.77.0/24 behind rt, which masquerades what leaves on the underlay.
-newns p3
-ip -n "${T}rt" link add in0 type veth peer name eth0 netns "${T}p3"
-ip -n "${T}rt" addr add 192.168.77.1/24 dev in0
-ip -n "${T}rt" link set in0 up
-ip -n "${T}p3" addr add 192.168.77.10/24 dev eth0
-ip -n "${T}p3" link set eth0 up
-ip -n "${T}p3" route add default via 192.168.77.1
-in_ns rt sysctl -qw net.ipv4.ip_forward=1
-in_ns rt nft add table ip nat
-in_ns rt nft add chain ip nat post '{ type nat hook postrouting priority 100 ; }'
-in_ns rt nft add rule ip nat post oifname eth0 masquerade
-say "namespaces up: ctl p1 p2 on 10.77.0.0/24, p3 behind a NAT"
-
-# corrald, in the controller's namespace.
-mkdir -p "$WORK/ctl"
-in_ns ctl "$BIN/corrald" --state-dir "$WORK/ctl/state" --listen 10.77.0.1:0 \
-  --address-file "$WORK/ctl/addr" --admin-token-file "$WORK/ctl/admin.token" \
-  --allow-simulated-gpus --socket none >"$WORK/corrald.log" 2>&1 &
-for _ in $(seq 200); do [ -s "$WORK/ctl/addr" ] && break; sleep 0.05; done
-ADDR=$(head -n1 "$WORK/ctl/addr")
-[ -n "$ADDR" ] || { say "corrald did not start"; exit 1; }
-export CORRAL_CONTROLLER=$ADDR
-export CORRAL_CA=$WORK/ctl/state/pki/ca.pem
-CORRAL_TOKEN=$(cat "$WORK/ctl/admin.token")
-export CORRAL_TOKEN
-corral() { in_ns ctl "$BIN/corral" "$@"; }
-JOIN=$(corral admin token create --role join --uses 3)
-say "corrald at $ADDR"
-
-# One corral-node in each provider's namespace, attached with the join token.
-for n in p1 p2 p3; do
-  mkdir -p "$WORK/$n"
-  in_ns "$n" env -u CORRAL_TOKEN "$BIN/corral-node" attach --controller "$ADDR" \
-    --join-token "$JOIN" --name "$n" --spool-dir "$WORK/$n/spool" \
-    --topology "pack:1 core:2 pu:1" >"$WORK/$n.log" 2>&1 &
-done
-up=0
-for _ in $(seq 300); do
-  up=$(corral nodes --json 2>/dev/null | grep -io '"state": *"idle"' | wc -l || true)
-  [ "$up" -ge 3 ] && break
-  sleep 0.1
-done
-[ "$up" -ge 3 ] || { say "only $up of 3 nodes came up"; corral nodes || true; exit 1; }
-say "3 nodes attached"
+lab_up
 
 # Nothing on the underlay reaches the NAT'd node: what follows went over its own link.
 if in_ns p1 timeout 2 bash -c 'exec 3<>/dev/tcp/192.168.77.10/22' 2>/dev/null; then
@@ -129,12 +45,7 @@ if in_ns p1 timeout 2 bash -c 'exec 3<>/dev/tcp/192.168.77.10/22' 2>/dev/null; t
 fi
 
 JOB=$(corral submit --parsable -N 3 -n 3 --wrap 'sleep 600')
-for _ in $(seq 300); do
-  state=$(corral queue --json -j "$JOB" 2>/dev/null | grep -o '"state": *"[A-Z]*"' | head -n1 || true)
-  case $state in *RUNNING*) break ;; esac
-  sleep 0.1
-done
-case $state in *RUNNING*) ;; *) say "job $JOB is not running: $state"; exit 1 ;; esac
+wait_running "$JOB"
 say "job $JOB runs on p1 p2 p3"
 
 out=$(corral attach "$JOB" --node p3 --no-pty -- sh -c 'echo "inside $CORRAL_JOB_ID on $(hostname -I)"')
@@ -191,7 +102,6 @@ set -- $nodes
 [ $# -eq 2 ] || { say "job $FW did not get two nodes: $nodes"; exit 1; }
 A=$1 B=$2 OUT=
 for n in p1 p2 p3; do [ "$n" != "$A" ] && [ "$n" != "$B" ] && OUT=$n; done
-overlay_of() { ip -n "$T$1" -4 -o addr show | grep -o '100\.[0-9]*\.[0-9]*\.[0-9]*' | head -n1; }
 IP_A=$(overlay_of "$A")
 corral attach "$FW" --node "$A" --no-pty -- \
   sh -c "setsid $ECHO $WORK/fw.port 0.0.0.0 </dev/null >/dev/null 2>&1 &"
