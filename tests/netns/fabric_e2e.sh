@@ -8,6 +8,7 @@
 #   - the NAT'd node is unreachable from the underlay (so the two went over its own link);
 #   - corrald runs the Nebula mesh (lighthouse and relay); each node gets an overlay address at
 #     attach, and a 3-node MPI allreduce completes across all three, the NAT'd node included;
+#   - a node's nebula, killed, is restarted, and the mesh carries MPI again;
 #   - a job's ports on the mesh are open to the job's own nodes, and closed to the others.
 # Teardown removes every namespace and process it made, even on failure. Exit 77 (a skip, with
 # the reason) where namespaces cannot be made.
@@ -88,6 +89,23 @@ ok=$(grep -c 'allreduce ok' "$WORK/mpi.out" || true)
 grep -q 'node p3' "$WORK/mpi.out" || { say "no rank ran on p3"; cat "$WORK/mpi.out"; exit 1; }
 [ "$ok" -eq 3 ] || { say "$ok of 3 ranks completed the allreduce"; cat "$WORK/mpi.out"; exit 1; }
 say "MPI allreduce over the mesh on p1 p2 p3: $ok ranks ok"
+
+# corral-node keeps nebula running: killed, it is back within seconds, and the mesh works again.
+PIDF=$WORK/p3/spool/state/identity/mesh.pid
+old=$(cat "$PIDF")
+kill -9 "$old"
+new=
+for _ in $(seq 100); do
+  new=$(cat "$PIDF" 2>/dev/null || true)
+  [ -n "$new" ] && [ "$new" != "$old" ] && kill -0 "$new" 2>/dev/null && break
+  sleep 0.1
+done
+[ -n "$new" ] && [ "$new" != "$old" ] || { say "p3's nebula was not restarted"; exit 1; }
+MPI2=$(corral submit --parsable -N 3 -n 3 -t 5 -o "$WORK/mpi2.out" \
+  --wrap "mpirun --map-by node $BIN/mpi_hello")
+corral wait --timeout 180 "$MPI2" >/dev/null || { say "MPI after nebula's restart failed"; cat "$WORK/mpi2.out"; exit 1; }
+[ "$(grep -c 'allreduce ok' "$WORK/mpi2.out")" -eq 3 ] || { cat "$WORK/mpi2.out"; exit 1; }
+say "p3's nebula killed (pid $old), restarted (pid $new); MPI over the mesh again: ok"
 
 # The mesh's firewall: a job's ports are open to its own nodes only. A 2-node job's server,
 # listening on every address of its node, is reached over the mesh from the job's other node,
