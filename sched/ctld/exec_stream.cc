@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/log.h"
 #include "fabric/channel.h"
 #include "sched/ctld/stream_writer.h"
 
@@ -50,7 +51,10 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
  private:
   struct State : std::enable_shared_from_this<State> {
     State(Controller* c, StepRouter* r, const std::atomic<bool>* e, ExecStream* s)
-        : ctl(c), router(r), ending(e), writer(s) {}
+        : ctl(c), router(r), ending(e), writer(s, kMaxQueuedBytes) {}
+    // What a client that does not read may make corrald hold: past it, the call ends and the
+    // step is killed, as when the client goes.
+    static constexpr size_t kMaxQueuedBytes = 16 << 20;
 
     // The node and job were looked up: start the step there (Controller writer thread).
     void Begin(const v1::ExecRequest& req, const Result<Controller::StepTarget>& t) {
@@ -64,7 +68,10 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
       job_id = req.job_id();
       interactive = t->job.spec().interactive();
       auto sink = [self = shared_from_this()](v1::ExecEvent ev, bool last) {
-        self->writer.Send(std::move(ev));
+        if (!self->writer.Send(std::move(ev)) && self->writer.overflowed()) {
+          self->Overrun();
+          return;
+        }
         if (last) self->writer.Close(grpc::Status::OK, /*drain=*/true);
       };
       if (req.attach_step() != 0) {
@@ -123,6 +130,19 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
         }
       }
       writer.Close(grpc::Status::CANCELLED);
+    }
+
+    // The client read none of what waited for it (the writer ended the call): the step goes.
+    // Under the route's lock: the router is not called back, only told to forget the step.
+    void Overrun() {
+      int64_t id = TakeStep();
+      if (id == 0) return;
+      spdlog::warn("exec: step {} of job {} killed: its client does not read its output", id,
+                   job_id);
+      v1::ControllerMessage k;
+      k.mutable_kill_step()->set_step_id(id);
+      channel->Send(k);
+      router->Close(id);
     }
 
     void Leave(const std::string& why) {

@@ -63,7 +63,8 @@ class NodeStream final : public Reactor {
   // stream has ended (it then returns false).
   class Channel final : public NodeChannel {
    public:
-    explicit Channel(NodeStream* stream) : writer_(stream) {}
+    // A node that stops reading is cut once this much waits for it; it reconnects.
+    explicit Channel(NodeStream* stream) : writer_(stream, 256 << 20) {}
     bool Send(const v1::ControllerMessage& msg) override { return writer_.Send(msg); }
     void Revoke(const std::string& why) override {
       writer_.Close(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, why));

@@ -5,6 +5,8 @@
 // flight: a reactor must not be written to after Finish, nor be deleted with a write in flight.
 // The reactor calls WriteDone from OnWriteDone and Detach from OnDone; after Detach every call
 // is a no-op, so the writer may outlive its reactor (hold it by shared_ptr).
+// With a byte limit, a peer that reads too slowly (or never) cannot make corrald hold more than
+// that: the Send that would pass it finishes the stream with RESOURCE_EXHAUSTED instead.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -18,20 +20,49 @@ namespace corral::ctld {
 template <typename Reactor, typename Msg>
 class StreamWriter {
  public:
-  explicit StreamWriter(Reactor* reactor) : reactor_(reactor) {}
+  explicit StreamWriter(Reactor* reactor, size_t max_queued_bytes = 0)
+      : reactor_(reactor), max_bytes_(max_queued_bytes) {}
 
-  // Queues `msg`. False, and nothing queued, once the stream is closing.
+  // Queues `msg`. False, and nothing queued, once the stream is closing, or when `msg` would
+  // pass the byte limit (then overflowed() is true and the stream is finished).
   bool Send(Msg msg) {
     const Msg* first = nullptr;
     Reactor* r = nullptr;
+    const size_t bytes = msg.ByteSizeLong();
+    Reactor* finish = nullptr;  // the stream overflowed now and no write is in flight
     {
       std::lock_guard<std::mutex> l(mu_);
       if (closing_ || reactor_ == nullptr) return false;
-      out_.push_back(std::move(msg));
-      if (writing_) return true;
-      writing_ = true;
-      first = &out_.front();
-      r = reactor_;
+      if (max_bytes_ > 0 && queued_bytes_ + bytes > max_bytes_) {
+        overflowed_ = true;
+        closing_ = true;
+        drop_ = true;
+        if (!finished_) {
+          finished_ = true;
+          final_ =
+              grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                           "the peer reads too slowly: " + std::to_string(queued_bytes_ >> 20) +
+                               " MiB are waiting for it");
+          if (writing_) {
+            finish_wanted_ = true;
+          } else {
+            finish = reactor_;
+          }
+        }
+      }
+      if (!overflowed_) {
+        queued_bytes_ += bytes;
+        sizes_.push_back(bytes);
+        out_.push_back(std::move(msg));
+        if (writing_) return true;
+        writing_ = true;
+        first = &out_.front();
+        r = reactor_;
+      }
+    }
+    if (finish != nullptr || r == nullptr) {
+      if (finish != nullptr) finish->Finish(final_);
+      return false;
     }
     // Not under mu_: gRPC may run OnWriteDone on this thread before StartWrite returns. The
     // reactor outlives the write: it is not finished while a write is in flight.
@@ -49,11 +80,17 @@ class StreamWriter {
       std::lock_guard<std::mutex> l(mu_);
       r = reactor_;
       out_.pop_front();
+      queued_bytes_ -= sizes_.front();
+      sizes_.pop_front();
       if (!ok) {  // the stream is broken: nothing more goes out
         closing_ = true;
         drop_ = true;
       }
-      if (drop_) out_.clear();
+      if (drop_) {
+        out_.clear();
+        sizes_.clear();
+        queued_bytes_ = 0;
+      }
       if (!out_.empty()) {
         next = &out_.front();
         if (out_.size() > 1) o.set_buffer_hint();
@@ -91,6 +128,12 @@ class StreamWriter {
     if (r != nullptr) r->Finish(final_);
   }
 
+  // Whether a Send passed the byte limit.
+  bool overflowed() {
+    std::lock_guard<std::mutex> l(mu_);
+    return overflowed_;
+  }
+
   // The reactor is done (OnDone): forget it.
   void Detach() {
     std::lock_guard<std::mutex> l(mu_);
@@ -100,8 +143,12 @@ class StreamWriter {
 
  private:
   std::mutex mu_;
-  Reactor* reactor_;     // null once the reactor is done
-  std::deque<Msg> out_;  // front() is in flight while writing_; empty otherwise
+  Reactor* reactor_;          // null once the reactor is done
+  std::deque<Msg> out_;       // front() is in flight while writing_; empty otherwise
+  std::deque<size_t> sizes_;  // of out_'s messages
+  size_t queued_bytes_ = 0;
+  const size_t max_bytes_;  // 0: no limit
+  bool overflowed_ = false;
   bool writing_ = false;
   bool closing_ = false;        // no new messages
   bool finished_ = false;       // Finish called, or due after the write in flight

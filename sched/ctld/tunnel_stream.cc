@@ -120,7 +120,8 @@ class TunnelStream final : public grpc::ServerBidiReactor<v1::TunnelFrame, v1::T
  private:
   // Outlives the reactor: the router's sink and the Controller's answer hold it.
   struct State : std::enable_shared_from_this<State> {
-    State(TunnelRouter* r, TunnelStream* s) : router(r), writer(s) {}
+    // A window each way is all that flow control lets queue; the limit is a second guard.
+    State(TunnelRouter* r, TunnelStream* s) : router(r), writer(s, 4 << 20) {}
 
     // The job's node was looked up (Controller writer thread): open the tunnel there, then send
     // what the client sent meanwhile.

@@ -349,5 +349,36 @@ TEST_F(Tunnel, AClientThatNeverReadsHoldsOnlyItsWindow) {
   EXPECT_TRUE(WaitFor([&] { return cluster_->Shell("pgrep -x yes").code != 0; }, 10000));
 }
 
+TEST_F(Tunnel, AnExecClientThatNeverReadsIsCutAndItsStepKilled) {
+  const std::string id = RunningJob("sleep 300");
+  long before = ControllerRssKb(*cluster_);
+  ASSERT_GT(before, 0);
+  auto stub = v1::Controller::NewStub(DialController(cluster_->Address()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineIn(60000));
+  v1::ExecRequest req;
+  req.set_job_id(std::stoll(id));
+  auto job = QueueJob(*cluster_, std::stoll(id));
+  ASSERT_FALSE(job.is_null());
+  req.set_node(job["allocation"][0]["node"]);
+  req.add_argv("yes");
+  auto reader = stub->Exec(&ctx, req);
+  // Nothing read for three seconds while `yes` writes as fast as it can.
+  TimeMs until = MonotonicNowMs() + 3000;
+  while (MonotonicNowMs() < until) {
+    EXPECT_EQ(cluster_->Corral("queue").code, 0);  // corrald serves others meanwhile
+  }
+  long after = ControllerRssKb(*cluster_);
+  EXPECT_LT(after - before, 96 * 1024) << "corrald grew from " << before << " to " << after
+                                       << " KiB behind an Exec client that does not read";
+  v1::ExecEvent ev;
+  while (reader->Read(&ev)) {
+  }
+  grpc::Status st = reader->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  EXPECT_TRUE(WaitFor([&] { return cluster_->Shell("pgrep -x yes").code != 0; }, 10000))
+      << "the step of a client that does not read should be killed";
+}
+
 }  // namespace
 }  // namespace corral::testing
