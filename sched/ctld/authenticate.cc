@@ -20,6 +20,9 @@ std::string LoginOf(uid_t uid) {
 
 }  // namespace
 
+Authenticator::Authenticator(const AccessTable* table)
+    : table_(table), refusals_([](const std::string& line) { spdlog::warn("{}", line); }) {}
+
 Result<Caller> Authenticator::Identify(grpc::ServerContextBase* ctx) const {
   const std::string peer = ctx->peer();
   uid_t uid = 0;
@@ -45,7 +48,7 @@ Result<Caller> Authenticator::Identify(grpc::ServerContextBase* ctx) const {
       c = TokenRefused();
     }
     if (c.ok()) return c;
-    spdlog::warn("refused a call from {}: {}", peer, why);
+    refusals_.Refused(peer, why, WallNowMs());
     return c.status();
   }
   if (auto ac = ctx->auth_context(); ac) {
@@ -54,11 +57,11 @@ Result<Caller> Authenticator::Identify(grpc::ServerContextBase* ctx) const {
       auto c =
           table_->ByCertificate(std::string(certs[0].data(), certs[0].size()), WallNowMs(), &why);
       if (c.ok()) return c;
-      spdlog::warn("refused a call from {}: {}", peer, why);
+      refusals_.Refused(peer, why, WallNowMs());
       return c.status();
     }
   }
-  spdlog::warn("refused a call from {}: no credential", peer);
+  refusals_.Refused(peer, "no credential", WallNowMs());
   return Status::Unauthenticated(
       "not authenticated: no credential (set CORRAL_TOKEN to a token from `corral admin token "
       "create`, or call through the controller's local socket)");
