@@ -241,12 +241,14 @@ class RawTunnel {
     stream_ = stub_->Tunnel(&ctx_);
   }
   bool Write(const v1::TunnelFrame& f) { return stream_->Write(f); }
-  // Reads until the stream ends: the error frame's text and the status.
-  std::pair<std::string, grpc::Status> End() {
+  bool Read(v1::TunnelFrame* f) { return stream_->Read(f); }
+  // Reads until the stream ends: the error frame's text and the status (and the exit code).
+  std::pair<std::string, grpc::Status> End(int* exit_code = nullptr) {
     std::string error;
     v1::TunnelFrame f;
     while (stream_->Read(&f)) {
       if (f.has_error()) error = f.error();
+      if (f.has_exit_code() && exit_code) *exit_code = f.exit_code();
     }
     return {error, stream_->Finish()};
   }
@@ -310,6 +312,46 @@ TEST_F(Tunnel, HostileFramesAreRefusedByNameAndOthersAreServed) {
   CmdResult r = cluster_->Corral("attach " + id + " -- echo still-here");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("still-here"), std::string::npos);
+}
+
+TEST_F(Tunnel, ATerminalTakesItsSizeAndFollowsAResize) {
+  const std::string id = RunningJob("sleep 300");
+  RawTunnel t(cluster_->Address());
+  v1::TunnelFrame open;
+  open.mutable_open()->set_job_id(std::stoll(id));
+  auto* sh = open.mutable_open()->mutable_shell();
+  sh->add_argv("sh");
+  sh->set_pty(true);
+  sh->mutable_size()->set_rows(30);
+  sh->mutable_size()->set_cols(100);
+  ASSERT_TRUE(t.Write(open));
+  auto type = [&](const std::string& text) {
+    v1::TunnelFrame d;
+    d.set_data(text);
+    return t.Write(d);
+  };
+  std::string out;
+  int exit_code = -1;
+  // Reads until `want` shows in the output (or the tunnel ends).
+  auto until = [&](const std::string& want) {
+    v1::TunnelFrame f;
+    while (out.find(want) == std::string::npos && t.Read(&f)) {
+      if (f.has_data()) out += f.data();
+      if (f.has_exit_code()) exit_code = f.exit_code();
+    }
+    return out.find(want) != std::string::npos;
+  };
+  ASSERT_TRUE(type("stty size\n"));
+  EXPECT_TRUE(until("30 100")) << out;
+  v1::TunnelFrame resize;
+  resize.mutable_resize()->set_rows(40);
+  resize.mutable_resize()->set_cols(120);
+  ASSERT_TRUE(t.Write(resize));
+  ASSERT_TRUE(type("stty size; exit 4\n"));
+  EXPECT_TRUE(until("40 120")) << out;
+  auto [error, st] = t.End(&exit_code);
+  EXPECT_TRUE(error.empty()) << error;
+  EXPECT_EQ(exit_code, 4);
 }
 
 // corrald's resident memory, in KiB.
