@@ -60,7 +60,7 @@ int ConnectWithin(const std::string& host, const std::string& port, int timeout_
 
 }  // namespace
 
-Result<TlsPeer> ProbeTls(const std::string& host_port, int timeout_ms) {
+Result<TlsPeer> ProbeTls(const std::string& host_port, int timeout_ms, bool tls12_only) {
   size_t colon = host_port.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == host_port.size()) {
     return Status::Invalid("controller address \"" + host_port.substr(0, 128) +
@@ -76,6 +76,7 @@ Result<TlsPeer> ProbeTls(const std::string& host_port, int timeout_ms) {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
                                                         SSL_CTX_free);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);  // checked by the caller, by pin
+  if (tls12_only) SSL_CTX_set_max_proto_version(ctx.get(), TLS1_2_VERSION);
   static const unsigned char kAlpn[] = {2, 'h', '2'};
   SSL_CTX_set_alpn_protos(ctx.get(), kAlpn, sizeof kAlpn);
   std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);

@@ -17,6 +17,7 @@ struct TlsPeer {
 };
 
 // Unavailable when nothing answers at "host:port" within timeout_ms, or the handshake fails.
-Result<TlsPeer> ProbeTls(const std::string& host_port, int timeout_ms);
+// With `tls12_only`, offers TLS 1.2 and nothing newer (tests check that corrald refuses it).
+Result<TlsPeer> ProbeTls(const std::string& host_port, int timeout_ms, bool tls12_only = false);
 
 }  // namespace corral

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "common/files.h"
 
@@ -78,6 +80,22 @@ Result<ClusterPki> LoadOrCreatePki(const std::string& state_dir,
   if (!info.ok()) return info.status();
   p.ca_pin = info->fingerprint;
   return p;
+}
+
+Status RequireTls13(const std::string& state_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) return Status::Invalid("--state-dir " + state_dir + ": " + ec.message());
+  const std::string path = state_dir + "/openssl-tls13.cnf";
+  const std::string conf =
+      "# Written by corrald at each start: its TLS port speaks TLS 1.3 only.\n"
+      "openssl_conf = corral_init\n"
+      "[corral_init]\nssl_conf = corral_ssl\n"
+      "[corral_ssl]\nsystem_default = corral_tls\n"
+      "[corral_tls]\nMinProtocol = TLSv1.3\nProtocol = -ALL, TLSv1.3\n";
+  if (Status s = WriteFileAtomic(path, conf, 0644); !s.ok()) return s;
+  setenv("OPENSSL_CONF", path.c_str(), 1);
+  return Status::Ok();
 }
 
 }  // namespace corral::ctld

@@ -22,6 +22,12 @@ struct ClusterPki {
 
 // `names`: host names and IP addresses the server certificate also carries (besides
 // pki::kServerName, which clients check for).
+// TLS 1.3 only on corrald's port. gRPC 1.51's C++ API has no minimum version, but every
+// SSL_CTX that OpenSSL makes takes its configuration's system_default section: this writes one
+// that allows TLS 1.3 alone (STATE-DIR/openssl-tls13.cnf) and points OPENSSL_CONF at it. Call
+// before anything in the process uses OpenSSL.
+Status RequireTls13(const std::string& state_dir);
+
 Result<ClusterPki> LoadOrCreatePki(const std::string& state_dir,
                                    const std::vector<std::string>& names);
 

@@ -296,6 +296,11 @@ int main(int argc, char** argv) {
   co.scheduler = sc;
   co.config_given = !config_path.empty();
   co.partitions = std::move(config.partitions);
+  // Before anything here uses OpenSSL: it reads this configuration once, at its start.
+  if (Status s = ctld::RequireTls13(state_dir); !s.ok()) {
+    std::cerr << "corrald: " << s.message() << "\n";
+    return 1;
+  }
   std::vector<std::string> names = tls_names;
   char host[256] = "";
   if (gethostname(host, sizeof host - 1) == 0 && *host) names.push_back(host);

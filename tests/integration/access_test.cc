@@ -39,6 +39,9 @@ TEST_F(Access, ThePortSpeaksTls13WithTheClustersCertificate) {
   auto peer = ProbeTls(cluster_->Address(), 5000);
   ASSERT_TRUE(peer.ok()) << peer.status().message();
   EXPECT_EQ(peer->version, "TLSv1.3");
+  // A client that offers nothing newer than TLS 1.2 gets no handshake.
+  auto old = ProbeTls(cluster_->Address(), 5000, /*tls12_only=*/true);
+  EXPECT_FALSE(old.ok()) << "TLS 1.2 was accepted: " << (old.ok() ? old->version : "");
   ASSERT_EQ(peer->chain.size(), 2u);
   const std::string ca = cluster_->ReadFile(cluster_->Env("CORRAL_CA"));
   EXPECT_TRUE(pki::VerifySignedBy(ca, peer->chain[0]).ok());
