@@ -48,10 +48,22 @@ Result<std::unique_ptr<ClusterMesh>> ClusterMesh::Start(const std::string& state
 
 Result<std::string> ClusterMesh::Sign(const std::string& name, const std::string& ip,
                                       const std::string& pub_pem) const {
-  const std::string head = "-----BEGIN NEBULA X25519 PUBLIC KEY-----";
-  if (pub_pem.size() > 1024 || pub_pem.rfind(head, 0) != 0) {
-    return Status::Invalid("attach: overlay_key: not a Nebula public key (nebula-cert keygen)");
+  // nebula-cert keygen's form: the header, 32 bytes in base64 (44 characters), the footer.
+  const std::string head = "-----BEGIN NEBULA X25519 PUBLIC KEY-----\n";
+  const std::string foot = "-----END NEBULA X25519 PUBLIC KEY-----";
+  const Status bad =
+      Status::Invalid("attach: overlay_key: not a Nebula public key (nebula-cert keygen)");
+  if (pub_pem.size() > 1024 || pub_pem.rfind(head, 0) != 0) return bad;
+  const size_t end = pub_pem.find(foot, head.size());
+  if (end == std::string::npos) return bad;
+  std::string body = pub_pem.substr(head.size(), end - head.size());
+  while (!body.empty() && body.back() == '\n') body.pop_back();
+  if (body.size() != 44 || body.substr(43) != "=" ||
+      body.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") !=
+          43) {
+    return bad;
   }
+  if (pub_pem.find_first_not_of("\n", end + foot.size()) != std::string::npos) return bad;
   std::lock_guard<std::mutex> l(mu_);
   return NebulaSign(dir_, name, ip, "node", pub_pem);
 }

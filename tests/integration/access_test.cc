@@ -3,12 +3,18 @@
 // on their own jobs only, operators on nodes and others' jobs, admins on everything; join tokens
 // are spent; a node's certificate is its own, and a forgotten or foreign one is refused.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <tuple>
 #include <vector>
 
+#include "common/files.h"
+#include "common/subprocess.h"
 #include "fabric/channel.h"
+#include "fabric/nebula.h"
 #include "fabric/pki.h"
 #include "fabric/tls_probe.h"
 #include "tests/integration/local_cluster.h"
@@ -305,6 +311,72 @@ TEST_F(Access, TheLocalSocketKnowsTheCallerByUid) {
     EXPECT_EQ(r.code, 4) << r.err;
     EXPECT_NE(r.err.find("only an admin"), std::string::npos) << r.err;
   }
+}
+
+TEST_F(Access, TheMeshGrantsEachNodeItsOwnAddressAndRefusesABadKey) {
+  auto cert_tool = NebulaProgram("nebula-cert");
+  if (!cert_tool.ok() || !NebulaProgram("nebula").ok()) GTEST_SKIP() << "no Debian nebula here";
+  // A UDP port free now, for the lighthouse of a corrald of its own.
+  int u = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  getsockname(u, reinterpret_cast<sockaddr*>(&a), &len);
+  const int port = ntohs(a.sin_port);
+  close(u);
+  const std::string dir = cluster_->dir() + "/meshctl";
+  const std::string addr =
+      cluster_->StartController(dir, "--overlay on --overlay-port " + std::to_string(port));
+  ASSERT_FALSE(addr.empty());
+  const std::string join = FirstLine(CmdResult{0, cluster_->ReadFile(dir + "/join.token"), ""});
+  auto attach = [&](const std::string& name, const std::string& overlay_key, v1::AttachReply* rep) {
+    Credentials plain;
+    plain.ca_pem = cluster_->ReadFile(cluster_->Env("CORRAL_CA"));
+    auto stub = v1::NodeLink::NewStub(DialController(addr, plain));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(DeadlineIn(20000));
+    auto key = pki::NewKey();
+    v1::AttachRequest req;
+    req.set_join_token(join);
+    req.set_csr_pem(*pki::NewCsr(*key, name));
+    req.set_name(name);
+    req.set_overlay_key(overlay_key);
+    return stub->Attach(&ctx, req, rep);
+  };
+  v1::AttachReply rep;
+  for (const std::string& bad : {std::string("garbage"), std::string(5000, 'k'),
+                                 std::string("-----BEGIN NEBULA X25519 PUBLIC KEY-----\nxx\n")}) {
+    grpc::Status st = attach("mbad", bad, &rep);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  }
+  std::vector<std::string> ips;
+  for (const std::string name : {"m1", "m2"}) {
+    ASSERT_TRUE(NebulaKeygen(dir + "/" + name + ".key", dir + "/" + name + ".pub").ok());
+    v1::AttachReply r;
+    grpc::Status st = attach(name, cluster_->ReadFile(dir + "/" + name + ".pub"), &r);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ASSERT_TRUE(r.has_overlay());
+    EXPECT_EQ(r.overlay().lighthouse_port(), port);
+    ips.push_back(r.overlay().ip());
+    // Its certificate is the mesh CA's, for this node's address.
+    ASSERT_TRUE(WriteFileAtomic(dir + "/" + name + ".crt", r.overlay().cert(), 0644).ok());
+    ASSERT_TRUE(WriteFileAtomic(dir + "/mesh-ca.crt", r.overlay().ca(), 0644).ok());
+    auto ok = RunCaptured(
+        {*cert_tool, "verify", "-ca", dir + "/mesh-ca.crt", "-crt", dir + "/" + name + ".crt"},
+        10000);
+    EXPECT_TRUE(ok.ok()) << ok.status().message();
+    auto shown =
+        RunCaptured({*cert_tool, "print", "-json", "-path", dir + "/" + name + ".crt"}, 10000);
+    ASSERT_TRUE(shown.ok());
+    EXPECT_NE(shown->find(r.overlay().ip() + "/10"), std::string::npos) << *shown;
+  }
+  EXPECT_EQ(ips, (std::vector<std::string>{"100.64.0.2", "100.64.0.3"}));
+  // Without a key, a node attaches with no place in the mesh.
+  v1::AttachReply none;
+  ASSERT_TRUE(attach("m3", "", &none).ok());
+  EXPECT_FALSE(none.has_overlay());
+  cluster_->StopController(dir);
 }
 
 }  // namespace
