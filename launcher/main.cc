@@ -276,6 +276,7 @@ int main(int argc, char** argv) {
   ao.shared_host = shared_host;
   if (mesh) {
     ao.overlay_dev = mesh->tun_dev;
+    ao.overlay_pml = mesh->mpi_pml;
     ao.on_peers = [m = mesh.get()](const std::set<std::string>& ips) {
       if (Status s = m->AllowPeers(ips); !s.ok()) spdlog::warn("mesh: {}", s.message());
     };

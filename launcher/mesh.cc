@@ -9,6 +9,7 @@
 
 #include "common/files.h"
 #include "common/log.h"
+#include "common/subprocess.h"
 #include "fabric/nebula.h"
 
 namespace corral {
@@ -22,6 +23,41 @@ Status CanRunMesh() {
   if (auto p = NebulaProgram("nebula-cert"); !p.ok()) return p.status();
   return Status::Ok();
 }
+
+namespace {
+
+// UCX over the mesh where UCX's tcp transport sees the tun device, else ob1/TCP.
+void ChooseMpiTransport(NodeMesh* m) {
+  // nebula makes the device a moment after it starts.
+  const std::string sys = "/sys/class/net/" + m->tun_dev;
+  for (int i = 0; i < 100 && access(sys.c_str(), F_OK) != 0; ++i) usleep(30000);
+  std::string prog;
+  for (const char* p : {"/usr/bin/ucx_info", "/usr/local/bin/ucx_info"}) {
+    if (access(p, X_OK) == 0) prog = p;
+  }
+  if (prog.empty()) {
+    m->mpi_why = "ucx_info is not installed (Debian's ucx-utils)";
+  } else if (auto out = RunCaptured({prog, "-d"}, 20000); !out.ok()) {
+    m->mpi_why = "ucx_info -d failed: " + out.status().message();
+  } else {
+    // The devices listed under "Transport: tcp", up to the next transport.
+    size_t tcp = out->find("Transport: tcp");
+    size_t next = tcp == std::string::npos ? tcp : out->find("Transport:", tcp + 14);
+    size_t dev = out->find("Device: " + m->tun_dev, tcp);
+    if (tcp != std::string::npos && dev != std::string::npos && dev < next) {
+      m->mpi_pml = "ucx";
+    } else {
+      m->mpi_why = "UCX's tcp transport does not list " + m->tun_dev;
+    }
+  }
+  if (m->mpi_pml == "ucx") {
+    spdlog::info("mesh: MPI jobs run pml ucx over {}", m->tun_dev);
+  } else {
+    spdlog::warn("mesh: MPI jobs run ob1/TCP over the mesh, not UCX: {}", m->mpi_why);
+  }
+}
+
+}  // namespace
 
 Result<std::unique_ptr<NodeMesh>> StartNodeMesh(const std::string& dir,
                                                 const std::string& controller,
@@ -51,6 +87,7 @@ Result<std::unique_ptr<NodeMesh>> StartNodeMesh(const std::string& dir,
   auto proc = NebulaProcess::Start(m->config, dir + "/mesh.log", dir + "/mesh.pid");
   if (!proc.ok()) return proc.status();
   m->proc = std::move(*proc);
+  ChooseMpiTransport(m.get());
   spdlog::info("mesh: {} on {} (nebula pid {}), lighthouse {}", m->ip, m->tun_dev, m->proc->pid(),
                ns.lighthouse_endpoint);
   return m;

@@ -18,6 +18,10 @@ namespace corral {
 struct NodeMesh {
   std::string ip;       // this node's overlay address
   std::string tun_dev;  // its tun device (UCX_NET_DEVICES)
+  // The MPI transport of jobs here: "ucx" when UCX's tcp transport has the tun device (checked
+  // with ucx_info at start), else "ob1", with the reason in mpi_why (logged).
+  std::string mpi_pml = "ob1";
+  std::string mpi_why;
   NebulaSettings settings;
   std::string config;  // the file nebula reads
   std::unique_ptr<NebulaProcess> proc;

@@ -41,6 +41,7 @@ struct AgentOptions {
   // This node's tun device in the mesh (launcher/mesh.h), when profile.overlay_ip is set: the
   // jobs' MPI ranks talk over the mesh.
   std::string overlay_dev;
+  std::string overlay_pml = "ob1";  // the MPI transport over it: "ucx" or "ob1" (mesh.h)
   // Called with the overlay addresses of the nodes that share a running job with this one,
   // whenever they change (launcher/mesh.h NodeMesh::AllowPeers); unset: no mesh.
   std::function<void(const std::set<std::string>&)> on_peers;

@@ -136,8 +136,10 @@ EnvList NodeAgent::Impl::NodeEnv(const v1::LaunchJob& l, const std::string& dir)
     env["OMPI_MCA_mpi_yield_when_idle"] = "1";
     env["UCX_NET_DEVICES"] = opts.overlay_dev;
     // Open MPI's pml ucx takes only InfiniBand-like devices by default: let it take the tun
-    // device over TCP, so that it is chosen where UCX opens, and ob1/TCP where it does not
-    // (bench/fabric measures both).
+    // device over TCP. It is forced where corral-node found UCX can use the device, and ob1/TCP
+    // elsewhere (bench/fabric measures both).
+    env["OMPI_MCA_pml"] = opts.overlay_pml;  // chosen, and the choice logged, at start
+    env["CORRAL_MPI_TRANSPORT"] = opts.overlay_pml == "ucx" ? "ucx" : "ob1/tcp";
     env["OMPI_MCA_pml_ucx_tls"] = "any";
     env["OMPI_MCA_pml_ucx_devices"] = "any";
     env["UCX_TLS"] = "tcp,sm,self";

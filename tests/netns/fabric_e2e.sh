@@ -55,6 +55,13 @@ case $out in
   *) say "attach printed: $out"; exit 1 ;;
 esac
 
+# MPI's transport over the mesh: UCX where corral-node found it can use the tun device.
+mpi=$(corral attach "$JOB" --node p3 --no-pty -- sh -c 'echo "$CORRAL_MPI_TRANSPORT $OMPI_MCA_pml $UCX_NET_DEVICES"')
+case $mpi in
+  "ucx ucx crl"*) say "MPI over the mesh on p3: $mpi" ;;
+  *) say "MPI transport on p3: '$mpi' (expected ucx on its tun device)"; grep -h 'mesh:' "$WORK/p3.log"; exit 1 ;;
+esac
+
 # A server inside the job on p3, reached from the controller's side with corral forward.
 corral attach "$JOB" --node p3 --no-pty -- \
   sh -c "setsid $ECHO $WORK/p3/echo.port </dev/null >/dev/null 2>&1 &"
