@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/subprocess.h"
+#include "common/time.h"
 #include "fabric/nebula.h"
 
 namespace corral {
@@ -24,31 +25,42 @@ Status CanRunMesh() {
   return Status::Ok();
 }
 
+bool UcxTcpHasDevice(const std::string& out, const std::string& dev) {
+  // Each device is listed under its transport ("Transport: tcp" once per device).
+  for (size_t at = out.find("Device: " + dev + "\n"); at != std::string::npos;
+       at = out.find("Device: " + dev + "\n", at + 1)) {
+    const size_t tr = out.rfind("Transport: ", at);
+    if (tr != std::string::npos && out.compare(tr, 15, "Transport: tcp\n") == 0) return true;
+  }
+  return false;
+}
+
 namespace {
 
 // UCX over the mesh where UCX's tcp transport sees the tun device, else ob1/TCP.
 void ChooseMpiTransport(NodeMesh* m) {
-  // nebula makes the device a moment after it starts.
-  const std::string sys = "/sys/class/net/" + m->tun_dev;
-  for (int i = 0; i < 100 && access(sys.c_str(), F_OK) != 0; ++i) usleep(30000);
   std::string prog;
   for (const char* p : {"/usr/bin/ucx_info", "/usr/local/bin/ucx_info"}) {
     if (access(p, X_OK) == 0) prog = p;
   }
   if (prog.empty()) {
     m->mpi_why = "ucx_info is not installed (Debian's ucx-utils)";
-  } else if (auto out = RunCaptured({prog, "-d"}, 20000); !out.ok()) {
-    m->mpi_why = "ucx_info -d failed: " + out.status().message();
-  } else {
-    // The devices listed under "Transport: tcp", up to the next transport.
-    size_t tcp = out->find("Transport: tcp");
-    size_t next = tcp == std::string::npos ? tcp : out->find("Transport:", tcp + 14);
-    size_t dev = out->find("Device: " + m->tun_dev, tcp);
-    if (tcp != std::string::npos && dev != std::string::npos && dev < next) {
-      m->mpi_pml = "ucx";
-    } else {
-      m->mpi_why = "UCX's tcp transport does not list " + m->tun_dev;
+  }
+  // nebula makes the device, addresses it and brings it up a moment after it starts: UCX lists
+  // it only then. Asked again for up to 5 s.
+  for (TimeMs until = MonotonicNowMs() + 5000; !prog.empty();) {
+    auto out = RunCaptured({prog, "-d"}, 20000);
+    if (!out.ok()) {
+      m->mpi_why = "ucx_info -d failed: " + out.status().message();
+      break;
     }
+    if (UcxTcpHasDevice(*out, m->tun_dev)) {
+      m->mpi_pml = "ucx";
+      break;
+    }
+    m->mpi_why = "UCX's tcp transport does not list " + m->tun_dev;
+    if (MonotonicNowMs() > until) break;
+    usleep(200000);
   }
   if (m->mpi_pml == "ucx") {
     spdlog::info("mesh: MPI jobs run pml ucx over {}", m->tun_dev);

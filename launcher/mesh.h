@@ -33,6 +33,9 @@ struct NodeMesh {
   std::mutex mu_;
 };
 
+// Whether `ucx_info -d` output lists `dev` under UCX's tcp transport.
+bool UcxTcpHasDevice(const std::string& ucx_info_d, const std::string& dev);
+
 // Ok when this process can run nebula here (root, /dev/net/tun, Debian's nebula); else why not.
 Status CanRunMesh();
 

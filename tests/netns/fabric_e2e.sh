@@ -19,6 +19,7 @@ BIN=${1:?usage: fabric_e2e.sh BIN_DIR ECHO_SERVER}
 ECHO=${2:?usage: fabric_e2e.sh BIN_DIR ECHO_SERVER}
 T=cf$$  # a prefix unique to this run: names stay under 15 characters
 LAB_NAME=fabric_e2e
+LAB_NAT_FLAGS="random,fully-random"  # no hole punching: the relay carries p3's mesh traffic
 . "$(dirname "$0")/lab.sh"
 lab_check
 WORK=$(mktemp -d /tmp/corral-e2e.XXXXXX)

@@ -3,6 +3,8 @@
 # provider (p3, 192.168.77.10) behind a NAT router (rt) that masquerades: p3 can dial out,
 # nothing can dial in. corrald runs in ctl, with the mesh, and one corral-node in each
 # provider's namespace, attached with a join token.
+# LAB_NAT_FLAGS adds flags to the masquerade rule ("random,fully-random": a new source port per
+# flow, which defeats hole punching, so the NAT'd node's mesh traffic takes the relay).
 # Source it with T (a short prefix unique to the run), BIN and WORK set; then lab_check (exits
 # 77, a skip saying why, where namespaces cannot be made), lab_up, and lab_down at the end (in
 # a trap: it removes every namespace it made and every process in them).
@@ -78,7 +80,7 @@ lab_up() {
   in_ns rt sysctl -qw net.ipv4.ip_forward=1
   in_ns rt nft add table ip nat
   in_ns rt nft add chain ip nat post '{ type nat hook postrouting priority 100 ; }'
-  in_ns rt nft add rule ip nat post oifname eth0 masquerade
+  in_ns rt nft add rule ip nat post oifname eth0 masquerade ${LAB_NAT_FLAGS:-}
   say "namespaces up: ctl p1 p2 on 10.77.0.0/24, p3 behind a NAT"
 
   mkdir -p "$WORK/ctl"
