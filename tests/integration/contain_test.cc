@@ -66,7 +66,8 @@ TEST(Contain, UsageIsSampledWhileAJobRunsAndKeptAtItsEnd) {
   ASSERT_TRUE(WaitFor([&] { return QueueState(*c, done) == "COMPLETED"; }, 30000)) << c->Diagnose();
   const nlohmann::json u = QueueJob(*c, done)["usage"];
   ASSERT_TRUE(u.is_object()) << QueueJob(*c, done).dump();
-  EXPECT_GE(u["cpu_ms"].get<int64_t>(), 700) << u.dump();
+  // A second of spinning gets less than a second of CPU when parallel tests share 2 cores.
+  EXPECT_GE(u["cpu_ms"].get<int64_t>(), 250) << u.dump();
   EXPECT_GE(u["max_rss_bytes"].get<int64_t>(), 60 << 20) << u.dump();
   EXPECT_EQ(u["rss_bytes"], 0) << "ended: it holds nothing now";
   // A running job's sample arrives with a heartbeat (every 5 s by default).
