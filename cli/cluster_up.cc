@@ -17,8 +17,8 @@
 #include "cli/cluster_file.h"
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "common/subprocess.h"
 #include "common/files.h"
+#include "common/subprocess.h"
 #include "common/time.h"
 
 namespace corral::cli {

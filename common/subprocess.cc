@@ -34,6 +34,14 @@ std::string BinDir() {
   return std::filesystem::canonical("/proc/self/exe").parent_path().string();
 }
 
+Result<std::string> FindInstalled(const std::string& name, const std::string& package) {
+  for (const char* dir : {"/usr/bin", "/usr/sbin", "/usr/local/bin"}) {
+    std::string p = std::string(dir) + "/" + name;
+    if (access(p.c_str(), X_OK) == 0) return p;
+  }
+  return Status::Unavailable(name + " is not installed (Debian's " + package + " package)");
+}
+
 Result<std::string> RunCaptured(const std::vector<std::string>& argv, int timeout_ms,
                                 size_t max_bytes) {
   if (argv.empty()) return Status::Invalid("nothing to run");

@@ -18,6 +18,10 @@ std::string BinDir();
 // exits 0. Errors: Unavailable when it cannot start, runs past `timeout_ms` (it is killed) or
 // prints more than `max_bytes`; Invalid when it exits non-zero, with the last line it wrote to
 // standard error.
+// The path of an installed program `name` (in /usr/bin, /usr/sbin or /usr/local/bin), or
+// Unavailable saying that Debian's package `package` is missing.
+Result<std::string> FindInstalled(const std::string& name, const std::string& package);
+
 Result<std::string> RunCaptured(const std::vector<std::string>& argv, int timeout_ms,
                                 size_t max_bytes = 1 << 20);
 

@@ -91,11 +91,7 @@ std::string NebulaYaml(const NebulaSettings& s) {
 }
 
 Result<std::string> NebulaProgram(const std::string& name) {
-  for (const char* dir : {"/usr/bin", "/usr/sbin", "/usr/local/bin"}) {
-    std::string p = std::string(dir) + "/" + name;
-    if (access(p.c_str(), X_OK) == 0) return p;
-  }
-  return Status::Unavailable(name + " is not installed (Debian's nebula package)");
+  return FindInstalled(name, "nebula");
 }
 
 Status NebulaCa(const std::string& dir, const std::string& name) {

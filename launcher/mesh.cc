@@ -1,5 +1,7 @@
 #include "launcher/mesh.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -37,30 +39,33 @@ bool UcxTcpHasDevice(const std::string& out, const std::string& dev) {
 
 namespace {
 
+// Whether network device `dev` has an IPv4 address yet.
+bool HasAddress(const std::string& dev) {
+  ifaddrs* all = nullptr;
+  if (getifaddrs(&all) != 0) return false;
+  bool found = false;
+  for (ifaddrs* a = all; a && !found; a = a->ifa_next) {
+    found = a->ifa_addr && a->ifa_addr->sa_family == AF_INET && dev == a->ifa_name;
+  }
+  freeifaddrs(all);
+  return found;
+}
+
 // UCX over the mesh where UCX's tcp transport sees the tun device, else ob1/TCP.
 void ChooseMpiTransport(NodeMesh* m) {
-  std::string prog;
-  for (const char* p : {"/usr/bin/ucx_info", "/usr/local/bin/ucx_info"}) {
-    if (access(p, X_OK) == 0) prog = p;
+  // nebula makes the device and addresses it a moment after it starts; UCX lists it only then.
+  for (TimeMs until = MonotonicNowMs() + 5000;
+       !HasAddress(m->tun_dev) && MonotonicNowMs() < until;) {
+    usleep(20000);
   }
-  if (prog.empty()) {
-    m->mpi_why = "ucx_info is not installed (Debian's ucx-utils)";
-  }
-  // nebula makes the device, addresses it and brings it up a moment after it starts: UCX lists
-  // it only then. Asked again for up to 5 s.
-  for (TimeMs until = MonotonicNowMs() + 5000; !prog.empty();) {
-    auto out = RunCaptured({prog, "-d"}, 20000);
-    if (!out.ok()) {
-      m->mpi_why = "ucx_info -d failed: " + out.status().message();
-      break;
-    }
-    if (UcxTcpHasDevice(*out, m->tun_dev)) {
-      m->mpi_pml = "ucx";
-      break;
-    }
+  auto prog = FindInstalled("ucx_info", "ucx-utils");
+  auto out = prog.ok() ? RunCaptured({*prog, "-d"}, 20000) : Result<std::string>(prog.status());
+  if (!out.ok()) {
+    m->mpi_why = "ucx_info -d: " + out.status().message();
+  } else if (UcxTcpHasDevice(*out, m->tun_dev)) {
+    m->mpi_pml = "ucx";
+  } else {
     m->mpi_why = "UCX's tcp transport does not list " + m->tun_dev;
-    if (MonotonicNowMs() > until) break;
-    usleep(200000);
   }
   if (m->mpi_pml == "ucx") {
     spdlog::info("mesh: MPI jobs run pml ucx over {}", m->tun_dev);

@@ -305,9 +305,10 @@ int main(int argc, char** argv) {
   char host[256] = "";
   if (gethostname(host, sizeof host - 1) == 0 && *host) names.push_back(host);
   for (const char* n : {"localhost", "127.0.0.1", "::1"}) names.push_back(n);
-  if (std::string h = listen.substr(0, listen.rfind(':'));
-      !h.empty() && h != "0.0.0.0" && h != "[::]" && h.front() != '[') {
-    names.push_back(h);
+  const std::string listen_host = listen.substr(0, listen.rfind(':'));
+  if (!listen_host.empty() && listen_host != "0.0.0.0" && listen_host != "[::]" &&
+      listen_host.front() != '[') {
+    names.push_back(listen_host);
   }
   auto cluster_pki = ctld::LoadOrCreatePki(state_dir, names);
   if (!cluster_pki.ok()) {
@@ -320,7 +321,6 @@ int main(int argc, char** argv) {
     std::cerr << "corrald: --overlay " << overlay << ": give on, off or auto\n";
     return 2;
   }
-  const std::string listen_host = listen.substr(0, listen.rfind(':'));
   const bool loopback = listen_host.rfind("127.", 0) == 0 || listen_host == "localhost" ||
                         listen_host == "[::1]" || listen_host == "::1";
   if (overlay == "on" || (overlay == "auto" && !loopback)) {

@@ -22,15 +22,11 @@ constexpr int kMaxJobsPerSubmit = 10000;
 constexpr int kMaxIdsPerRequest = 100000;
 constexpr int kMaxMessageBytes = 64 << 20;
 
-// An Exec call refused before it starts.
-class RefusedExec final : public grpc::ServerWriteReactor<v1::ExecEvent> {
+// A streaming call (Exec, Tunnel) refused before it starts.
+template <typename Reactor>
+class Refused final : public Reactor {
  public:
-  explicit RefusedExec(const Status& s) { Finish(ToGrpc(s)); }
-  void OnDone() override { delete this; }
-};
-class RefusedTunnel final : public grpc::ServerBidiReactor<v1::TunnelFrame, v1::TunnelFrame> {
- public:
-  explicit RefusedTunnel(const Status& s) { Finish(ToGrpc(s)); }
+  explicit Refused(const Status& s) { this->Finish(ToGrpc(s)); }
   void OnDone() override { delete this; }
 };
 
@@ -221,14 +217,15 @@ class ControllerService final
   grpc::ServerWriteReactor<v1::ExecEvent>* Exec(grpc::CallbackServerContext* ctx,
                                                 const v1::ExecRequest* req) override {
     auto who = Person(ctx, "exec");
-    if (!who.ok()) return new RefusedExec(who.status());
+    if (!who.ok()) return new Refused<grpc::ServerWriteReactor<v1::ExecEvent>>(who.status());
     // Into one's own jobs only; an admin into any.
     return exec_->Start(req, who->admin() ? std::string() : who->user);
   }
   grpc::ServerBidiReactor<v1::TunnelFrame, v1::TunnelFrame>* Tunnel(
       grpc::CallbackServerContext* ctx) override {
     auto who = Person(ctx, "tunnel");
-    if (!who.ok()) return new RefusedTunnel(who.status());
+    if (!who.ok())
+      return new Refused<grpc::ServerBidiReactor<v1::TunnelFrame, v1::TunnelFrame>>(who.status());
     // Into one's own jobs only, as Exec; an admin into any.
     return tunnels_->Start(who->admin() ? std::string() : who->user);
   }
