@@ -44,6 +44,7 @@ struct Settings {
   std::optional<ExportSpec> exports;
   std::string controller;
   bool parsable = false, json = false, help = false, label = false;
+  std::string input;
 };
 
 // Validates `value` and stores it; `option` is "--<long name>" for messages.
@@ -244,6 +245,16 @@ constexpr OptionDef kOptions[] = {
     {"label", '\0', nullptr, Group::kCliOnly, "corral run: prefix output lines with the task",
      [](std::string_view, const std::string&, Settings* s) {
        s->label = true;
+       return Status::Ok();
+     }},
+    {"input", 'i', "MODE", Group::kCliOnly,
+     "corral run: stdin to task 0 (default), task N, none or FILE",
+     [](std::string_view o, const std::string& v, Settings* s) {
+       if (v.empty())
+         return Status::Invalid(std::string(o) + ": empty; give none, a task or a file");
+       if (v == "all") return BadValue(o, v, "stdin goes to one task; give its number");
+       if (v.find('\0') != std::string::npos) return BadValue(o, v, "contains a NUL byte");
+       s->input = v;
        return Status::Ok();
      }},
     {"parsable", '\0', nullptr, Group::kCliOnly, "print only the job id",
@@ -577,6 +588,7 @@ Result<SubmitCommand> ParseSubmit(
   cmd.spec = std::move(spec);
   cmd.parsable = s.parsable;
   cmd.label = s.label;
+  cmd.input = s.input;
   cmd.json = s.json;
   cmd.controller = s.controller;
   return cmd;

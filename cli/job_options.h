@@ -34,6 +34,9 @@ struct SubmitCommand {
   std::vector<std::string> script_args;  // the arguments after the script path; = spec.args
   bool help = false;   // -h/--help was given; help text is in SubmitHelp(); nothing else is set
   bool label = false;  // --label (corral run): prefix output lines with the task number
+  // --input (corral run): which task reads its stdin: "" (task 0), "none", a task number, or
+  // a file read instead of stdin (by task 0). corral submit refuses it.
+  std::string input;
 };
 
 // Parses the arguments that follow `corral submit` and the directives of the script they name

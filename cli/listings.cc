@@ -199,8 +199,8 @@ int Nodes(const Args& args) {
     return kExitOk;
   }
   // GPU_CHECK and REASON last: a failed check and an admin's hold carry their reasons.
-  Table t({"NODE", "STATE", "PARTITIONS", "CPUS(A/T)", "MEM_MIB(A/T)", "GPUS(A/T)", "GPU_MODELS",
-           "NUMA", "GPU_CHECK", "REASON"});
+  Table t({"NODE", "LABEL", "STATE", "PARTITIONS", "CPUS(A/T)", "MEM_MIB(A/T)", "GPUS(A/T)",
+           "GPU_MODELS", "NUMA", "GPU_CHECK", "REASON"});
   for (const auto& n : rep.nodes()) {
     const auto& p = n.profile();
     std::map<std::string, int> models;
@@ -209,7 +209,7 @@ int Nodes(const Args& args) {
     for (const auto& [k, v] : models) m += (m.empty() ? "" : ",") + k + ":" + std::to_string(v);
     std::string parts;
     for (const auto& x : n.partitions()) parts += (parts.empty() ? "" : ",") + x;
-    t.Add(p.name(), n.state(), parts.empty() ? "-" : parts,
+    t.Add(p.name(), n.label().empty() ? "-" : n.label(), n.state(), parts.empty() ? "-" : parts,
           std::to_string(n.alloc_cpus()) + "/" + std::to_string(p.cpus()),
           std::to_string(n.alloc_mem_mib()) + "/" + std::to_string(p.mem_mib()),
           std::to_string(n.alloc_gpus()) + "/" + std::to_string(p.gpus_size()), m.empty() ? "-" : m,

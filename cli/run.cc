@@ -1,8 +1,14 @@
 // corral run: like srun. Allocates resources, runs COMMAND once per task on the allocated
 // nodes (through corral-node, as Exec steps), relays their output and exits with their code.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -12,6 +18,7 @@
 #include "cli/context.h"
 #include "fabric/convert.h"
 #include "fabric/exec_client.h"
+#include "fabric/tunnel_client.h"
 
 namespace corral::cli {
 
@@ -67,8 +74,67 @@ class Output {
   std::mutex mu_;
 };
 
+// Where `corral run`'s stdin goes (--input): to one task, read from a descriptor.
+struct Input {
+  int32_t task = -1;  // -1: none
+  int fd = -1;
+};
+
+// True when `fd` is /dev/null or closed: there is nothing to forward.
+bool NothingToRead(int fd) {
+  struct stat st {
+  }, null{};
+  if (fstat(fd, &st) != 0) return true;
+  return S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 && st.st_rdev == null.st_rdev;
+}
+
+Result<Input> ChooseInput(const std::string& mode, size_t ntasks) {
+  Input in;
+  if (mode == "none") return in;
+  if (mode.empty() || std::all_of(mode.begin(), mode.end(), ::isdigit)) {
+    in.task = 0;
+    if (!mode.empty()) {
+      if (mode.size() > 9 || std::stoul(mode) >= ntasks) {
+        return Status::Invalid("--input=" + mode + ": there are tasks 0 to " +
+                               std::to_string(ntasks - 1));
+      }
+      in.task = static_cast<int32_t>(std::stoul(mode));
+    }
+    if (NothingToRead(0)) in.task = -1;
+    in.fd = 0;
+    return in;
+  }
+  in.fd = open(mode.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in.fd < 0) return Status::Invalid("--input=" + mode + ": " + strerror(errno));
+  in.task = 0;
+  return in;
+}
+
+// Feeds `fd` to a step's stdin through a tunnel (TunnelOpen.step_stdin) until it reads EOF or
+// the step ends. Detached: it owns what it uses.
+std::future<void> FeedStdin(const Client& c, int64_t job, const std::string& node, int64_t step,
+                            int fd) {
+  std::promise<void> done;
+  std::future<void> f = done.get_future();
+  std::thread([address = c.address, creds = c.creds, job, node, step, fd,
+               done = std::move(done)]() mutable {
+    v1::TunnelOpen open;
+    open.set_job_id(job);
+    open.set_node(node);
+    open.set_step_stdin(step);
+    TunnelEnds ends;
+    ends.in_fd = fd;
+    TunnelOutcome r = RunTunnel(DialController(address, creds), address, open, ends);
+    if (!r.status.ok() && r.opened) {
+      std::cerr << "corral run: stdin: " << r.status.message() << "\n";
+    }
+    done.set_value();
+  }).detach();
+  return f;
+}
+
 int RunTask(Client& c, const v1::JobInfo& job, const Task& t, const std::vector<std::string>& argv,
-            Output* out) {
+            Output* out, int stdin_fd) {
   v1::ExecRequest req;
   req.set_job_id(job.id());
   req.set_node(t.node);
@@ -85,11 +151,18 @@ int RunTask(Client& c, const v1::JobInfo& job, const Task& t, const std::vector<
   env("SLURM_NODEID", std::to_string(t.node_index));
   env("SLURM_STEP_ID", "0");
   req.set_cwd(job.spec().workdir());
+  req.set_feed_stdin(stdin_fd >= 0);
   std::string out_part, err_part;
+  std::future<void> fed;
   ExecOutcome r = RunExec(
       c.address, c.creds, req,
       [&](const std::string& d) { out->Write(t.rank, false, d, &out_part); },
-      [&](const std::string& d) { out->Write(t.rank, true, d, &err_part); });
+      [&](const std::string& d) { out->Write(t.rank, true, d, &err_part); }, 600000,
+      [&](int64_t step) {
+        if (stdin_fd >= 0) fed = FeedStdin(c, job.id(), t.node, step, stdin_fd);
+      });
+  // The node ends the stdin tunnel with the step; a broken link may leave it waiting.
+  if (fed.valid()) fed.wait_for(std::chrono::seconds(2));
   out->Flush(t.rank, false, &out_part);
   out->Flush(t.rank, true, &err_part);
   if (!r.error.empty()) {
@@ -127,6 +200,11 @@ int Run(const Args& args) {
   }
   if (!cmd->spec.array_indices.empty()) {
     std::cerr << "corral run: --array is for corral submit\n";
+    return kExitUsage;
+  }
+  auto input = ChooseInput(cmd->input, static_cast<size_t>(std::max(cmd->spec.ntasks, 1)));
+  if (!input.ok()) {
+    std::cerr << "corral run: " << input.status().message() << "\n";
     return kExitUsage;
   }
   JobSpec spec = cmd->spec;
@@ -185,7 +263,10 @@ int Run(const Args& args) {
   std::vector<int> codes(tasks.size(), 0);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < tasks.size(); ++i) {
-    threads.emplace_back([&, i] { codes[i] = RunTask(c, job, tasks[i], argv, &out); });
+    threads.emplace_back([&, i] {
+      codes[i] =
+          RunTask(c, job, tasks[i], argv, &out, tasks[i].rank == input->task ? input->fd : -1);
+    });
   }
   for (auto& t : threads) t.join();
   int code = 0;

@@ -36,6 +36,11 @@ int Submit(const Args& args) {
     std::cout << SubmitHelp();
     return kExitOk;
   }
+  if (!cmd->input.empty()) {
+    std::cerr << "corral submit: --input: not supported for batch jobs, whose stdin is "
+                 "/dev/null (it is for corral run)\n";
+    return kExitUsage;
+  }
   cmd->spec.args = cmd->script_args;
   Client c(ResolveController(cmd->controller));
   v1::SubmitRequest req;

@@ -11,7 +11,8 @@ namespace corral {
 ExecOutcome RunExec(const std::string& address, const Credentials& creds,
                     const v1::ExecRequest& req,
                     const std::function<void(const std::string&)>& on_stdout,
-                    const std::function<void(const std::string&)>& on_stderr, int64_t follow_ms) {
+                    const std::function<void(const std::string&)>& on_stderr, int64_t follow_ms,
+                    const std::function<void(int64_t)>& on_started) {
   using Clock = std::chrono::steady_clock;
   ExecOutcome out;
   int64_t step = 0;  // known once the controller named it
@@ -33,6 +34,7 @@ ExecOutcome RunExec(const std::string& address, const Credentials& creds,
     bool ended = false;
     while (reader->Read(&ev)) {
       if (ev.has_step_id()) {
+        if (step == 0 && on_started) on_started(ev.step_id());
         step = ev.step_id();
       } else if (ev.has_stdout()) {
         on_stdout(ev.stdout());

@@ -2,7 +2,8 @@
 // relays its output until it exits. It follows the step across a restart of the controller: when
 // the stream breaks (UNAVAILABLE, CANCELLED) after the step started, it attaches to the step
 // again (ExecRequest.attach_step) until `follow_ms` have passed without a controller to attach
-// to. Blocking; thread-safe for distinct calls.
+// to. `on_started` is told the step's id once, when it starts. Blocking; thread-safe for distinct
+// calls.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,7 @@ ExecOutcome RunExec(const std::string& address, const Credentials& creds,
                     const v1::ExecRequest& req,
                     const std::function<void(const std::string&)>& on_stdout,
                     const std::function<void(const std::string&)>& on_stderr,
-                    int64_t follow_ms = 600000);
+                    int64_t follow_ms = 600000,
+                    const std::function<void(int64_t step)>& on_started = nullptr);
 
 }  // namespace corral

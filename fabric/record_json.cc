@@ -108,6 +108,7 @@ nlohmann::json NodeJson(const v1::NodeInfo& n) {
   nlohmann::json hold = nullptr;  // an admin's drain or down
   if (n.has_hold()) hold = HoldJson(n.hold());
   return {{"name", p.name()},
+          {"label", n.label()},
           {"state", n.state()},
           {"hold", hold},
           {"terms", terms},

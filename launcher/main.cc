@@ -39,7 +39,8 @@ std::string DefaultStateDir(const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::string(argv[1]) == "status" || std::string(argv[1]) == "remove")) {
+  if (argc > 1 && (std::string(argv[1]) == "status" || std::string(argv[1]) == "remove" ||
+                   std::string(argv[1]) == "rename")) {
     return corral::ProviderCommand(argc, argv, &DefaultStateDir);
   }
   // `corral-node attach --controller H:P --join-token T`: the first start of a node (what a
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
       "corral-node: profiles this machine (or a simulated node) with hwloc, dials corrald and "
       "runs the jobs it is given.\n\n"
       "Usage: corral-node [attach] --controller HOST:PORT [--join-token T] [--name N] "
-      "[--topology XML|SYNTHETIC] [--gpus LIST]\n       corral-node status|remove [--controller "
+      "[--topology XML|SYNTHETIC] [--gpus LIST]\n       corral-node status|remove|rename "
+      "[--controller "
       "HOST:PORT] [--name N]  "
       "(a provider's view of the node, and taking it back: corral-node status --help)"
       "\n\nOptions");

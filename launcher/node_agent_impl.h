@@ -68,6 +68,10 @@ struct LocalStep {
   pid_t pid = 0;
   bool exited = false;
   int status = 0;
+  // ExecRequest.feed_stdin: the pipe's write end, until a tunnel takes it (TunnelOpen.step_stdin)
+  // or `stdin_until` passes; then the step reads EOF.
+  int stdin_fd = -1;
+  int64_t stdin_until = 0;  // MonotonicNowMs
 };
 
 // What a step sends its client through the controller. On a new link nobody follows the step
@@ -93,6 +97,7 @@ struct LocalTunnel {
   int read_fd = -1, write_fd = -1;  // the same fd for a pty or a socket
   bool socket = false, pty = false;
   int port = 0;            // for a socket: the job's port, connected to on the tunnel's thread
+  int64_t step = 0;        // feeds this step's stdin (write_fd); ends when the step does
   int wake[2] = {-1, -1};  // written to wake the thread
   pid_t pid = 0;           // the shell; 0 for a port
   std::mutex mu;           // guards what follows; taken after Impl::mu, never before

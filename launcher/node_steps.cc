@@ -15,12 +15,16 @@
 #include <tuple>
 
 #include "common/log.h"
+#include "common/time.h"
 #include "fabric/convert.h"
 #include "launcher/node_agent_impl.h"
 
 namespace corral {
 
 namespace fs = std::filesystem;
+
+// How long a step's stdin (ExecRequest.feed_stdin) waits for the tunnel that feeds it.
+constexpr int64_t kStdinWaitMs = 60000;
 
 void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
   auto fail = [&](const std::string& why) {
@@ -55,11 +59,13 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
       }
     if (!replaced) env.emplace_back(e.key(), e.value());
   }
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+  int out_pipe[2], err_pipe[2], in_pipe[2] = {-1, -1};
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
+      (s.feed_stdin() && pipe2(in_pipe, O_CLOEXEC) != 0)) {
     fail(std::string("pipe: ") + strerror(errno));
     return;
   }
+  sp.stdin_fd = in_pipe[0];
   sp.argv.assign(s.argv().begin(), s.argv().end());
   sp.env = env;
   sp.cwd = cwd;
@@ -70,15 +76,19 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
   auto pid = Spawn(sp);
   close(out_pipe[1]);
   close(err_pipe[1]);
+  if (in_pipe[0] >= 0) close(in_pipe[0]);
   if (!pid.ok()) {
     lk.unlock();
     close(out_pipe[0]);
     close(err_pipe[0]);
+    if (in_pipe[1] >= 0) close(in_pipe[1]);
     fail(pid.status().message());
     return;
   }
   spdlog::info("job {}: step {} started pid {}", s.job_id(), s.step_id(), *pid);
-  steps[s.step_id()] = LocalStep{s.job_id(), *pid, false, 0};
+  steps[s.step_id()] =
+      LocalStep{s.job_id(), *pid,       false,
+                0,          in_pipe[1], in_pipe[1] >= 0 ? MonotonicNowMs() + kStdinWaitMs : 0};
   step_pids[*pid] = s.step_id();
   auto io = std::make_shared<StepIo>();
   io->job_id = s.job_id();
@@ -91,8 +101,18 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
     pollfd fds[2] = {{o, POLLIN, 0}, {e, POLLIN, 0}};
     int open_fds = 2;
     char buf[65536];
+    bool stdin_waits = true;
     while (open_fds > 0) {
-      if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+      // While its stdin waits for a tunnel, wake each second to give up on it in time.
+      if (poll(fds, 2, stdin_waits ? 1000 : -1) < 0 && errno != EINTR) break;
+      if (stdin_waits) {
+        std::lock_guard<std::mutex> l(mu);
+        LocalStep& st = steps[step_id];
+        if (st.stdin_fd >= 0 && MonotonicNowMs() > st.stdin_until) {
+          close(std::exchange(st.stdin_fd, -1));  // nobody came to feed it: EOF
+        }
+        stdin_waits = st.stdin_fd >= 0;
+      }
       for (int i = 0; i < 2; ++i) {
         if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t n = read(fds[i].fd, buf, sizeof buf);
@@ -116,7 +136,14 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
     cv.wait(l, [&] { return steps[step_id].exited || stopping; });
     int code = ExitCodeOf(steps[step_id].status);
     int64_t job_id = steps[step_id].job_id;
+    if (steps[step_id].stdin_fd >= 0) close(steps[step_id].stdin_fd);
     steps.erase(step_id);
+    for (auto& [tid, t] : tunnels) {
+      if (t->step != step_id) continue;
+      std::lock_guard<std::mutex> g(t->mu);  // its stdin tunnel ends with it
+      t->exited = true;
+      t->Wake();
+    }
     l.unlock();
     spdlog::info("job {}: step {} exited {}", job_id, step_id, code);
     v1::NodeMessage m;

@@ -141,6 +141,21 @@ void NodeAgent::Impl::OpenTunnel(const v1::TunnelFrame& f) {
   } else if (it == jobs.end()) {
     lk.unlock();
     fail("node " + opts.profile.name + " does not run job " + std::to_string(o.job_id()));
+  } else if (o.has_step_stdin()) {
+    auto st = steps.find(o.step_stdin());
+    if (st == steps.end() || st->second.job_id != o.job_id() || st->second.stdin_fd < 0) {
+      lk.unlock();
+      fail("step " + std::to_string(o.step_stdin()) + " of job " + std::to_string(o.job_id()) +
+           " on node " + opts.profile.name +
+           " takes no input (it has ended, was started without it, or is fed already)");
+    } else {
+      t->step = o.step_stdin();
+      t->write_fd = std::exchange(st->second.stdin_fd, -1);
+      tunnels[t->id] = t;
+      lk.unlock();
+      std::thread([this, t] { TunnelLoop(t); }).detach();
+      return;
+    }
   } else if (o.has_port()) {
     // Connected on the tunnel's thread: finding who listens reads /proc.
     t->socket = true;
@@ -272,7 +287,7 @@ void NodeAgent::Impl::TunnelLoop(std::shared_ptr<LocalTunnel> t) {
     send(up);
   }
   SendWindow win;
-  bool read_open = refused.empty(), eof_done = false;
+  bool read_open = refused.empty() && (t->socket || t->read_fd >= 0), eof_done = false;
   TimeMs exited_at = 0;
   std::string buf(kTunnelChunk, '\0');
   while (link_ok && refused.empty()) {
@@ -317,7 +332,8 @@ void NodeAgent::Impl::TunnelLoop(std::shared_ptr<LocalTunnel> t) {
       send(m);
       break;
     }
-    if (t->socket && !read_open) {
+    // A step's stdin, once closed (EOF, or the step stopped reading it).
+    if ((t->step != 0 && t->write_fd < 0) || (t->socket && !read_open)) {
       v1::NodeMessage m = Frame(t->id);
       m.mutable_tunnel()->set_exit_code(0);
       send(m);

@@ -49,7 +49,8 @@ Result<v1::NodeInfo> Find(v1::Controller::Stub& stub, const std::string& address
 
 void PrintStatus(const v1::NodeInfo& n) {
   const auto& p = n.profile();
-  std::cout << "node " << p.name() << ": " << n.state() << "\n";
+  std::cout << "node " << p.name() << (n.label().empty() ? "" : " (\"" + n.label() + "\")") << ": "
+            << n.state() << "\n";
   std::cout << "  " << p.cpus() << " CPUs, " << p.mem_mib() << " MiB, " << p.gpus_size()
             << " GPU(s); allocated " << n.alloc_cpus() << " CPUs, " << n.alloc_gpus()
             << " GPU(s)\n";
@@ -89,14 +90,21 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
   std::string controller, name, reason = "removed by its provider", state_dir;
   double timeout_s = 24 * 3600;
   bool json = false;
-  po::options_description opts(
+  std::string label;
+  const char* about =
       cmd == "status"
           ? "corral-node status: this node as the cluster sees it: state, GPU check, jobs, "
             "holds.\n\nUsage: corral-node status [--controller HOST:PORT] [--name N] "
             "[--json]\n\nOptions"
+      : cmd == "rename"
+          ? "corral-node rename: gives this node a display name, shown by `corral nodes` and "
+            "corral-node status.\nThe node's name, which its certificate and its jobs carry, "
+            "stays.\n\nUsage: corral-node rename [--controller HOST:PORT] "
+            "[--name N] LABEL   (\"\" clears it)\n\nOptions"
           : "corral-node remove: drains this node (its running jobs finish, no new ones "
             "start), waits until none is left, then stops its corral-node.\n\nUsage: "
-            "corral-node remove [--controller HOST:PORT] [--name N] [--reason TEXT]\n\nOptions");
+            "corral-node remove [--controller HOST:PORT] [--name N] [--reason TEXT]\n\nOptions";
+  po::options_description opts(about);
   opts.add_options()("help,h", "show this help")(
       "controller", po::value(&controller),
       "corrald address (default: $CORRAL_CONTROLLER, else 127.0.0.1:6817)")(
@@ -104,8 +112,13 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
   opts.add_options()("state-dir", po::value(&state_dir),
                      "the state directory of the node's corral-node, where its identity and pid "
                      "are (default: its own default for --name)");
+  po::positional_options_description pos;
   if (cmd == "status") {
     opts.add_options()("json", po::bool_switch(&json), "print the node's record as JSON");
+  } else if (cmd == "rename") {
+    opts.add_options()("label", po::value(&label)->required(),
+                       "the display name: up to 64 printable characters");
+    pos.add("label", 1);
   } else {
     opts.add_options()("reason", po::value(&reason)->default_value(reason),
                        "why, as the drain shows it")(
@@ -114,7 +127,7 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
   }
   po::variables_map vm;
   try {
-    po::store(po::parse_command_line(argc - 1, argv + 1, opts), vm);
+    po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
     if (vm.count("help")) {
       std::cout << opts << "\n";
       return kOk;
@@ -171,6 +184,21 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
     } else {
       PrintStatus(*n);
     }
+    return kOk;
+  }
+  if (cmd == "rename") {
+    v1::AdminNodeRequest req;
+    req.set_op("label");
+    req.add_nodes(name);
+    req.set_label(label);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(DeadlineIn(30000));
+    v1::AdminNodeReply rep;
+    if (Status s = FromGrpc(stub->AdminNode(&ctx, req, &rep), controller); !s.ok()) {
+      return Failed(cmd, s);
+    }
+    std::cout << "node " << name
+              << (label.empty() ? ": label cleared\n" : ": now labelled \"" + label + "\"\n");
     return kOk;
   }
   // remove: drain, wait, stop the agent.

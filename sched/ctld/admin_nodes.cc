@@ -1,5 +1,6 @@
 // Admin holds on nodes: `corral admin node drain|down|resume|list` (like scontrol update
-// nodename=... state=drain|down|resume reason=...). Kept in the store's admin table, so that a
+// nodename=... state=drain|down|resume reason=...), and their providers' labels (`corral-node
+// rename`). Kept in the store's admin table, so that a
 // hold outlives a restart of corrald; a held node is not Usable() (controller_impl.h), so the
 // scheduling passes leave it out. Methods of Controller (and Impl), on the writer thread.
 #include <algorithm>
@@ -13,8 +14,21 @@ namespace corral::ctld {
 
 namespace {
 constexpr const char* kKind = "node-hold";
+constexpr const char* kLabelKind = "node-label";
 constexpr size_t kMaxReason = 256;
+constexpr size_t kMaxLabel = 64;
 constexpr int kMaxPatterns = 10000;
+
+// A display name: printable ASCII or UTF-8, no control characters.
+Status CheckLabel(const std::string& label) {
+  if (label.size() > kMaxLabel) {
+    return Status::Invalid("node label: longer than " + std::to_string(kMaxLabel) + " bytes");
+  }
+  for (unsigned char c : label) {
+    if (c < 0x20 || c == 0x7f) return Status::Invalid("node label: has a control character");
+  }
+  return Status::Ok();
+}
 }  // namespace
 
 Status Controller::Impl::LoadNodeHolds() {
@@ -34,6 +48,12 @@ Status Controller::Impl::LoadNodeHolds() {
     }
     it->second.hold = h;
   }
+  auto labels = store->LoadAdmin(kLabelKind);
+  if (!labels.ok()) return labels.status();
+  for (const auto& [name, label] : *labels) {
+    auto it = nodes.find(name);
+    if (it != nodes.end() && CheckLabel(label).ok()) it->second.label = label;
+  }
   return Status::Ok();
 }
 
@@ -42,9 +62,28 @@ Result<v1::AdminNodeReply> Controller::AdminNode(const v1::AdminNodeRequest& req
   return impl_->Run<R>([this, req](Batch& b) -> R {
     Impl& I = *impl_;
     const std::string& op = req.op();
-    if (op != "drain" && op != "down" && op != "resume" && op != "list" && op != "forget") {
+    if (op != "drain" && op != "down" && op != "resume" && op != "list" && op != "forget" &&
+        op != "label") {
       return Status::Invalid("node: unknown operation \"" + op.substr(0, 32) +
-                             "\" (drain, down, resume, forget or list)");
+                             "\" (drain, down, resume, forget, label or list)");
+    }
+    if (op == "label") {
+      if (req.nodes_size() != 1) return Status::Invalid("node label: name exactly one node");
+      if (Status s = CheckLabel(req.label()); !s.ok()) return s;
+      auto it = I.nodes.find(req.nodes(0));
+      if (it == I.nodes.end()) {
+        return Status::NotFound("node " + req.nodes(0).substr(0, 64) + ": no such node");
+      }
+      Status s = req.label().empty() ? I.store->DeleteAdmin(kLabelKind, it->first)
+                                     : I.store->PutAdmin(kLabelKind, it->first, req.label());
+      if (!s.ok()) return s;
+      spdlog::info("node {}: labelled \"{}\" by {} (was \"{}\")", it->first, req.label(),
+                   req.user(), it->second.label);
+      it->second.label = req.label();
+      b.nodes_changed = true;
+      v1::AdminNodeReply reply;
+      reply.add_changed(it->first);
+      return reply;
     }
     if (op == "forget") {
       // The node's certificates stop working; it attaches again only with a new join token.

@@ -52,6 +52,7 @@ struct NodeEntry {
   bool AwaitingOpening() const { return committed.gpus_size() > 0; }
   // An admin's drain or down (admin_nodes.cc); state "" when none. Kept in the store.
   v1::NodeHold hold;
+  std::string label;  // its provider's display name (admin_nodes.cc); kept in the store
   bool Usable() const {
     return connected && hold.state().empty() &&
            (verification.empty() || verification == "verified" || verification == "simulated");
@@ -213,7 +214,7 @@ class Controller::Impl {
   Status Load();
   Status LoadQos();
   Status LoadPartitions();
-  // The admins' holds on nodes, from the store (admin_nodes.cc).
+  // The admins' holds on nodes and their providers' labels, from the store (admin_nodes.cc).
   Status LoadNodeHolds();
   Status LoadAccess();  // admin_tokens.cc
   // Drops the certificates of node `name` (the store's rows and the table's): its corral-node

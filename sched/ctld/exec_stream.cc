@@ -102,6 +102,7 @@ class ExecStream final : public grpc::ServerWriteReactor<v1::ExecEvent> {
       *s->mutable_argv() = req.argv();
       *s->mutable_env() = req.env();
       s->set_cwd(req.cwd());
+      s->set_feed_stdin(req.feed_stdin());
       if (!channel->Send(m)) {
         router->Close(step_id);
         step_id = 0;

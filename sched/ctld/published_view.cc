@@ -114,6 +114,7 @@ v1::NodeInfo Controller::Impl::MakeNodeInfo(const NodeEntry& n) const {
   ni.set_verification(n.verification);
   if (!n.hold.state().empty()) *ni.mutable_hold() = n.hold;
   ni.set_last_check_ms(n.last_check_ms);
+  ni.set_label(n.label);
   for (const auto& c : n.gpu_checks) *ni.add_gpu_checks() = c;
   for (const sched::Partition& p : partitions) {
     if (p.HasNode(n.profile.name)) ni.add_partitions(p.name);

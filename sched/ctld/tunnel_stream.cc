@@ -60,8 +60,11 @@ Status CheckTunnelOpen(const v1::TunnelFrame& f) {
       }
       return CheckSize(s.size(), "open.shell.size");
     }
+    case v1::TunnelOpen::kStepStdin:
+      if (o.step_stdin() <= 0) return Bad("open.step_stdin", "must be a step id (> 0)");
+      return Status::Ok();
     default:
-      return Bad("open", "names neither a shell nor a port");
+      return Bad("open", "names neither a shell, a port nor a step's stdin");
   }
 }
 

@@ -149,6 +149,43 @@ TEST(Run, RunsOneTaskPerRankAcrossNodesAndPassesTheExitCode) {
   EXPECT_EQ(acct["jobs"][1]["exit_code"], 5);
 }
 
+// As srun: stdin goes to task 0 (or the task --input names, or a file), the others read EOF.
+TEST(Run, ForwardsStdinToOneTask) {
+  auto c = LocalCluster::Start();
+  ASSERT_TRUE(c);
+  const std::string run = BinDir() + "/corral run ";
+  const std::string tasks = "-N 2 -n 2 --label sh -c 'cat; echo end $SLURM_PROCID'";
+  CmdResult r = c->Shell("printf 'a\\nb\\n' | " + run + tasks + " | sort");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "0: a\n0: b\n0: end 0\n1: end 1\n");
+  r = c->Shell("printf 'x\\n' | " + run + "--input=1 " + tasks + " | sort");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "0: end 0\n1: end 1\n1: x\n");
+  r = c->Shell("printf 'x\\n' | " + run + "--input=none " + tasks + " | sort");
+  EXPECT_EQ(r.out, "0: end 0\n1: end 1\n");
+  c->Shell("printf 'from a file\\n' > in.txt");
+  r = c->Shell(run + "-i in.txt cat </dev/null");
+  EXPECT_EQ(r.out, "from a file\n") << r.err;
+
+  // Bytes arrive whole through the flow control; a task that never reads ends all the same.
+  r = c->Shell("head -c 3000000 /dev/urandom | tee big.in | " + run +
+               "sh -c 'cat > big.out'"
+               " && cmp big.in big.out && echo same");
+  EXPECT_EQ(r.out, "same\n") << r.err;
+  r = c->Shell("yes | " + run + "sh -c 'exit 3'");
+  EXPECT_EQ(r.code, 3) << r.err;
+
+  r = c->Corral("run -n 2 --input=2 true");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--input=2: there are tasks 0 to 1"), std::string::npos) << r.err;
+  r = c->Corral("run --input=/no/such/file true");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--input=/no/such/file"), std::string::npos) << r.err;
+  r = c->Corral("submit --input=in.txt --wrap true");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--input"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace corral::testing
 

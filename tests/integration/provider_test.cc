@@ -59,6 +59,56 @@ TEST(Provider, StatusThenRemove) {
       20000));
 }
 
+// A provider names its machine for itself; the name the node carries stays, and the label
+// outlives a restart of corrald.
+TEST(Provider, RenameSetsALabelThatOutlivesARestart) {
+  auto c = LocalCluster::Start(kOneNode);
+  ASSERT_TRUE(c);
+  const std::string node = BinDir() + "/corral-node";
+  // With the node's own certificate, not the admin's token.
+  const std::string own = "env -u CORRAL_TOKEN " + node + " rename --name box --state-dir " +
+                          c->dir() + "/cluster/spool/box/state ";
+  CmdResult r = c->Shell(own + "\"Alice's rig #1\"");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("now labelled \"Alice's rig #1\""), std::string::npos) << r.out;
+  r = c->Shell(node + " status --name box");
+  EXPECT_NE(r.out.find("node box (\"Alice's rig #1\"): idle"), std::string::npos) << r.out;
+  auto nodes = nlohmann::json::parse(c->Corral("nodes --json").out);
+  ASSERT_EQ(nodes["nodes"].size(), 1u);
+  EXPECT_EQ(nodes["nodes"][0]["name"], "box");
+  EXPECT_EQ(nodes["nodes"][0]["label"], "Alice's rig #1");
+  EXPECT_NE(c->Corral("nodes").out.find("Alice's rig #1"), std::string::npos);
+
+  r = c->Shell(node + " rename --name box " + std::string(65, 'x'));
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find("longer than 64"), std::string::npos) << r.err;
+  r = c->Shell(node + " rename --name box \"$(printf 'a\\033[2Jb')\"");
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find("control character"), std::string::npos) << r.err;
+  r = c->Shell(node + " rename --name box");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("label"), std::string::npos) << r.err;
+  r = c->Shell(node + " rename --name nosuch x");
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find("no such node"), std::string::npos) << r.err;
+
+  c->KillController();
+  ASSERT_TRUE(c->Up());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        CmdResult x = c->Corral("nodes --json");
+        if (x.code != 0) return false;
+        auto j = nlohmann::json::parse(x.out);
+        return j["nodes"].size() == 1 && j["nodes"][0]["label"] == "Alice's rig #1";
+      },
+      20000))
+      << c->Corral("nodes --json").out;
+  r = c->Shell(node + " rename --name box ''");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("label cleared"), std::string::npos) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(c->Corral("nodes --json").out)["nodes"][0]["label"], "");
+}
+
 TEST(Provider, HostileNodeFlagsAreRefusedByName) {
   auto c = LocalCluster::Start(kOneNode);
   ASSERT_TRUE(c);

@@ -13,7 +13,7 @@ v1::TunnelFrame Shell() {
   return f;
 }
 
-TEST(TunnelOpen, TakesAShellOrAPort) {
+TEST(TunnelOpen, TakesAShellAPortOrAStepsStdin) {
   EXPECT_TRUE(CheckTunnelOpen(Shell()).ok());
   v1::TunnelFrame p;
   p.mutable_open()->set_job_id(7);
@@ -24,6 +24,10 @@ TEST(TunnelOpen, TakesAShellOrAPort) {
   c.mutable_open()->mutable_shell()->set_term("xterm-256color");
   c.mutable_open()->mutable_shell()->mutable_size()->set_rows(50);
   EXPECT_TRUE(CheckTunnelOpen(c).ok());
+  v1::TunnelFrame in;
+  in.mutable_open()->set_job_id(7);
+  in.mutable_open()->set_step_stdin(12);
+  EXPECT_TRUE(CheckTunnelOpen(in).ok());
 }
 
 TEST(TunnelOpen, RefusesHostileFramesNamingTheField) {
@@ -43,12 +47,18 @@ TEST(TunnelOpen, RefusesHostileFramesNamingTheField) {
   says(f, "open.job_id");
   v1::TunnelFrame none;
   none.mutable_open()->set_job_id(3);
-  says(none, "neither a shell nor a port");
+  says(none, "neither a shell, a port nor a step's stdin");
   for (int port : {0, -1, 65536, 1 << 30}) {
     v1::TunnelFrame p;
     p.mutable_open()->set_job_id(3);
     p.mutable_open()->set_port(port);
     says(p, "open.port");
+  }
+  for (int64_t step : {0L, -3L}) {
+    v1::TunnelFrame in;
+    in.mutable_open()->set_job_id(3);
+    in.mutable_open()->set_step_stdin(step);
+    says(in, "open.step_stdin");
   }
   f = Shell();
   f.mutable_open()->set_node(std::string(300, 'n'));
