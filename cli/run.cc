@@ -94,11 +94,12 @@ Result<Input> ChooseInput(const std::string& mode, size_t ntasks) {
   if (mode.empty() || std::all_of(mode.begin(), mode.end(), ::isdigit)) {
     in.task = 0;
     if (!mode.empty()) {
-      if (mode.size() > 9 || std::stoul(mode) >= ntasks) {
+      const unsigned long task = mode.size() > 9 ? ntasks : std::stoul(mode);
+      if (task >= ntasks) {
         return Status::Invalid("--input=" + mode + ": there are tasks 0 to " +
                                std::to_string(ntasks - 1));
       }
-      in.task = static_cast<int32_t>(std::stoul(mode));
+      in.task = static_cast<int32_t>(task);
     }
     if (NothingToRead(0)) in.task = -1;
     in.fd = 0;

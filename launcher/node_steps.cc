@@ -97,11 +97,11 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
   lk.unlock();
   int64_t step_id = s.step_id();
   // Forward output until both pipes close, then the exit status.
-  std::thread([this, step_id, io, o = out_pipe[0], e = err_pipe[0]] {
+  std::thread([this, step_id, io, o = out_pipe[0], e = err_pipe[0],
+               stdin_waits = in_pipe[1] >= 0]() mutable {
     pollfd fds[2] = {{o, POLLIN, 0}, {e, POLLIN, 0}};
     int open_fds = 2;
     char buf[65536];
-    bool stdin_waits = true;
     while (open_fds > 0) {
       // While its stdin waits for a tunnel, wake each second to give up on it in time.
       if (poll(fds, 2, stdin_waits ? 1000 : -1) < 0 && errno != EINTR) break;

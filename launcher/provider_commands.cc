@@ -186,35 +186,27 @@ int ProviderCommand(int argc, char** argv, std::string (*default_state_dir)(cons
     }
     return kOk;
   }
-  if (cmd == "rename") {
+  // `op` on this node alone (label: the rename; drain: the start of remove).
+  auto admin = [&](const std::string& op) {
     v1::AdminNodeRequest req;
-    req.set_op("label");
+    req.set_op(op);
     req.add_nodes(name);
     req.set_label(label);
+    req.set_reason(op == "drain" ? reason : "");
+    if (const char* u = getenv("USER")) req.set_user(u);
     grpc::ClientContext ctx;
     ctx.set_deadline(DeadlineIn(30000));
     v1::AdminNodeReply rep;
-    if (Status s = FromGrpc(stub->AdminNode(&ctx, req, &rep), controller); !s.ok()) {
-      return Failed(cmd, s);
-    }
+    return FromGrpc(stub->AdminNode(&ctx, req, &rep), controller);
+  };
+  if (cmd == "rename") {
+    if (Status s = admin("label"); !s.ok()) return Failed(cmd, s);
     std::cout << "node " << name
               << (label.empty() ? ": label cleared\n" : ": now labelled \"" + label + "\"\n");
     return kOk;
   }
   // remove: drain, wait, stop the agent.
-  {
-    v1::AdminNodeRequest req;
-    req.set_op("drain");
-    req.add_nodes(name);
-    req.set_reason(reason);
-    if (const char* u = getenv("USER")) req.set_user(u);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(DeadlineIn(30000));
-    v1::AdminNodeReply rep;
-    if (Status s = FromGrpc(stub->AdminNode(&ctx, req, &rep), controller); !s.ok()) {
-      return Failed(cmd, s);
-    }
-  }
+  if (Status s = admin("drain"); !s.ok()) return Failed(cmd, s);
   std::cout << "node " << name << ": drained; waiting for its jobs to finish\n";
   const TimeMs until = MonotonicNowMs() + static_cast<TimeMs>(timeout_s * 1000);
   for (;;) {
