@@ -7,18 +7,20 @@
 #include <utility>
 
 #include "accounting/hdf5_call.h"
-#include "accounting/job_record_h5.h"
+#include "accounting/table_codecs.h"
 
 namespace corral {
 
-using acct_internal::Hdf5Call;
-using acct_internal::Hdf5ErrorText;
-using acct_internal::Hid;
+using namespace acct_internal;  // NOLINT(build/namespaces): this module's internals
+
+// One table: its dataset (invalid when the file has none) and the type to read it with.
+struct ReadTable {
+  Hid dset, type;
+};
 
 struct AccountingReader::State {
-  Hid row_type;
   Hid file;
-  Hid jobs;
+  ReadTable jobs, steps, usage;
 };
 
 namespace {
@@ -41,15 +43,52 @@ Status CheckReadable(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// Opens Codec's table, if the file has it (or must have it: `required`).
+template <class Codec>
+Status OpenTable(const std::string& path, hid_t file, bool required, ReadTable* t) {
+  htri_t exists = H5Lexists(file, Codec::kPath, H5P_DEFAULT);
+  if (exists < 0) {
+    return Status::Internal(path + ": cannot look up " + Codec::kPath + ": " + Hdf5ErrorText());
+  }
+  if (exists == 0 && !required) return Status::Ok();
+  t->dset = Hid(exists > 0 ? H5Dopen2(file, Codec::kPath, H5P_DEFAULT) : -1);
+  if (!t->dset.valid()) {
+    H5Eclear2(H5E_DEFAULT);
+    if (!required) return Status::Ok();  // an older layout's empty group
+    return Status::Invalid(path + ": no table " + Codec::kPath);
+  }
+  Status st = CheckTable(t->dset.get(), Codec::kPath, Codec::kKey);
+  if (!st.ok()) return Status::Invalid(path + ": " + st.message());
+  Hid mem = Codec::Type();
+  t->type = mem.valid() ? ReadType(t->dset.get(), mem.get()) : Hid();
+  if (!t->type.valid()) {
+    return Status::Internal(path + ": cannot build the row type of " + Codec::kPath + ": " +
+                            Hdf5ErrorText());
+  }
+  return Status::Ok();
+}
+
+template <class Codec, class Keep>
+Result<std::vector<typename Codec::Record>> Refresh(const std::string& path, const ReadTable& t,
+                                                    Keep keep) {
+  if (!t.dset.valid()) return std::vector<typename Codec::Record>{};
+  if (H5Drefresh(t.dset.get()) < 0) {
+    return Status::Internal(path + ": cannot refresh " + Codec::kPath + ": " + Hdf5ErrorText());
+  }
+  auto rows = ReadRecords<Codec>(t.dset.get(), t.type.get(), 0, -1, keep);
+  if (!rows.ok()) return Status::Internal(path + ": " + rows.status().message());
+  return rows;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<AccountingReader>> AccountingReader::Open(const std::string& path) {
   Hdf5Call call;
   Status st = CheckReadable(path);
   if (!st.ok()) return st;
   auto state = std::make_unique<State>();
-  state->row_type = acct_internal::MakeJobRowType();
-  if (!state->row_type.valid()) {
-    return Status::Internal(path + ": cannot build the row type: " + Hdf5ErrorText());
-  }
   // Without HDF5's flock(): a SWMR reader needs none, and its shared lock would stop a
   // restarted writer from opening the file. AccountingWriter turns it off too, as HDF5 wants
   // the same setting for every open of one file in a process.
@@ -61,12 +100,11 @@ Result<std::unique_ptr<AccountingReader>> AccountingReader::Open(const std::stri
   if (!state->file.valid()) {
     return Status::Internal(path + ": cannot open for SWMR reading: " + Hdf5ErrorText());
   }
-  state->jobs = Hid(H5Dopen2(state->file.get(), acct_internal::kJobsPath, H5P_DEFAULT));
-  if (!state->jobs.valid()) {
-    return Status::Invalid(path + ": no job table /jobs: " + Hdf5ErrorText());
-  }
-  st = acct_internal::CheckJobsDataset(state->jobs.get(), state->row_type.get());
-  if (!st.ok()) return Status::Invalid(path + ": " + st.message());
+  hid_t f = state->file.get();
+  st = OpenTable<JobTable>(path, f, true, &state->jobs);
+  if (st.ok()) st = OpenTable<StepTable>(path, f, false, &state->steps);
+  if (st.ok()) st = OpenTable<UsageTable>(path, f, false, &state->usage);
+  if (!st.ok()) return st;
   return std::unique_ptr<AccountingReader>(new AccountingReader(path, std::move(state)));
 }
 
@@ -80,13 +118,19 @@ AccountingReader::~AccountingReader() {
 
 Result<std::vector<JobRecord>> AccountingReader::ReadAll() {
   Hdf5Call call;
-  if (H5Drefresh(state_->jobs.get()) < 0) {
-    return Status::Internal(path_ + ": cannot refresh /jobs: " + Hdf5ErrorText());
-  }
-  Result<std::vector<JobRecord>> rows =
-      acct_internal::ReadJobs(state_->jobs.get(), state_->row_type.get());
-  if (!rows.ok()) return Status::Internal(path_ + ": " + rows.status().message());
-  return rows;
+  return Refresh<JobTable>(path_, state_->jobs, [](const JobRecord&) { return true; });
+}
+
+Result<std::vector<StepRecord>> AccountingReader::ReadSteps(JobId job) {
+  Hdf5Call call;
+  return Refresh<StepTable>(path_, state_->steps,
+                            [job](const StepRecord& r) { return job == 0 || r.job_id == job; });
+}
+
+Result<std::vector<UsageSample>> AccountingReader::ReadUsage(JobId job) {
+  Hdf5Call call;
+  return Refresh<UsageTable>(path_, state_->usage,
+                             [job](const UsageSample& r) { return r.job_id == job; });
 }
 
 }  // namespace corral

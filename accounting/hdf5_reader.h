@@ -1,6 +1,7 @@
 // A read-only view of an accounting file for another process, such as the web explorer, that
 // reads while corrald's AccountingWriter appends (HDF5 SWMR read). See hdf5_writer.h for the
-// layout. Not thread-safe: use one reader per thread, or serialize calls.
+// layout; a table written by an older version reads with its missing columns as 0 or "".
+// Not thread-safe: use one reader per thread, or serialize calls.
 //
 // HDF5 keeps one open file per process. In the writer's own process, a reader works only if
 // opened after the writer, and a writer cannot open a file this process already reads; there,
@@ -12,6 +13,8 @@
 #include <vector>
 
 #include "accounting/job_record.h"
+#include "accounting/step_record.h"
+#include "accounting/usage_sample.h"
 #include "common/status.h"
 
 namespace corral {
@@ -31,6 +34,10 @@ class AccountingReader {
   // Refreshes /jobs, then returns every row in append order, including rows that the writer
   // appended (and flushed) after this reader was opened.
   Result<std::vector<JobRecord>> ReadAll();
+  // The same for /steps (of job `job` only, unless 0) and /usage (of job `job`). A file
+  // written before these tables existed has none: the answer is empty.
+  Result<std::vector<StepRecord>> ReadSteps(JobId job = 0);
+  Result<std::vector<UsageSample>> ReadUsage(JobId job);
 
   const std::string& path() const { return path_; }
 

@@ -7,22 +7,23 @@
 #include <utility>
 
 #include "accounting/hdf5_call.h"
-#include "accounting/job_record_h5.h"
+#include "accounting/table_codecs.h"
 #include "accounting/writer_lock.h"
 
 namespace corral {
 
-using acct_internal::Hdf5Call;
-using acct_internal::Hdf5ErrorText;
-using acct_internal::Hid;
-using acct_internal::WriterLock;
+using namespace acct_internal;  // NOLINT(build/namespaces): this module's internals
+
+// One table of the file, open for appending.
+struct Table {
+  Hid dset, type;
+  int64_t rows = 0;
+};
 
 struct AccountingWriter::State {
   std::optional<WriterLock> lock;  // declared first: released after the file is closed
-  Hid row_type;
   Hid file;
-  Hid jobs;
-  int64_t rows = 0;
+  Table jobs, steps, usage;
   mutable std::mutex mu;
 };
 
@@ -30,7 +31,7 @@ namespace {
 
 // Groups of the layout. They hold nothing yet; their datasets must be created in Open too,
 // before SWMR write mode starts.
-constexpr const char* kLayoutGroups[] = {"/usage", "/nodes", "/settlements"};
+constexpr const char* kLayoutGroups[] = {"/nodes", "/settlements"};
 
 // The private file-access property behind `h5clear -s` (H5Fprivate.h, HDF5 1.10 and later).
 constexpr char kClearStatusFlags[] = "clear_status_flags";
@@ -95,20 +96,98 @@ Result<Hid> OpenOrCreateFile(const std::string& path, const WriterLock& lock) {
   return file;
 }
 
-// Opens /jobs and checks its shape, or creates it if absent; creates the groups the file
-// lacks. Changes nothing when /jobs is there but is not a job table.
-Result<Hid> PrepareLayout(const std::string& path, hid_t file, hid_t row_type) {
-  htri_t exists = H5Lexists(file, acct_internal::kJobsPath, H5P_DEFAULT);
-  if (exists < 0) return HdfError(path, "cannot look up /jobs");
-  Hid jobs;
-  if (exists > 0) {
-    jobs = Hid(H5Dopen2(file, acct_internal::kJobsPath, H5P_DEFAULT));
-    if (!jobs.valid()) {
-      return Status::Invalid(path + ": /jobs is not a dataset: " + Hdf5ErrorText());
-    }
-    Status st = acct_internal::CheckJobsDataset(jobs.get(), row_type);
-    if (!st.ok()) return Status(Status::Invalid(path + ": " + st.message()));
+bool Exists(hid_t file, const std::string& path, Status* err, const std::string& file_path) {
+  htri_t e = H5Lexists(file, path.c_str(), H5P_DEFAULT);
+  if (e < 0) *err = HdfError(file_path, "cannot look up " + path);
+  return e > 0;
+}
+
+// Rewrites `old` (the table at Codec::kPath, which lacks some columns) with every column: the
+// rows go to a new dataset beside it, which then takes its name. Before SWMR write mode.
+template <class Codec>
+Result<Hid> MigrateTable(const std::string& file_path, hid_t file, Hid old, hid_t type,
+                         const std::vector<std::string>& missing) {
+  const std::string path = Codec::kPath, fresh = path + ".new";
+  Hid read_type = ReadType(old.get(), type);
+  if (!read_type.valid()) return HdfError(file_path, "cannot read the old " + path);
+  auto rows = ReadAllRecords<Codec>(old.get(), read_type.get());
+  if (!rows.ok()) return Status::Internal(file_path + ": " + path + ": " + rows.status().message());
+  old.Reset();
+  Hid copy = CreateTable(file, fresh.c_str(), type);
+  if (!copy.valid()) return HdfError(file_path, "cannot create " + fresh);
+  Status st = AppendRecords<Codec>(copy.get(), type, 0, *rows);
+  if (!st.ok()) return Status::Internal(file_path + ": " + fresh + ": " + st.message());
+  copy.Reset();
+  if (H5Ldelete(file, path.c_str(), H5P_DEFAULT) < 0 ||
+      H5Lmove(file, fresh.c_str(), file, path.c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0) {
+    return HdfError(file_path, "cannot replace " + path + " by its upgrade");
   }
+  std::string cols;
+  for (const std::string& c : missing) cols += (cols.empty() ? "" : ", ") + c;
+  spdlog::warn("accounting: {}: {} upgraded: {} row(s) copied, new column(s) {}", file_path, path,
+               rows->size(), cols);
+  Hid dset(H5Dopen2(file, path.c_str(), H5P_DEFAULT));
+  if (!dset.valid()) return HdfError(file_path, "cannot open the upgraded " + path);
+  return dset;
+}
+
+// Opens Codec's table and checks its shape, upgrading it if it lacks columns, or creates it if
+// absent. Changes nothing when the name is taken by something that is not such a table.
+template <class Codec>
+Status PrepareTable(const std::string& file_path, hid_t file, Table* t) {
+  const std::string path = Codec::kPath, fresh = path + ".new";
+  t->type = Codec::Type();
+  if (!t->type.valid()) return HdfError(file_path, "cannot build the row type of " + path);
+  Status err;
+  bool exists = Exists(file, path, &err, file_path);
+  bool leftover = err.ok() && Exists(file, fresh, &err, file_path);
+  if (!err.ok()) return err;
+  if (leftover) {  // an upgrade that stopped half-way: finish or forget it
+    herr_t r = exists ? H5Ldelete(file, fresh.c_str(), H5P_DEFAULT)
+                      : H5Lmove(file, fresh.c_str(), file, path.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+    if (r < 0) return HdfError(file_path, "cannot clear the unfinished upgrade " + fresh);
+    exists = true;
+  }
+  if (exists) {
+    Hid dset(H5Dopen2(file, path.c_str(), H5P_DEFAULT));
+    if (!dset.valid()) {
+      H5Eclear2(H5E_DEFAULT);
+      // Earlier layouts had an empty group here; one that holds anything is not ours to drop.
+      Hid g(H5Gopen2(file, path.c_str(), H5P_DEFAULT));
+      H5G_info_t info;
+      if (!g.valid() || H5Gget_info(g.get(), &info) < 0 || info.nlinks != 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return Status::Invalid(file_path + ": " + path + " is not a dataset");
+      }
+      g.Reset();
+      if (H5Ldelete(file, path.c_str(), H5P_DEFAULT) < 0) {
+        return HdfError(file_path, "cannot replace the empty group " + path);
+      }
+      exists = false;
+    } else {
+      Status st = CheckTable(dset.get(), path.c_str(), Codec::kKey);
+      if (st.ok()) st = CheckColumns(dset.get(), path.c_str(), t->type.get());
+      if (!st.ok()) return Status::Invalid(file_path + ": " + st.message());
+      std::vector<std::string> missing = MissingColumns(dset.get(), t->type.get());
+      if (!missing.empty()) {
+        auto up = MigrateTable<Codec>(file_path, file, std::move(dset), t->type.get(), missing);
+        if (!up.ok()) return up.status();
+        dset = std::move(up).value();
+      }
+      t->dset = std::move(dset);
+    }
+  }
+  if (!exists) {
+    t->dset = CreateTable(file, path.c_str(), t->type.get());
+    if (!t->dset.valid()) return HdfError(file_path, "cannot create " + path);
+  }
+  t->rows = CountRows(t->dset.get());
+  if (t->rows < 0) return HdfError(file_path, "cannot read the size of " + path);
+  return Status::Ok();
+}
+
+// Creates the groups the file lacks.
+Status PrepareGroups(const std::string& path, hid_t file) {
   for (const char* group : kLayoutGroups) {
     htri_t group_exists = H5Lexists(file, group, H5P_DEFAULT);
     if (group_exists < 0) return HdfError(path, std::string("cannot look up ") + group);
@@ -117,11 +196,30 @@ Result<Hid> PrepareLayout(const std::string& path, hid_t file, hid_t row_type) {
       if (!g.valid()) return HdfError(path, std::string("cannot create ") + group);
     }
   }
-  if (!jobs.valid()) {
-    jobs = acct_internal::CreateJobsDataset(file, row_type);
-    if (!jobs.valid()) return HdfError(path, "cannot create /jobs");
+  return Status::Ok();
+}
+
+// Appends `rows` to `t` and flushes; false leaves the error in *st.
+template <class Codec>
+bool AppendTo(const std::string& path, Table& t, const std::vector<typename Codec::Record>& rows,
+              Status* st) {
+  if (rows.empty()) return true;
+  *st = AppendRecords<Codec>(t.dset.get(), t.type.get(), t.rows, rows);
+  if (st->ok() && H5Dflush(t.dset.get()) < 0) *st = HdfError(path, "cannot flush");
+  if (!st->ok()) {
+    *st = Status::Internal(std::string(Codec::kPath) + ": appending " +
+                           std::to_string(rows.size()) + " rows: " + st->message());
   }
-  return jobs;
+  return st->ok();
+}
+
+// Shrinks `t` back to the rows it had (best effort: readers must not see half an append).
+void Undo(Table& t) {
+  if (CountRows(t.dset.get()) == t.rows) return;
+  hsize_t old_size = static_cast<hsize_t>(t.rows);
+  H5Dset_extent(t.dset.get(), &old_size);
+  H5Dflush(t.dset.get());
+  H5Eclear2(H5E_DEFAULT);
 }
 
 }  // namespace
@@ -132,20 +230,17 @@ Result<std::unique_ptr<AccountingWriter>> AccountingWriter::Open(const std::stri
   if (!lock.ok()) return lock.status();
   auto state = std::make_unique<State>();
   state->lock.emplace(std::move(lock).value());
-  state->row_type = acct_internal::MakeJobRowType();
-  if (!state->row_type.valid()) return HdfError(path, "cannot build the row type");
 
   Result<Hid> file = OpenOrCreateFile(path, *state->lock);
   if (!file.ok()) return file.status();
   state->file = std::move(file).value();
-  Result<Hid> jobs = PrepareLayout(path, state->file.get(), state->row_type.get());
-  if (!jobs.ok()) return jobs.status();
-  state->jobs = std::move(jobs).value();
-  state->rows = acct_internal::CountJobs(state->jobs.get());
-  if (state->rows < 0) return HdfError(path, "cannot read the size of /jobs");
-  if (H5Fstart_swmr_write(state->file.get()) < 0) {
-    return HdfError(path, "cannot start SWMR write mode");
-  }
+  hid_t f = state->file.get();
+  Status st = PrepareTable<JobTable>(path, f, &state->jobs);
+  if (st.ok()) st = PrepareTable<StepTable>(path, f, &state->steps);
+  if (st.ok()) st = PrepareTable<UsageTable>(path, f, &state->usage);
+  if (st.ok()) st = PrepareGroups(path, f);
+  if (!st.ok()) return st;
+  if (H5Fstart_swmr_write(f) < 0) return HdfError(path, "cannot start SWMR write mode");
   return std::unique_ptr<AccountingWriter>(new AccountingWriter(path, std::move(state)));
 }
 
@@ -161,7 +256,11 @@ Status AccountingWriter::Close() {
   Hdf5Call call;
   std::lock_guard<std::mutex> hold(state_->mu);
   if (!state_->file.valid()) return Status::Ok();
-  bool ok = state_->jobs.Reset();
+  bool ok = true;
+  for (Table* t : {&state_->jobs, &state_->steps, &state_->usage}) {
+    ok = t->dset.Reset() && ok;
+    t->type.Reset();
+  }
   ok = state_->file.Reset() && ok;  // H5Fclose flushes and clears the SWMR flag
   std::string why = ok ? "" : Hdf5ErrorText();
   state_->lock.reset();
@@ -170,38 +269,77 @@ Status AccountingWriter::Close() {
 }
 
 Status AccountingWriter::Append(const std::vector<JobRecord>& rows) {
+  AccountingBatch b;
+  b.jobs = rows;
+  return Append(b);
+}
+
+Status AccountingWriter::Append(const AccountingBatch& b) {
   Hdf5Call call;
   std::lock_guard<std::mutex> hold(state_->mu);
   if (!state_->file.valid()) return Status::FailedPrecondition(path_ + ": writer is closed");
-  if (rows.empty()) return Status::Ok();
-  hid_t jobs = state_->jobs.get();
-  Status st = acct_internal::AppendJobs(jobs, state_->row_type.get(), state_->rows, rows);
-  if (st.ok() && H5Dflush(jobs) < 0) st = HdfError(path_, "cannot flush /jobs");
-  if (!st.ok()) {
-    hsize_t old_size = static_cast<hsize_t>(state_->rows);
-    H5Dset_extent(jobs, &old_size);  // best effort: readers must not see half an append
-    H5Dflush(jobs);
-    H5Eclear2(H5E_DEFAULT);
-    return Status::Internal(path_ + ": appending " + std::to_string(rows.size()) +
-                            " rows: " + st.message());
+  State& s = *state_;
+  Status st;
+  if (AppendTo<JobTable>(path_, s.jobs, b.jobs, &st) &&
+      AppendTo<StepTable>(path_, s.steps, b.steps, &st) &&
+      AppendTo<UsageTable>(path_, s.usage, b.usage, &st)) {
+    s.jobs.rows += static_cast<int64_t>(b.jobs.size());
+    s.steps.rows += static_cast<int64_t>(b.steps.size());
+    s.usage.rows += static_cast<int64_t>(b.usage.size());
+    return Status::Ok();
   }
-  state_->rows += static_cast<int64_t>(rows.size());
-  return Status::Ok();
+  for (Table* t : {&s.jobs, &s.steps, &s.usage}) Undo(*t);
+  return Status::Internal(path_ + ": " + st.message());
 }
+
+namespace {
+
+template <class Codec, class Keep>
+Result<std::vector<typename Codec::Record>> ReadTable(const std::string& path, const Table& t,
+                                                      Keep keep) {
+  auto rows = ReadRecords<Codec>(t.dset.get(), t.type.get(), 0, t.rows, keep);
+  if (!rows.ok()) return Status::Internal(path + ": " + rows.status().message());
+  return rows;
+}
+
+}  // namespace
 
 Result<std::vector<JobRecord>> AccountingWriter::ReadAll() const {
   Hdf5Call call;
   std::lock_guard<std::mutex> hold(state_->mu);
   if (!state_->file.valid()) return Status::FailedPrecondition(path_ + ": writer is closed");
-  Result<std::vector<JobRecord>> rows =
-      acct_internal::ReadJobs(state_->jobs.get(), state_->row_type.get());
-  if (!rows.ok()) return Status::Internal(path_ + ": " + rows.status().message());
-  return rows;
+  return ReadTable<JobTable>(path_, state_->jobs, [](const JobRecord&) { return true; });
+}
+
+Result<std::vector<StepRecord>> AccountingWriter::ReadSteps(JobId job) const {
+  Hdf5Call call;
+  std::lock_guard<std::mutex> hold(state_->mu);
+  if (!state_->file.valid()) return Status::FailedPrecondition(path_ + ": writer is closed");
+  return ReadTable<StepTable>(path_, state_->steps,
+                              [job](const StepRecord& r) { return job == 0 || r.job_id == job; });
+}
+
+Result<std::vector<UsageSample>> AccountingWriter::ReadUsage(JobId job) const {
+  Hdf5Call call;
+  std::lock_guard<std::mutex> hold(state_->mu);
+  if (!state_->file.valid()) return Status::FailedPrecondition(path_ + ": writer is closed");
+  return ReadTable<UsageTable>(path_, state_->usage,
+                               [job](const UsageSample& r) { return r.job_id == job; });
 }
 
 int64_t AccountingWriter::size() const {
   std::lock_guard<std::mutex> hold(state_->mu);
-  return state_->rows;
+  return state_->jobs.rows;
+}
+
+int64_t AccountingWriter::steps() const {
+  std::lock_guard<std::mutex> hold(state_->mu);
+  return state_->steps.rows;
+}
+
+int64_t AccountingWriter::samples() const {
+  std::lock_guard<std::mutex> hold(state_->mu);
+  return state_->usage.rows;
 }
 
 }  // namespace corral

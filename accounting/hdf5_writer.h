@@ -2,9 +2,11 @@
 // serves its acct RPC from the same handle. While an AccountingWriter lives, the file is in
 // SWMR write mode, so AccountingReaders in other processes read it at the same time.
 //
-// File layout (HDF5, latest format): /jobs, a 1-D extendible chunked table of JobRecord rows;
-// /usage, /nodes and /settlements, groups that hold nothing yet. HDF5 1.10 cannot create
-// objects in SWMR write mode, so every dataset is created in Open, before SWMR starts.
+// File layout (HDF5, latest format), each table a 1-D extendible chunked dataset of compound
+// rows (h5_table.h): /jobs (JobRecord), /steps (StepRecord), /usage (UsageSample: every job's
+// samples in one table, since HDF5 1.10 cannot create a dataset per job in SWMR write mode);
+// /nodes and /settlements, groups that hold nothing yet. Every dataset is created in Open,
+// before SWMR starts.
 //
 // Thread safety: the methods may be called from any thread; they are serialized.
 #pragma once
@@ -15,9 +17,19 @@
 #include <vector>
 
 #include "accounting/job_record.h"
+#include "accounting/step_record.h"
+#include "accounting/usage_sample.h"
 #include "common/status.h"
 
 namespace corral {
+
+// What one Append writes.
+struct AccountingBatch {
+  std::vector<JobRecord> jobs;
+  std::vector<StepRecord> steps;
+  std::vector<UsageSample> usage;
+  bool empty() const { return jobs.empty() && steps.empty() && usage.empty(); }
+};
 
 class AccountingWriter {
  public:
@@ -27,7 +39,8 @@ class AccountingWriter {
   // safe because Open first takes an exclusive lock that the kernel drops when its holder dies.
   // Fails, naming the path and the reason, and without changing an existing file, with:
   //   NotFound          the directory of `path` does not exist;
-  //   Invalid           `path` is a directory, not an HDF5 file, or its /jobs is not a job table;
+  //   Invalid           `path` is a directory, not an HDF5 file, or one of its tables is not
+  //                     a table of that kind;
   //   Unavailable       another writer (in any process, this one included) has the file open;
   //   PermissionDenied  the file or directory is not writable;
   //   Internal          HDF5 failed (the message carries its reason).
@@ -38,16 +51,24 @@ class AccountingWriter {
   AccountingWriter(const AccountingWriter&) = delete;
   AccountingWriter& operator=(const AccountingWriter&) = delete;
 
-  // Appends `rows` to /jobs in one write and flushes them: readers see them after their next
-  // refresh, and they survive the writer process dying (not the machine: no fsync). All or
-  // nothing: on failure /jobs keeps its previous rows only. Strings too long are truncated.
-  Status Append(const std::vector<JobRecord>& rows);
+  // Appends the batch's rows to their tables and flushes them: readers see them after their
+  // next refresh, and they survive the writer process dying (not the machine: no fsync). All
+  // or nothing: on failure every table keeps its previous rows only. Strings too long are
+  // truncated.
+  Status Append(const AccountingBatch& batch);
+  Status Append(const std::vector<JobRecord>& rows);  // job rows only
 
   // Every row of /jobs, in append order.
   Result<std::vector<JobRecord>> ReadAll() const;
+  // The rows of /steps (of job `job` only, unless 0), in append order.
+  Result<std::vector<StepRecord>> ReadSteps(JobId job = 0) const;
+  // The rows of /usage of job `job`, in append order.
+  Result<std::vector<UsageSample>> ReadUsage(JobId job) const;
 
-  // Number of rows in /jobs.
+  // Number of rows in /jobs, /steps and /usage.
   int64_t size() const;
+  int64_t steps() const;
+  int64_t samples() const;
 
   const std::string& path() const { return path_; }
 

@@ -58,7 +58,10 @@ bool Parse(const std::string& line, JobRecord* r, std::string* why) {
          Field(o, "submit_ms", &r->submit_ms, why) && Field(o, "start_ms", &r->start_ms, why) &&
          Field(o, "end_ms", &r->end_ms, why) && Field(o, "cpu_ms", &r->cpu_ms, why) &&
          Field(o, "gpu_ms", &r->gpu_ms, why) && Field(o, "energy_mj", &r->energy_mj, why) &&
-         Field(o, "cost_micro", &r->cost_micro, why);
+         Field(o, "cost_micro", &r->cost_micro, why) && Field(o, "qos", &r->qos, why) &&
+         Field(o, "restarts", &r->restarts, why) && Field(o, "eligible_ms", &r->eligible_ms, why) &&
+         Field(o, "cpu_used_ms", &r->cpu_used_ms, why) &&
+         Field(o, "max_rss_bytes", &r->max_rss_bytes, why);
 }
 
 int Fail(const std::string& m) {
