@@ -68,6 +68,12 @@ struct LocalStep {
   pid_t pid = 0;
   bool exited = false;
   int status = 0;
+  // For its row in /steps (StepExit): its job's run, command line, start (wall clock), and
+  // what wait4 said it and its waited-for descendants used.
+  int32_t restarts = 0;
+  std::string command;
+  int64_t start_ms = 0;
+  int64_t cpu_ms = 0, max_rss_bytes = 0;
   // ExecRequest.feed_stdin: the pipe's write end, until a tunnel takes it (TunnelOpen.step_stdin)
   // or `stdin_until` passes; then the step reads EOF.
   int stdin_fd = -1;

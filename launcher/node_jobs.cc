@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -496,7 +497,8 @@ void NodeAgent::Impl::SweepLeftovers(int64_t job_id, const std::string& tag) {
 void NodeAgent::Impl::ReapLoop() {
   while (!stopping) {
     int status = 0;
-    pid_t pid = waitpid(-1, &status, 0);
+    struct rusage ru {};
+    pid_t pid = wait4(-1, &status, 0, &ru);
     if (pid < 0) {
       // No children now: wait until one is started.
       std::unique_lock<std::mutex> l(mu);
@@ -520,6 +522,9 @@ void NodeAgent::Impl::ReapLoop() {
         auto& s = steps[st->second];
         s.exited = true;
         s.status = status;
+        s.cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * int64_t{1000} +
+                   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+        s.max_rss_bytes = int64_t{ru.ru_maxrss} * 1024;  // Linux counts it in KiB
         step_pids.erase(st);
         cv.notify_all();
       }

@@ -86,9 +86,18 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
     return;
   }
   spdlog::info("job {}: step {} started pid {}", s.job_id(), s.step_id(), *pid);
-  steps[s.step_id()] =
-      LocalStep{s.job_id(), *pid,       false,
-                0,          in_pipe[1], in_pipe[1] >= 0 ? MonotonicNowMs() + kStdinWaitMs : 0};
+  LocalStep& step = steps[s.step_id()];
+  step = LocalStep{};
+  step.job_id = s.job_id();
+  step.pid = *pid;
+  step.stdin_fd = in_pipe[1];
+  step.stdin_until = in_pipe[1] >= 0 ? MonotonicNowMs() + kStdinWaitMs : 0;
+  step.start_ms = WallNowMs();
+  for (const std::string& a : s.argv()) {
+    if (step.command.size() >= 256) break;
+    step.command += (step.command.empty() ? "" : " ") + a;
+  }
+  if (auto jt = jobs.find(s.job_id()); jt != jobs.end()) step.restarts = jt->second.info.restarts();
   step_pids[*pid] = s.step_id();
   auto io = std::make_shared<StepIo>();
   io->job_id = s.job_id();
@@ -134,9 +143,10 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
     }
     std::unique_lock<std::mutex> l(mu);
     cv.wait(l, [&] { return steps[step_id].exited || stopping; });
-    int code = ExitCodeOf(steps[step_id].status);
-    int64_t job_id = steps[step_id].job_id;
-    if (steps[step_id].stdin_fd >= 0) close(steps[step_id].stdin_fd);
+    const LocalStep done = steps[step_id];
+    int code = ExitCodeOf(done.status);
+    int64_t job_id = done.job_id;
+    if (done.stdin_fd >= 0) close(done.stdin_fd);
     steps.erase(step_id);
     for (auto& [tid, t] : tunnels) {
       if (t->step != step_id) continue;
@@ -147,8 +157,16 @@ void NodeAgent::Impl::StartStep(const v1::StartStep& s) {
     l.unlock();
     spdlog::info("job {}: step {} exited {}", job_id, step_id, code);
     v1::NodeMessage m;
-    m.mutable_step_exit()->set_step_id(step_id);
-    m.mutable_step_exit()->set_exit_code(code);
+    v1::StepExit& x = *m.mutable_step_exit();
+    x.set_step_id(step_id);
+    x.set_exit_code(code);
+    x.set_job_id(job_id);
+    x.set_restarts(done.restarts);
+    x.set_command(done.command);
+    x.set_start_ms(done.start_ms);
+    x.set_end_ms(WallNowMs());
+    x.set_cpu_ms(done.cpu_ms);
+    x.set_max_rss_bytes(done.max_rss_bytes);
     std::lock_guard<std::mutex> g(io->mu);
     io->exited = true;
     io->exit = m;

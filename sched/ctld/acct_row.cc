@@ -1,5 +1,6 @@
 // The accounting record of a job that ended (accounting/job_record.h): a method of
 // Controller::Impl, on the writer thread.
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -55,6 +56,17 @@ JobRecord Controller::Impl::AcctRow(const Job& j) const {
   TimeMs elapsed = j.start_ms > 0 && j.end_ms > j.start_ms ? j.end_ms - j.start_ms : 0;
   r.cpu_ms = elapsed * r.ncpus;
   r.gpu_ms = elapsed * gpu_milli / 1000;
+  r.qos = j.spec.qos.empty() ? "normal" : j.spec.qos;
+  r.restarts = j.restarts;
+  r.eligible_ms =
+      j.submit_ms;  // corrald does not yet keep when a held or dependent job became eligible
+  // What its nodes measured: CPU time and energy add up over its nodes; peak memory is the
+  // most held on one node, as Slurm's MaxRSS is per task.
+  for (const auto& [node, u] : j.usage) {
+    r.cpu_used_ms += std::max<int64_t>(u.cpu_ms(), 0);
+    r.energy_mj += std::max<int64_t>(u.energy_mj(), 0);
+    r.max_rss_bytes = std::max(r.max_rss_bytes, u.max_rss_bytes());
+  }
   return r;
 }
 

@@ -72,12 +72,9 @@ void Controller::Impl::ReconcileAccounting() {
   // A finished job whose row may or may not have reached HDF5 before a crash: write it only
   // if the table does not already hold it, so it is written once.
   std::set<JobId> present;
-  {
-    std::lock_guard<std::mutex> l(acct_mu);
-    auto rows = acct->ReadAll();
-    if (rows.ok()) {
-      for (const auto& r : *rows) present.insert(r.job_id);
-    }
+  auto rows = acct_file->ReadAll();
+  if (rows.ok()) {
+    for (const auto& r : *rows) present.insert(r.job_id);
   }
   std::vector<JobId> missing;
   for (JobId id : to_account) {
@@ -121,7 +118,13 @@ void Controller::Impl::ApplyBatch(std::deque<Command>& cmds, bool tick) {
     spdlog::critical("state store: cannot begin a transaction: {}", s.message());
     std::abort();
   }
-  for (JobId id : accounted) {
+  std::vector<JobId> written;
+  {
+    std::lock_guard<std::mutex> l(accounted_mu);
+    written.swap(accounted);
+  }
+  for (JobId id : written) {
+    steps_recorded.erase(id);
     auto it = jobs.find(id);
     if (it != jobs.end()) {
       it->second.accounted = true;
@@ -131,7 +134,6 @@ void Controller::Impl::ApplyBatch(std::deque<Command>& cmds, bool tick) {
       (void)store->PutArray(*a);
     }
   }
-  accounted.clear();
   for (auto& c : cmds) c(b);
   TimeMs now = WallNowMs();
   if (tick) Tick(b, now);
@@ -160,25 +162,19 @@ void Controller::Impl::ApplyBatch(std::deque<Command>& cmds, bool tick) {
     if (ch) ch->Send(msg);
   }
   for (auto& f : b.after_commit) f();
-  // Accounting rows for jobs that finished in this batch (and any left from before).
+  // Accounting rows for jobs that finished in this batch, with the steps and usage samples
+  // that came in, to the sink's thread (acct_sink.h).
   if (!to_account.empty()) {
-    std::vector<JobRecord> rows;
-    rows.reserve(to_account.size());
+    acct_rows.jobs.reserve(to_account.size());
     Job scratch;
     for (JobId id : to_account) {
-      if (const Job* j = Lookup(id, &scratch)) rows.push_back(AcctRow(*j));
+      if (const Job* j = Lookup(id, &scratch)) acct_rows.jobs.push_back(AcctRow(*j));
     }
-    Status s;
-    {
-      std::lock_guard<std::mutex> l(acct_mu);
-      s = acct->Append(rows);
-    }
-    if (s.ok()) {
-      accounted.insert(accounted.end(), to_account.begin(), to_account.end());
-      to_account.clear();
-    } else {
-      spdlog::error("accounting: append failed, will retry: {}", s.message());
-    }
+    to_account.clear();
+  }
+  if (!acct_rows.empty()) {
+    acct->Post(std::move(acct_rows));
+    acct_rows = AccountingBatch{};
   }
 }
 
@@ -383,6 +379,7 @@ Controller::~Controller() {
   }
   impl_->q_cv.notify_all();
   if (impl_->writer.joinable()) impl_->writer.join();
+  impl_->acct.reset();  // writes what the writer posted
   {
     std::unique_lock<std::shared_mutex> l(impl_->view_mu);
     impl_->timer_stop = true;
@@ -405,7 +402,7 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   impl->store = std::move(*store);
   auto acct = AccountingWriter::Open(opts.state_dir + "/accounting.h5");
   if (!acct.ok()) return acct.status();
-  impl->acct = std::move(*acct);
+  impl->acct_file = std::move(*acct);
   if (Status s = impl->Load(); !s.ok()) return s;
   if (Status s = impl->LoadQos(); !s.ok()) return s;
   if (Status s = impl->LoadPartitions(); !s.ok()) return s;
@@ -414,13 +411,18 @@ Result<std::unique_ptr<Controller>> Controller::Open(const ControllerOptions& op
   if (Status s = impl->LoadReservations(); !s.ok()) return s;
   if (Status s = impl->LoadFairShare(); !s.ok()) return s;
   impl->ReconcileAccounting();
+  Impl* raw = impl.get();
+  impl->acct =
+      std::make_unique<AcctSink>(std::move(impl->acct_file), [raw](std::vector<JobId> ids) {
+        std::lock_guard<std::mutex> l(raw->accounted_mu);
+        raw->accounted.insert(raw->accounted.end(), ids.begin(), ids.end());
+      });
   // Publish everything loaded before serving.
   Batch all;
   for (const auto& [id, j] : impl->jobs) all.changed_jobs.insert(id);
   for (const auto& [first, a] : impl->arrays) all.changed_arrays.insert(first);
   all.nodes_changed = true;
   impl->Publish(all);
-  Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
   impl->timer = std::thread([raw] { raw->TimerLoop(); });
   spdlog::info("state: {} job(s), {} node(s) loaded from {}", impl->jobs.size(), impl->nodes.size(),

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "accounting/hdf5_writer.h"
+#include "sched/ctld/acct_sink.h"
 #include "sched/core/advance_reservation.h"
 #include "sched/core/fairshare.h"
 #include "sched/core/fit.h"
@@ -82,8 +83,11 @@ class Controller::Impl {
   std::mt19937_64 challenge_rng{std::random_device{}()};  // seeds and challenges of GPU checks
   std::unique_ptr<Store> store;
   std::shared_ptr<AccessTable> access;  // opts.access, never null
-  std::unique_ptr<AccountingWriter> acct;
-  mutable std::mutex acct_mu;
+  // The accounting file: its writer until the Controller opens, then the sink that owns it.
+  std::unique_ptr<AccountingWriter> acct_file;
+  std::unique_ptr<AcctSink> acct;
+  std::mutex accounted_mu;
+  std::vector<JobId> accounted;  // in HDF5, flag not yet stored (also the sink's thread)
 
   // ---- Writer-thread state. ----
   std::map<JobId, Job> jobs;  // every job; ordered by id, which is submission order
@@ -123,8 +127,9 @@ class Controller::Impl {
   std::map<std::string, NodeEntry> nodes;
   JobId next_id = 1;
   TimeMs started_ms = 0;
-  std::vector<JobId> to_account;           // finished, not yet in HDF5
-  std::vector<JobId> accounted;            // in HDF5, flag not yet stored
+  std::vector<JobId> to_account;           // finished, not yet posted to the accounting sink
+  AccountingBatch acct_rows;               // step rows and usage samples, not yet posted
+  std::map<JobId, std::set<int64_t>> steps_recorded;  // of jobs not ended: their step rows
   std::map<JobId, int32_t> array_running;  // an array's first id -> tasks running
   JobId payload_cache_id = 0;  // the payload last loaded for a launch, and its script/env/args
   JobSpec payload_cache;
@@ -276,6 +281,9 @@ class Controller::Impl {
   // A job's end as `node` reports it; ignored unless the job runs there now, in the run
   // (restarts) the report names.
   void ApplyFinished(const std::string& node, const v1::JobFinished& f, Batch& b);
+  // A usage sample, or a step's end, for the accounting file (acct_events.cc).
+  void RecordUsage(const std::string& node, const v1::JobUsage& u);
+  void ApplyStepExit(const std::string& node, const v1::StepExit& x);
   // A running job whose node lost it: requeued when it allows it, else NODE_FAIL.
   void LoseJob(Job& j, const std::string& reason, TimeMs now, Batch& b);
   // RUNNING -> PENDING: its resources are freed, the other nodes stop it, `restarts` grows.

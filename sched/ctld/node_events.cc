@@ -26,11 +26,14 @@ void Controller::Impl::ApplyNodeMessage(const std::string& node, const v1::NodeM
       }
       jt->second.usage[node] = u;
       b.changed_jobs.insert(u.job_id());
+      RecordUsage(node, u);
     }
   } else if (msg.has_verify()) {
     ApplyVerifyReport(node, n, msg.verify(), b);
   } else if (msg.has_verify_opening()) {
     ApplyVerifyOpening(node, n, msg.verify_opening(), b);
+  } else if (msg.has_step_exit()) {
+    ApplyStepExit(node, msg.step_exit());
   } else if (msg.has_finished()) {
     ApplyFinished(node, msg.finished(), b);
     v1::ControllerMessage ack;
@@ -55,7 +58,10 @@ void Controller::Impl::ApplyFinished(const std::string& node, const v1::JobFinis
     EndPreempted(j, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(), b);
     return;
   }
-  if (f.has_usage()) j.usage[node] = f.usage();
+  if (f.has_usage()) {
+    j.usage[node] = f.usage();
+    RecordUsage(node, f.usage());
+  }
   Finish(j, st, f.exit_code(), f.end_ms() > 0 ? f.end_ms() : WallNowMs(), f.reason(), b);
   // Other nodes of the job stop its steps and clean up.
   StopOnNodes(j, node, b);

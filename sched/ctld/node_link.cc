@@ -130,6 +130,7 @@ class NodeStream final : public Reactor {
         ack.mutable_ack_step()->set_step_id(x.step_id());
         channel_->Send(ack);
       }
+      ctl_->NodeMessage(name_, in_);  // its row in /steps
     } else if (in_.has_tunnel()) {
       v1::TunnelFrame& f = *in_.mutable_tunnel();
       const int64_t id = f.id();

@@ -30,6 +30,39 @@ void FillAcct(const JobRecord& r, v1::AcctRecord* o) {
   o->set_end_ms(r.end_ms);
   o->set_cpu_ms(r.cpu_ms);
   o->set_gpu_ms(r.gpu_ms);
+  o->set_qos(r.qos);
+  o->set_restarts(r.restarts);
+  o->set_eligible_ms(r.eligible_ms);
+  o->set_cpu_used_ms(r.cpu_used_ms);
+  o->set_max_rss_bytes(r.max_rss_bytes);
+  o->set_energy_mj(r.energy_mj);
+}
+
+void FillStep(const StepRecord& r, v1::StepRecord* o) {
+  o->set_job_id(r.job_id);
+  o->set_step_id(r.step_id);
+  o->set_node(r.node);
+  o->set_name(r.name);
+  o->set_state(r.state);
+  o->set_exit_code(r.exit_code);
+  o->set_start_ms(r.start_ms);
+  o->set_end_ms(r.end_ms);
+  o->set_cpu_used_ms(r.cpu_used_ms);
+  o->set_max_rss_bytes(r.max_rss_bytes);
+  o->set_restarts(r.restarts);
+}
+
+void FillUsage(const UsageSample& r, v1::UsageRecord* o) {
+  o->set_job_id(r.job_id);
+  o->set_node(r.node);
+  o->set_sampled_ms(r.sampled_ms);
+  o->set_cpu_ms(r.cpu_ms);
+  o->set_rss_bytes(r.rss_bytes);
+  o->set_gpu_util_pct(r.gpu_util_pct);
+  o->set_gpu_mem_bytes(r.gpu_mem_bytes);
+  o->set_gpu_power_mw(r.gpu_power_mw);
+  o->set_energy_mj(r.energy_mj);
+  o->set_restarts(r.restarts);
 }
 
 }  // namespace
@@ -38,12 +71,20 @@ v1::JobUsage UsageOf(const Job& j) {
   v1::JobUsage sum;
   sum.set_job_id(j.id);
   sum.set_restarts(j.restarts);
+  int64_t util = 0;
   for (const auto& [node, u] : j.usage) {
     sum.set_cpu_ms(sum.cpu_ms() + u.cpu_ms());
     sum.set_rss_bytes(sum.rss_bytes() + u.rss_bytes());
     sum.set_max_rss_bytes(sum.max_rss_bytes() + u.max_rss_bytes());
     sum.set_sampled_ms(std::max(sum.sampled_ms(), u.sampled_ms()));
+    sum.set_gpu_mem_bytes(sum.gpu_mem_bytes() + u.gpu_mem_bytes());
+    sum.set_gpu_power_mw(sum.gpu_power_mw() + u.gpu_power_mw());
+    sum.set_energy_mj(sum.energy_mj() + u.energy_mj());
+    util += u.gpu_util_pct();
   }
+  // The mean over its nodes (each node's figure is the mean of its GPUs there).
+  if (!j.usage.empty())
+    sum.set_gpu_util_pct(static_cast<int32_t>(util / static_cast<int64_t>(j.usage.size())));
   return sum;
 }
 
@@ -382,18 +423,34 @@ void Controller::Wait(const v1::WaitRequest& req,
 }
 
 Result<v1::AcctReply> Controller::Accounting(const v1::AcctRequest& req) const {
-  Result<std::vector<JobRecord>> rows = Status::Internal("unread");
-  {
-    std::lock_guard<std::mutex> l(impl_->acct_mu);
-    rows = impl_->acct->ReadAll();
+  if (req.usage() && req.ids().empty()) {
+    return Status::Invalid("usage: name the jobs (ids) whose samples to show");
   }
+  const AccountingWriter& file = impl_->acct->writer();
+  Result<std::vector<JobRecord>> rows = file.ReadAll();
   if (!rows.ok()) return rows.status();
   std::set<int64_t> want(req.ids().begin(), req.ids().end());
+  std::set<int64_t> chosen;
   v1::AcctReply reply;
   for (const auto& r : *rows) {
     if (!want.empty() && !want.count(r.job_id)) continue;
     if (!req.user().empty() && r.user != req.user()) continue;
     FillAcct(r, reply.add_records());
+    chosen.insert(r.job_id);
+  }
+  if (req.steps() && !chosen.empty()) {
+    auto steps = file.ReadSteps();
+    if (!steps.ok()) return steps.status();
+    for (const auto& s : *steps) {
+      if (chosen.count(s.job_id)) FillStep(s, reply.add_steps());
+    }
+  }
+  if (req.usage()) {
+    for (int64_t id : chosen) {
+      auto usage = file.ReadUsage(id);
+      if (!usage.ok()) return usage.status();
+      for (const auto& u : *usage) FillUsage(u, reply.add_usage());
+    }
   }
   return reply;
 }
