@@ -121,7 +121,7 @@ Hid ReadType(hid_t dset, hid_t mem_type) {
     if (!HasMember(file_type.get(), column)) continue;
     Hid stored(H5Tget_member_type(file_type.get(), static_cast<unsigned>(H5Tget_member_index(
                                                        file_type.get(), column.c_str()))));
-    Hid member(H5Tcopy(Hid(H5Tget_member_type(mem_type, static_cast<unsigned>(i))).get()));
+    Hid member(H5Tget_member_type(mem_type, static_cast<unsigned>(i)));  // a copy of its own
     if (!stored.valid() || !member.valid()) return Hid();
     // A column of another kind (a number where a string belongs) reads as missing (the writer
     // refuses such a table: CheckColumns). HDF5 does not convert between character sets, so a

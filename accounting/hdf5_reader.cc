@@ -121,16 +121,17 @@ Result<std::vector<JobRecord>> AccountingReader::ReadAll() {
   return Refresh<JobTable>(path_, state_->jobs, [](const JobRecord&) { return true; });
 }
 
-Result<std::vector<StepRecord>> AccountingReader::ReadSteps(JobId job) {
+Result<std::vector<StepRecord>> AccountingReader::ReadSteps(const std::set<JobId>& jobs) {
   Hdf5Call call;
-  return Refresh<StepTable>(path_, state_->steps,
-                            [job](const StepRecord& r) { return job == 0 || r.job_id == job; });
+  return Refresh<StepTable>(path_, state_->steps, [&](const StepRecord& r) {
+    return jobs.empty() || jobs.count(r.job_id);
+  });
 }
 
-Result<std::vector<UsageSample>> AccountingReader::ReadUsage(JobId job) {
+Result<std::vector<UsageSample>> AccountingReader::ReadUsage(const std::set<JobId>& jobs) {
   Hdf5Call call;
   return Refresh<UsageTable>(path_, state_->usage,
-                             [job](const UsageSample& r) { return r.job_id == job; });
+                             [&](const UsageSample& r) { return jobs.count(r.job_id) > 0; });
 }
 
 }  // namespace corral

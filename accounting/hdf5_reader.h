@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,10 +35,10 @@ class AccountingReader {
   // Refreshes /jobs, then returns every row in append order, including rows that the writer
   // appended (and flushed) after this reader was opened.
   Result<std::vector<JobRecord>> ReadAll();
-  // The same for /steps (of job `job` only, unless 0) and /usage (of job `job`). A file
-  // written before these tables existed has none: the answer is empty.
-  Result<std::vector<StepRecord>> ReadSteps(JobId job = 0);
-  Result<std::vector<UsageSample>> ReadUsage(JobId job);
+  // The same for /steps (of the jobs in `jobs`; empty: every job's) and /usage (of the jobs in
+  // `jobs`). A file written before these tables existed has none: the answer is empty.
+  Result<std::vector<StepRecord>> ReadSteps(const std::set<JobId>& jobs = {});
+  Result<std::vector<UsageSample>> ReadUsage(const std::set<JobId>& jobs);
 
   const std::string& path() const { return path_; }
 

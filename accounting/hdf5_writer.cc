@@ -311,20 +311,21 @@ Result<std::vector<JobRecord>> AccountingWriter::ReadAll() const {
   return ReadTable<JobTable>(path_, state_->jobs, [](const JobRecord&) { return true; });
 }
 
-Result<std::vector<StepRecord>> AccountingWriter::ReadSteps(JobId job) const {
+Result<std::vector<StepRecord>> AccountingWriter::ReadSteps(const std::set<JobId>& jobs) const {
   Hdf5Call call;
   std::lock_guard<std::mutex> hold(state_->mu);
   if (!state_->file.valid()) return Status::FailedPrecondition(path_ + ": writer is closed");
-  return ReadTable<StepTable>(path_, state_->steps,
-                              [job](const StepRecord& r) { return job == 0 || r.job_id == job; });
+  return ReadTable<StepTable>(path_, state_->steps, [&](const StepRecord& r) {
+    return jobs.empty() || jobs.count(r.job_id);
+  });
 }
 
-Result<std::vector<UsageSample>> AccountingWriter::ReadUsage(JobId job) const {
+Result<std::vector<UsageSample>> AccountingWriter::ReadUsage(const std::set<JobId>& jobs) const {
   Hdf5Call call;
   std::lock_guard<std::mutex> hold(state_->mu);
   if (!state_->file.valid()) return Status::FailedPrecondition(path_ + ": writer is closed");
   return ReadTable<UsageTable>(path_, state_->usage,
-                               [job](const UsageSample& r) { return r.job_id == job; });
+                               [&](const UsageSample& r) { return jobs.count(r.job_id) > 0; });
 }
 
 int64_t AccountingWriter::size() const {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,10 +61,11 @@ class AccountingWriter {
 
   // Every row of /jobs, in append order.
   Result<std::vector<JobRecord>> ReadAll() const;
-  // The rows of /steps (of job `job` only, unless 0), in append order.
-  Result<std::vector<StepRecord>> ReadSteps(JobId job = 0) const;
-  // The rows of /usage of job `job`, in append order.
-  Result<std::vector<UsageSample>> ReadUsage(JobId job) const;
+  // The rows of /steps of the jobs in `jobs` (empty: every job's), in append order; one pass
+  // over the table whatever the number of jobs.
+  Result<std::vector<StepRecord>> ReadSteps(const std::set<JobId>& jobs = {}) const;
+  // The rows of /usage of the jobs in `jobs`, in append order; one pass over the table.
+  Result<std::vector<UsageSample>> ReadUsage(const std::set<JobId>& jobs) const;
 
   // Number of rows in /jobs, /steps and /usage.
   int64_t size() const;

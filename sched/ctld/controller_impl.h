@@ -17,11 +17,11 @@
 #include <unordered_map>
 
 #include "accounting/hdf5_writer.h"
-#include "sched/ctld/acct_sink.h"
 #include "sched/core/advance_reservation.h"
 #include "sched/core/fairshare.h"
 #include "sched/core/fit.h"
 #include "sched/core/partition.h"
+#include "sched/ctld/acct_sink.h"
 #include "sched/ctld/controller.h"
 #include "sched/ctld/job_array.h"
 #include "sched/ctld/job_record.h"
@@ -127,10 +127,10 @@ class Controller::Impl {
   std::map<std::string, NodeEntry> nodes;
   JobId next_id = 1;
   TimeMs started_ms = 0;
-  std::vector<JobId> to_account;           // finished, not yet posted to the accounting sink
-  AccountingBatch acct_rows;               // step rows and usage samples, not yet posted
+  std::vector<JobId> to_account;  // finished, not yet posted to the accounting sink
+  AccountingBatch acct_rows;      // step rows and usage samples, not yet posted
   std::map<JobId, std::set<int64_t>> steps_recorded;  // of jobs not ended: their step rows
-  std::map<JobId, int32_t> array_running;  // an array's first id -> tasks running
+  std::map<JobId, int32_t> array_running;             // an array's first id -> tasks running
   JobId payload_cache_id = 0;  // the payload last loaded for a launch, and its script/env/args
   JobSpec payload_cache;
   // The payload last stored, encoded, and its id: a job submitted with the same script,

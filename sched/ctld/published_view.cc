@@ -430,7 +430,7 @@ Result<v1::AcctReply> Controller::Accounting(const v1::AcctRequest& req) const {
   Result<std::vector<JobRecord>> rows = file.ReadAll();
   if (!rows.ok()) return rows.status();
   std::set<int64_t> want(req.ids().begin(), req.ids().end());
-  std::set<int64_t> chosen;
+  std::set<JobId> chosen;
   v1::AcctReply reply;
   for (const auto& r : *rows) {
     if (!want.empty() && !want.count(r.job_id)) continue;
@@ -439,18 +439,14 @@ Result<v1::AcctReply> Controller::Accounting(const v1::AcctRequest& req) const {
     chosen.insert(r.job_id);
   }
   if (req.steps() && !chosen.empty()) {
-    auto steps = file.ReadSteps();
+    auto steps = file.ReadSteps(chosen);
     if (!steps.ok()) return steps.status();
-    for (const auto& s : *steps) {
-      if (chosen.count(s.job_id)) FillStep(s, reply.add_steps());
-    }
+    for (const auto& s : *steps) FillStep(s, reply.add_steps());
   }
-  if (req.usage()) {
-    for (int64_t id : chosen) {
-      auto usage = file.ReadUsage(id);
-      if (!usage.ok()) return usage.status();
-      for (const auto& u : *usage) FillUsage(u, reply.add_usage());
-    }
+  if (req.usage() && !chosen.empty()) {
+    auto usage = file.ReadUsage(chosen);
+    if (!usage.ok()) return usage.status();
+    for (const auto& u : *usage) FillUsage(u, reply.add_usage());
   }
   return reply;
 }

@@ -76,13 +76,13 @@ TEST(AccountingTables, StepsAndUsageGoInWithJobsAndReadByJob) {
   auto all_steps = (*w)->ReadSteps();
   ASSERT_TRUE(all_steps.ok());
   EXPECT_EQ(*all_steps, b.steps);
-  auto steps = (*w)->ReadSteps(1001);
+  auto steps = (*w)->ReadSteps({1001});
   ASSERT_TRUE(steps.ok());
   EXPECT_EQ(*steps, steps_of_1001);
-  auto usage = (*w)->ReadUsage(1002);
+  auto usage = (*w)->ReadUsage({1002});
   ASSERT_TRUE(usage.ok());
   EXPECT_EQ(*usage, usage_of_1002);
-  auto none = (*w)->ReadUsage(424242);
+  auto none = (*w)->ReadUsage({424242});
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
 
@@ -90,10 +90,10 @@ TEST(AccountingTables, StepsAndUsageGoInWithJobsAndReadByJob) {
   w->reset();
   auto r = AccountingReader::Open(path);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  auto rs = (*r)->ReadSteps(1001);
+  auto rs = (*r)->ReadSteps({1001});
   ASSERT_TRUE(rs.ok());
   EXPECT_EQ(*rs, steps_of_1001);
-  auto ru = (*r)->ReadUsage(1002);
+  auto ru = (*r)->ReadUsage({1002});
   ASSERT_TRUE(ru.ok());
   EXPECT_EQ(*ru, usage_of_1002);
   auto rj = (*r)->ReadAll();
@@ -199,7 +199,7 @@ TEST(AccountingTables, ReaderReadsAnOlderLayout) {
   auto jobs = (*r)->ReadAll();
   ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
   ExpectOldRowsKept(*jobs, old);
-  auto usage = (*r)->ReadUsage(7);  // /usage is an empty group there: no samples
+  auto usage = (*r)->ReadUsage({7});  // /usage is an empty group there: no samples
   ASSERT_TRUE(usage.ok()) << usage.status().ToString();
   EXPECT_TRUE(usage->empty());
 }
@@ -229,7 +229,7 @@ TEST(AccountingTables, WriterUpgradesAnOlderLayoutKeepingEveryRow) {
     ASSERT_TRUE(got.ok());
     ASSERT_EQ(got->size(), 5001u);
     EXPECT_EQ(got->back(), SampleJob(1));
-    auto usage = (*w)->ReadUsage(1001);
+    auto usage = (*w)->ReadUsage({1001});
     ASSERT_TRUE(usage.ok());
     EXPECT_EQ(*usage, std::vector<UsageSample>{SampleUsage(1001, 3)});
   }
